@@ -1,0 +1,59 @@
+// pk_proc: one child process, started the way the runner needs it.
+//
+// posix_spawn (vfork-cheap and safe in a threaded daemon with live zmq
+// contexts) in a NEW process group, stdin on /dev/null, stdout and stderr
+// merged into ONE pipe (so output keeps its interleaving), every other fd
+// closed in the child, default signal dispositions and an empty signal mask.
+// A pidfd reports the exit, so the owner polls two fds (output, pidfd) in its
+// zloop and never needs SIGCHLD. Signals go to the whole group, so a task's
+// grandchildren die with it; pk_proc_make_subreaper() makes the calling process
+// inherit orphans so they are reaped (this sandbox's PID 1 does not reap).
+//
+// Not thread-safe: one owner thread per pk_proc_t, like every pk_ object.
+#ifndef PK_PROC_H
+#define PK_PROC_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct _pk_proc_t pk_proc_t;
+
+// argv[0] is the program name; path is looked up in PATH when it has no '/'
+// (using the PATH of envp if it has one, else the caller's). envp NULL means
+// the caller's environment. cwd NULL means the caller's directory.
+// Returns NULL with *err_out set (caller frees) when the program cannot be
+// started (not found, not executable, bad cwd).
+pk_proc_t *pk_proc_spawn(const char *path, char *const argv[], char *const envp[],
+                         const char *cwd, char **err_out);
+// Kills the group (SIGKILL) if still alive, reaps it, closes the fds.
+void pk_proc_destroy(pk_proc_t **self_p);
+
+pid_t pk_proc_pid(const pk_proc_t *self);
+// Read end of the merged output pipe (non-blocking), -1 once EOF was read.
+int pk_proc_output_fd(const pk_proc_t *self);
+// Readable when the child has exited; -1 after it was reaped.
+int pk_proc_exit_fd(const pk_proc_t *self);
+
+// Reads available output: >0 bytes, 0 at EOF (fd then closed), -1 when
+// nothing is available right now.
+ssize_t pk_proc_read(pk_proc_t *self, void *buf, size_t len);
+// Reaps the child if it has exited: true once it has (and then forever).
+bool pk_proc_reap(pk_proc_t *self);
+bool pk_proc_exited(const pk_proc_t *self);
+// Exit status the shell way: the exit code, or 128 + signal number.
+int pk_proc_status(const pk_proc_t *self);
+// Output EOF reached and child reaped.
+bool pk_proc_done(const pk_proc_t *self);
+
+// Signal the whole process group (kill(-pgid)). 0 or -1 (errno set; ESRCH
+// when the group is already gone).
+int pk_proc_signal(pk_proc_t *self, int sig);
+
+// Make this process a child subreaper (PR_SET_CHILD_SUBREAPER), so processes
+// orphaned by our children are reparented here and can be reaped.
+int pk_proc_make_subreaper(void);
+// Reap every exited process in the group (reparented grandchildren). Safe to
+// call at any time; never blocks.
+void pk_proc_reap_group(pk_proc_t *self);
+
+#endif
