@@ -102,6 +102,7 @@ typedef struct {        // runner -> scheduler: a step changed state
     char *id;
     uint32_t attempt;
     uint32_t step;
+    char *kind;         // optional: get | task | put | notify | parallel | if | hook | ...
     char *name;
     char *status;       // started | succeeded | failed | errored | cancelled | skipped
     int64_t exit_code;

@@ -61,6 +61,7 @@ static const pk_field_t s_step[] = {
     F(step, id, PK_F_STR, true),
     F(step, attempt, PK_F_U32, true),
     F(step, step, PK_F_U32, true),
+    F(step, kind, PK_F_STR, false),
     F(step, name, PK_F_STR, true),
     F(step, status, PK_F_STR, true),
     F(step, exit_code, PK_F_I64, false),

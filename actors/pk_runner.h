@@ -1,0 +1,27 @@
+// pk_runner: the runner actor. It connects a DEALER to a broker endpoint
+// (inproc:// in one process, tcp:// from a worker machine -- the actor is
+// given an endpoint, never a mode), announces itself with READY, heartbeats
+// every second, and runs each WORK it receives (a build plan or a check) in
+// its own executor thread, up to `slots` at once. Executors' LOG, STEP,
+// STARTED, DONE and VERSIONS messages go back through the broker; CANCEL and
+// CREDIT messages reach the executor they name by (id, attempt).
+#ifndef PK_RUNNER_H
+#define PK_RUNNER_H
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *name;         // worker name: also the socket identity
+    const char *endpoint;     // broker endpoint to connect to
+    uint32_t slots;           // concurrent work items (default 1)
+    const char *tags;         // comma-separated, may be NULL
+    bool exclusive;           // take only tagged work
+    const char *work_root;    // where per-build $WORKDIRs are made
+} pk_runner_config_t;
+
+// Starts the actor; returns NULL if the config is unusable. Destroy with
+// zactor_destroy: running work is cancelled and its threads joined.
+zactor_t *pk_runner_new(const pk_runner_config_t *config);
+
+#endif

@@ -1,0 +1,280 @@
+// runner: the runner actor (see pk_runner.h). One zloop watches the pipe,
+// the DEALER to the broker, a heartbeat timer and an eventfd the executor
+// threads poke after queueing outgoing messages. Executor threads never touch
+// a socket (zmq sockets are not thread-safe): their messages wait in a
+// mutex-guarded queue that this thread drains onto the DEALER.
+#include "pk_runner.h"
+#include "runner_internal.h"
+#include "pk_value_msgpack.h"
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+typedef struct {
+    char *name;
+    char *tags;
+    uint32_t slots;
+    bool exclusive;
+    char *work_root;
+    zsock_t *broker;
+    int wake_fd;
+    pthread_mutex_t lock;
+    zlist_t *outbox;          // zmsg_t * waiting for the DEALER (guarded by lock)
+    zlist_t *builds;          // runner_build_t * running or finishing (actor thread only)
+    uint64_t heartbeat_seq;
+    uint64_t dropped;         // malformed frames received
+} s_runner_t;
+
+static void
+s_emit(void *arg, pk_msg_t *msg)
+{
+    s_runner_t *self = arg;
+    zmsg_t *z = pk_msg_to_zmsg(msg);
+    pk_msg_clear(msg);
+    if (!z)
+        return;
+    pthread_mutex_lock(&self->lock);
+    zlist_append(self->outbox, z);
+    pthread_mutex_unlock(&self->lock);
+    uint64_t one = 1;
+    if (write(self->wake_fd, &one, sizeof one) < 0) {
+        // saturated counter: the actor is already due to wake
+    }
+}
+
+static void
+s_send(s_runner_t *self, const pk_msg_t *msg)
+{
+    pk_msg_send(self->broker, msg);
+}
+
+static uint32_t
+s_busy(s_runner_t *self)
+{
+    return (uint32_t) zlist_size(self->builds);
+}
+
+static void
+s_send_ready(s_runner_t *self)
+{
+    pk_msg_t m = { .type = PK_MSG_READY };
+    m.ready.name = self->name;
+    m.ready.slots = self->slots;
+    m.ready.exclusive = self->exclusive;
+    char *tags = self->tags ? strdup(self->tags) : NULL;
+    for (char *tok = tags ? strtok(tags, ",") : NULL; tok; tok = strtok(NULL, ","))
+        if (*tok)
+            pk_strs_push(&m.ready.tags, tok);
+    for (runner_build_t *b = zlist_first(self->builds); b; b = zlist_next(self->builds)) {
+        char held[512];
+        snprintf(held, sizeof held, "%s:%u", runner_build_id(b), runner_build_attempt(b));
+        pk_strs_push(&m.ready.holding, held);
+    }
+    s_send(self, &m);
+    m.ready.name = NULL;   // borrowed
+    pk_msg_clear(&m);
+    free(tags);
+}
+
+static runner_build_t *
+s_find(s_runner_t *self, const char *id, uint32_t attempt)
+{
+    for (runner_build_t *b = zlist_first(self->builds); b; b = zlist_next(self->builds))
+        if (!strcmp(runner_build_id(b), id) && runner_build_attempt(b) == attempt)
+            return b;
+    return NULL;
+}
+
+static void
+s_refuse(s_runner_t *self, const pk_msg_work_t *w, const char *why)
+{
+    pk_msg_t m;
+    if (!strcmp(w->kind, "check")) {
+        m = (pk_msg_t) { .type = PK_MSG_VERSIONS };
+        m.versions.id = strdup(w->id);
+        m.versions.attempt = w->attempt;
+        m.versions.resource = strdup("?");
+        m.versions.error = strdup(why);
+    }
+    else {
+        m = (pk_msg_t) { .type = PK_MSG_DONE };
+        m.done.id = strdup(w->id);
+        m.done.attempt = w->attempt;
+        m.done.status = strdup("errored");
+        m.done.reason = strdup(why);
+    }
+    s_send(self, &m);
+    pk_msg_clear(&m);
+}
+
+static void
+s_on_work(s_runner_t *self, pk_msg_work_t *w)
+{
+    if (s_find(self, w->id, w->attempt))
+        return;                                   // a duplicate delivery: already running
+    if (s_busy(self) >= self->slots) {
+        s_refuse(self, w, "runner has no free slot");
+        return;
+    }
+    pk_value_t *plan = pk_value_unpack(w->plan.data, w->plan.size);
+    if (!plan) {
+        s_refuse(self, w, "work plan is not a valid msgpack value");
+        return;
+    }
+    runner_build_t *b = runner_build_new(w->id, w->attempt, w->kind, plan, self->work_root,
+                                         self->name, s_emit, self);
+    zlist_append(self->builds, b);
+    runner_build_start(b);
+}
+
+static int
+s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_runner_t *self = arg;
+    zmsg_t *z = zmsg_recv(sock);
+    if (!z)
+        return 0;
+    pk_msg_t m;
+    char err[256];
+    if (pk_msg_from_zmsg(z, &m, err, sizeof err) != 0) {
+        self->dropped++;
+        zsys_warning("runner %s: dropped a malformed message: %s", self->name, err);
+        zmsg_destroy(&z);
+        return 0;
+    }
+    zmsg_destroy(&z);
+    runner_build_t *b;
+    switch (m.type) {
+    case PK_MSG_WORK:
+        s_on_work(self, &m.work);
+        break;
+    case PK_MSG_CANCEL:
+        if ((b = s_find(self, m.cancel.id, m.cancel.attempt)))
+            runner_build_cancel(b, m.cancel.reason);
+        break;
+    case PK_MSG_CREDIT:
+        if ((b = s_find(self, m.credit.id, m.credit.attempt)))
+            runner_build_credit(b, m.credit.credits);
+        break;
+    default:
+        self->dropped++;
+        break;
+    }
+    pk_msg_clear(&m);
+    return 0;
+}
+
+// Drain executors' messages onto the DEALER, then forget finished executors.
+static int
+s_on_wake(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    s_runner_t *self = arg;
+    uint64_t n;
+    if (read(self->wake_fd, &n, sizeof n) < 0) {
+        // spurious wake-up
+    }
+    for (;;) {
+        pthread_mutex_lock(&self->lock);
+        zmsg_t *z = zlist_pop(self->outbox);
+        pthread_mutex_unlock(&self->lock);
+        if (!z)
+            break;
+        zmsg_send(&z, self->broker);
+    }
+    runner_build_t *b = zlist_first(self->builds);
+    while (b) {
+        runner_build_t *next = zlist_next(self->builds);
+        if (runner_build_finished(b)) {
+            zlist_remove(self->builds, b);
+            runner_build_destroy(&b);
+        }
+        b = next;
+    }
+    return 0;
+}
+
+static int
+s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_runner_t *self = arg;
+    pk_msg_t m = { .type = PK_MSG_HEARTBEAT };
+    m.heartbeat.name = self->name;
+    m.heartbeat.slots_free = self->slots - s_busy(self);
+    m.heartbeat.seq = ++self->heartbeat_seq;
+    s_send(self, &m);
+    return 0;
+}
+
+static int
+s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    (void) loop;
+    (void) arg;
+    char *cmd = zstr_recv(pipe);
+    int rc = !cmd || streq(cmd, "$TERM") ? -1 : 0;
+    zstr_free(&cmd);
+    return rc;
+}
+
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    const pk_runner_config_t *cfg = arg;
+    s_runner_t self = { 0 };
+    self.name = strdup(cfg->name ? cfg->name : "runner");
+    self.tags = cfg->tags ? strdup(cfg->tags) : NULL;
+    self.slots = cfg->slots ? cfg->slots : 1;
+    self.exclusive = cfg->exclusive;
+    self.work_root = strdup(cfg->work_root ? cfg->work_root : "/tmp/pikoci-work");
+    self.outbox = zlist_new();
+    self.builds = zlist_new();
+    pthread_mutex_init(&self.lock, NULL);
+    self.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self.broker = zsock_new(ZMQ_DEALER);
+    zsock_set_identity(self.broker, self.name);
+    zsock_set_maxmsgsize(self.broker, PK_MSG_MAX_FRAME + 1024);
+    zsock_set_linger(self.broker, 1000);
+    bool ok = zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    zsock_signal(pipe, ok ? 0 : 1);
+    if (ok) {
+        s_send_ready(&self);
+        zloop_t *loop = zloop_new();
+        zloop_set_nonstop(loop, true);
+        zloop_reader(loop, pipe, s_on_pipe, &self);
+        zloop_reader(loop, self.broker, s_on_broker, &self);
+        zmq_pollitem_t wake = { NULL, self.wake_fd, ZMQ_POLLIN, 0 };
+        zloop_poller(loop, &wake, s_on_wake, &self);
+        zloop_timer(loop, 1000, 0, s_on_heartbeat, &self);
+        zloop_start(loop);
+        zloop_destroy(&loop);
+    }
+    // shutting down: cancel and join every executor, flush what they said
+    for (runner_build_t *b = zlist_first(self.builds); b; b = zlist_next(self.builds))
+        runner_build_cancel(b, "runner shutting down");
+    runner_build_t *b;
+    while ((b = zlist_pop(self.builds)))
+        runner_build_destroy(&b);
+    zmsg_t *z;
+    while ((z = zlist_pop(self.outbox)))
+        zmsg_send(&z, self.broker);
+    zlist_destroy(&self.outbox);
+    zlist_destroy(&self.builds);
+    zsock_destroy(&self.broker);
+    close(self.wake_fd);
+    pthread_mutex_destroy(&self.lock);
+    free(self.name);
+    free(self.tags);
+    free(self.work_root);
+}
+
+zactor_t *
+pk_runner_new(const pk_runner_config_t *config)
+{
+    if (!config || !config->endpoint)
+        return NULL;
+    return zactor_new(s_actor, (void *) config);
+}

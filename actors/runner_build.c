@@ -1,0 +1,447 @@
+// runner_build: one work item on a runner -- a build plan or a check -- from
+// WORK to DONE/VERSIONS, in its own thread. It owns the build's $WORKDIR
+// (made at start, removed at the end), the log sequence and credit, and the
+// cancel generation every process of the build watches. It never touches a
+// socket: messages leave through the emit callback, so the same code serves
+// the runner actor on a worker, in the server, and in `pikoci run`.
+#include "runner_internal.h"
+#include "pk_duration.h"
+#include "pk_value_msgpack.h"
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t
+s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void
+s_emit(runner_build_t *b, pk_msg_t *msg)
+{
+    b->emit(b->emit_arg, msg);
+}
+
+void
+runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len)
+{
+    if (!len)
+        return;
+    pk_msg_t m = { .type = PK_MSG_LOG };
+    m.log.id = strdup(b->id);
+    m.log.attempt = b->attempt;
+    m.log.step = step;
+    m.log.data.data = malloc(len);
+    memcpy(m.log.data.data, data, len);
+    m.log.data.size = len;
+    // sequence numbers must reach the sink in order: assign and emit together
+    pthread_mutex_lock(&b->lock);
+    m.log.seq = b->log_seq++;
+    b->credits--;
+    s_emit(b, &m);
+    pthread_mutex_unlock(&b->lock);
+}
+
+void
+runner_build_logf(runner_build_t *b, uint32_t step, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    runner_build_log(b, step, buf, n < 0 ? 0 : (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+}
+
+void
+runner_build_step_msg(runner_build_t *b, uint32_t step, const char *kind, const char *name,
+                      const char *status, int64_t exit_code, uint64_t started_ms,
+                      const char *message, const pk_env_t *outputs)
+{
+    pk_msg_t m = { .type = PK_MSG_STEP };
+    m.step.id = strdup(b->id);
+    m.step.attempt = b->attempt;
+    m.step.step = step;
+    m.step.kind = kind ? strdup(kind) : NULL;
+    m.step.name = strdup(name);
+    m.step.status = strdup(status);
+    m.step.exit_code = exit_code;
+    m.step.started_ms = started_ms ? started_ms : s_wall_ms();
+    if (strcmp(status, "started"))
+        m.step.finished_ms = s_wall_ms();
+    m.step.message = message ? strdup(message) : NULL;
+    for (size_t i = 0; outputs && i < pk_env_size(outputs); i++) {
+        const char *e = pk_env_entry(outputs, i);
+        char *name_only = strndup(e, (size_t) (strchr(e, '=') - e));
+        pk_kv_set(&m.step.outputs, name_only, pk_env_value(outputs, i));
+        free(name_only);
+    }
+    // STEP goes through the same lock as LOG so a step's lines and its
+    // status keep their order
+    pthread_mutex_lock(&b->lock);
+    s_emit(b, &m);
+    pthread_mutex_unlock(&b->lock);
+}
+
+void
+runner_build_add_waiter(runner_build_t *b, int fd)
+{
+    pthread_mutex_lock(&b->lock);
+    b->waiters = realloc(b->waiters, (b->waiter_count + 1) * sizeof(int));
+    b->waiters[b->waiter_count++] = fd;
+    pthread_mutex_unlock(&b->lock);
+}
+
+void
+runner_build_remove_waiter(runner_build_t *b, int fd)
+{
+    pthread_mutex_lock(&b->lock);
+    for (size_t i = 0; i < b->waiter_count; i++)
+        if (b->waiters[i] == fd) {
+            b->waiters[i] = b->waiters[--b->waiter_count];
+            break;
+        }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void
+s_poke_waiters(runner_build_t *b)
+{
+    uint64_t one = 1;
+    for (size_t i = 0; i < b->waiter_count; i++)
+        if (write(b->waiters[i], &one, sizeof one) < 0) {
+            // the eventfd is saturated: already awake
+        }
+}
+
+void
+runner_build_credit(runner_build_t *b, uint32_t credits)
+{
+    pthread_mutex_lock(&b->lock);
+    b->credits += credits;
+    s_poke_waiters(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
+void
+runner_build_cancel(runner_build_t *b, const char *reason)
+{
+    pthread_mutex_lock(&b->lock);
+    free(b->cancel_reason);
+    b->cancel_reason = strdup(reason && *reason ? reason : "cancelled");
+    atomic_fetch_add(&b->cancel_gen, 1);
+    s_poke_waiters(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
+// --- checks
+
+// The last non-empty line of the output: a check's result.
+static char *
+s_last_line(const char *out, size_t len)
+{
+    while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+        len--;
+    size_t start = len;
+    while (start && out[start - 1] != '\n')
+        start--;
+    return strndup(out + start, len - start);
+}
+
+static void
+s_emit_versions(runner_build_t *b, pk_value_t *versions, const char *error, const char *output)
+{
+    pk_msg_t m = { .type = PK_MSG_VERSIONS };
+    m.versions.id = strdup(b->id);
+    m.versions.attempt = b->attempt;
+    m.versions.resource = strdup(pk_plan_str(b->plan, "resource", "?"));
+    if (versions)
+        pk_value_pack_bytes(versions, &m.versions.versions.data, &m.versions.versions.size);
+    m.versions.error = error ? strdup(error) : NULL;
+    m.versions.output = output && *output ? strdup(output) : NULL;
+    pthread_mutex_lock(&b->lock);
+    s_emit(b, &m);
+    pthread_mutex_unlock(&b->lock);
+}
+
+// JSON text -> list of version objects, or NULL with *why.
+static pk_value_t *
+s_parse_versions(const char *json, char **why)
+{
+    char *err = NULL;
+    pk_value_t *v = pk_value_from_json(json, strlen(json), &err);
+    if (!v) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "check output is not JSON (%s): %.200s", err ? err : "?", json);
+        free(err);
+        *why = strdup(buf);
+        return NULL;
+    }
+    bool ok = pk_value_kind(v) == PK_V_LIST;
+    for (size_t i = 0; ok && i < pk_value_len(v); i++)
+        ok = pk_value_kind(pk_value_list_at(v, i)) == PK_V_OBJECT;
+    if (!ok) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "check must print a JSON array of objects, got: %.200s", json);
+        *why = strdup(buf);
+        pk_value_destroy(&v);
+    }
+    return v;
+}
+
+static void
+s_set_version_env(pk_env_t *env, const pk_value_t *version)
+{
+    for (size_t i = 0; version && i < pk_value_len(version); i++) {
+        char *text = pk_value_to_string(pk_value_object_at(version, i));
+        if (!text)
+            text = pk_value_to_json(pk_value_object_at(version, i));
+        char *name = malloc(strlen(pk_value_object_key(version, i)) + 9);
+        sprintf(name, "version_%s", pk_value_object_key(version, i));
+        pk_env_set(env, name, text ? text : "");
+        free(name);
+        free(text);
+    }
+}
+
+static void
+s_run_check(runner_build_t *b)
+{
+    const pk_value_t *plan = b->plan;
+    const pk_value_t *last = pk_plan_object(plan, "version");
+    char *json = NULL, *err = NULL;
+    char *output = NULL;
+    const pk_value_t *native = pk_plan_object(plan, "native");
+    if (native) {
+        if (runner_native_check(native, last, b->workdir, &json, &err) != 0)
+            goto report;
+    }
+    else {
+        pk_env_t *env = pk_env_dup(b->base_env);
+        s_set_version_env(env, last);
+        runner_cmdline_t cl;
+        if (runner_expand(pk_plan_object(plan, "cmd"), env, NULL, b->workdir, b->id, &cl, &err) != 0) {
+            pk_env_destroy(&env);
+            goto report;
+        }
+        pk_env_destroy(&env);
+        run_ctx_t ctx = { .build = b, .gen = atomic_load(&b->cancel_gen) };
+        ctx.capture = calloc(1, 1);
+        ctx.capture_cap = 1;
+        int64_t t = pk_plan_int(plan, "timeout_ms", 0);
+        ctx.deadline_ms = t > 0 ? runner_now_ms() + t : 0;
+        int status = 0;
+        run_result_t r = runner_proc_run(&ctx, &cl, &status);
+        runner_cmdline_clear(&cl);
+        output = ctx.capture;
+        if (r != RUN_OK) {
+            char buf[256];
+            if (r == RUN_STEP_TIMEOUT || r == RUN_JOB_TIMEOUT) {
+                char *d = pk_duration_format(t);
+                snprintf(buf, sizeof buf, "check timed out after %s", d);
+                free(d);
+            }
+            else
+            if (r == RUN_CANCELLED)
+                snprintf(buf, sizeof buf, "check cancelled");
+            else
+                snprintf(buf, sizeof buf, "check failed with exit status %d", status);
+            err = strdup(buf);
+            goto report;
+        }
+        json = s_last_line(output, ctx.capture_len);
+    }
+report:;
+    pk_value_t *versions = NULL;
+    if (!err) {
+        if (!json || !*json)
+            versions = pk_value_new_list();    // an empty last line: nothing new
+        else
+            versions = s_parse_versions(json, &err);
+    }
+    s_emit_versions(b, err ? NULL : versions, err, err ? output : NULL);
+    pk_value_destroy(&versions);
+    free(json);
+    free(err);
+    free(output);
+}
+
+// --- builds
+
+static void
+s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
+{
+    pk_msg_t m = { .type = PK_MSG_DONE };
+    m.done.id = strdup(b->id);
+    m.done.attempt = b->attempt;
+    m.done.status = strdup(runner_result_status(r));
+    m.done.reason = reason ? strdup(reason) : NULL;
+    m.done.finished_ms = s_wall_ms();
+    pthread_mutex_lock(&b->lock);
+    s_emit(b, &m);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void
+s_run_build(runner_build_t *b)
+{
+    pk_env_t *exports = pk_env_new();
+    b->job_timeout_ms = pk_plan_int(b->plan, "timeout_ms", 0);
+    if (b->job_timeout_ms > 0)
+        b->job_deadline_ms = runner_now_ms() + b->job_timeout_ms;
+    run_scope_t scope = { 0, atomic_load(&b->cancel_gen), false };
+    run_result_t r = runner_steps_run(b, pk_plan_list(b->plan, "steps"), exports, scope, "");
+    char *reason = NULL;
+    if (r == RUN_JOB_TIMEOUT) {
+        char *d = pk_duration_format(b->job_timeout_ms);
+        char buf[128];
+        snprintf(buf, sizeof buf, "job timed out after %s", d);
+        free(d);
+        reason = strdup(buf);
+    }
+    else
+    if (r == RUN_CANCELLED) {
+        pthread_mutex_lock(&b->lock);
+        reason = b->cancel_reason ? strdup(b->cancel_reason) : NULL;
+        pthread_mutex_unlock(&b->lock);
+    }
+    // job hooks see $BUILD_STATUS
+    pk_env_set(b->base_env, "BUILD_STATUS", runner_result_status(r));
+    runner_hooks_run(b, pk_plan_object(b->plan, "hooks"), r, exports, "");
+    pk_env_destroy(&exports);
+    s_emit_done(b, r, reason);
+    free(reason);
+}
+
+static int
+s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    remove(path);
+    return 0;
+}
+
+static void *
+s_thread(void *arg)
+{
+    runner_build_t *b = arg;
+    pk_msg_t m = { .type = PK_MSG_STARTED };
+    m.started.id = strdup(b->id);
+    m.started.attempt = b->attempt;
+    m.started.worker = strdup(b->worker);
+    m.started.started_ms = s_wall_ms();
+    pthread_mutex_lock(&b->lock);
+    s_emit(b, &m);
+    pthread_mutex_unlock(&b->lock);
+
+    char *err = NULL;
+    if (pk_plan_validate(b->plan, b->kind, &err) != 0) {
+        if (!strcmp(b->kind, "check"))
+            s_emit_versions(b, NULL, err, NULL);
+        else {
+            runner_build_logf(b, 0, "%s\n", err);
+            s_emit_done(b, RUN_ERRORED, err);
+        }
+        free(err);
+    }
+    else
+    if (!strcmp(b->kind, "check"))
+        s_run_check(b);
+    else
+        s_run_build(b);
+    nftw(b->workdir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    atomic_store(&b->finished, true);
+    return NULL;
+}
+
+runner_build_t *
+runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t *plan,
+                 const char *work_root, const char *worker, runner_emit_fn *emit, void *emit_arg)
+{
+    runner_build_t *b = calloc(1, sizeof(*b));
+    b->id = strdup(id);
+    b->attempt = attempt;
+    b->kind = strdup(kind);
+    b->plan = plan;
+    b->worker = strdup(worker);
+    b->emit = emit;
+    b->emit_arg = emit_arg;
+    b->credits = RUNNER_INITIAL_CREDIT;
+    pthread_mutex_init(&b->lock, NULL);
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", work_root);
+    mkdir(work_root, 0700);
+    b->workdir = strdup(tmpl);
+    if (!mkdtemp(b->workdir)) {
+        free(b->workdir);
+        b->workdir = strdup(work_root);   // the build then fails its first command, loudly
+    }
+    b->base_env = pk_env_from_environ();
+    const pk_value_t *env = pk_plan_object(plan, "env");
+    for (size_t i = 0; env && i < pk_value_len(env); i++)
+        if (pk_value_kind(pk_value_object_at(env, i)) == PK_V_STRING)
+            pk_env_set(b->base_env, pk_value_object_key(env, i),
+                       pk_value_string(pk_value_object_at(env, i)));
+    pk_env_set(b->base_env, "WORKDIR", b->workdir);
+    return b;
+}
+
+void
+runner_build_start(runner_build_t *self)
+{
+    self->started = pthread_create(&self->thread, NULL, s_thread, self) == 0;
+    if (!self->started)
+        atomic_store(&self->finished, true);
+}
+
+bool
+runner_build_finished(runner_build_t *self)
+{
+    return atomic_load(&self->finished);
+}
+
+const char *
+runner_build_id(const runner_build_t *self)
+{
+    return self->id;
+}
+
+uint32_t
+runner_build_attempt(const runner_build_t *self)
+{
+    return self->attempt;
+}
+
+void
+runner_build_destroy(runner_build_t **self_p)
+{
+    runner_build_t *b = *self_p;
+    if (!b)
+        return;
+    if (b->started) {
+        if (!atomic_load(&b->finished))
+            runner_build_cancel(b, "runner shutting down");
+        pthread_join(b->thread, NULL);
+    }
+    pk_value_destroy(&b->plan);
+    pk_env_destroy(&b->base_env);
+    pthread_mutex_destroy(&b->lock);
+    free(b->waiters);
+    free(b->cancel_reason);
+    free(b->id);
+    free(b->kind);
+    free(b->worker);
+    free(b->workdir);
+    free(b);
+    *self_p = NULL;
+}

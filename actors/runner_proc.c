@@ -1,0 +1,168 @@
+// runner_proc: one process of a step, from spawn to reaping. One poll loop
+// watches the output pipe (only while log credit remains, so a slow log sink
+// back-pressures the task through its pipe instead of filling our memory),
+// the pidfd, and an eventfd poked on credit or cancel. Deadlines (step, job)
+// and cancellation terminate the whole process group: `docker kill` first for
+// a container, SIGTERM, then SIGKILL after RUNNER_KILL_GRACE_MS.
+#include "runner_internal.h"
+#include "pk_duration.h"
+#include "pk_proc.h"
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t
+runner_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Checks keep the tail of their output: the last line is the result, and the
+// output is shown when the check fails.
+#define CAPTURE_MAX (1024 * 1024)
+
+static void
+s_capture(run_ctx_t *ctx, const char *data, size_t len)
+{
+    if (ctx->capture_len + len > CAPTURE_MAX) {
+        size_t drop = ctx->capture_len + len - CAPTURE_MAX;
+        if (drop >= ctx->capture_len) {
+            data += drop - ctx->capture_len;
+            len -= drop - ctx->capture_len;
+            ctx->capture_len = 0;
+        }
+        else {
+            memmove(ctx->capture, ctx->capture + drop, ctx->capture_len - drop);
+            ctx->capture_len -= drop;
+        }
+    }
+    if (ctx->capture_len + len + 1 > ctx->capture_cap) {
+        ctx->capture_cap = (ctx->capture_len + len + 1) * 2;
+        ctx->capture = realloc(ctx->capture, ctx->capture_cap);
+    }
+    memcpy(ctx->capture + ctx->capture_len, data, len);
+    ctx->capture_len += len;
+    ctx->capture[ctx->capture_len] = 0;
+}
+
+// `docker kill NAME`, waited for at most a few seconds: killing the docker
+// CLI does not stop its container.
+static void
+s_docker_kill(const char *container, pk_env_t *env)
+{
+    char *argv[] = { "docker", "kill", (char *) container, NULL };
+    pk_proc_t *p = pk_proc_spawn("docker", argv, pk_env_envp(env), NULL, NULL);
+    if (!p)
+        return;
+    int64_t end = runner_now_ms() + 5000;
+    char buf[512];
+    while (!pk_proc_done(p) && runner_now_ms() < end) {
+        struct pollfd fds[2] = { { pk_proc_output_fd(p), POLLIN, 0 }, { pk_proc_exit_fd(p), POLLIN, 0 } };
+        poll(fds, 2, 100);
+        while (pk_proc_read(p, buf, sizeof buf) > 0)
+            ;
+        pk_proc_reap(p);
+    }
+    pk_proc_destroy(&p);
+}
+
+run_result_t
+runner_proc_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status)
+{
+    runner_build_t *b = ctx->build;
+    *status = 0;
+    if (!cl->argv)
+        return RUN_OK;   // no-op command
+    char *err = NULL;
+    pk_proc_t *p = pk_proc_spawn(cl->argv[0], cl->argv, pk_env_envp(cl->env), b->workdir, &err);
+    if (!p) {
+        runner_build_logf(b, ctx->step, "%s\n", err);
+        free(err);
+        *status = 127;
+        return RUN_FAILED;
+    }
+    int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    runner_build_add_waiter(b, wake);
+    run_result_t why = RUN_OK;    // set when we start terminating
+    int64_t kill_at = 0;
+    char *buf = malloc(RUNNER_LOG_CHUNK);
+    while (!pk_proc_done(p)) {
+        int64_t now = runner_now_ms();
+        int64_t job_dl = ctx->ignore_job_deadline ? 0 : b->job_deadline_ms;
+        if (why == RUN_OK) {
+            if (atomic_load(&b->cancel_gen) != ctx->gen
+            ||  (runner_tl_abort && atomic_load(runner_tl_abort)))
+                why = RUN_CANCELLED;
+            else
+            if (job_dl && now >= job_dl && (!ctx->deadline_ms || job_dl <= ctx->deadline_ms))
+                why = RUN_JOB_TIMEOUT;
+            else
+            if (ctx->deadline_ms && now >= ctx->deadline_ms)
+                why = RUN_STEP_TIMEOUT;
+            if (why != RUN_OK && !pk_proc_exited(p)) {
+                if (cl->container)
+                    s_docker_kill(cl->container, cl->env);
+                pk_proc_signal(p, SIGTERM);
+                kill_at = runner_now_ms() + RUNNER_KILL_GRACE_MS;
+            }
+        }
+        if (kill_at && now >= kill_at && !pk_proc_exited(p)) {
+            pk_proc_signal(p, SIGKILL);
+            kill_at = 0;
+        }
+        // how long may we sleep?
+        int64_t next = now + 1000;
+        if (why == RUN_OK && job_dl && job_dl < next)
+            next = job_dl;
+        if (why == RUN_OK && ctx->deadline_ms && ctx->deadline_ms < next)
+            next = ctx->deadline_ms;
+        if (kill_at && kill_at < next)
+            next = kill_at;
+        bool may_read = ctx->capture || atomic_load(&b->cancel_gen) != ctx->gen || why != RUN_OK;
+        if (!may_read) {
+            pthread_mutex_lock(&b->lock);
+            may_read = b->credits > 0;
+            pthread_mutex_unlock(&b->lock);
+        }
+        struct pollfd fds[3];
+        nfds_t n = 0;
+        fds[n++] = (struct pollfd) { wake, POLLIN, 0 };
+        if (pk_proc_exit_fd(p) >= 0)
+            fds[n++] = (struct pollfd) { pk_proc_exit_fd(p), POLLIN, 0 };
+        if (may_read && pk_proc_output_fd(p) >= 0)
+            fds[n++] = (struct pollfd) { pk_proc_output_fd(p), POLLIN, 0 };
+        int timeout = next > now ? (int) (next - now) : 0;
+        if (poll(fds, n, timeout) < 0 && errno != EINTR)
+            break;
+        uint64_t drain;
+        if (read(wake, &drain, sizeof drain) < 0) {
+            // nothing pending: fine
+        }
+        if (may_read) {
+            ssize_t r = pk_proc_read(p, buf, RUNNER_LOG_CHUNK);
+            if (r > 0) {
+                if (ctx->capture)
+                    s_capture(ctx, buf, (size_t) r);
+                else
+                    runner_build_log(b, ctx->step, buf, (size_t) r);
+            }
+        }
+        pk_proc_reap(p);
+    }
+    free(buf);
+    runner_build_remove_waiter(b, wake);
+    close(wake);
+    *status = pk_proc_status(p);
+    pk_proc_destroy(&p);
+    if (why != RUN_OK)
+        return why;
+    return *status == 0 ? RUN_OK : RUN_FAILED;
+}

@@ -1,0 +1,446 @@
+// runner_steps: interpretation of a build plan's steps, PikoCI's semantics:
+// steps run in order and the first failure stops the sequence; `attempts`
+// re-runs a failed step (each attempt with a fresh timeout, a
+// "--- attempt N/M ---" marker from the second); hooks run after the final
+// attempt (on_success | on_failure | on_cancel, then ensure) and a failing
+// hook never changes the step's result; in_parallel runs its steps in threads
+// (limit, fail_fast), each seeing the exports from before the block and all
+// exports visible after it; if/else_if/else picks the first branch whose
+// condition holds. GET_<STEP>_<KEY> and TASK_<STEP>_<KEY> exports flow to
+// later steps through the exports environment.
+#include "runner_internal.h"
+#include "pk_condition.h"
+#include "pk_duration.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+_Thread_local atomic_bool *runner_tl_abort;
+
+const char *
+runner_result_status(run_result_t r)
+{
+    switch (r) {
+    case RUN_OK:           return "succeeded";
+    case RUN_CANCELLED:    return "cancelled";
+    case RUN_ERRORED:      return "errored";
+    default:               return "failed";
+    }
+}
+
+static run_result_t s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports,
+                           run_scope_t scope, const char *prefix);
+
+static bool
+s_stop(runner_build_t *b, run_scope_t scope, run_result_t *r)
+{
+    if (atomic_load(&b->cancel_gen) != scope.gen || (runner_tl_abort && atomic_load(runner_tl_abort))) {
+        *r = RUN_CANCELLED;
+        return true;
+    }
+    if (!scope.hook && b->job_deadline_ms && runner_now_ms() >= b->job_deadline_ms) {
+        *r = RUN_JOB_TIMEOUT;
+        return true;
+    }
+    return false;
+}
+
+run_result_t
+runner_steps_run(runner_build_t *b, const pk_value_t *steps, pk_env_t *exports,
+                 run_scope_t scope, const char *prefix)
+{
+    for (size_t i = 0; steps && i < pk_value_len(steps); i++) {
+        run_result_t r;
+        if (s_stop(b, scope, &r))
+            return r;
+        r = s_step(b, pk_value_list_at(steps, i), exports, scope, prefix);
+        if (r != RUN_OK)
+            return r;
+    }
+    return RUN_OK;
+}
+
+run_result_t
+runner_hooks_run(runner_build_t *b, const pk_value_t *hooks, run_result_t result,
+                 pk_env_t *exports, const char *prefix)
+{
+    if (!hooks)
+        return RUN_OK;
+    const char *first = result == RUN_OK ? "on_success"
+                      : result == RUN_CANCELLED || result == RUN_JOB_TIMEOUT ? "on_cancel"
+                      : "on_failure";
+    const char *order[] = { first, "ensure" };
+    run_result_t worst = RUN_OK;
+    for (size_t i = 0; i < 2; i++) {
+        const pk_value_t *steps = pk_plan_list(hooks, order[i]);
+        if (!steps)
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s%s:", prefix, order[i]);
+        // hooks run even after a cancel or a job timeout: they get the
+        // current cancel generation and are not held to the job deadline
+        run_scope_t scope = { 0, atomic_load(&b->cancel_gen), true };
+        run_result_t r = runner_steps_run(b, steps, exports, scope, p);
+        if (r != RUN_OK)
+            worst = r;
+    }
+    return worst;
+}
+
+// --- exports
+
+// GET_<STEP>_<KEY>: nested objects flatten with '_', lists with _0, _1...
+static void
+s_flatten(pk_env_t *out, const char *prefix, const pk_value_t *v)
+{
+    if (pk_value_kind(v) == PK_V_OBJECT || pk_value_kind(v) == PK_V_LIST) {
+        bool obj = pk_value_kind(v) == PK_V_OBJECT;
+        for (size_t i = 0; i < pk_value_len(v); i++) {
+            char idx[32];
+            snprintf(idx, sizeof idx, "%zu", i);
+            char *key = pk_env_name_from(NULL, obj ? pk_value_object_key(v, i) : idx);
+            char *name = malloc(strlen(prefix) + strlen(key) + 2);
+            sprintf(name, "%s_%s", prefix, key);
+            s_flatten(out, name, obj ? pk_value_object_at(v, i) : pk_value_list_at(v, i));
+            free(name);
+            free(key);
+        }
+        return;
+    }
+    char *text = pk_value_to_string(v);
+    pk_env_set(out, prefix, text ? text : "");
+    free(text);
+}
+
+// $PIKOCI_OUTPUT: KEY=VALUE lines, '#' comments and blanks skipped, at most 1 MB.
+static void
+s_read_task_output(const char *path, const char *step_name, pk_env_t *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char *prefix = pk_env_name_from("TASK_", step_name);
+    char line[65536];
+    size_t total = 0;
+    while (fgets(line, sizeof line, f) && total < 1024 * 1024) {
+        total += strlen(line);
+        line[strcspn(line, "\r\n")] = 0;
+        char *eq = strchr(line, '=');
+        if (line[0] == '#' || !eq || eq == line)
+            continue;
+        *eq = 0;
+        char *key = pk_env_name_from(NULL, line);
+        char *name = malloc(strlen(prefix) + strlen(key) + 2);
+        sprintf(name, "%s_%s", prefix, key);
+        pk_env_set(out, name, eq + 1);
+        free(name);
+        free(key);
+    }
+    free(prefix);
+    fclose(f);
+}
+
+static bool
+s_exists(const char *workdir, const char *rel)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", workdir, rel);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void
+s_set_version_env(pk_env_t *env, const pk_value_t *version)
+{
+    for (size_t i = 0; version && i < pk_value_len(version); i++) {
+        const pk_value_t *v = pk_value_object_at(version, i);
+        char *text = pk_value_to_string(v);
+        if (!text)
+            text = pk_value_to_json(v);
+        char name[256];
+        snprintf(name, sizeof name, "version_%s", pk_value_object_key(version, i));
+        pk_env_set(env, name, text ? text : "");
+        free(text);
+    }
+}
+
+// One attempt of a leaf step (get, task, put, notify). produced gets the
+// step's own exports on success.
+static run_result_t
+s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_env_t *exports,
+            run_scope_t scope, pk_env_t *produced, int *status)
+{
+    const char *kind = pk_plan_str(step, "kind", "");
+    const char *name = pk_plan_str(step, "name", "");
+    const pk_value_t *version = pk_plan_object(step, "version");
+    *status = 0;
+    if (!strcmp(kind, "task")) {
+        const pk_value_t *inputs = pk_plan_list(step, "inputs");
+        for (size_t i = 0; inputs && i < pk_value_len(inputs); i++) {
+            const char *in = pk_value_string(pk_value_list_at(inputs, i));
+            if (in && !s_exists(b->workdir, in)) {
+                runner_build_logf(b, idx, "input \"%s\" does not exist\n", in);
+                return RUN_FAILED;
+            }
+        }
+    }
+    run_ctx_t ctx = { .build = b, .step = idx, .deadline_ms = scope.deadline_ms, .gen = scope.gen,
+                      .ignore_job_deadline = scope.hook };
+    run_result_t r;
+    if (!strcmp(kind, "get") && pk_plan_object(step, "native")) {
+        char *err = NULL;
+        r = runner_native_get(pk_plan_object(step, "native"), version, b->workdir, &err) == 0
+          ? RUN_OK : RUN_FAILED;
+        if (err)
+            runner_build_logf(b, idx, "%s\n", err);
+        free(err);
+    }
+    else {
+        pk_env_t *env = pk_env_dup(b->base_env);
+        pk_env_merge(env, exports);
+        const pk_value_t *senv = pk_plan_object(step, "env");
+        pk_env_t *own = pk_env_new();     // what docker's $env forwards
+        for (size_t i = 0; senv && i < pk_value_len(senv); i++)
+            pk_env_set(own, pk_value_object_key(senv, i), pk_value_string(pk_value_object_at(senv, i)));
+        pk_env_merge(own, exports);
+        pk_env_merge(env, own);
+        s_set_version_env(env, version);
+        char outpath[4200] = "";
+        if (!strcmp(kind, "task")) {
+            snprintf(outpath, sizeof outpath, "%s/.pikoci-output-%u", b->workdir, idx);
+            remove(outpath);
+            pk_env_set(env, "PIKOCI_OUTPUT", outpath);
+            pk_env_set(own, "PIKOCI_OUTPUT", outpath);
+        }
+        char container[256];
+        snprintf(container, sizeof container, "pikoci-%s-%u-%u", b->id, b->attempt, idx);
+        for (char *c = container; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+                  || *c == '-' || *c == '_' || *c == '.'))
+                *c = '-';
+        runner_cmdline_t cl;
+        char *err = NULL;
+        if (runner_expand(pk_plan_object(step, "cmd"), env, own, b->workdir, container, &cl, &err) != 0) {
+            runner_build_logf(b, idx, "%s\n", err);
+            free(err);
+            r = RUN_ERRORED;
+        }
+        else {
+            r = runner_proc_run(&ctx, &cl, status);
+            runner_cmdline_clear(&cl);
+        }
+        pk_env_destroy(&own);
+        pk_env_destroy(&env);
+        if (r == RUN_OK && *outpath)
+            s_read_task_output(outpath, name, produced);
+    }
+    if (r == RUN_OK && !strcmp(kind, "task")) {
+        const pk_value_t *outputs = pk_plan_list(step, "outputs");
+        for (size_t i = 0; outputs && i < pk_value_len(outputs); i++) {
+            const char *out = pk_value_string(pk_value_list_at(outputs, i));
+            if (out && !s_exists(b->workdir, out)) {
+                runner_build_logf(b, idx, "task finished but output \"%s\" was not produced\n", out);
+                r = RUN_FAILED;
+            }
+        }
+    }
+    if (r == RUN_OK && !strcmp(kind, "get") && version) {
+        char *prefix = pk_env_name_from("GET_", name);
+        s_flatten(produced, prefix, version);
+        free(prefix);
+    }
+    return r;
+}
+
+typedef struct {
+    runner_build_t *b;
+    const pk_value_t *steps;
+    const pk_env_t *exports;    // what every branch starts from (read-only)
+    pk_env_t **branch_exports;
+    run_result_t *results;
+    run_scope_t scope;
+    const char *prefix;
+    bool fail_fast;
+    atomic_bool abort;
+    atomic_size_t next;
+} s_par_t;
+
+static void *
+s_par_worker(void *arg)
+{
+    s_par_t *par = arg;
+    runner_tl_abort = &par->abort;
+    for (;;) {
+        size_t i = atomic_fetch_add(&par->next, 1);
+        if (i >= pk_value_len(par->steps))
+            break;
+        if (atomic_load(&par->abort)) {
+            par->results[i] = RUN_CANCELLED;
+            continue;
+        }
+        par->branch_exports[i] = pk_env_dup(par->exports);
+        par->results[i] = s_step(par->b, pk_value_list_at(par->steps, i), par->branch_exports[i],
+                                 par->scope, par->prefix);
+        if (par->results[i] != RUN_OK && par->fail_fast) {
+            atomic_store(&par->abort, true);
+            pthread_mutex_lock(&par->b->lock);
+            for (size_t w = 0; w < par->b->waiter_count; w++) {
+                uint64_t one = 1;
+                if (write(par->b->waiters[w], &one, sizeof one) < 0) {
+                    // saturated: already awake
+                }
+            }
+            pthread_mutex_unlock(&par->b->lock);
+        }
+    }
+    return NULL;
+}
+
+static run_result_t
+s_parallel(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t scope,
+           const char *prefix)
+{
+    const pk_value_t *steps = pk_plan_list(step, "steps");
+    size_t n = pk_value_len(steps);
+    if (!n)
+        return RUN_OK;
+    size_t limit = (size_t) pk_plan_int(step, "limit", 0);
+    if (!limit || limit > n)
+        limit = n;
+    s_par_t par = { .b = b, .steps = steps, .exports = exports, .scope = scope,
+                    .prefix = prefix, .fail_fast = pk_plan_bool(step, "fail_fast", false) };
+    atomic_init(&par.abort, false);
+    atomic_init(&par.next, 0);
+    par.branch_exports = calloc(n, sizeof(pk_env_t *));
+    par.results = calloc(n, sizeof(run_result_t));
+    pthread_t *threads = calloc(limit, sizeof(pthread_t));
+    size_t started = 0;
+    for (size_t t = 0; t < limit; t++)
+        if (pthread_create(&threads[t], NULL, s_par_worker, &par) == 0)
+            started++;
+    if (!started)
+        s_par_worker(&par);    // no thread to be had: run them here, one by one
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    run_result_t r = RUN_OK;
+    bool aborted_by_group = atomic_load(&par.abort);
+    for (size_t i = 0; i < n; i++) {
+        pk_env_merge(exports, par.branch_exports[i]);
+        pk_env_destroy(&par.branch_exports[i]);
+        run_result_t ri = par.results[i];
+        if (ri == RUN_CANCELLED && aborted_by_group && atomic_load(&b->cancel_gen) == scope.gen)
+            ri = RUN_FAILED;    // a sibling failed: the group failed, nobody cancelled it
+        if (ri == RUN_JOB_TIMEOUT || (ri == RUN_CANCELLED && r != RUN_JOB_TIMEOUT)
+        ||  (ri != RUN_OK && r == RUN_OK))
+            r = ri;
+    }
+    free(threads);
+    free(par.branch_exports);
+    free(par.results);
+    return r;
+}
+
+static const char *
+s_lookup(const char *name, void *arg)
+{
+    return pk_env_get((const pk_env_t *) arg, name);
+}
+
+static run_result_t
+s_if(runner_build_t *b, const pk_value_t *step, uint32_t idx, pk_env_t *exports,
+     run_scope_t scope, const char *prefix)
+{
+    const pk_value_t *branches = pk_plan_list(step, "branches");
+    pk_env_t *vars = pk_env_dup(b->base_env);
+    pk_env_merge(vars, exports);
+    run_result_t r = RUN_OK;
+    for (size_t i = 0; i < pk_value_len(branches); i++) {
+        const pk_value_t *br = pk_value_list_at(branches, i);
+        const char *cond = pk_plan_str(br, "condition", NULL);
+        bool take = true;
+        if (cond) {
+            char *err = NULL;
+            if (pk_condition_evaluate(cond, s_lookup, vars, &take, &err) != 0) {
+                runner_build_logf(b, idx, "condition of \"%s\": %s\n", pk_plan_str(br, "name", "?"), err);
+                free(err);
+                r = RUN_FAILED;
+                break;
+            }
+        }
+        runner_build_logf(b, idx, "%s \"%s\": %s\n", cond ? "condition" : "else",
+                          pk_plan_str(br, "name", "?"), take ? "taken" : "skipped");
+        if (take) {
+            r = runner_steps_run(b, pk_plan_list(br, "steps"), exports, scope, prefix);
+            break;
+        }
+    }
+    pk_env_destroy(&vars);
+    return r;
+}
+
+static run_result_t
+s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t parent,
+       const char *prefix)
+{
+    const char *kind = pk_plan_str(step, "kind", "");
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", prefix, pk_plan_str(step, "name", ""));
+    if (!*pk_plan_str(step, "name", "") && *prefix)
+        full[strlen(full) - 1] = 0;   // a labelled hook is named after its hook
+    uint32_t idx = atomic_fetch_add(&b->step_counter, 1);
+    int64_t timeout = pk_plan_int(step, "timeout_ms", 0);
+    int64_t attempts = pk_plan_int(step, "attempts", 1);
+    if (attempts < 1)
+        attempts = 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t started = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    runner_build_step_msg(b, idx, kind, full, "started", 0, started, NULL, NULL);
+    pk_env_t *produced = pk_env_new();
+    run_result_t r = RUN_OK;
+    int status = 0;
+    char *message = NULL;
+    for (int64_t attempt = 1; attempt <= attempts; attempt++) {
+        if (attempt > 1)
+            runner_build_logf(b, idx, "--- attempt %lld/%lld ---\n", (long long) attempt,
+                              (long long) attempts);
+        run_scope_t scope = parent;    // each attempt gets a fresh step timeout
+        if (timeout > 0) {
+            int64_t mine = runner_now_ms() + timeout;
+            if (!scope.deadline_ms || mine < scope.deadline_ms)
+                scope.deadline_ms = mine;
+        }
+        if (!strcmp(kind, "parallel"))
+            r = s_parallel(b, step, exports, scope, prefix);
+        else
+        if (!strcmp(kind, "if"))
+            r = s_if(b, step, idx, exports, scope, prefix);
+        else
+            r = s_leaf_once(b, step, idx, exports, scope, produced, &status);
+        if (r == RUN_STEP_TIMEOUT) {
+            char *d = pk_duration_format(timeout);
+            char buf[128];
+            snprintf(buf, sizeof buf, "step timed out after %s", d);
+            free(d);
+            runner_build_logf(b, idx, "%s\n", buf);
+            free(message);
+            message = strdup(buf);
+        }
+        if (r == RUN_OK || r == RUN_CANCELLED || r == RUN_JOB_TIMEOUT || r == RUN_ERRORED)
+            break;
+    }
+    if (r == RUN_STEP_TIMEOUT)
+        r = RUN_FAILED;
+    pk_env_merge(exports, produced);
+    runner_build_step_msg(b, idx, kind, full, runner_result_status(r), status, started, message,
+                          produced);
+    free(message);
+    pk_env_destroy(&produced);
+    char hook_prefix[512];
+    snprintf(hook_prefix, sizeof hook_prefix, "%s:", full);
+    runner_hooks_run(b, pk_plan_object(step, "hooks"), r, exports, hook_prefix);
+    return r;
+}

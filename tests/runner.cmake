@@ -1,0 +1,2 @@
+# actors/runner: the executor and the actor, with real processes and sockets
+pk_add_test(test_runner_build SOURCES test_runner_build.c runner_harness.c LIBS pk_actors)
