@@ -28,13 +28,15 @@ static void
 s_emit(void *arg, pk_msg_t *msg)
 {
     s_runner_t *self = arg;
-    zmsg_t *z = pk_msg_to_zmsg(msg);
-    pk_msg_clear(msg);
-    if (!z)
-        return;
-    pthread_mutex_lock(&self->lock);
-    zlist_append(self->outbox, z);
-    pthread_mutex_unlock(&self->lock);
+    if (msg) {      // NULL: an executor finished; just wake up to free its slot
+        zmsg_t *z = pk_msg_to_zmsg(msg);
+        pk_msg_clear(msg);
+        if (!z)
+            return;
+        pthread_mutex_lock(&self->lock);
+        zlist_append(self->outbox, z);
+        pthread_mutex_unlock(&self->lock);
+    }
     uint64_t one = 1;
     if (write(self->wake_fd, &one, sizeof one) < 0) {
         // saturated counter: the actor is already due to wake

@@ -361,6 +361,7 @@ s_thread(void *arg)
         s_run_build(b);
     nftw(b->workdir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     atomic_store(&b->finished, true);
+    b->emit(b->emit_arg, NULL);
     return NULL;
 }
 

@@ -30,7 +30,8 @@ void runner_cmdline_clear(runner_cmdline_t *self);
 
 // --- runner_build.c
 // Called from build threads with a message whose contents it now owns
-// (it must pk_msg_clear it). Must be thread-safe.
+// (it must pk_msg_clear it). Must be thread-safe. Called once more with NULL
+// when the build's thread has finished (its slot is free).
 typedef void (runner_emit_fn)(void *arg, pk_msg_t *msg);
 
 typedef struct _runner_build_t runner_build_t;

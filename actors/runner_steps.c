@@ -201,10 +201,14 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
     else {
         pk_env_t *env = pk_env_dup(b->base_env);
         pk_env_merge(env, exports);
-        const pk_value_t *senv = pk_plan_object(step, "env");
-        pk_env_t *own = pk_env_new();     // what docker's $env forwards
-        for (size_t i = 0; senv && i < pk_value_len(senv); i++)
-            pk_env_set(own, pk_value_object_key(senv, i), pk_value_string(pk_value_object_at(senv, i)));
+        // what pikoci itself provides (build, step, exports): the variables
+        // docker's $env forwards into the container
+        pk_env_t *own = pk_env_new();
+        const pk_value_t *layers[] = { pk_plan_object(b->plan, "env"), pk_plan_object(step, "env") };
+        for (size_t l = 0; l < 2; l++)
+            for (size_t i = 0; layers[l] && i < pk_value_len(layers[l]); i++)
+                pk_env_set(own, pk_value_object_key(layers[l], i),
+                           pk_value_string(pk_value_object_at(layers[l], i)));
         pk_env_merge(own, exports);
         pk_env_merge(env, own);
         s_set_version_env(env, version);

@@ -1,2 +1,3 @@
 # actors/runner: the executor and the actor, with real processes and sockets
 pk_add_test(test_runner_build SOURCES test_runner_build.c runner_harness.c LIBS pk_actors)
+pk_add_test(test_runner_actor SOURCES test_runner_actor.c LIBS pk_actors)

@@ -10,6 +10,11 @@ s_emit(void *arg, pk_msg_t *msg)
 {
     harness_t *h = arg;
     pthread_mutex_lock(&h->lock);
+    if (!msg) {     // the build's thread finished
+        pthread_cond_broadcast(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
     switch (msg->type) {
     case PK_MSG_LOG:
         if (msg->log.seq != h->next_seq)
@@ -122,11 +127,12 @@ s_wait_for(harness_t *h, bool (*pred)(harness_t *, const void *), const void *ar
     return true;
 }
 
+// DONE/VERSIONS arrived and the thread has finished (it says so last)
 static bool
 s_finished(harness_t *h, const void *arg)
 {
     (void) arg;
-    return h->finished;
+    return h->finished && runner_build_finished(h->build);
 }
 
 static bool
@@ -144,14 +150,7 @@ s_text(harness_t *h, const void *arg)
 bool
 harness_wait(harness_t *h, int deadline_ms)
 {
-    if (!s_wait_for(h, s_finished, NULL, deadline_ms))
-        return false;
-    // the thread finishes right after its last message
-    for (int i = 0; i < 1000 && !runner_build_finished(h->build); i++) {
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
-    }
-    return runner_build_finished(h->build);
+    return s_wait_for(h, s_finished, NULL, deadline_ms);
 }
 
 bool

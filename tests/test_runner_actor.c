@@ -1,0 +1,308 @@
+// The runner actor over real ZeroMQ sockets: the test plays the broker
+// (a ROUTER on inproc and on tcp loopback) and checks READY, heartbeats,
+// WORK -> STARTED/STEP/LOG/DONE, CANCEL, CREDIT, slot limits, malformed
+// frames, and the docker runner against a recording `docker` on PATH (there
+// is no Docker engine here).
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "pk_runner.h"
+#include "pk_msg.h"
+#include "pk_value.h"
+#include "pk_value_msgpack.h"
+
+typedef struct {
+    zsock_t *router;
+    zactor_t *runner;
+    zframe_t *peer;          // routing id of the runner
+    char endpoint[256];
+} s_fixture_t;
+
+// Receive the next message from the runner (skipping heartbeats unless wanted).
+static bool
+s_recv(s_fixture_t *f, pk_msg_t *m, int timeout_ms, bool want_heartbeats)
+{
+    int64_t end = zclock_mono() + timeout_ms;
+    while (zclock_mono() < end) {
+        zsock_set_rcvtimeo(f->router, (int) (end - zclock_mono()));
+        zmsg_t *z = zmsg_recv(f->router);
+        if (!z)
+            return false;
+        zframe_t *id = zmsg_pop(z);
+        if (!f->peer)
+            f->peer = zframe_dup(id);
+        zframe_destroy(&id);
+        char err[256];
+        assert_int_equal(pk_msg_from_zmsg(z, m, err, sizeof err), 0);
+        zmsg_destroy(&z);
+        if (m->type == PK_MSG_HEARTBEAT && !want_heartbeats) {
+            pk_msg_clear(m);
+            continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+static void
+s_send(s_fixture_t *f, const pk_msg_t *m)
+{
+    zmsg_t *z = pk_msg_to_zmsg(m);
+    assert_non_null(z);
+    zmsg_pushmem(z, zframe_data(f->peer), zframe_size(f->peer));
+    zmsg_send(&z, f->router);
+}
+
+static void
+s_start(s_fixture_t *f, const char *bind, uint32_t slots)
+{
+    memset(f, 0, sizeof(*f));
+    f->router = zsock_new(ZMQ_ROUTER);
+    assert_true(zsock_bind(f->router, "%s", bind) >= 0);
+    char *ep = zsock_last_endpoint(f->router);
+    snprintf(f->endpoint, sizeof f->endpoint, "%s", ep);
+    zstr_free(&ep);
+    pk_runner_config_t cfg = { .name = "w1", .endpoint = f->endpoint, .slots = slots,
+                               .tags = "linux,gpu", .work_root = "/tmp/pikoci-test-work" };
+    f->runner = pk_runner_new(&cfg);
+    assert_non_null(f->runner);
+    pk_msg_t m;
+    assert_true(s_recv(f, &m, 5000, false));
+    assert_int_equal(m.type, PK_MSG_READY);
+    assert_string_equal(m.ready.name, "w1");
+    assert_int_equal(m.ready.slots, slots);
+    assert_int_equal(m.ready.tags.count, 2);
+    assert_string_equal(m.ready.tags.items[1], "gpu");
+    pk_msg_clear(&m);
+}
+
+static void
+s_stop(s_fixture_t *f)
+{
+    zactor_destroy(&f->runner);
+    zframe_destroy(&f->peer);
+    zsock_destroy(&f->router);
+}
+
+static void
+s_work(s_fixture_t *f, const char *id, const char *kind, const char *plan_json)
+{
+    char *err = NULL;
+    pk_value_t *plan = pk_value_from_json(plan_json, strlen(plan_json), &err);
+    assert_non_null(plan);
+    pk_msg_t m = { .type = PK_MSG_WORK };
+    m.work.id = (char *) id;
+    m.work.attempt = 1;
+    m.work.kind = (char *) kind;
+    pk_value_pack_bytes(plan, &m.work.plan.data, &m.work.plan.size);
+    s_send(f, &m);
+    free(m.work.plan.data);
+    pk_value_destroy(&plan);
+}
+
+// Collect until DONE for id; returns the log text (caller frees); grants a
+// credit per LOG like the log sink.
+static char *
+s_until_done(s_fixture_t *f, const char *id, char *status, size_t status_len)
+{
+    char *log = calloc(1, 1);
+    size_t len = 0;
+    for (;;) {
+        pk_msg_t m;
+        if (!s_recv(f, &m, 20000, false))
+            fail_msg("no DONE for %s; log so far:\n%s", id, log);
+        if (m.type == PK_MSG_LOG && !strcmp(m.log.id, id)) {
+            log = realloc(log, len + m.log.data.size + 1);
+            memcpy(log + len, m.log.data.data, m.log.data.size);
+            len += m.log.data.size;
+            log[len] = 0;
+            pk_msg_t c = { .type = PK_MSG_CREDIT };
+            c.credit.id = m.log.id;
+            c.credit.attempt = m.log.attempt;
+            c.credit.credits = 1;
+            s_send(f, &c);
+        }
+        bool done = m.type == PK_MSG_DONE && !strcmp(m.done.id, id);
+        if (done)
+            snprintf(status, status_len, "%s", m.done.status);
+        pk_msg_clear(&m);
+        if (done)
+            return log;
+    }
+}
+
+static void
+test_work_over_inproc_and_tcp(void **state)
+{
+    (void) state;
+    const char *binds[] = { "inproc://pk-test-runner", "tcp://127.0.0.1:*" };
+    for (size_t i = 0; i < 2; i++) {
+        s_fixture_t f;
+        s_start(&f, binds[i], 2);
+        s_work(&f, "build:p/j/1", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
+               "\"cmd\":{\"runner\":{\"name\":\"exec\"},\"params\":{\"path\":\"/bin/echo\",\"args\":[\"hello\"]}}}]}");
+        char status[32];
+        char *log = s_until_done(&f, "build:p/j/1", status, sizeof status);
+        assert_string_equal(status, "succeeded");
+        assert_string_equal(log, "hello\n");
+        free(log);
+        s_stop(&f);
+    }
+}
+
+static void
+test_heartbeat_and_slots(void **state)
+{
+    (void) state;
+    s_fixture_t f;
+    s_start(&f, "inproc://pk-test-runner-hb", 1);
+    pk_msg_t m;
+    assert_true(s_recv(&f, &m, 3000, true));
+    assert_int_equal(m.type, PK_MSG_HEARTBEAT);
+    assert_int_equal(m.heartbeat.slots_free, 1);
+    pk_msg_clear(&m);
+    // one slot: the second WORK is refused while the first runs
+    s_work(&f, "build:p/j/1", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
+           "\"cmd\":{\"runner\":{\"name\":\"shell\"},\"params\":{\"cmd\":\"sleep 30\"}}}]}");
+    s_work(&f, "build:p/j/2", "build", "{\"steps\":[]}");
+    char status[32];
+    char *log = s_until_done(&f, "build:p/j/2", status, sizeof status);
+    assert_string_equal(status, "errored");
+    free(log);
+    // cancel the first
+    pk_msg_t c = { .type = PK_MSG_CANCEL };
+    c.cancel.id = "build:p/j/1";
+    c.cancel.attempt = 1;
+    c.cancel.reason = "cancelled by test";
+    s_send(&f, &c);
+    log = s_until_done(&f, "build:p/j/1", status, sizeof status);
+    assert_string_equal(status, "cancelled");
+    free(log);
+    s_stop(&f);
+}
+
+static void
+test_malformed_frames_dropped(void **state)
+{
+    (void) state;
+    s_fixture_t f;
+    s_start(&f, "inproc://pk-test-runner-bad", 1);
+    // garbage of every shape, then a real job: the runner must still work
+    zmsg_t *z = zmsg_new();
+    zmsg_addmem(z, zframe_data(f.peer), zframe_size(f.peer));
+    zmsg_addstr(z, "WORK");
+    zmsg_addmem(z, "\xdd\xff\xff\xff\xff", 5);
+    zmsg_send(&z, f.router);
+    z = zmsg_new();
+    zmsg_addmem(z, zframe_data(f.peer), zframe_size(f.peer));
+    zmsg_addstr(z, "NONSENSE");
+    zmsg_send(&z, f.router);
+    s_work(&f, "build:p/j/9", "build", "{\"steps\":[]}");
+    char status[32];
+    char *log = s_until_done(&f, "build:p/j/9", status, sizeof status);
+    assert_string_equal(status, "succeeded");
+    free(log);
+    s_stop(&f);
+}
+
+// A recording docker: writes its argv, one per line, to $DOCKER_LOG, then
+// behaves like `docker run` of `sh -ec CMD` (runs the last argument) or
+// succeeds for `docker kill`.
+static char *
+s_fake_docker(void)
+{
+    char tmpl[] = "/tmp/pikoci-docker-XXXXXX";
+    char *dir = strdup(mkdtemp(tmpl));
+    char path[512];
+    snprintf(path, sizeof path, "%s/docker", dir);
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "#!/bin/sh\n"
+                "for a in \"$@\"; do printf '%%s\\n' \"$a\"; done >> \"$DOCKER_LOG\"\n"
+                "echo --- >> \"$DOCKER_LOG\"\n"
+                "if [ \"$1\" = run ]; then for last; do :; done; exec /bin/sh -ec \"$last\"; fi\n"
+                "exit 0\n");
+    fclose(fp);
+    chmod(path, 0755);
+    return dir;
+}
+
+static void
+test_docker_runner_recorded(void **state)
+{
+    (void) state;
+    char *dir = s_fake_docker();
+    char logpath[600], path_env[4096];
+    snprintf(logpath, sizeof logpath, "%s/calls", dir);
+    setenv("DOCKER_LOG", logpath, 1);
+    snprintf(path_env, sizeof path_env, "%s:%s", dir, getenv("PATH"));
+    setenv("PATH", path_env, 1);
+    s_fixture_t f;
+    s_start(&f, "inproc://pk-test-runner-docker", 1);
+    s_work(&f, "build:p/j/3", "build", "{\"env\":{\"BUILD_NUMBER\":\"3\"},\"steps\":[{\"kind\":\"task\",\"name\":\"d\","
+           "\"cmd\":{\"runner\":{\"name\":\"docker\"},\"params\":{\"image\":\"alpine:3\",\"cmd\":\"echo in-container\",\"args\":[\"--network\",\"none\"]}}}]}");
+    char status[32];
+    char *log = s_until_done(&f, "build:p/j/3", status, sizeof status);
+    assert_string_equal(status, "succeeded");
+    assert_string_equal(log, "in-container\n");
+    free(log);
+    FILE *fp = fopen(logpath, "r");
+    char calls[8192] = "";
+    size_t n = fread(calls, 1, sizeof calls - 1, fp);
+    calls[n] = 0;
+    fclose(fp);
+    assert_non_null(strstr(calls, "run\n--rm\n--name\npikoci-build-p-j-3-1-0\n--init\n-v\n"));
+    assert_non_null(strstr(calls, ":/workdir\n-w\n/workdir\n"));
+    assert_non_null(strstr(calls, "-e\nBUILD_NUMBER=3\n"));
+    assert_non_null(strstr(calls, "--network\nnone\nalpine:3\n/bin/sh\n-ec\n"));
+
+    // cancel: `docker kill NAME` is called, not only a signal to the CLI
+    remove(logpath);
+    s_work(&f, "build:p/j/4", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"d\","
+           "\"cmd\":{\"runner\":{\"name\":\"docker\"},\"params\":{\"image\":\"alpine:3\",\"cmd\":\"echo up; sleep 30\"}}}]}");
+    pk_msg_t m;
+    do {
+        assert_true(s_recv(&f, &m, 10000, false));
+        bool up = m.type == PK_MSG_LOG;
+        pk_msg_clear(&m);
+        if (up)
+            break;
+    } while (1);
+    pk_msg_t c = { .type = PK_MSG_CANCEL };
+    c.cancel.id = "build:p/j/4";
+    c.cancel.attempt = 1;
+    s_send(&f, &c);
+    log = s_until_done(&f, "build:p/j/4", status, sizeof status);
+    assert_string_equal(status, "cancelled");
+    free(log);
+    fp = fopen(logpath, "r");
+    n = fread(calls, 1, sizeof calls - 1, fp);
+    calls[n] = 0;
+    fclose(fp);
+    assert_non_null(strstr(calls, "kill\npikoci-build-p-j-4-1-0\n"));
+    s_stop(&f);
+    snprintf(path_env, sizeof path_env, "rm -rf %s", dir);
+    assert_int_equal(system(path_env), 0);
+    free(dir);
+}
+
+int
+main(void)
+{
+    zsys_handler_set(NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_work_over_inproc_and_tcp),
+        cmocka_unit_test(test_heartbeat_and_slots),
+        cmocka_unit_test(test_malformed_frames_dropped),
+        cmocka_unit_test(test_docker_runner_recorded),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    zsys_shutdown();
+    return rc;
+}
