@@ -1,54 +1,133 @@
-// runner_native: resource operations pikoci does in-process instead of
-// spawning a command: cron (a new version at every check) for now; git and fs
-// arrive with lib/pk_git and lib/pk_fsres.
+// runner_native: the resource operations pikoci does in-process instead of
+// spawning a command -- git (libgit2: no git binary needed on a worker), fs,
+// cron -- plus "dir", the stand-in `pikoci run --resource T.N=./dir` uses to
+// get a local directory instead of pulling. Native checks keep a per-runner
+// cache (a bare mirror per git URL) under $PIKOCI_CACHE_DIR, default
+// /tmp/pikoci-cache, so a check of an unchanged repository is an ls-remote.
 #include "runner_internal.h"
+#include "pk_cronres.h"
+#include "pk_fsres.h"
+#include "pk_git.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 
 static int
-s_unknown(const char *type, char **err_out)
+s_fail(char **err_out, const char *fmt, const char *a)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "native resource type \"%s\" is not available in this runner", type);
+    char buf[512];
+    snprintf(buf, sizeof buf, fmt, a);
     *err_out = strdup(buf);
     return -1;
+}
+
+static const char *
+s_param(const pk_value_t *native, const char *key)
+{
+    return pk_plan_str(pk_plan_object(native, "params"), key, NULL);
+}
+
+static pk_git_params_t
+s_git_params(const pk_value_t *native)
+{
+    const pk_value_t *params = pk_plan_object(native, "params");
+    pk_git_params_t p = {
+        .url = pk_plan_str(params, "url", NULL),
+        .branch = pk_plan_str(params, "branch", NULL),
+        .token = pk_plan_str(params, "token", NULL),
+        .tag = pk_plan_bool(params, "tag", false) || !strcmp(pk_plan_str(params, "tag", ""), "true"),
+        .pr = pk_plan_bool(params, "pr", false) || !strcmp(pk_plan_str(params, "pr", ""), "true"),
+    };
+    return p;
+}
+
+// The mirror directory for a git URL under the cache root.
+static char *
+s_git_cache(const char *url)
+{
+    const char *root = getenv("PIKOCI_CACHE_DIR");
+    if (!root || !*root)
+        root = "/tmp/pikoci-cache";
+    mkdir(root, 0700);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/git", root);
+    mkdir(dir, 0700);
+    size_t len = strlen(dir);
+    snprintf(dir + len, sizeof dir - len, "/");
+    len++;
+    for (const char *u = url; *u && len < sizeof dir - 1; u++)
+        dir[len++] = (*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') || (*u >= '0' && *u <= '9')
+                   || *u == '.' || *u == '-' ? *u : '_';
+    dir[len] = 0;
+    return strdup(dir);
 }
 
 int
 runner_native_check(const pk_value_t *native, const pk_value_t *last_version,
                     const char *workdir, char **versions_json_out, char **err_out)
 {
-    (void) last_version;
     (void) workdir;
     *versions_json_out = NULL;
     *err_out = NULL;
     const char *type = pk_plan_str(native, "type", "");
-    if (!strcmp(type, "cron")) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char buf[128];
-        snprintf(buf, sizeof buf, "[{\"date\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\"}]",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 ts.tv_nsec);
-        *versions_json_out = strdup(buf);
-        return 0;
+    if (!strcmp(type, "cron"))
+        return pk_cronres_check(versions_json_out, err_out);
+    if (!strcmp(type, "fs")) {
+        const char *path = s_param(native, "path");
+        if (!path)
+            return s_fail(err_out, "fs resource: param \"path\" is required%s", "");
+        return pk_fsres_check(path, pk_plan_str(last_version, PK_FSRES_VERSION_KEY, NULL),
+                              versions_json_out, err_out);
     }
-    return s_unknown(type, err_out);
+    if (!strcmp(type, "git")) {
+        pk_git_params_t p = s_git_params(native);
+        if (!p.url)
+            return s_fail(err_out, "git resource: param \"url\" is required%s", "");
+        char *cache = s_git_cache(p.url);
+        int rc = pk_git_check(&p, pk_plan_str(last_version, pk_git_version_key(&p), NULL), cache,
+                              versions_json_out, err_out);
+        free(cache);
+        return rc;
+    }
+    return s_fail(err_out, "native resource type \"%s\" is not available in this runner", type);
 }
 
 int
 runner_native_get(const pk_value_t *native, const pk_value_t *version, const char *workdir,
                   char **err_out)
 {
-    (void) version;
-    (void) workdir;
     *err_out = NULL;
     const char *type = pk_plan_str(native, "type", "");
     if (!strcmp(type, "cron"))
-        return 0;    // nothing to fetch: the version is the tick
-    return s_unknown(type, err_out);
+        return pk_cronres_pull(err_out);
+    if (!strcmp(type, "fs")) {
+        const char *path = s_param(native, "path");
+        if (!path)
+            return s_fail(err_out, "fs resource: param \"path\" is required%s", "");
+        return pk_fsres_pull(path, pk_plan_str(version, PK_FSRES_VERSION_KEY, NULL), workdir, err_out);
+    }
+    if (!strcmp(type, "dir")) {
+        const char *path = s_param(native, "path");
+        const char *name = s_param(native, "name");
+        char dest[4096];
+        snprintf(dest, sizeof dest, "%s/%s", workdir, name ? name : "");
+        mkdir(dest, 0755);
+        return pk_fsres_pull(path ? path : ".", NULL, dest, err_out);
+    }
+    if (!strcmp(type, "git")) {
+        pk_git_params_t p = s_git_params(native);
+        const char *ref = pk_plan_str(version, "ref", NULL);
+        if (!p.url || !ref)
+            return s_fail(err_out, "git resource: %s", !p.url ? "param \"url\" is required"
+                                                             : "the version has no \"ref\"");
+        const char *name = s_param(native, "name");
+        char dest[4096];
+        snprintf(dest, sizeof dest, "%s/%s", workdir, name && *name ? name : "repo");
+        char *cache = s_git_cache(p.url);
+        int rc = pk_git_pull(&p, ref, dest, cache, err_out);
+        free(cache);
+        return rc;
+    }
+    return s_fail(err_out, "native resource type \"%s\" is not available in this runner", type);
 }

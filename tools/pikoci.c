@@ -12,6 +12,7 @@ typedef struct {
 
 static const s_command_t s_commands[] = {
     { "validate", pk_cmd_validate, "check a pipeline file and print every error" },
+    { "run", pk_cmd_run, "run one job of a pipeline locally, with no server" },
     { NULL, NULL, NULL }
 };
 

@@ -9,5 +9,6 @@
 typedef int (pk_cmd_fn)(int argc, char **argv);
 
 pk_cmd_fn pk_cmd_validate;
+pk_cmd_fn pk_cmd_run;
 
 #endif
