@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# pikoci run, end to end, with the real binary: exit codes (0 succeeded,
+# 1 failed or cancelled, 2 cannot run), the example pipeline, a git resource
+# over a local bare repository (file://), --resource, and Ctrl-C.
+set -uo pipefail
+BIN=${PIKOCI_BIN:?}
+SRC=${PIKOCI_SOURCE_DIR:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+passes=0
+check() {   # check NAME CONDITION...
+    local name=$1; shift
+    if "$@"; then echo "ok - $name"; passes=$((passes + 1)); else echo "FAIL - $name"; fails=$((fails + 1)); fi
+}
+has() { grep -qF -- "$2" "$1"; }
+
+# 1. the README example
+"$BIN" run "$SRC/examples/hello.hcl" --job hello >"$T/out" 2>"$T/err"; rc=$?
+check "hello exits 0" test $rc -eq 0
+check "hello greets" has "$T/out" "hello from build 1"
+check "hello passes TASK_ exports" has "$T/out" "greet said WHO=world"
+
+# 2. a failing job
+"$BIN" run "$SRC/tests/run/fail.hcl" --job broken >"$T/out" 2>"$T/err"; rc=$?
+check "failing job exits 1" test $rc -eq 1
+check "failing job stops at the failure" bash -c "! grep -q SHOULD-NOT-RUN '$T/out'"
+check "job on_failure sees BUILD_STATUS" has "$T/out" "job status failed"
+check "build status printed" has "$T/out" "build failed"
+
+# 3. cannot run: bad pipeline, unknown job, bad option
+printf 'job "x" {\n  tsk "y" {\n  }\n}\n' >"$T/bad.hcl"
+"$BIN" run "$T/bad.hcl" --job x >"$T/out" 2>"$T/err"; rc=$?
+check "invalid pipeline exits 2" test $rc -eq 2
+check "invalid pipeline names file:line:col" has "$T/err" "bad.hcl:2:3:"
+"$BIN" run "$SRC/examples/hello.hcl" --job helo >"$T/out" 2>"$T/err"; rc=$?
+check "unknown job exits 2" test $rc -eq 2
+check "unknown job suggests" has "$T/err" 'did you mean "hello"'
+"$BIN" run "$SRC/examples/hello.hcl" --job hello --bogus >"$T/out" 2>"$T/err"; rc=$?
+check "unknown option exits 2" test $rc -eq 2
+"$BIN" run --help >"$T/out"; rc=$?
+check "--help exits 0" test $rc -eq 0
+check "--help documents exit status" has "$T/out" "exit status"
+
+# 4. git over file:// -- the newest commit is checked out
+export GIT_CONFIG_NOSYSTEM=1 HOME="$T/home"
+mkdir -p "$HOME"
+git init -q --bare "$T/repo.git"
+git clone -q "$T/repo.git" "$T/wc" 2>/dev/null
+( cd "$T/wc" && echo v1 >VERSION && git add VERSION && git -c user.name=t -c user.email=t@t commit -qm one \
+  && echo v2 >VERSION && git -c user.name=t -c user.email=t@t commit -qam two && git push -q origin HEAD )
+head=$(git -C "$T/wc" rev-parse HEAD)
+PIKOCI_CACHE_DIR="$T/cache" "$BIN" run "$SRC/tests/run/git.hcl" --job test --var repo="file://$T/repo.git" \
+    >"$T/out" 2>"$T/err"; rc=$?
+check "git job exits 0" test $rc -eq 0
+check "git job sees the newest commit's file" has "$T/out" "v2"
+check "git job exports GET_APP_REF" has "$T/out" "ref=$head"
+
+# 5. --resource: a local directory instead of the repository
+mkdir -p "$T/local" && echo local-copy >"$T/local/VERSION"
+"$BIN" run "$SRC/tests/run/git.hcl" --job test --var repo="file:///nonexistent" \
+    --resource git.app="$T/local" >"$T/out" 2>"$T/err"; rc=$?
+check "--resource exits 0" test $rc -eq 0
+check "--resource content used" has "$T/out" "local-copy"
+
+# 6. Ctrl-C: the build is cancelled, hooks run, the process group is gone
+"$BIN" run "$SRC/tests/run/cancel.hcl" --job long >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 200); do has "$T/out" "started" && break; sleep 0.05; done
+check "long task started" has "$T/out" "started"
+kill -INT $pid
+wait $pid; rc=$?
+check "cancelled run exits 1" test $rc -eq 1
+check "step on_cancel ran" has "$T/out" "STEP-ON-CANCEL"
+check "job ensure ran" has "$T/out" "JOB-ENSURE"
+check "build reported cancelled" has "$T/out" "build cancelled"
+check "no task process left" bash -c "! pgrep -f 'sleep 313.25' >/dev/null"
+
+echo "$passes passed, $fails failed"
+exit $((fails > 0))
