@@ -49,10 +49,14 @@ s_send(s_runner_t *self, const pk_msg_t *msg)
     pk_msg_send(self->broker, msg);
 }
 
+// Slots in use: work that has not reported its end yet.
 static uint32_t
 s_busy(s_runner_t *self)
 {
-    return (uint32_t) zlist_size(self->builds);
+    uint32_t busy = 0;
+    for (runner_build_t *b = zlist_first(self->builds); b; b = zlist_next(self->builds))
+        busy += !runner_build_reported(b);
+    return busy;
 }
 
 static void
@@ -67,6 +71,8 @@ s_send_ready(s_runner_t *self)
         if (*tok)
             pk_strs_push(&m.ready.tags, tok);
     for (runner_build_t *b = zlist_first(self->builds); b; b = zlist_next(self->builds)) {
+        if (runner_build_reported(b))
+            continue;
         char held[512];
         snprintf(held, sizeof held, "%s:%u", runner_build_id(b), runner_build_attempt(b));
         pk_strs_push(&m.ready.holding, held);

@@ -168,6 +168,7 @@ s_emit_versions(runner_build_t *b, pk_value_t *versions, const char *error, cons
     m.versions.error = error ? strdup(error) : NULL;
     m.versions.output = output && *output ? strdup(output) : NULL;
     pthread_mutex_lock(&b->lock);
+    atomic_store(&b->reported, true);
     s_emit(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
@@ -286,6 +287,7 @@ s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
     m.done.reason = reason ? strdup(reason) : NULL;
     m.done.finished_ms = s_wall_ms();
     pthread_mutex_lock(&b->lock);
+    atomic_store(&b->reported, true);
     s_emit(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
@@ -409,6 +411,12 @@ bool
 runner_build_finished(runner_build_t *self)
 {
     return atomic_load(&self->finished);
+}
+
+bool
+runner_build_reported(runner_build_t *self)
+{
+    return atomic_load(&self->reported);
 }
 
 const char *

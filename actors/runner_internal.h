@@ -51,6 +51,9 @@ void runner_build_start(runner_build_t *self);
 void runner_build_cancel(runner_build_t *self, const char *reason);
 void runner_build_credit(runner_build_t *self, uint32_t credits);
 bool runner_build_finished(runner_build_t *self);
+// The final DONE/VERSIONS has been emitted: the work's slot is free again
+// even though its thread may still be cleaning up.
+bool runner_build_reported(runner_build_t *self);
 const char *runner_build_id(const runner_build_t *self);
 uint32_t runner_build_attempt(const runner_build_t *self);
 // Cancels if still running, waits for the thread, frees.
@@ -78,6 +81,7 @@ struct _runner_build_t {
     pthread_t thread;
     bool started;
     atomic_bool finished;
+    atomic_bool reported;
 
     pthread_mutex_t lock;        // guards everything below
     int64_t credits;

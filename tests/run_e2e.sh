@@ -74,7 +74,7 @@ check "cancelled run exits 1" test $rc -eq 1
 check "step on_cancel ran" has "$T/out" "STEP-ON-CANCEL"
 check "job ensure ran" has "$T/out" "JOB-ENSURE"
 check "build reported cancelled" has "$T/out" "build cancelled"
-check "no task process left" bash -c "! pgrep -f 'sleep 313.25' >/dev/null"
+check "no task process left" bash -c "! pgrep -f 'slee[p] 313.25' >/dev/null"
 
 echo "$passes passed, $fails failed"
 exit $((fails > 0))
