@@ -164,6 +164,11 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
         if ((b = s_find(self, m.credit.id, m.credit.attempt)))
             runner_build_credit(b, m.credit.credits);
         break;
+    case PK_MSG_DISCONNECT:
+        // the broker does not know us (it restarted, or declared us lost):
+        // announce ourselves again with the work we still hold
+        s_send_ready(self);
+        break;
     default:
         self->dropped++;
         break;

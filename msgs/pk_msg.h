@@ -50,6 +50,11 @@ typedef struct {        // worker -> broker: I exist, this is what I can do and 
     pk_strs_t holding;  // "id:attempt" of work still running on this worker
 } pk_msg_ready_t;
 
+typedef struct {        // actor or client -> broker: who I am (runners say READY instead)
+    char *name;
+    char *role;         // checker | scheduler | logsink | control | client
+} pk_msg_hello_t;
+
 typedef struct {        // worker -> broker, every second
     char *name;
     uint32_t slots_free;
@@ -165,6 +170,7 @@ typedef enum {
     PK_MSG_EVENT,
     PK_MSG_REQUEST,
     PK_MSG_REPLY,
+    PK_MSG_HELLO,
     PK_MSG_COUNT
 } pk_msg_type_t;
 
@@ -185,6 +191,7 @@ typedef struct {
         pk_msg_event_t event;
         pk_msg_request_t request;
         pk_msg_reply_t reply;
+        pk_msg_hello_t hello;
     };
 } pk_msg_t;
 

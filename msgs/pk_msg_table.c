@@ -104,6 +104,11 @@ static const pk_field_t s_reply[] = {
     F(reply, body, PK_F_RAW, false),
 };
 
+static const pk_field_t s_hello[] = {
+    F(hello, name, PK_F_STR, true),
+    F(hello, role, PK_F_STR, true),
+};
+
 #define ROW(cmd, fields) { cmd, fields, sizeof(fields) / sizeof(fields[0]) }
 
 static const pk_msg_spec_t s_table[PK_MSG_COUNT] = {
@@ -121,6 +126,7 @@ static const pk_msg_spec_t s_table[PK_MSG_COUNT] = {
     [PK_MSG_EVENT] = ROW("EVENT", s_event),
     [PK_MSG_REQUEST] = ROW("REQUEST", s_request),
     [PK_MSG_REPLY] = ROW("REPLY", s_reply),
+    [PK_MSG_HELLO] = ROW("HELLO", s_hello),
 };
 
 const pk_msg_spec_t *

@@ -1,0 +1,799 @@
+// broker: the broker actor (see pk_broker.h for what it routes where).
+// Work ids say who asked for them -- "check:..." came from the checker,
+// anything else from the scheduler -- so replies route without remembering
+// senders, and a worker re-announcing work after a broker restart is routed
+// the same way. Everything here belongs to the actor's thread.
+#include "pk_broker.h"
+#include "pk_msg.h"
+#include <msgpack.h>
+
+typedef struct {
+    char *name;
+    zframe_t *rid;
+    pk_strs_t tags;
+    uint32_t slots, busy;
+    bool exclusive, lost;
+    int64_t last_seen;
+    uint64_t assigned_total;
+} s_worker_t;
+
+typedef struct {
+    char *key;            // "id:attempt"
+    char *id;
+    uint32_t attempt;
+    char *kind;
+    pk_strs_t tags;
+    zmsg_t *msg;          // [WORK][body] while pending
+    s_worker_t *worker;   // when assigned
+    int64_t queued_at;
+} s_work_t;
+
+typedef struct {
+    zframe_t *rid;
+    char *prefix;
+} s_sub_t;
+
+typedef struct {
+    zsock_t *router;
+    zhash_t *workers;     // name -> s_worker_t
+    zhash_t *roles;       // role -> zframe_t routing id
+    zlist_t *pending;     // s_work_t, FIFO
+    zhash_t *assigned;    // key -> s_work_t
+    zlist_t *subs;        // s_sub_t
+    uint64_t event_seq;
+    uint64_t dropped;
+    uint64_t events;
+    int hb_timeout;
+    char *tcp_endpoint;
+} s_broker_t;
+
+static void
+s_strs_clear(pk_strs_t *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+static void
+s_strs_copy(pk_strs_t *dst, const pk_strs_t *src)
+{
+    s_strs_clear(dst);
+    for (size_t i = 0; i < src->count; i++)
+        pk_strs_push(dst, src->items[i]);
+}
+
+static void
+s_work_destroy(s_work_t **w_p)
+{
+    s_work_t *w = *w_p;
+    if (!w)
+        return;
+    free(w->key);
+    free(w->id);
+    free(w->kind);
+    s_strs_clear(&w->tags);
+    zmsg_destroy(&w->msg);
+    free(w);
+    *w_p = NULL;
+}
+
+static void
+s_worker_free(void *item)
+{
+    s_worker_t *wk = item;
+    free(wk->name);
+    zframe_destroy(&wk->rid);
+    s_strs_clear(&wk->tags);
+    free(wk);
+}
+
+static void
+s_frame_free(void *item)
+{
+    zframe_t *f = item;
+    zframe_destroy(&f);
+}
+
+static char *
+s_key(const char *id, uint32_t attempt)
+{
+    char *k = malloc(strlen(id) + 16);
+    sprintf(k, "%s:%u", id, attempt);
+    return k;
+}
+
+// Send [frames of msg] to rid; msg is consumed either way.
+static void
+s_send_to(s_broker_t *self, const zframe_t *rid, zmsg_t **msg_p)
+{
+    zmsg_t *msg = *msg_p;
+    *msg_p = NULL;
+    if (!msg || !rid)
+        return;
+    zmsg_pushmem(msg, zframe_data((zframe_t *) rid), zframe_size((zframe_t *) rid));
+    if (zmsg_send(&msg, self->router) != 0) {
+        self->dropped++;           // peer gone, or a slow client over its HWM
+        zmsg_destroy(&msg);
+    }
+}
+
+static void
+s_send_msg(s_broker_t *self, const zframe_t *rid, const pk_msg_t *m)
+{
+    zmsg_t *z = pk_msg_to_zmsg(m);
+    s_send_to(self, rid, &z);
+}
+
+// The role that asked for a piece of work.
+static const char *
+s_owner_role(const char *id)
+{
+    return !strncmp(id, "check:", 6) ? "checker" : "scheduler";
+}
+
+static void
+s_to_role(s_broker_t *self, const char *role, zmsg_t **msg_p)
+{
+    zframe_t *rid = zhash_lookup(self->roles, role);
+    if (!rid) {
+        self->dropped++;
+        zmsg_destroy(msg_p);
+        return;
+    }
+    s_send_to(self, rid, msg_p);
+}
+
+// Tell whoever sent the work that it will not complete.
+static void
+s_fail_work(s_broker_t *self, s_work_t *w, const char *status, const char *reason)
+{
+    pk_msg_t m;
+    if (!strcmp(w->kind, "check")) {
+        m = (pk_msg_t) { .type = PK_MSG_VERSIONS };
+        m.versions.id = w->id;
+        m.versions.attempt = w->attempt;
+        m.versions.resource = "";
+        m.versions.error = (char *) reason;
+    }
+    else {
+        m = (pk_msg_t) { .type = PK_MSG_DONE };
+        m.done.id = w->id;
+        m.done.attempt = w->attempt;
+        m.done.status = (char *) status;
+        m.done.reason = (char *) reason;
+    }
+    zmsg_t *z = pk_msg_to_zmsg(&m);
+    s_to_role(self, s_owner_role(w->id), &z);
+}
+
+static void
+s_publish(s_broker_t *self, const char *topic, pk_msg_t *event);
+
+static void
+s_worker_event(s_broker_t *self, s_worker_t *wk, const char *what)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    msgpack_pack_str_with_body(&pk, "name", 4);
+    msgpack_pack_str_with_body(&pk, wk->name, strlen(wk->name));
+    msgpack_pack_str_with_body(&pk, "state", 5);
+    const char *state = wk->lost ? "lost" : "healthy";
+    msgpack_pack_str_with_body(&pk, state, strlen(state));
+    msgpack_pack_str_with_body(&pk, "slots", 5);
+    msgpack_pack_uint32(&pk, wk->slots);
+    msgpack_pack_str_with_body(&pk, "busy", 4);
+    msgpack_pack_uint32(&pk, wk->busy);
+    pk_msg_t ev = { .type = PK_MSG_EVENT };
+    char topic[256];
+    snprintf(topic, sizeof topic, "worker.%s", what);
+    ev.event.topic = topic;
+    ev.event.body.data = (uint8_t *) sb.data;
+    ev.event.body.size = sb.size;
+    s_publish(self, topic, &ev);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+// --- dispatch
+
+static bool
+s_eligible(const s_worker_t *wk, const s_work_t *w)
+{
+    if (wk->lost || wk->busy >= wk->slots)
+        return false;
+    if (wk->exclusive && w->tags.count == 0)
+        return false;
+    for (size_t i = 0; i < w->tags.count; i++) {
+        bool has = false;
+        for (size_t j = 0; j < wk->tags.count && !has; j++)
+            has = !strcmp(w->tags.items[i], wk->tags.items[j]);
+        if (!has)
+            return false;
+    }
+    return true;
+}
+
+// Fair choice: the least loaded eligible worker, then the one given least work.
+static s_worker_t *
+s_pick(s_broker_t *self, const s_work_t *w)
+{
+    s_worker_t *best = NULL;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
+        if (!s_eligible(wk, w))
+            continue;
+        if (!best) {
+            best = wk;
+            continue;
+        }
+        uint64_t a = (uint64_t) wk->busy * best->slots, b = (uint64_t) best->busy * wk->slots;
+        if (a < b || (a == b && wk->assigned_total < best->assigned_total))
+            best = wk;
+    }
+    return best;
+}
+
+static void
+s_dispatch(s_broker_t *self)
+{
+    s_work_t *w = zlist_first(self->pending);
+    while (w) {
+        s_work_t *next = zlist_next(self->pending);
+        s_worker_t *wk = s_pick(self, w);
+        if (wk) {
+            zlist_remove(self->pending, w);
+            w->worker = wk;
+            wk->busy++;
+            wk->assigned_total++;
+            zmsg_t *z = w->msg;
+            w->msg = NULL;
+            s_send_to(self, wk->rid, &z);
+            zhash_insert(self->assigned, w->key, w);
+        }
+        w = next;
+    }
+}
+
+// --- handlers
+
+static void
+s_on_work(s_broker_t *self, pk_msg_t *m, zmsg_t **raw)
+{
+    char *key = s_key(m->work.id, m->work.attempt);
+    if (zhash_lookup(self->assigned, key)) {
+        free(key);                        // a duplicate: that attempt is already out
+        zmsg_destroy(raw);
+        return;
+    }
+    for (s_work_t *p = zlist_first(self->pending); p; p = zlist_next(self->pending))
+        if (!strcmp(p->key, key)) {
+            free(key);
+            zmsg_destroy(raw);
+            return;
+        }
+    s_work_t *w = calloc(1, sizeof(*w));
+    w->key = key;
+    w->id = strdup(m->work.id);
+    w->attempt = m->work.attempt;
+    w->kind = strdup(m->work.kind);
+    s_strs_copy(&w->tags, &m->work.tags);
+    w->msg = *raw;
+    *raw = NULL;
+    w->queued_at = zclock_mono();
+    zlist_append(self->pending, w);
+    s_dispatch(self);
+}
+
+static void
+s_release(s_broker_t *self, const char *id, uint32_t attempt, const char *worker_name)
+{
+    char *key = s_key(id, attempt);
+    s_work_t *w = zhash_lookup(self->assigned, key);
+    // only the worker holding this attempt frees it: a late report from a
+    // worker that was declared lost must not free someone else's slot
+    if (w && w->worker && !strcmp(w->worker->name, worker_name)) {
+        zhash_delete(self->assigned, key);
+        if (w->worker->busy)
+            w->worker->busy--;
+        s_work_destroy(&w);
+    }
+    free(key);
+}
+
+static void
+s_on_cancel(s_broker_t *self, pk_msg_t *m, zmsg_t **raw)
+{
+    char *key = s_key(m->cancel.id, m->cancel.attempt);
+    s_work_t *w = zhash_lookup(self->assigned, key);
+    if (w)
+        s_send_to(self, w->worker->rid, raw);
+    else {
+        // still queued: it never ran
+        for (s_work_t *p = zlist_first(self->pending); p; p = zlist_next(self->pending))
+            if (!strcmp(p->key, key)) {
+                zlist_remove(self->pending, p);
+                s_fail_work(self, p, "cancelled", m->cancel.reason ? m->cancel.reason : "cancelled");
+                s_work_destroy(&p);
+                break;
+            }
+        zmsg_destroy(raw);
+    }
+    free(key);
+}
+
+static void
+s_on_credit(s_broker_t *self, pk_msg_t *m, zmsg_t **raw)
+{
+    char *key = s_key(m->credit.id, m->credit.attempt);
+    s_work_t *w = zhash_lookup(self->assigned, key);
+    if (w)
+        s_send_to(self, w->worker->rid, raw);
+    else
+        zmsg_destroy(raw);
+    free(key);
+}
+
+static void
+s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
+{
+    s_worker_t *wk = zhash_lookup(self->workers, m->ready.name);
+    if (!wk) {
+        wk = calloc(1, sizeof(*wk));
+        wk->name = strdup(m->ready.name);
+        zhash_insert(self->workers, wk->name, wk);
+        zhash_freefn(self->workers, wk->name, s_worker_free);
+    }
+    zframe_destroy(&wk->rid);
+    wk->rid = zframe_dup(rid);
+    s_strs_copy(&wk->tags, &m->ready.tags);
+    wk->slots = m->ready.slots ? m->ready.slots : 1;
+    wk->exclusive = m->ready.exclusive;
+    wk->lost = false;
+    wk->last_seen = zclock_mono();
+    // what the worker still runs is its own again (a broker or server
+    // restart, or a reconnect); anything we thought it held but it does not
+    // report has ended without a word from it
+    wk->busy = 0;
+    zlist_t *keys = zhash_keys(self->assigned);
+    for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
+        s_work_t *w = zhash_lookup(self->assigned, k);
+        if (w->worker != wk)
+            continue;
+        bool held = false;
+        for (size_t i = 0; i < m->ready.holding.count && !held; i++)
+            held = !strcmp(m->ready.holding.items[i], k);
+        if (!held) {
+            zhash_delete(self->assigned, k);
+            s_fail_work(self, w, "errored", "the worker no longer runs this work");
+            s_work_destroy(&w);
+        }
+    }
+    zlist_destroy(&keys);
+    for (size_t i = 0; i < m->ready.holding.count; i++) {
+        const char *k = m->ready.holding.items[i];
+        const char *colon = strrchr(k, ':');
+        s_work_t *w = zhash_lookup(self->assigned, k);
+        if (w && w->worker != wk)
+            continue;           // given to another worker meanwhile: its reports will be stale
+        if (!w && colon) {
+            w = calloc(1, sizeof(*w));
+            w->key = strdup(k);
+            w->id = strndup(k, (size_t) (colon - k));
+            w->attempt = (uint32_t) atol(colon + 1);
+            w->kind = strdup(!strncmp(k, "check:", 6) ? "check" : "build");
+            w->worker = wk;
+            zhash_insert(self->assigned, w->key, w);
+        }
+        wk->busy++;
+    }
+    s_worker_event(self, wk, "ready");
+    s_dispatch(self);
+}
+
+static void
+s_on_heartbeat(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
+{
+    s_worker_t *wk = zhash_lookup(self->workers, m->heartbeat.name);
+    if (!wk || wk->lost) {
+        // we do not know it (we restarted) or declared it lost: ask it to
+        // announce itself and what it holds
+        pk_msg_t d = { .type = PK_MSG_DISCONNECT };
+        d.disconnect.name = m->heartbeat.name;
+        d.disconnect.reason = "unknown worker: send READY";
+        s_send_msg(self, rid, &d);
+        return;
+    }
+    wk->last_seen = zclock_mono();
+}
+
+static void
+s_publish(s_broker_t *self, const char *topic, pk_msg_t *event)
+{
+    event->event.seq = ++self->event_seq;
+    self->events++;
+    s_sub_t *s = zlist_first(self->subs);
+    while (s) {
+        s_sub_t *next = zlist_next(self->subs);
+        if (!strncmp(topic, s->prefix, strlen(s->prefix))) {
+            zmsg_t *z = pk_msg_to_zmsg(event);
+            zmsg_pushmem(z, zframe_data(s->rid), zframe_size(s->rid));
+            if (zmsg_send(&z, self->router) != 0) {
+                zmsg_destroy(&z);
+                if (zmq_errno() == EHOSTUNREACH) {     // the client went away
+                    zlist_remove(self->subs, s);
+                    zframe_destroy(&s->rid);
+                    free(s->prefix);
+                    free(s);
+                }
+                else
+                    self->dropped++;    // a slow subscriber: monitors may miss events
+            }
+        }
+        s = next;
+    }
+}
+
+static void
+s_reply(s_broker_t *self, zframe_t *rid, uint64_t rid_no, bool ok, const char *error,
+        msgpack_sbuffer *body)
+{
+    pk_msg_t r = { .type = PK_MSG_REPLY };
+    r.reply.rid = rid_no;
+    r.reply.ok = ok;
+    r.reply.error = (char *) error;
+    if (body) {
+        r.reply.body.data = (uint8_t *) body->data;
+        r.reply.body.size = body->size;
+    }
+    s_send_msg(self, rid, &r);
+}
+
+static void
+s_pack_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static void
+s_workers_body(s_broker_t *self, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, zhash_size(self->workers));
+    int64_t now = zclock_mono();
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
+        msgpack_pack_map(&pk, 7);
+        s_pack_str(&pk, "name");
+        s_pack_str(&pk, wk->name);
+        s_pack_str(&pk, "tags");
+        msgpack_pack_array(&pk, wk->tags.count);
+        for (size_t i = 0; i < wk->tags.count; i++)
+            s_pack_str(&pk, wk->tags.items[i]);
+        s_pack_str(&pk, "slots");
+        msgpack_pack_uint32(&pk, wk->slots);
+        s_pack_str(&pk, "busy");
+        msgpack_pack_uint32(&pk, wk->busy);
+        s_pack_str(&pk, "exclusive");
+        wk->exclusive ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        s_pack_str(&pk, "heartbeat_age_ms");
+        msgpack_pack_int64(&pk, now - wk->last_seen);
+        s_pack_str(&pk, "state");
+        s_pack_str(&pk, wk->lost ? "lost" : "healthy");
+    }
+}
+
+static void
+s_pending_body(s_broker_t *self, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, zlist_size(self->pending));
+    int64_t now = zclock_mono();
+    for (s_work_t *w = zlist_first(self->pending); w; w = zlist_next(self->pending)) {
+        msgpack_pack_map(&pk, 4);
+        s_pack_str(&pk, "id");
+        s_pack_str(&pk, w->id);
+        s_pack_str(&pk, "attempt");
+        msgpack_pack_uint32(&pk, w->attempt);
+        s_pack_str(&pk, "tags");
+        msgpack_pack_array(&pk, w->tags.count);
+        for (size_t i = 0; i < w->tags.count; i++)
+            s_pack_str(&pk, w->tags.items[i]);
+        s_pack_str(&pk, "waiting_ms");
+        msgpack_pack_int64(&pk, now - w->queued_at);
+    }
+}
+
+static void
+s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
+{
+    const char *op = m->request.op;
+    if (!strcmp(op, "subscribe")) {
+        const char *prefix = pk_kv_get(&m->request.args, "prefix");
+        s_sub_t *s = calloc(1, sizeof(*s));
+        s->rid = zframe_dup(rid);
+        s->prefix = strdup(prefix ? prefix : "");
+        zlist_append(self->subs, s);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 1);
+        s_pack_str(&pk, "seq");
+        msgpack_pack_uint64(&pk, self->event_seq);      // events after this one follow
+        s_reply(self, rid, m->request.rid, true, NULL, &sb);
+        msgpack_sbuffer_destroy(&sb);
+        zmsg_destroy(raw);
+        return;
+    }
+    if (!strcmp(op, "broker.workers") || !strcmp(op, "broker.pending")) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        if (!strcmp(op, "broker.workers"))
+            s_workers_body(self, &sb);
+        else
+            s_pending_body(self, &sb);
+        s_reply(self, rid, m->request.rid, true, NULL, &sb);
+        msgpack_sbuffer_destroy(&sb);
+        zmsg_destroy(raw);
+        return;
+    }
+    // everything else is control's; it answers with the client's id appended
+    if (!zhash_lookup(self->roles, "control")) {
+        s_reply(self, rid, m->request.rid, false, "the server's control actor is not running", NULL);
+        zmsg_destroy(raw);
+        return;
+    }
+    zframe_t *client = zframe_dup(rid);
+    zmsg_append(*raw, &client);
+    s_to_role(self, "control", raw);
+}
+
+// REPLY from control: [REPLY][body][client id]
+static void
+s_on_reply(s_broker_t *self, zmsg_t **raw)
+{
+    zframe_t *client = zmsg_last(*raw);
+    if (zmsg_size(*raw) < 3 || !client) {
+        self->dropped++;
+        zmsg_destroy(raw);
+        return;
+    }
+    zframe_t *rid = zframe_dup(client);
+    zmsg_remove(*raw, client);
+    zframe_destroy(&client);
+    s_send_to(self, rid, raw);
+    zframe_destroy(&rid);
+}
+
+static int
+s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_broker_t *self = arg;
+    zmsg_t *raw = zmsg_recv(sock);
+    if (!raw)
+        return 0;
+    zframe_t *rid = zmsg_pop(raw);
+    zframe_t *cmd = zmsg_first(raw);
+    zframe_t *body = zmsg_next(raw);
+    int type = cmd ? pk_msg_type_from_command((const char *) zframe_data(cmd), zframe_size(cmd)) : -1;
+    if (!rid || type < 0 || !body || zmsg_size(raw) > 3) {
+        self->dropped++;
+        goto done;
+    }
+    if (type == PK_MSG_LOG) {
+        // the hot path: validated by the log sink, forwarded as is
+        if (pk_msgpack_check(zframe_data(body), zframe_size(body), NULL, 0) != 0)
+            self->dropped++;
+        else
+            s_to_role(self, "logsink", &raw);
+        goto done;
+    }
+    pk_msg_t m;
+    zmsg_t *copy = zmsg_dup(raw);
+    if (pk_msg_from_zmsg(copy, &m, NULL, 0) != 0) {
+        zmsg_destroy(&copy);
+        self->dropped++;
+        goto done;
+    }
+    zmsg_destroy(&copy);
+    switch (m.type) {
+    case PK_MSG_HELLO:
+        zhash_update(self->roles, m.hello.role, zframe_dup(rid));
+        zhash_freefn(self->roles, m.hello.role, s_frame_free);
+        break;
+    case PK_MSG_READY:
+        s_on_ready(self, rid, &m);
+        break;
+    case PK_MSG_HEARTBEAT:
+        s_on_heartbeat(self, rid, &m);
+        break;
+    case PK_MSG_WORK:
+        s_on_work(self, &m, &raw);
+        break;
+    case PK_MSG_CANCEL:
+        s_on_cancel(self, &m, &raw);
+        break;
+    case PK_MSG_CREDIT:
+        s_on_credit(self, &m, &raw);
+        break;
+    case PK_MSG_STARTED:
+    case PK_MSG_STEP:
+        s_to_role(self, s_owner_role(m.type == PK_MSG_STARTED ? m.started.id : m.step.id), &raw);
+        break;
+    case PK_MSG_DONE:
+    case PK_MSG_VERSIONS: {
+        const char *id = m.type == PK_MSG_DONE ? m.done.id : m.versions.id;
+        uint32_t attempt = m.type == PK_MSG_DONE ? m.done.attempt : m.versions.attempt;
+        s_worker_t *wk = NULL;
+        for (s_worker_t *w = zhash_first(self->workers); w && !wk; w = zhash_next(self->workers))
+            if (zframe_eq(w->rid, rid))
+                wk = w;
+        if (wk)
+            s_release(self, id, attempt, wk->name);
+        s_to_role(self, s_owner_role(id), &raw);
+        s_dispatch(self);
+        break;
+    }
+    case PK_MSG_REQUEST:
+        s_on_request(self, rid, &m, &raw);
+        break;
+    case PK_MSG_REPLY:
+        s_on_reply(self, &raw);
+        break;
+    case PK_MSG_EVENT:
+        s_publish(self, m.event.topic, &m);
+        break;
+    default:
+        self->dropped++;
+        break;
+    }
+    pk_msg_clear(&m);
+done:
+    zframe_destroy(&rid);
+    zmsg_destroy(&raw);
+    return 0;
+}
+
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_broker_t *self = arg;
+    int64_t now = zclock_mono();
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
+        if (wk->lost || now - wk->last_seen < self->hb_timeout)
+            continue;
+        wk->lost = true;
+        zsys_warning("broker: worker %s lost (silent for %d ms)", wk->name, (int) (now - wk->last_seen));
+        char reason[300];
+        snprintf(reason, sizeof reason, "worker %s lost", wk->name);
+        zlist_t *keys = zhash_keys(self->assigned);
+        for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
+            s_work_t *w = zhash_lookup(self->assigned, k);
+            if (w->worker != wk)
+                continue;
+            zhash_delete(self->assigned, k);
+            s_fail_work(self, w, "errored", reason);
+            s_work_destroy(&w);
+        }
+        zlist_destroy(&keys);
+        wk->busy = 0;
+        s_worker_event(self, wk, "lost");
+    }
+    return 0;
+}
+
+static int
+s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    (void) loop;
+    s_broker_t *self = arg;
+    char *cmd = zstr_recv(pipe);
+    int rc = 0;
+    if (!cmd || streq(cmd, "$TERM"))
+        rc = -1;
+    else
+    if (streq(cmd, "STATUS"))
+        zstr_send(pipe, "ok");
+    else
+    if (streq(cmd, "ENDPOINT"))
+        zstr_send(pipe, self->tcp_endpoint ? self->tcp_endpoint : "");
+    else
+    if (streq(cmd, "STATS"))
+        zstr_sendf(pipe, "%zu %zu %llu %llu", zhash_size(self->workers), zlist_size(self->pending),
+                   (unsigned long long) self->dropped, (unsigned long long) self->events);
+    zstr_free(&cmd);
+    return rc;
+}
+
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    const pk_broker_config_t *cfg = arg;
+    s_broker_t self = { 0 };
+    self.hb_timeout = cfg->heartbeat_timeout_ms > 0 ? cfg->heartbeat_timeout_ms : 3000;
+    self.router = zsock_new(ZMQ_ROUTER);
+    zsock_set_router_mandatory(self.router, 1);
+    zsock_set_router_handover(self.router, 1);     // a reconnecting worker takes its name back
+    zsock_set_maxmsgsize(self.router, PK_MSG_MAX_FRAME + 4096);
+    zsock_set_sndtimeo(self.router, 0);
+    bool ok = true;
+    if (cfg->inproc && zsock_bind(self.router, "%s", cfg->inproc) < 0) {
+        zsys_error("broker: cannot bind %s: %s", cfg->inproc, zmq_strerror(zmq_errno()));
+        ok = false;
+    }
+    if (ok && cfg->listen) {
+        if (zsock_bind(self.router, "%s", cfg->listen) < 0) {
+            zsys_error("broker: cannot listen on %s: %s", cfg->listen, zmq_strerror(zmq_errno()));
+            ok = false;
+        }
+        else
+            self.tcp_endpoint = zsock_last_endpoint(self.router);
+    }
+    zsock_signal(pipe, ok ? 0 : 1);
+    if (ok) {
+        self.workers = zhash_new();
+        self.roles = zhash_new();
+        self.pending = zlist_new();
+        self.assigned = zhash_new();
+        self.subs = zlist_new();
+        zloop_t *loop = zloop_new();
+        zloop_set_nonstop(loop, true);
+        zloop_reader(loop, pipe, s_on_pipe, &self);
+        zloop_reader(loop, self.router, s_on_router, &self);
+        zloop_timer(loop, 250, 0, s_on_tick, &self);
+        zloop_start(loop);
+        zloop_destroy(&loop);
+        s_work_t *w;
+        while ((w = zlist_pop(self.pending)))
+            s_work_destroy(&w);
+        for (w = zhash_first(self.assigned); w; w = zhash_next(self.assigned))
+            s_work_destroy(&w);
+        s_sub_t *s;
+        while ((s = zlist_pop(self.subs))) {
+            zframe_destroy(&s->rid);
+            free(s->prefix);
+            free(s);
+        }
+        zlist_destroy(&self.pending);
+        zlist_destroy(&self.subs);
+        zhash_destroy(&self.assigned);
+        zhash_destroy(&self.workers);
+        zhash_destroy(&self.roles);
+    }
+    else {
+        // zactor_new has returned already: say we failed, then wait for $TERM
+        char *cmd;
+        while ((cmd = zstr_recv(pipe))) {
+            bool term = streq(cmd, "$TERM");
+            if (streq(cmd, "STATUS"))
+                zstr_send(pipe, "failed");
+            zstr_free(&cmd);
+            if (term)
+                break;
+        }
+    }
+    zstr_free(&self.tcp_endpoint);
+    zsock_destroy(&self.router);
+}
+
+zactor_t *
+pk_broker_new(const pk_broker_config_t *config)
+{
+    if (!config)
+        return NULL;
+    zactor_t *actor = zactor_new(s_actor, (void *) config);
+    zstr_send(actor, "STATUS");
+    char *status = zstr_recv(actor);
+    bool ok = status && streq(status, "ok");
+    zstr_free(&status);
+    if (!ok)
+        zactor_destroy(&actor);
+    return actor;
+}

@@ -1,0 +1,33 @@
+// pk_broker: the broker actor, the one socket everything talks through.
+//
+// A ROUTER bound on an inproc endpoint (actors in the same process) and
+// optionally a tcp one (workers, the CLI, pikoci-top on other machines): the
+// same messages either way. Peers say who they are first -- runners with
+// READY, actors with HELLO{role} -- and the broker routes by message type:
+//   WORK (from scheduler/checker)  -> a runner whose tags include the work's
+//                                     tags and that has a free slot, fairly;
+//                                     work nobody can take waits, visible
+//   STARTED, STEP, DONE, VERSIONS  -> the role that sent the work
+//   LOG -> logsink;  CREDIT, CANCEL -> the runner holding the work
+//   REQUEST (from clients) -> control, REPLY -> back to that client
+//   EVENT (from anyone) -> every client subscribed to a matching topic prefix,
+//                          stamped with one global sequence number
+// Runners heartbeat; one silent for heartbeat_timeout_ms is lost and every
+// work it held is reported back to its sender as errored ("worker W lost").
+// Malformed frames are dropped and counted, never fatal.
+#ifndef PK_BROKER_H
+#define PK_BROKER_H
+#include <czmq.h>
+
+typedef struct {
+    const char *inproc;           // "inproc://..." for in-process actors (may be NULL)
+    const char *listen;           // "tcp://127.0.0.1:7650" (may be NULL; port may be *)
+    int heartbeat_timeout_ms;     // default 3000
+} pk_broker_config_t;
+
+// NULL when an endpoint cannot be bound (the reason is logged).
+// Pipe commands: "ENDPOINT" -> the bound tcp endpoint (string reply);
+// "STATS" -> "workers pending dropped events" as a string.
+zactor_t *pk_broker_new(const pk_broker_config_t *config);
+
+#endif
