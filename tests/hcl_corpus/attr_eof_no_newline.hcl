@@ -1,0 +1,2 @@
+a = 1
+b = "no newline at end of file"

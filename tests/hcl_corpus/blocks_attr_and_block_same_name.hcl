@@ -1,0 +1,4 @@
+params = { a = 1 }
+params {
+  b = 2
+}

@@ -1,0 +1,6 @@
+tight"x"{
+a=1
+}
+loose   "y"   {
+    b   =   2
+}

@@ -1,0 +1,1 @@
+﻿a = "after a byte order mark"

@@ -1,0 +1,3 @@
+a = 1 /* starts here
+continues here */
+b = 2

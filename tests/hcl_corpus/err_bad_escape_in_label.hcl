@@ -1,0 +1,2 @@
+block "bad \z" {
+}

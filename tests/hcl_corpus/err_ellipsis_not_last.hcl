@@ -1,0 +1,1 @@
+a = concat(var.list..., ["x"])

@@ -1,0 +1,2 @@
+# An object whose first key is the bare word "for" starts a for expression.
+a = { for = 1 }

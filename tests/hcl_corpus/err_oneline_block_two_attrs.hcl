@@ -1,0 +1,1 @@
+params { url = "x"  name = "app" }

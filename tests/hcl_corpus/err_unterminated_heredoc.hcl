@@ -1,0 +1,3 @@
+a = <<EOT
+text without an end marker
+EOT_NOT_QUITE

@@ -1,0 +1,9 @@
+out_of_range = var.list[5]
+negative = var.list[-1]
+fractional = var.list[0.5]
+legacy_out_of_range = var.list.9
+missing_key = var.obj["zzz"]
+index_string = var.name[0]
+attr_on_tuple = var.list.a
+attr_on_number = var.n.x
+ok = var.list[2]

@@ -1,0 +1,6 @@
+null_interp = "x${null}y"
+list_interp = "x${var.list}y"
+object_interp = "${var.obj} and more"
+if_non_bool = "%{ if "maybe" }x%{ endif }"
+for_non_collection = "%{ for x in 5 }${x}%{ endfor }"
+ok = "x${1}y"

@@ -1,0 +1,3 @@
+unknown = uppercase("x")
+provider_style = file("x.txt")
+ok = upper("x")

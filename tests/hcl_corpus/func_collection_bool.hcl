@@ -1,0 +1,7 @@
+alltrue_yes = alltrue([true, true])
+alltrue_no = alltrue([true, false])
+alltrue_empty = alltrue([])
+alltrue_strings = alltrue(["true", true])
+anytrue_yes = anytrue([false, true])
+anytrue_no = anytrue([false, false])
+anytrue_empty = anytrue([])

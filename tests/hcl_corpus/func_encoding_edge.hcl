@@ -1,0 +1,7 @@
+a = urlencode("~*'()!-_.")
+b = urlencode("é ü")
+c = urlencode("")
+d = base64encode("é")
+e = base64decode("aGk")
+f = base64decode("/w==")
+g = base64encode("")

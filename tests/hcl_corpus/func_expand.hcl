@@ -1,0 +1,5 @@
+concat_expand = concat(["x"], [["a"], ["b"]]...)
+min_expand = min(var.nums...)
+format_expand = format("%s-%s-%s", var.list...)
+merge_expand = merge([{ a = 1 }, { b = 2 }]...)
+join_expand = join(["-", ["a", "b"]]...)

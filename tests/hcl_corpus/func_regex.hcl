@@ -1,0 +1,7 @@
+regex_match = regex("[a-z]+", "123abc456")
+regex_groups = regex("([a-z]+)-([0-9]+)", "xx abc-123 yy")
+regex_named = regex("(?P<word>[a-z]+)=(?P<num>[0-9]+)", "k=42")
+regexall = regexall("[0-9]+", "a1b22c333")
+regexall_none = regexall("z", "abc")
+regexreplace = regexreplace("hello", "l+", "r")
+regexreplace_anchor = regexreplace("aaa", "^a", "b")

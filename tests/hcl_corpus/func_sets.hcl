@@ -1,0 +1,7 @@
+toset = toset(["b", "a", "b"])
+setproduct = setproduct(["a", "b"], ["x", "y"])
+setintersection = setintersection(["a", "b", "c"], ["b", "c", "d"])
+setunion = setunion(["a", "b"], ["c", "a"])
+setsubtract = setsubtract(["a", "b", "c"], ["b"])
+setsymmetricdifference = setsymmetricdifference(["a", "b"], ["b", "c"])
+length_of_set = length(toset(["x", "x", "y"]))

@@ -1,0 +1,10 @@
+# strlen, substr and strrev count Unicode grapheme clusters (UAX #29).
+flags = strlen("🇫🇷🇩🇪")
+flags_reversed = strrev("🇫🇷🇩🇪")
+flag_substr = substr("🇫🇷x", 0, 1)
+devanagari = strlen("क्षि")
+hangul = strlen("한국어")
+family = strlen("👨‍👩‍👧")
+family_reversed = strrev("ab👨‍👩‍👧")
+combining = strlen("e\u0301")
+combining_reversed = strrev("e\u0301x")

@@ -1,0 +1,7 @@
+startswith_yes = startswith("hello", "he")
+startswith_no = startswith("hello", "lo")
+endswith_yes = endswith("hello", "lo")
+endswith_no = endswith("hello", "he")
+strcontains_yes = strcontains("hello world", "lo wo")
+strcontains_no = strcontains("hello", "xyz")
+empty_prefix = startswith("abc", "")

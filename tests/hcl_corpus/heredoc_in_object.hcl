@@ -1,0 +1,6 @@
+obj = {
+  script = <<-EOT
+    echo hi
+    EOT
+  other = "x"
+}

@@ -1,0 +1,5 @@
+a = <<EOT
+${upper(
+  var.name
+)}
+EOT

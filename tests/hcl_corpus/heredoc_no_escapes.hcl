@@ -1,0 +1,5 @@
+raw = <<EOT
+backslash n stays: \n
+quote stays: "
+tab stays: \t
+EOT

@@ -1,0 +1,3 @@
+café = "accented identifier"
+naïve-name = 1
+Ünïcödé_attr = true

@@ -1,0 +1,7 @@
+name = "hello ${var.name}"
+two = "${var.name}-${var.n}"
+expr = "sum=${var.n + 1}"
+call = "up=${upper(var.name)}"
+nested_quotes = "x${"inner ${var.name}"}y"
+bool = "flag=${var.flag}"
+index = "first=${var.list[0]}"

@@ -1,0 +1,6 @@
+number = "${var.n}"
+bool = "${var.flag}"
+list = "${var.list}"
+object = "${var.obj}"
+null_value = "${null}"
+with_space = " ${var.n}"

@@ -1,0 +1,7 @@
+int = "n=${42}"
+decimal = "d=${2.5}"
+exponent = "e=${1e3}"
+negative = "neg=${-7}"
+from_var = "pi=${var.pi}"
+division = "div=${10 / 4}"
+whole_division = "div=${var.n * 2 / 3}"

@@ -1,0 +1,10 @@
+add = 1 + 2
+sub = 5 - 7
+mul = 3 * 4
+div = 7 / 2
+mod = 7 % 3
+neg_mod = -7 % 3
+float_mod = 5.5 % 2
+mixed = 2 * 3.5
+string_number_add = "5" + 1
+var_math = var.n * var.pi

@@ -1,0 +1,3 @@
+empty = ""
+space = " "
+empty_interp = "${""}"

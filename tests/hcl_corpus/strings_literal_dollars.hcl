@@ -1,0 +1,11 @@
+workdir = "$WORKDIR/app"
+braces_var = "$HOME"
+lone_dollar = "$"
+lone_percent = "%"
+double_dollar = "$$"
+double_percent = "%%"
+dollar_end = "cost: 5$"
+percent_end = "100%"
+dollar_space_brace = "$ {x}"
+percent_space_brace = "% {x}"
+args = ["-c", "echo $param_url && cd $WORKDIR"]

@@ -1,0 +1,10 @@
+interp = "${
+  var.n
+  +
+  1
+}"
+directive = "%{
+if var.flag
+}yes%{
+endif
+}"

@@ -1,0 +1,2 @@
+a = var.nested.os.0
+leading_zero = var.list.00

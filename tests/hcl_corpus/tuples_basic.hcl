@@ -1,0 +1,6 @@
+empty = []
+one = [1]
+commas = [1, 2, 3]
+trailing_comma = [1, 2, 3,]
+mixed = [1, "two", true, null, [3], { four = 4 }]
+nested = [[1, 2], [3, [4, 5]]]

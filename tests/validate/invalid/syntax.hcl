@@ -1,0 +1,7 @@
+job "j" {
+  task "t" {
+    run "shell" {
+      cmd = "unterminated
+    }
+  }
+}
