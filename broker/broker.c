@@ -648,6 +648,9 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     case PK_MSG_EVENT:
         s_publish(self, m.event.topic, &m);
         break;
+    case PK_MSG_SIGNAL:
+        s_to_role(self, m.signal.to, &raw);
+        break;
     default:
         self->dropped++;
         break;

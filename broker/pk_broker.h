@@ -10,6 +10,7 @@
 //   STARTED, STEP, DONE, VERSIONS  -> the role that sent the work
 //   LOG -> logsink;  CREDIT, CANCEL -> the runner holding the work
 //   REQUEST (from clients) -> control, REPLY -> back to that client
+//   SIGNAL{to} (actor to actor) -> the actor with that role
 //   EVENT (from anyone) -> every client subscribed to a matching topic prefix,
 //                          stamped with one global sequence number
 // Runners heartbeat; one silent for heartbeat_timeout_ms is lost and every

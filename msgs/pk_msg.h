@@ -55,6 +55,13 @@ typedef struct {        // actor or client -> broker: who I am (runners say READ
     char *role;         // checker | scheduler | logsink | control | client
 } pk_msg_hello_t;
 
+typedef struct {        // actor -> actor, routed by the broker to the role named in `to`
+    char *to;           // scheduler | checker | logsink | control
+    char *what;         // what happened or is asked: "versions.new", "check.now", ...
+    pk_kv_t args;
+    pk_bytes_t body;    // optional: packed msgpack
+} pk_msg_signal_t;
+
 typedef struct {        // worker -> broker, every second
     char *name;
     uint32_t slots_free;
@@ -171,6 +178,7 @@ typedef enum {
     PK_MSG_REQUEST,
     PK_MSG_REPLY,
     PK_MSG_HELLO,
+    PK_MSG_SIGNAL,
     PK_MSG_COUNT
 } pk_msg_type_t;
 
@@ -192,6 +200,7 @@ typedef struct {
         pk_msg_request_t request;
         pk_msg_reply_t reply;
         pk_msg_hello_t hello;
+        pk_msg_signal_t signal;
     };
 } pk_msg_t;
 

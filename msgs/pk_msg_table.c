@@ -109,6 +109,13 @@ static const pk_field_t s_hello[] = {
     F(hello, role, PK_F_STR, true),
 };
 
+static const pk_field_t s_signal[] = {
+    F(signal, to, PK_F_STR, true),
+    F(signal, what, PK_F_STR, true),
+    F(signal, args, PK_F_KV, false),
+    F(signal, body, PK_F_RAW, false),
+};
+
 #define ROW(cmd, fields) { cmd, fields, sizeof(fields) / sizeof(fields[0]) }
 
 static const pk_msg_spec_t s_table[PK_MSG_COUNT] = {
@@ -127,6 +134,7 @@ static const pk_msg_spec_t s_table[PK_MSG_COUNT] = {
     [PK_MSG_REQUEST] = ROW("REQUEST", s_request),
     [PK_MSG_REPLY] = ROW("REPLY", s_reply),
     [PK_MSG_HELLO] = ROW("HELLO", s_hello),
+    [PK_MSG_SIGNAL] = ROW("SIGNAL", s_signal),
 };
 
 const pk_msg_spec_t *
