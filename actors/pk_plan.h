@@ -11,7 +11,7 @@
 //     "hooks": HOOKS }          job hooks; they see $BUILD_STATUS
 //
 //   CHECK PLAN (work kind "check")
-//   { "env": {K: V}, "resource": "git.app", "timeout_ms": 0,
+//   { "env": {K: V}, "resource": "git.app", "timeout_ms": 0, "cache": KEY,
 //     "cmd": CMD | "native": NATIVE,
 //     "version": {K: V} }       latest known version ($version_<k>), absent on first check
 //
@@ -22,9 +22,9 @@
 //             "name": "unit",   shown in logs; GET_/TASK_ export prefix
 //             "timeout_ms": 0, "attempts": 1, "hooks": HOOKS,
 //             "env": {K: V},    step-specific: param_*, put_*, notify_*, NOTIFY_MESSAGE
-//             get:      "cmd": CMD (pull) | "native": NATIVE, "version": {K: V}
+//             get:      "cmd": CMD (pull) | "native": NATIVE, "version": {K: V}, "cache": KEY
 //             task:     "cmd": CMD, "inputs": [path], "outputs": [path]
-//             put:      "cmd": CMD (push)
+//             put:      "cmd": CMD (push), "cache": KEY
 //             notify:   "cmd": CMD
 //             parallel: "steps": [STEP], "limit": 0, "fail_fast": false
 //             if:       "branches": [{ "name": N, "condition": C, "steps": [STEP] },
@@ -34,7 +34,9 @@
 //   CMD    = { "runner": RUNNER, "params": {attr: value} }   the step's run-block
 //   RUNNER = { "name": "exec" | "shell" | "docker" }          built-ins, or user-defined:
 //            { "name": N, "path": "$x", "args": ["...", "$args"] }
-//   NATIVE = { "type": "git" | "fs" | "cron", "params": {...} }
+//   NATIVE = { "type": "git" | "fs" | "cron" | "dir", "params": {...} }
+//   KEY    = "team/pipeline/resource": the resource's $CACHE_DIR on the runner,
+//            a directory that outlives builds (absent: no cache)
 #ifndef PK_PLAN_H
 #define PK_PLAN_H
 #include <stdbool.h>

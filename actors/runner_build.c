@@ -228,13 +228,14 @@ s_run_check(runner_build_t *b)
     else {
         pk_env_t *env = pk_env_dup(b->base_env);
         s_set_version_env(env, last);
+        runner_set_cache_dir(plan, env);
         runner_cmdline_t cl;
         if (runner_expand(pk_plan_object(plan, "cmd"), env, NULL, b->workdir, b->id, &cl, &err) != 0) {
             pk_env_destroy(&env);
             goto report;
         }
         pk_env_destroy(&env);
-        run_ctx_t ctx = { .build = b, .gen = atomic_load(&b->cancel_gen) };
+        run_ctx_t ctx = { .build = b, .gen = 0 };   // see s_run_build
         ctx.capture = calloc(1, 1);
         ctx.capture_cap = 1;
         int64_t t = pk_plan_int(plan, "timeout_ms", 0);
@@ -299,7 +300,9 @@ s_run_build(runner_build_t *b)
     b->job_timeout_ms = pk_plan_int(b->plan, "timeout_ms", 0);
     if (b->job_timeout_ms > 0)
         b->job_deadline_ms = runner_now_ms() + b->job_timeout_ms;
-    run_scope_t scope = { 0, atomic_load(&b->cancel_gen), false };
+    // generation 0: the one the build was created in, so a CANCEL that
+    // arrives before this thread gets here still stops it
+    run_scope_t scope = { 0, 0, false };
     run_result_t r = runner_steps_run(b, pk_plan_list(b->plan, "steps"), exports, scope, "");
     char *reason = NULL;
     if (r == RUN_JOB_TIMEOUT) {

@@ -149,5 +149,9 @@ int runner_native_check(const pk_value_t *native, const pk_value_t *last_version
                         const char *workdir, char **versions_json_out, char **err_out);
 int runner_native_get(const pk_value_t *native, const pk_value_t *version, const char *workdir,
                       char **err_out);
+// The runner's cache root ($PIKOCI_CACHE_DIR, default /tmp/pikoci-cache).
+const char *runner_cache_root(void);
+// Sets $CACHE_DIR in env (creating the directory) when obj has a "cache" key.
+void runner_set_cache_dir(const pk_value_t *obj, pk_env_t *env);
 
 #endif

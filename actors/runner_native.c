@@ -42,13 +42,43 @@ s_git_params(const pk_value_t *native)
     return p;
 }
 
+const char *
+runner_cache_root(void)
+{
+    const char *root = getenv("PIKOCI_CACHE_DIR");
+    return root && *root ? root : "/tmp/pikoci-cache";
+}
+
+// mkdir -p, for paths we build ourselves
+static void
+s_mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(path, 0700);
+            *p = '/';
+        }
+    mkdir(path, 0700);
+}
+
+void
+runner_set_cache_dir(const pk_value_t *obj, pk_env_t *env)
+{
+    const char *key = pk_plan_str(obj, "cache", NULL);
+    if (!key || strstr(key, ".."))
+        return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/resources/%s", runner_cache_root(), key);
+    s_mkdirs(dir);
+    pk_env_set(env, "CACHE_DIR", dir);
+}
+
 // The mirror directory for a git URL under the cache root.
 static char *
 s_git_cache(const char *url)
 {
-    const char *root = getenv("PIKOCI_CACHE_DIR");
-    if (!root || !*root)
-        root = "/tmp/pikoci-cache";
+    const char *root = runner_cache_root();
     mkdir(root, 0700);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/git", root);

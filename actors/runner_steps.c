@@ -212,6 +212,7 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
         pk_env_merge(own, exports);
         pk_env_merge(env, own);
         s_set_version_env(env, version);
+        runner_set_cache_dir(step, env);
         char outpath[4200] = "";
         if (!strcmp(kind, "task")) {
             snprintf(outpath, sizeof outpath, "%s/.pikoci-output-%u", b->workdir, idx);

@@ -1,12 +1,12 @@
 // hcl_ast: the per-file arena and the public read-only accessors of
 // pk_hcl.h (bodies, attributes, blocks, expression keywords and variable
 // traversals). The arena hands out zeroed, 16-byte-aligned memory from
-// 64 KiB chunks; big requests get a chunk of their own.
+// 256 KiB chunks; big requests get a chunk of their own.
 #include "hcl_ast.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define S_CHUNK 65536
+#define S_CHUNK 262144
 
 // 32-byte header keeps the data behind it 16-byte aligned.
 typedef struct s_chunk {

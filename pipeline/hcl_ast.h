@@ -185,7 +185,19 @@ bool hcl_p_is_keyword(hcl_parser_t *p, const hcl_tok_t *tok, const char *word);
 pk_range_t hcl_range_between(pk_range_t a, pk_range_t b);
 pk_hcl_expr_t *hcl_p_new_expr(hcl_parser_t *p, hcl_expr_kind_t kind, pk_range_t range);
 
+typedef struct {
+    void *items;
+    size_t count, cap;
+} hcl_arr_t;
+void *hcl_p_arr_push(hcl_parser_t *p, hcl_arr_t *a, size_t size);     // zeroed slot
+void *hcl_p_arr_finish(hcl_parser_t *p, hcl_arr_t *a, size_t size);   // into the arena
+const char *hcl_p_text(hcl_parser_t *p, const hcl_tok_t *tok);        // token text, arena copy
+
 pk_hcl_expr_t *hcl_parse_expression(hcl_parser_t *p);
+// hcl_parse_coll.c; each starts at its opening token ("(" after the name).
+pk_hcl_expr_t *hcl_parse_call(hcl_parser_t *p, const hcl_tok_t *name);
+pk_hcl_expr_t *hcl_parse_tuple(hcl_parser_t *p);
+pk_hcl_expr_t *hcl_parse_object(hcl_parser_t *p);
 // After an opening quote or heredoc token has been read.
 pk_hcl_expr_t *hcl_parse_template(hcl_parser_t *p, const hcl_tok_t *open);
 // A quoted string with no interpolation (block labels); *len gets its length.

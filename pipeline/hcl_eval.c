@@ -413,6 +413,7 @@ s_eval_object(hcl_eval_t *ev, const pk_hcl_expr_t *e)
         if (!key || !val)
             failed = true;
         if (!failed) {
+            ev->steps += pk_value_len(out) / 32;
             pk_value_object_set(out, key, val);
             val = NULL;
         }
@@ -477,6 +478,8 @@ s_for_item(hcl_eval_t *ev, const pk_hcl_expr_t *e, const pk_value_t *key, const 
                                "key \"%s\" in this 'for' expression. If duplicates are expected, use the "
                                "ellipsis (...) after the value expression to enable grouping by key.", name);
             else {
+                // Inserting into a sorted object may move the others: count it.
+                ev->steps += pk_value_len(out) / 32;
                 pk_value_object_set(out, name, v);
                 v = NULL;
                 ok = true;

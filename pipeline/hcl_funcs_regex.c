@@ -18,7 +18,7 @@
 #define S_MAX_GROUPS 64
 #define S_MAX_PATTERN 4096
 #define S_MAX_SUBJECT ((size_t) 1 << 20)
-#define S_MAX_SIZE 10000
+#define S_MAX_SIZE 3000
 
 typedef struct {
     regex_t re;

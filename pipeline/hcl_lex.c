@@ -483,8 +483,16 @@ hcl_lex(const char *file, const char *src, size_t len, hcl_tokens_t *out, pk_dia
     memset(out, 0, sizeof *out);
     s_lex_t lx = { .file = file, .s = src ? src : "", .len = src ? len : 0, .line = 1, .col = 1,
                    .out = out, .diags = diags };
-    if (s_push(&lx, (s_mode_t) { S_MAIN, false, 0, 0 }) < 0)
+    // Configuration text averages a token per three to five bytes: size the
+    // array once instead of growing it through copies (fresh pages are what
+    // a cold parse spends its time on).
+    out->cap = lx.len / 3 + 64;
+    out->toks = malloc(out->cap * sizeof(hcl_tok_t));
+    if (!out->toks || s_push(&lx, (s_mode_t) { S_MAIN, false, 0, 0 }) < 0) {
+        hcl_tokens_free(out);
+        free(lx.modes);
         return -1;
+    }
     s_check_encoding(&lx);
     while (lx.pos < lx.len && !lx.oom) {
         switch (lx.modes[lx.nmodes - 1].kind) {

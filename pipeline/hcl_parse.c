@@ -134,6 +134,42 @@ hcl_p_new_expr(hcl_parser_t *p, hcl_expr_kind_t kind, pk_range_t range)
     return e;
 }
 
+// Growable arrays used while a node's children are collected; the result
+// is copied into the arena once complete.
+void *
+hcl_p_arr_push(hcl_parser_t *p, hcl_arr_t *a, size_t size)
+{
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 4;
+        void *items = realloc(a->items, cap * size);
+        if (!items) {
+            p->abort = true;
+            return NULL;
+        }
+        a->items = items;
+        a->cap = cap;
+    }
+    void *slot = (char *) a->items + a->count++ * size;
+    memset(slot, 0, size);
+    return slot;
+}
+
+void *
+hcl_p_arr_finish(hcl_parser_t *p, hcl_arr_t *a, size_t size)
+{
+    void *out = a->count ? hcl_arena_memdup(p->arena, a->items, a->count * size) : NULL;
+    free(a->items);
+    a->items = NULL;
+    return out;
+}
+
+const char *
+hcl_p_text(hcl_parser_t *p, const hcl_tok_t *tok)
+{
+    return hcl_arena_strndup(p->arena, p->src + tok->range.start.byte,
+                             tok->range.end.byte - tok->range.start.byte);
+}
+
 static int
 s_opposite(int type)
 {
@@ -249,13 +285,6 @@ s_vec_finish(hcl_parser_t *p, s_vec_t *v)
 
 static pk_hcl_body_t *s_parse_body(hcl_parser_t *p, int end, pk_range_t open);
 
-static char *
-s_tok_text(hcl_parser_t *p, const hcl_tok_t *tok)
-{
-    return hcl_arena_strndup(p->arena, p->src + tok->range.start.byte,
-                             tok->range.end.byte - tok->range.start.byte);
-}
-
 // After "name" has been read and "=" is next.
 static pk_hcl_attr_t *
 s_finish_attr(hcl_parser_t *p, const hcl_tok_t *ident, bool single_line)
@@ -267,7 +296,7 @@ s_finish_attr(hcl_parser_t *p, const hcl_tok_t *ident, bool single_line)
         p->abort = true;
         return NULL;
     }
-    attr->name = s_tok_text(p, ident);
+    attr->name = hcl_p_text(p, ident);
     attr->name_range = ident->range;
     attr->expr = hcl_parse_expression(p);
     attr->range = hcl_range_between(ident->range, hcl_p_prev_range(p));
@@ -388,7 +417,7 @@ s_finish_block(hcl_parser_t *p, const hcl_tok_t *ident)
         p->abort = true;
         return NULL;
     }
-    block->type = s_tok_text(p, ident);
+    block->type = hcl_p_text(p, ident);
     block->type_range = ident->range;
     block->range = ident->range;
     s_vec_t labels = { 0 };
@@ -403,15 +432,15 @@ s_finish_block(hcl_parser_t *p, const hcl_tok_t *ident)
             break;
         }
         if (tok->type == HCL_T_OQUOTE || tok->type == HCL_T_IDENT) {
-            char *label;
+            const char *label;
             if (tok->type == HCL_T_OQUOTE)
                 label = hcl_parse_string_lit(p, NULL, &r);
             else {
                 hcl_p_read(p);
-                label = s_tok_text(p, tok);
+                label = hcl_p_text(p, tok);
                 r = tok->range;
             }
-            s_vec_push(p, &labels, label);
+            s_vec_push(p, &labels, (void *) label);
             pk_range_t *grown = realloc(ranges, (nranges + 1) * sizeof *ranges);
             if (!grown) {
                 p->abort = true;
@@ -461,14 +490,52 @@ s_finish_block(hcl_parser_t *p, const hcl_tok_t *ident)
     return block;
 }
 
-static const pk_hcl_attr_t *
-s_find_attr(s_vec_t *attrs, const char *name)
+// Attribute names seen in one body: an open-addressing hash set, so a body
+// with very many attributes still checks uniqueness in linear time.
+typedef struct {
+    const pk_hcl_attr_t **slots;
+    size_t cap, count;
+} s_names_t;
+
+static size_t
+s_hash(const char *name)
 {
-    for (size_t i = 0; i < attrs->count; i++) {
-        const pk_hcl_attr_t *a = attrs->items[i];
-        if (strcmp(a->name, name) == 0)
-            return a;
+    size_t h = 14695981039346656037u;
+    for (; *name; name++)
+        h = (h ^ (unsigned char) *name) * 1099511628211u;
+    return h;
+}
+
+// Returns the attribute already holding attr's name, or adds attr and
+// returns NULL.
+static const pk_hcl_attr_t *
+s_names_add(hcl_parser_t *p, s_names_t *names, const pk_hcl_attr_t *attr)
+{
+    if (2 * (names->count + 1) > names->cap) {
+        size_t cap = names->cap ? names->cap * 2 : 16;
+        const pk_hcl_attr_t **slots = calloc(cap, sizeof *slots);
+        if (!slots) {
+            p->abort = true;
+            return NULL;
+        }
+        for (size_t i = 0; i < names->cap; i++) {
+            if (!names->slots[i])
+                continue;
+            size_t k = s_hash(names->slots[i]->name) & (cap - 1);
+            while (slots[k])
+                k = (k + 1) & (cap - 1);
+            slots[k] = names->slots[i];
+        }
+        free(names->slots);
+        names->slots = slots;
+        names->cap = cap;
     }
+    size_t k = s_hash(attr->name) & (names->cap - 1);
+    for (; names->slots[k]; k = (k + 1) & (names->cap - 1))
+        if (strcmp(names->slots[k]->name, attr->name) == 0)
+            return names->slots[k];
+    names->slots[k] = attr;
+    names->count++;
     return NULL;
 }
 
@@ -482,6 +549,7 @@ s_parse_body(hcl_parser_t *p, int end, pk_range_t open)
     }
     bool entered = hcl_p_enter(p, open);
     s_vec_t attrs = { 0 }, blocks = { 0 };
+    s_names_t names = { 0 };
     pk_range_t end_range = open;
     while (entered && !p->abort) {
         p->recovery = false;
@@ -521,7 +589,7 @@ s_parse_body(hcl_parser_t *p, int end, pk_range_t open)
             pk_hcl_attr_t *attr = s_finish_attr(p, tok, false);
             if (!attr)
                 continue;
-            const pk_hcl_attr_t *prev = s_find_attr(&attrs, attr->name);
+            const pk_hcl_attr_t *prev = s_names_add(p, &names, attr);
             if (prev)
                 hcl_p_error(p, attr->name_range, "Attribute redefined; The argument \"%s\" was already set "
                             "at %s:%d:%d. Each argument may be set only once.", attr->name,
@@ -544,6 +612,7 @@ s_parse_body(hcl_parser_t *p, int end, pk_range_t open)
     }
     if (entered)
         hcl_p_leave(p);
+    free(names.slots);
     body->nattrs = attrs.count;
     body->attrs = s_vec_finish(p, &attrs);
     body->nblocks = blocks.count;

@@ -223,7 +223,7 @@ hcl_utf8_upper(unsigned cp)
     if (d >= 0)
         return cp - (unsigned) d;
     if (s_ext_b_pair(cp, &is_upper))
-        return is_upper ? cp : (cp >= 0x1CD && cp <= 0x1DC) ? cp - 1 : cp - 1;
+        return is_upper ? cp : cp - 1;
     if (cp >= 'a' && cp <= 'z')
         return cp - 32;
     if (cp < 0x80)

@@ -121,6 +121,9 @@ pk_pipeline_destroy(pk_pipeline_t **self_p)
     pk_pipeline_priv_t *priv = p->priv;
     if (priv) {
         pk_hcl_file_destroy(&priv->file);
+        for (size_t i = 0; i < priv->source_count; i++)
+            pk_hcl_file_destroy(&priv->sources[i]);
+        free(priv->sources);
         pk_pipeline_index_clear(priv);
         free(priv);
     }

@@ -27,6 +27,8 @@ typedef enum {
 // What pk_pipeline_t.priv points to.
 typedef struct {
     pk_hcl_file_t *file;
+    pk_hcl_file_t **sources;            // definitions of sourced types (pipeline_sources.c)
+    size_t source_count;
     pk_name_index_t index[PK_INDEX_COUNT];
     size_t indexed[PK_INDEX_COUNT];     // array elements already in each index
 } pk_pipeline_priv_t;
@@ -105,6 +107,10 @@ void pk_dec_merge_diags(pk_diags_t *dst, size_t from, const pk_diags_t *src);
 void pk_dec_variables(pk_dec_t *d, const pk_hcl_body_t *root, const pk_value_t *vars);
 void pk_dec_variable_destroy(pk_variable_t **self_p);
 void pk_dec_type_block(pk_dec_t *d, const pk_hcl_block_t *b);
+// Fills a type (kind "resource_type", ...) from the block `def` of its
+// source's definition: commands, and params/cache unless the pipeline set them.
+void pk_dec_type_definition(pk_dec_t *d, const char *kind, void *type, const pk_hcl_block_t *def);
+
 void pk_dec_types_destroy(pk_pipeline_t *p);
 void pk_dec_resource(pk_dec_t *d, const pk_hcl_block_t *b);
 void pk_dec_notification(pk_dec_t *d, const pk_hcl_block_t *b);

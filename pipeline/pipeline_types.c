@@ -75,7 +75,8 @@ s_existing(pk_dec_t *d, const char *kind, const char *name)
 // ops[i]. A type with a source must not define commands other than runner.
 static void
 s_commands(pk_dec_t *d, const pk_hcl_block_t *b, const pk_block_spec_t *spec,
-           const char *const *ops, pk_command_t **slots[], bool has_source)
+           const char *const *ops, pk_command_t **slots[], bool has_source,
+           pk_service_type_t *svc)
 {
     const pk_hcl_body_t *body = pk_hcl_block_body(b);
     for (size_t i = 0; i < pk_hcl_body_block_count(body); i++) {
@@ -99,9 +100,8 @@ s_commands(pk_dec_t *d, const pk_hcl_block_t *b, const pk_block_spec_t *spec,
                 break;
             }
             *slots[k] = pk_dec_command(d, cb, !strcmp(op, "ready_check") ? s_ready_skip : NULL);
-            if (!strcmp(op, "ready_check") && *slots[k]) {
+            if (!strcmp(op, "ready_check") && *slots[k] && svc) {
                 // interval/timeout belong to the service, not to the command
-                pk_service_type_t *svc = d->p->service_types[d->p->service_type_count - 1];
                 pk_dec_duration(d, pk_hcl_block_body(cb), "interval", &svc->ready_interval_ms);
                 pk_dec_duration(d, pk_hcl_block_body(cb), "timeout", &svc->ready_timeout_ms);
             }
@@ -134,7 +134,7 @@ s_resource_type(pk_dec_t *d, const pk_hcl_block_t *b, const pk_hcl_body_t *body)
     pk_dec_bool(d, body, "cache", &t->cache);
     static const char *const ops[] = { "check", "pull", "push", "runner", NULL };
     pk_command_t **slots[] = { &t->check, &t->pull, &t->push, &t->runner };
-    s_commands(d, b, s_rt_blocks, ops, slots, src);
+    s_commands(d, b, s_rt_blocks, ops, slots, src, NULL);
     if (!src && !t->check && !t->pull && !t->push)
         s_missing(d, b, "a source or at least one of check, pull, push");
 }
@@ -193,7 +193,7 @@ s_secret_type(pk_dec_t *d, const pk_hcl_block_t *b, const pk_hcl_body_t *body)
     t->config = pk_dec_attrs_object(d, body, s_secret_skip, false);
     static const char *const ops[] = { "get", "runner", NULL };
     pk_command_t **slots[] = { &t->get, &t->runner };
-    s_commands(d, b, s_secret_blocks, ops, slots, src);
+    s_commands(d, b, s_secret_blocks, ops, slots, src, NULL);
     if (!src && !t->get)
         s_missing(d, b, "a source or a get command");
 }
@@ -216,7 +216,7 @@ s_service_type(pk_dec_t *d, const pk_hcl_block_t *b, const pk_hcl_body_t *body)
     pk_dec_strlist(d, body, "params", &t->params);
     static const char *const ops[] = { "start", "ready_check", "stop", "runner", NULL };
     pk_command_t **slots[] = { &t->start, &t->ready_check, &t->stop, &t->runner };
-    s_commands(d, b, s_svc_blocks, ops, slots, src);
+    s_commands(d, b, s_svc_blocks, ops, slots, src, t);
     if (!src && !t->start)
         s_missing(d, b, "a start command (or a source)");
     if (!src && !t->stop)
@@ -240,9 +240,66 @@ s_notification_type(pk_dec_t *d, const pk_hcl_block_t *b, const pk_hcl_body_t *b
     pk_dec_strlist(d, body, "params", &t->params);
     static const char *const ops[] = { "notify", "runner", NULL };
     pk_command_t **slots[] = { &t->notify, &t->runner };
-    s_commands(d, b, s_nt_blocks, ops, slots, src);
+    s_commands(d, b, s_nt_blocks, ops, slots, src, NULL);
     if (!src && !t->notify)
         s_missing(d, b, "a source or a notify command");
+}
+
+void
+pk_dec_type_definition(pk_dec_t *d, const char *kind, void *type, const pk_hcl_block_t *def)
+{
+    const pk_hcl_body_t *body = pk_hcl_block_body(def);
+    char *where = pk_dec_where(def);
+    if (!strcmp(kind, "resource_type")) {
+        pk_resource_type_t *t = type;
+        pk_dec_check_body(d, body, where, s_rt_attrs, s_rt_blocks);
+        if (!t->params.count)
+            pk_dec_strlist(d, body, "params", &t->params);
+        if (!t->cache)
+            pk_dec_bool(d, body, "cache", &t->cache);
+        static const char *const ops[] = { "check", "pull", "push", "runner", NULL };
+        pk_command_t *runner = NULL;
+        pk_command_t **slots[] = { &t->check, &t->pull, &t->push, t->runner ? &runner : &t->runner };
+        s_commands(d, def, s_rt_blocks, ops, slots, false, NULL);
+        pk_command_destroy(&runner);    // the pipeline's own override wins
+    }
+    else
+    if (!strcmp(kind, "notification_type")) {
+        pk_notification_type_t *t = type;
+        pk_dec_check_body(d, body, where, s_nt_attrs, s_nt_blocks);
+        if (!t->params.count)
+            pk_dec_strlist(d, body, "params", &t->params);
+        static const char *const ops[] = { "notify", "runner", NULL };
+        pk_command_t *runner = NULL;
+        pk_command_t **slots[] = { &t->notify, t->runner ? &runner : &t->runner };
+        s_commands(d, def, s_nt_blocks, ops, slots, false, NULL);
+        pk_command_destroy(&runner);
+    }
+    else
+    if (!strcmp(kind, "service_type")) {
+        pk_service_type_t *t = type;
+        pk_dec_check_body(d, body, where, s_svc_attrs, s_svc_blocks);
+        if (!t->params.count)
+            pk_dec_strlist(d, body, "params", &t->params);
+        static const char *const ops[] = { "start", "ready_check", "stop", "runner", NULL };
+        pk_command_t *runner = NULL;
+        pk_command_t **slots[] = { &t->start, &t->ready_check, &t->stop,
+                                   t->runner ? &runner : &t->runner };
+        s_commands(d, def, s_svc_blocks, ops, slots, false, t);
+        pk_command_destroy(&runner);
+    }
+    else
+    if (!strcmp(kind, "secret_type")) {
+        pk_secret_type_t *t = type;
+        if (!t->params.count)
+            pk_dec_strlist(d, body, "params", &t->params);
+        static const char *const ops[] = { "get", "runner", NULL };
+        pk_command_t *runner = NULL;
+        pk_command_t **slots[] = { &t->get, t->runner ? &runner : &t->runner };
+        s_commands(d, def, s_secret_blocks, ops, slots, false, NULL);
+        pk_command_destroy(&runner);
+    }
+    free(where);
 }
 
 void

@@ -267,6 +267,14 @@ pk_pipeline_t *pk_pipeline_load(const char *path, const pk_value_t *vars, pk_dia
                                 char **err);
 void pk_pipeline_destroy(pk_pipeline_t **self_p);
 
+// Loads the definitions of types declared with a `source`: built-in ones
+// (`pikoci://NAME`, compiled into pikoci) always, remote ones (`https://...`,
+// fetched once, size and time capped) when fetch_remote. Decoding never does
+// I/O; whoever is about to run a pipeline (pikoci run, the server when a
+// pipeline is set, pikoci validate unless --offline) calls this once after a
+// clean decode. Errors and warnings go to diags; returns the errors added.
+size_t pk_pipeline_load_sources(pk_pipeline_t *self, bool fetch_remote, pk_diags_t *diags);
+
 // Lookups (NULL when absent).
 const pk_variable_t *pk_pipeline_variable(const pk_pipeline_t *self, const char *name);
 const pk_resource_type_t *pk_pipeline_resource_type(const pk_pipeline_t *self, const char *name);

@@ -125,6 +125,20 @@ s_cmd(s_ctx_t *c, const pk_command_t *cmd, const pk_command_t *override)
     return out;
 }
 
+// Types with a cache get $CACHE_DIR on the runner: a directory per resource
+// that outlives builds ("<team>/<pipeline>/<resource>" under the runner's cache).
+static void
+s_cache(pk_value_t *out, const pk_resource_t *res, const pk_resource_type_t *rt,
+        const char *pipeline, const char *team)
+{
+    if (res->cache == 1 || (res->cache == -1 && rt->cache)) {
+        char key[1024];
+        snprintf(key, sizeof key, "%s/%s/%s", team ? team : "main", pipeline ? pipeline : "",
+                 res->canonical);
+        s_set_str(out, "cache", key);
+    }
+}
+
 static const char *s_natives[] = { "git", "cron", "fs", NULL };
 
 static bool
@@ -212,6 +226,7 @@ s_get(s_ctx_t *c, const pk_step_t *st, pk_value_t *out)
         return out;
     }
     pk_value_object_set(out, "version", pk_value_dup(version));
+    s_cache(out, res, rt, c->args->pipeline, c->args->team);
     if (s_is_native(rt))
         pk_value_object_set(out, "native", s_native(rt, res));
     else
@@ -258,6 +273,7 @@ s_step(s_ctx_t *c, const pk_step_t *st)
             return out;
         }
         pk_value_object_set(out, "cmd", s_cmd(c, rt->push, rt->runner));
+        s_cache(out, res, rt, c->args->pipeline, c->args->team);
         pk_value_t *env = pk_value_new_object();
         s_env_from(env, "param_", res->params, &rt->params);
         s_env_from(env, "put_", st->attrs, NULL);
@@ -404,6 +420,8 @@ pk_resolve_check(const pk_pipeline_t *pipeline, const pk_resource_t *resource,
     pk_value_object_set(plan, "env", env);
     if (last_version)
         pk_value_object_set(plan, "version", pk_value_dup(last_version));
+    if (rt)
+        s_cache(plan, resource, rt, pipeline_name, "main");
     if (c.err) {
         pk_value_destroy(&plan);
         *err_out = c.err;

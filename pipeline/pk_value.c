@@ -371,8 +371,14 @@ pk_value_object_set(pk_value_t *self, const char *key, pk_value_t *item)
         pk_value_destroy(&item);
         return;
     }
-    bool found;
-    size_t at = s_obj_find(self, key, &found);
+    bool found = false;
+    size_t at = self->u.obj.len;
+    // Keys arriving in order (JSON sorted first, for expressions over sorted
+    // inputs) append without a search or a move.
+    if (at == 0 || strcmp(self->u.obj.items[at - 1].key, key) < 0)
+        found = false;
+    else
+        at = s_obj_find(self, key, &found);
     if (found) {
         self->weight -= self->u.obj.items[at].val->weight;
         pk_value_destroy(&self->u.obj.items[at].val);

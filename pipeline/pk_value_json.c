@@ -284,6 +284,57 @@ s_literal(s_reader_t *r, const char *word)
     return false;
 }
 
+typedef struct {
+    char *key;
+    pk_value_t *val;
+    size_t index;
+} s_member_t;
+
+typedef struct {
+    s_member_t *items;
+    size_t count, cap;
+} s_members_t;
+
+static void
+s_members_add(s_members_t *m, char *key, pk_value_t *val)
+{
+    if (m->count == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->items = realloc(m->items, m->cap * sizeof *m->items);
+        if (!m->items)
+            abort();
+    }
+    m->items[m->count] = (s_member_t) { key ? key : strdup(""), val, m->count };
+    m->count++;
+}
+
+static int
+s_member_cmp(const void *a, const void *b)
+{
+    const s_member_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->index < y->index ? -1 : 1;
+}
+
+// Builds the object (later duplicates win, as in Go) or frees everything.
+static pk_value_t *
+s_members_finish(s_members_t *m, bool ok)
+{
+    pk_value_t *obj = ok ? pk_value_new_object() : NULL;
+    if (ok)
+        qsort(m->items, m->count, sizeof *m->items, s_member_cmp);
+    for (size_t i = 0; i < m->count; i++) {
+        bool last = i + 1 == m->count || strcmp(m->items[i].key, m->items[i + 1].key) != 0;
+        if (ok && last)
+            pk_value_object_set(obj, m->items[i].key, m->items[i].val);
+        else
+            pk_value_destroy(&m->items[i].val);
+        free(m->items[i].key);
+    }
+    free(m->items);
+    return obj;
+}
+
 static pk_value_t *
 s_read_value(s_reader_t *r, int depth)
 {
@@ -337,12 +388,15 @@ s_read_value(s_reader_t *r, int depth)
     }
     if (c == '{') {
         r->pos++;
-        pk_value_t *obj = pk_value_new_object();
         s_skip_ws(r);
         if (r->pos < r->len && r->s[r->pos] == '}') {
             r->pos++;
-            return obj;
+            return pk_value_new_object();
         }
+        // Members are collected first and inserted in key order, so a big
+        // object costs a sort rather than one array move per member.
+        s_members_t m = { 0 };
+        bool ok = false;
         while (true) {
             s_skip_ws(r);
             if (r->pos >= r->len || r->s[r->pos] != '"') {
@@ -368,8 +422,7 @@ s_read_value(s_reader_t *r, int depth)
                 hcl_buf_free(&key);
                 break;
             }
-            pk_value_object_set(obj, key.data ? key.data : "", item);
-            hcl_buf_free(&key);
+            s_members_add(&m, hcl_buf_take(&key, NULL), item);
             s_skip_ws(r);
             if (r->pos < r->len && r->s[r->pos] == ',') {
                 r->pos++;
@@ -377,13 +430,13 @@ s_read_value(s_reader_t *r, int depth)
             }
             if (r->pos < r->len && r->s[r->pos] == '}') {
                 r->pos++;
-                return obj;
+                ok = true;
+                break;
             }
             s_fail(r, "expected ',' or '}'");
             break;
         }
-        pk_value_destroy(&obj);
-        return NULL;
+        return s_members_finish(&m, ok);
     }
     if (s_literal(r, "true"))
         return pk_value_new_bool(true);

@@ -76,5 +76,40 @@ check "job ensure ran" has "$T/out" "JOB-ENSURE"
 check "build reported cancelled" has "$T/out" "build cancelled"
 check "no task process left" bash -c "! pgrep -f 'slee[p] 313.25' >/dev/null"
 
+# 7. the embedded artifact type: put in one run, get in the next ($CACHE_DIR)
+export PIKOCI_CACHE_DIR="$T/cache"
+"$BIN" run "$SRC/tests/run/artifact.hcl" --job produce >"$T/out" 2>"$T/err"; rc=$?
+check "artifact put exits 0" test $rc -eq 0
+"$BIN" run "$SRC/tests/run/artifact.hcl" --job consume >"$T/out" 2>"$T/err"; rc=$?
+check "artifact get exits 0" test $rc -eq 0
+check "artifact content came back" has "$T/out" "built-by-produce"
+check "artifact version exported" grep -qE 'sha=[0-9a-f]{64}' "$T/out"
+
+# 8. a type definition fetched over http when the pipeline is loaded
+mkdir -p "$T/www"
+cat >"$T/www/remote.hcl" <<'DEF'
+resource_type "remote" {
+  check "exec" {
+    path = "/bin/sh"
+    args = ["-c", "echo '[{\"n\":\"1\"}]'"]
+  }
+  pull "exec" {
+    path = "/bin/sh"
+    args = ["-c", "echo \"$param_greeting n=$version_n\" > $WORKDIR/thing.txt"]
+  }
+}
+DEF
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/python3 -m http.server "$port" --bind 127.0.0.1 --directory "$T/www" >/dev/null 2>&1 &
+http=$!
+for _ in $(seq 100); do /usr/bin/python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/remote.hcl')" 2>/dev/null && break; sleep 0.05; done
+"$BIN" run "$SRC/tests/run/remote.hcl" --job use --var definition="http://127.0.0.1:$port/remote.hcl" >"$T/out" 2>"$T/err"; rc=$?
+check "remote definition exits 0" test $rc -eq 0
+check "remote definition ran" has "$T/out" "hi-from-params n=1"
+"$BIN" run "$SRC/tests/run/remote.hcl" --job use --var definition="http://127.0.0.1:$port/missing.hcl" >"$T/out" 2>"$T/err"; rc=$?
+check "missing remote definition exits 2" test $rc -eq 2
+check "missing remote definition says HTTP 404" has "$T/err" "HTTP 404"
+kill $http 2>/dev/null; wait $http 2>/dev/null
+
 echo "$passes passed, $fails failed"
 exit $((fails > 0))

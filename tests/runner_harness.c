@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-static void
-s_emit(void *arg, pk_msg_t *msg)
+void
+harness_emit(void *arg, pk_msg_t *msg)
 {
     harness_t *h = arg;
     pthread_mutex_lock(&h->lock);
@@ -74,7 +74,7 @@ harness_start(const char *kind, const char *plan_json, bool auto_credit)
         abort();
     }
     h->build = runner_build_new("build:test/job/1", 1, kind, plan, "/tmp/pikoci-test-work",
-                                "test-worker", s_emit, h);
+                                "test-worker", harness_emit, h);
     runner_build_start(h->build);
     return h;
 }

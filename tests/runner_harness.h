@@ -24,6 +24,8 @@ typedef struct {
     bool finished;
 } harness_t;
 
+// The emit callback harness_start installs (for tests that build by hand).
+void harness_emit(void *arg, pk_msg_t *msg);
 // plan_json: the plan as JSON. kind "build" or "check".
 harness_t *harness_start(const char *kind, const char *plan_json, bool auto_credit);
 // Waits (deadline ms) for DONE/VERSIONS; false on timeout.

@@ -182,6 +182,32 @@ test_cancel_kills_group_and_runs_on_cancel(void **state)
     free(dir);
 }
 
+// Regression: a cancel that lands before the build's thread has started its
+// plan must not be lost (the build used to run to its end).
+static void
+test_cancel_before_start(void **state)
+{
+    (void) state;
+    char *err = NULL;
+    const char *json = "{\"steps\":[" SH("long", "sleep 30") "}]}";
+    pk_value_t *plan = pk_value_from_json(json, strlen(json), &err);
+    harness_t *h = calloc(1, sizeof(*h));
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
+    h->auto_credit = true;
+    h->keep_log = true;
+    h->seq_ok = true;
+    h->steps = zlist_new();
+    zlist_autofree(h->steps);
+    h->build = runner_build_new("build:test/job/2", 1, "build", plan, "/tmp/pikoci-test-work",
+                                "test-worker", harness_emit, h);
+    runner_build_cancel(h->build, "cancelled early");
+    runner_build_start(h->build);
+    s_done(h, "cancelled");
+    assert_string_equal(h->done_reason, "cancelled early");
+    harness_destroy(&h);
+}
+
 static void
 test_exports_and_io(void **state)
 {
@@ -355,6 +381,7 @@ main(void)
         cmocka_unit_test(test_failing_hook_keeps_status),
         cmocka_unit_test(test_job_timeout_runs_cancel_hooks),
         cmocka_unit_test(test_cancel_kills_group_and_runs_on_cancel),
+        cmocka_unit_test(test_cancel_before_start),
         cmocka_unit_test(test_exports_and_io),
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_if_else),

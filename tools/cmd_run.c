@@ -374,10 +374,11 @@ pk_cmd_run(int argc, char **argv)
         free(err);
         goto out;
     }
-    if (pk_diags_errors(diags)) {
-        pk_diags_print(diags, stderr);
+    if (!pk_diags_errors(diags))
+        pk_pipeline_load_sources(p, true, diags);
+    pk_diags_print(diags, stderr);     // warnings too: they point at likely mistakes
+    if (pk_diags_errors(diags))
         goto out;
-    }
     const pk_job_t *job = pk_pipeline_job(p, job_name);
     if (!job) {
         const char **names = calloc(p->job_count + 1, sizeof(char *));

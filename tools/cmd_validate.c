@@ -1,5 +1,6 @@
-// pikoci validate: decode and check a pipeline file offline, the same way
-// it is checked when set on a server, and print every problem at once as
+// pikoci validate: decode and check a pipeline file the same way it is
+// checked when set on a server (built-in and remote type definitions loaded
+// too, unless --offline), and print every problem at once as
 // "file:line:col: error: message" (editors jump to them). Secret-backed
 // variables need no credentials: they validate as placeholders.
 #include "pk_cmds.h"
@@ -12,7 +13,7 @@ static void
 s_usage(FILE *out)
 {
     fprintf(out,
-        "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json]\n"
+        "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json] [--offline]\n"
         "\n"
         "Check a pipeline file: HCL syntax, every block and attribute, types,\n"
         "durations and check intervals, references between resources, types,\n"
@@ -25,6 +26,8 @@ s_usage(FILE *out)
         "  --var NAME=VALUE   give variable NAME a value (repeatable; converted to\n"
         "                     the variable's declared type)\n"
         "  --vars FILE        read variable values from a JSON object; --var wins\n"
+        "  --offline          do not fetch type definitions given by an https:// source\n"
+        "                     (built-in pikoci:// definitions are still checked)\n"
         "  -h, --help         show this help\n"
         "\n"
         "Variables take, in order: --var/--vars, their secret (a placeholder here,\n"
@@ -64,6 +67,7 @@ pk_cmd_validate(int argc, char **argv)
     const char **kvs = calloc((size_t) argc + 1, sizeof *kvs);
     size_t nkv = 0;
     int rc = 2;
+    bool offline = false;
     if (!kvs)
         return 2;
     for (int i = 1; i < argc; i++) {
@@ -74,7 +78,9 @@ pk_cmd_validate(int argc, char **argv)
             rc = 0;
             goto done;
         }
-        if ((v = s_option(argc, argv, &i, "--vars", &missing)))
+        if (!strcmp(argv[i], "--offline"))
+            offline = true;
+        else if ((v = s_option(argc, argv, &i, "--vars", &missing)))
             vars_file = v;
         else if (!missing && (v = s_option(argc, argv, &i, "--var", &missing)))
             kvs[nkv++] = v;
@@ -110,6 +116,9 @@ pk_cmd_validate(int argc, char **argv)
     if (!p)
         fprintf(stderr, "pikoci validate: %s\n", err ? err : "out of memory");
     else {
+        // definitions only matter for a pipeline that decoded cleanly
+        if (!pk_diags_errors(diags))
+            pk_pipeline_load_sources(p, !offline, diags);
         pk_diags_print(diags, stderr);
         size_t errors = pk_diags_errors(diags);
         if (errors)
@@ -129,7 +138,7 @@ pk_cmd_validate(int argc, char **argv)
     pk_value_destroy(&vars);
     goto done;
 usage:
-    fprintf(stderr, "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json]\n"
+    fprintf(stderr, "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json] [--offline]\n"
                     "       pikoci validate --help\n");
 done:
     free(kvs);
