@@ -219,8 +219,33 @@ runner_expand(const pk_value_t *cmd, const pk_env_t *env, const pk_env_t *export
     else
     if (!strcmp(name, "docker")) {
         char *image = s_param_text(params, "image");
-        if (!image || !cmd_text)
-            rc = s_fail(err, "docker runner: 'image' and 'cmd' are required%s", "");
+        char *path = s_param_text(params, "path");
+        if (!image || (!cmd_text && !path))
+            rc = s_fail(err, "docker runner: 'image' and 'cmd' (or 'path') are required%s", "");
+        else
+        if (!cmd_text) {
+            // an exec command routed through docker by a type-level runner
+            // override: run its path and args in the container as they are
+            const char *fixed[] = { "docker", "run", "--rm", "--name", container, "--init",
+                                    "-v", NULL, "-w", "/workdir" };
+            char vol[4200];
+            snprintf(vol, sizeof vol, "%s:/workdir", workdir ? workdir : ".");
+            fixed[7] = vol;
+            for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+                s_push(&a, fixed[i]);
+            s_push_expanded(&a, "$env", params, out->env, exported, workdir);
+            const pk_value_t *extra = pk_value_object_get(params, "docker_args");
+            for (size_t i = 0; extra && pk_value_kind(extra) == PK_V_LIST && i < pk_value_len(extra); i++) {
+                char *t = pk_value_to_string(pk_value_list_at(extra, i));
+                if (t)
+                    s_push(&a, t);
+                free(t);
+            }
+            s_push(&a, image);
+            s_push(&a, path);
+            s_push_args_list(&a, params);
+            out->container = strdup(container);
+        }
         else {
             char vol[4200], script[8192];
             snprintf(vol, sizeof vol, "%s:/workdir", workdir ? workdir : ".");
@@ -240,6 +265,7 @@ runner_expand(const pk_value_t *cmd, const pk_env_t *env, const pk_env_t *export
             out->container = strdup(container);
         }
         free(image);
+        free(path);
     }
     else
         rc = s_fail(err, "unknown runner \"%s\" (built-ins: exec, shell, docker)", name);

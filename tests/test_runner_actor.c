@@ -226,8 +226,17 @@ s_fake_docker(void)
     fprintf(fp, "#!/bin/sh\n"
                 "for a in \"$@\"; do printf '%%s\\n' \"$a\"; done >> \"$DOCKER_LOG\"\n"
                 "echo --- >> \"$DOCKER_LOG\"\n"
-                "if [ \"$1\" = run ]; then for last; do :; done; exec /bin/sh -ec \"$last\"; fi\n"
-                "exit 0\n");
+                "[ \"$1\" = run ] || exit 0\n"
+                "shift\n"
+                "while [ $# -gt 0 ]; do\n"       // skip docker's own flags up to the image
+                "  case \"$1\" in\n"
+                "    --rm|--init) shift ;;\n"
+                "    --name|-v|-w|-e|--network) shift 2 ;;\n"
+                "    *) break ;;\n"
+                "  esac\n"
+                "done\n"
+                "shift\n"                          // the image
+                "exec \"$@\"\n");
     fclose(fp);
     chmod(path, 0755);
     return dir;
@@ -261,6 +270,21 @@ test_docker_runner_recorded(void **state)
     assert_non_null(strstr(calls, ":/workdir\n-w\n/workdir\n"));
     assert_non_null(strstr(calls, "-e\nBUILD_NUMBER=3\n"));
     assert_non_null(strstr(calls, "--network\nnone\nalpine:3\n/bin/sh\n-ec\n"));
+
+    // an exec command routed through docker (a type-level runner override):
+    // path and args run in the container as they are
+    remove(logpath);
+    s_work(&f, "build:p/j/5", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"x\","
+           "\"cmd\":{\"runner\":{\"name\":\"docker\"},\"params\":{\"image\":\"alpine/git\","
+           "\"path\":\"/bin/echo\",\"args\":[\"exec-in-docker\"]}}}]}");
+    log = s_until_done(&f, "build:p/j/5", status, sizeof status);
+    assert_string_equal(status, "succeeded");
+    free(log);
+    fp = fopen(logpath, "r");
+    n = fread(calls, 1, sizeof calls - 1, fp);
+    calls[n] = 0;
+    fclose(fp);
+    assert_non_null(strstr(calls, "alpine/git\n/bin/echo\nexec-in-docker\n---\n"));
 
     // cancel: `docker kill NAME` is called, not only a signal to the CLI
     remove(logpath);
