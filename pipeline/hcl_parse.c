@@ -125,7 +125,9 @@ hcl_p_new_expr(hcl_parser_t *p, hcl_expr_kind_t kind, pk_range_t range)
     pk_hcl_expr_t *e = hcl_arena_alloc(p->arena, sizeof *e);
     if (!e) {
         p->abort = true;
-        static pk_hcl_expr_t oom;   // parsing stops; callers never write through it
+        // Out of memory: parsing stops (abort), and the callers' last writes
+        // land in this scratch node instead of a NULL pointer.
+        static _Thread_local pk_hcl_expr_t oom;
         oom.kind = HCL_E_ERROR;
         return &oom;
     }

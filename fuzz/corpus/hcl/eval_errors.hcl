@@ -1,0 +1,20 @@
+a = var.nope
+b = var.obj.nope
+c = var.list[5]
+d = nofunc(1)
+e = upper()
+f = upper(1, 2)
+g = var.list.x
+h = var.name.x
+i = null.x
+j = var.list[-1]
+k = var.list[1.5]
+l = var.obj[0]
+m = 1 + "x"
+n = !1
+o = null ? 1 : 2
+p = "a" ? 1 : 2
+q = [for x in 5: x]
+r = {for x in ["a","a"]: x => 1}
+s = -"x"
+t = var.obj[null]

@@ -1,0 +1,9 @@
+args = ["-ec", <<-EOT
+    cd app
+      ./deploy.sh
+    EOT
+]
+b = [<<EOT
+x
+EOT
+, "y"]
