@@ -444,7 +444,7 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
                           produced);
     free(message);
     pk_env_destroy(&produced);
-    char hook_prefix[512];
+    char hook_prefix[sizeof full + 1];
     snprintf(hook_prefix, sizeof hook_prefix, "%s:", full);
     runner_hooks_run(b, pk_plan_object(step, "hooks"), r, exports, hook_prefix);
     return r;

@@ -1,0 +1,481 @@
+// logsink: the log sink actor (see pk_logsink.h for its contract).
+//
+// Why it is shaped so: LMDB commits are the cost (an fsync each with a
+// durable store), so chunks wait in memory for one group commit per flush
+// and a runner's consecutive 16 KiB messages are merged into one stored
+// chunk of up to SEGMENT_MAX. Credit is what bounds that memory: a runner
+// has RUNNER_INITIAL_CREDIT messages in flight at most, and gets credit back
+// only for messages whose bytes are committed (or were retransmits). A
+// runner that uses up its window stalls, so a log with flush_chunks (half a
+// window) uncredited messages is committed at once: the runner keeps
+// sending the other half while we commit, and credit goes out before the
+// events so it never queues behind them. If a commit fails, everything stays
+// pending and is retried a tick later; no credit leaves until the bytes are
+// stored.
+#include "pk_logsink.h"
+#include "pk_logs.h"
+#include "pk_msg.h"
+#include <msgpack.h>
+
+#define SEGMENT_MAX (64 * 1024)     // bytes merged into one stored chunk
+#define MAX_PENDING (64u << 20)     // while commits fail, memory stops here
+#define HELLO_MS 2000               // re-announce ourselves (a restarted broker forgets)
+#define IDLE_MS 60000               // forget a quiet log's state after this
+#define READ_BATCH 256              // messages read per wake-up
+#define DRAIN_MAX 100000            // messages a pipe command takes in at most
+
+typedef struct {
+    char *id;
+    uint32_t attempt;
+    uint64_t expected;      // next seq we want
+    uint32_t owed;          // messages received since its last CREDIT
+    size_t tail;            // 1 + index of its last pending segment, when tail_gen == gen
+    uint64_t tail_gen;
+    int64_t last_seen;
+} s_log_t;
+
+typedef struct {
+    s_log_t *log;
+    uint32_t step;
+    uint64_t seq;           // of the last message merged in
+    uint8_t *data;
+    size_t size, cap;
+} s_seg_t;
+
+typedef struct {
+    zsock_t *broker;
+    pk_store_t *store;
+    int flush_ms;
+    size_t flush_bytes;
+    uint32_t flush_chunks;
+    zhash_t *logs;          // "attempt:id" -> s_log_t
+    s_seg_t *segs;          // pending, in arrival order
+    size_t nsegs, capsegs;
+    size_t pending_bytes;
+    uint64_t pending_chunks, owed_total;
+    uint64_t gen;           // bumped by each commit: segment indexes start over
+    bool draining;          // no automatic commits while a pipe command drains
+    bool stopping;          // $TERM: nobody waits for credit any more
+    bool connected;
+    int64_t retry_at;       // after a failed commit, not before this
+    uint64_t ping_rid;
+    uint64_t chunks, bytes, dropped, duplicates, gaps, commits, errors;
+    char last_error[256];
+} s_sink_t;
+
+// Log the 1st, 2nd, 4th, 8th... occurrence: a flood of bad frames must not
+// become a flood of log lines.
+static bool
+s_worth_logging(uint64_t count)
+{
+    return (count & (count - 1)) == 0;
+}
+
+static void
+s_log_free(void *item)
+{
+    s_log_t *log = item;
+    free(log->id);
+    free(log);
+}
+
+static s_log_t *
+s_log(s_sink_t *self, const char *id, uint32_t attempt)
+{
+    char key[PK_LOGS_ID_MAX + 16];
+    snprintf(key, sizeof key, "%u:%s", attempt, id);
+    s_log_t *log = zhash_lookup(self->logs, key);
+    if (log)
+        return log;
+    log = calloc(1, sizeof *log);
+    log->id = strdup(id);
+    log->attempt = attempt;
+    // a log we wrote before (a sink restart): retransmits are below next_seq
+    pk_log_meta_t meta;
+    if (pk_logs_meta(self->store, id, attempt, &meta) < 0)
+        zsys_warning("logsink: cannot read the log meta of %s#%u: %s", id, attempt,
+                     pk_store_error());
+    log->expected = meta.next_seq;
+    zhash_insert(self->logs, key, log);
+    zhash_freefn(self->logs, key, s_log_free);
+    return log;
+}
+
+static void
+s_send(s_sink_t *self, const pk_msg_t *m, int timeout_ms)
+{
+    zmsg_t *z = pk_msg_to_zmsg(m);
+    zsock_set_sndtimeo(self->broker, timeout_ms);
+    if (z && zmsg_send(&z, self->broker) != 0) {
+        zmsg_destroy(&z);
+        if (m->type == PK_MSG_CREDIT)
+            zsys_warning("logsink: could not send CREDIT for %s#%u", m->credit.id,
+                         m->credit.attempt);
+    }
+}
+
+// HELLO, and until the broker has answered once, a request it answers
+// itself: its REPLY proves the HELLO sent before it has been processed.
+static void
+s_hello(s_sink_t *self)
+{
+    pk_msg_t h = { .type = PK_MSG_HELLO };
+    h.hello.name = "logsink";
+    h.hello.role = "logsink";
+    s_send(self, &h, 1000);
+    if (self->connected)
+        return;
+    pk_msg_t q = { .type = PK_MSG_REQUEST };
+    q.request.rid = ++self->ping_rid;
+    q.request.op = "broker.pending";
+    s_send(self, &q, 1000);
+}
+
+static void
+s_publish(s_sink_t *self, const s_seg_t *seg, uint64_t offset)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    msgpack_pack_str_with_body(&pk, "attempt", 7);
+    msgpack_pack_uint32(&pk, seg->log->attempt);
+    msgpack_pack_str_with_body(&pk, "step", 4);
+    msgpack_pack_uint32(&pk, seg->step);
+    msgpack_pack_str_with_body(&pk, "offset", 6);
+    msgpack_pack_uint64(&pk, offset);
+    msgpack_pack_str_with_body(&pk, "data", 4);
+    msgpack_pack_bin_with_body(&pk, seg->data, seg->size);
+    char topic[PK_LOGS_ID_MAX + 8];
+    snprintf(topic, sizeof topic, "log.%s", seg->log->id);
+    pk_msg_t ev = { .type = PK_MSG_EVENT };
+    ev.event.topic = topic;
+    ev.event.body.data = (uint8_t *) sb.data;
+    ev.event.body.size = sb.size;
+    s_send(self, &ev, 0);       // followers may miss lines; the store has them
+    msgpack_sbuffer_destroy(&sb);
+}
+
+typedef struct {
+    s_sink_t *self;
+    pk_log_chunk_t *chunks;
+} s_batch_t;
+
+static int
+s_write(pk_store_txn_t *txn, void *arg)
+{
+    s_batch_t *b = arg;
+    return pk_logs_append(b->self->store, txn, b->chunks, b->self->nsegs);
+}
+
+// Commit everything pending in one transaction, then credit and publish.
+static int
+s_flush(s_sink_t *self)
+{
+    if (!self->nsegs && !self->owed_total)
+        return 0;
+    pk_log_chunk_t *chunks = calloc(self->nsegs + 1, sizeof *chunks);
+    for (size_t i = 0; i < self->nsegs; i++) {
+        s_seg_t *s = &self->segs[i];
+        chunks[i] = (pk_log_chunk_t) { .id = s->log->id, .attempt = s->log->attempt,
+                                       .step = s->step, .seq = s->seq, .data = s->data,
+                                       .size = s->size };
+    }
+    s_batch_t batch = { self, chunks };
+    if (self->nsegs && pk_store_write(self->store, s_write, &batch) != 0) {
+        self->errors++;
+        snprintf(self->last_error, sizeof self->last_error, "%s", pk_store_error());
+        if (s_worth_logging(self->errors))
+            zsys_error("logsink: commit of %zu bytes failed (kept, will retry): %s",
+                       self->pending_bytes, self->last_error);
+        self->retry_at = zclock_mono() + self->flush_ms;
+        free(chunks);
+        return -1;
+    }
+    self->commits += self->nsegs > 0;
+    self->retry_at = 0;
+    // credit first: a runner waiting for it should not wait behind the events
+    for (s_log_t *log = zhash_first(self->logs); log; log = zhash_next(self->logs)) {
+        if (!log->owed)
+            continue;
+        pk_msg_t c = { .type = PK_MSG_CREDIT };
+        c.credit.id = log->id;
+        c.credit.attempt = log->attempt;
+        c.credit.credits = log->owed;
+        s_send(self, &c, self->stopping ? 0 : 5000);
+        log->owed = 0;
+    }
+    for (size_t i = 0; i < self->nsegs; i++) {
+        s_publish(self, &self->segs[i], chunks[i].offset);
+        free(self->segs[i].data);
+    }
+    free(chunks);
+    self->nsegs = 0;
+    self->pending_bytes = 0;
+    self->pending_chunks = self->owed_total = 0;
+    self->gen++;
+    return 0;
+}
+
+static void
+s_maybe_flush(s_sink_t *self, const s_log_t *log)
+{
+    if (self->draining || (self->retry_at && zclock_mono() < self->retry_at))
+        return;
+    if (self->pending_bytes >= self->flush_bytes || log->owed >= self->flush_chunks)
+        s_flush(self);
+}
+
+static void
+s_drop(s_sink_t *self, const char *why)
+{
+    self->dropped++;
+    if (s_worth_logging(self->dropped))
+        zsys_warning("logsink: dropped a message (%llu so far): %s",
+                     (unsigned long long) self->dropped, why);
+}
+
+// Append m's bytes to its log's last pending segment, or start one (taking
+// the decoded buffer, so a message is copied at most once).
+static void
+s_buffer(s_sink_t *self, s_log_t *log, pk_msg_log_t *m)
+{
+    s_seg_t *tail = log->tail && log->tail_gen == self->gen ? &self->segs[log->tail - 1] : NULL;
+    if (tail && tail->step == m->step && tail->size + m->data.size <= SEGMENT_MAX) {
+        if (tail->size + m->data.size > tail->cap) {
+            tail->cap = tail->size + m->data.size > tail->cap * 2 ? tail->size + m->data.size
+                                                                  : tail->cap * 2;
+            tail->data = realloc(tail->data, tail->cap);
+        }
+        memcpy(tail->data + tail->size, m->data.data, m->data.size);
+        tail->size += m->data.size;
+        tail->seq = m->seq;
+    }
+    else {
+        if (self->nsegs == self->capsegs) {
+            self->capsegs = self->capsegs ? self->capsegs * 2 : 64;
+            self->segs = realloc(self->segs, self->capsegs * sizeof *self->segs);
+        }
+        self->segs[self->nsegs++] = (s_seg_t) { log, m->step, m->seq, m->data.data,
+                                                m->data.size, m->data.size };
+        m->data = (pk_bytes_t) { 0 };
+        log->tail = self->nsegs;
+        log->tail_gen = self->gen;
+    }
+}
+
+static void
+s_on_log(s_sink_t *self, pk_msg_log_t *m)
+{
+    if (strlen(m->id) > PK_LOGS_ID_MAX) {
+        s_drop(self, "LOG with an over-long build id");
+        return;
+    }
+    if (self->pending_bytes + m->data.size > MAX_PENDING) {
+        s_drop(self, "the store keeps failing and the pending logs are full");
+        return;
+    }
+    s_log_t *log = s_log(self, m->id, m->attempt);
+    log->last_seen = zclock_mono();
+    log->owed++;            // it used a credit, whatever we do with it
+    self->owed_total++;
+    if (m->seq < log->expected) {
+        self->duplicates++;
+    }
+    else {
+        if (m->seq > log->expected && s_worth_logging(++self->gaps))
+            zsys_warning("logsink: %s#%u: LOG seq %llu where %llu was expected (%llu gaps so far)",
+                         m->id, m->attempt, (unsigned long long) m->seq,
+                         (unsigned long long) log->expected, (unsigned long long) self->gaps);
+        log->expected = m->seq + 1;
+        self->chunks++;
+        self->pending_chunks++;
+        self->bytes += m->data.size;
+        self->pending_bytes += m->data.size;
+        if (m->data.size)
+            s_buffer(self, log, m);
+    }
+    s_maybe_flush(self, log);
+}
+
+static void
+s_handle(s_sink_t *self, zmsg_t **z_p)
+{
+    pk_msg_t m;
+    char err[256];
+    int rc = pk_msg_from_zmsg(*z_p, &m, err, sizeof err);
+    zmsg_destroy(z_p);
+    if (rc != 0) {
+        s_drop(self, err);
+        return;
+    }
+    if (m.type == PK_MSG_LOG)
+        s_on_log(self, &m.log);
+    else
+    if (m.type == PK_MSG_REPLY && m.reply.rid == self->ping_rid)
+        self->connected = true;
+    else
+    if (m.type != PK_MSG_REPLY)
+        s_drop(self, "not a LOG");
+    pk_msg_clear(&m);
+}
+
+static int
+s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_sink_t *self = arg;
+    zmsg_t *z;
+    for (int i = 0; i < READ_BATCH && (z = zmsg_recv(sock)); i++)
+        s_handle(self, &z);
+    return 0;
+}
+
+// Take in everything that has arrived, with automatic commits held back so
+// that credit cannot keep the runners sending while we drain.
+static void
+s_drain(s_sink_t *self)
+{
+    self->draining = true;
+    zmsg_t *z;
+    for (int i = 0; i < DRAIN_MAX && (z = zmsg_recv(self->broker)); i++)
+        s_handle(self, &z);
+    self->draining = false;
+}
+
+static int
+s_on_flush_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_sink_t *self = arg;
+    if (!self->retry_at || zclock_mono() >= self->retry_at)
+        s_flush(self);
+    return 0;
+}
+
+static int
+s_on_hello_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    s_sink_t *self = arg;
+    s_hello(self);
+    // forget quiet logs (nothing owed means nothing pending either)
+    int64_t now = zclock_mono();
+    zlist_t *keys = zhash_keys(self->logs);
+    for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
+        s_log_t *log = zhash_lookup(self->logs, k);
+        if (!log->owed && now - log->last_seen > IDLE_MS)
+            zhash_delete(self->logs, k);
+    }
+    zlist_destroy(&keys);
+    return 0;
+}
+
+static int
+s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
+{
+    (void) loop;
+    s_sink_t *self = arg;
+    char *cmd = zstr_recv(pipe);
+    int rc = 0;
+    if (!cmd || streq(cmd, "$TERM")) {
+        self->stopping = true;
+        s_drain(self);
+        if (s_flush(self) != 0)
+            zsys_error("logsink: stopping with %llu log chunks not stored: %s",
+                       (unsigned long long) self->pending_chunks, self->last_error);
+        rc = -1;
+    }
+    else
+    if (streq(cmd, "FLUSH")) {
+        s_drain(self);
+        if (s_flush(self) == 0)
+            zstr_send(pipe, "ok");
+        else
+            zstr_sendf(pipe, "error %s", self->last_error);
+    }
+    else
+    if (streq(cmd, "STATS"))
+        zstr_sendf(pipe, "%llu %llu %llu %llu %llu %llu %llu %llu",
+                   (unsigned long long) self->chunks, (unsigned long long) self->bytes,
+                   (unsigned long long) self->dropped, (unsigned long long) self->duplicates,
+                   (unsigned long long) self->gaps, (unsigned long long) self->pending_chunks,
+                   (unsigned long long) self->commits, (unsigned long long) self->errors);
+    else
+    if (streq(cmd, "STATUS"))
+        zstr_send(pipe, self->connected ? "connected" : "waiting");
+    zstr_free(&cmd);
+    return rc;
+}
+
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    const pk_logsink_config_t *cfg = arg;
+    s_sink_t self = { 0 };
+    self.store = cfg->store;
+    self.flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : 50;
+    self.flush_bytes = cfg->flush_bytes ? cfg->flush_bytes : 256 * 1024;
+    self.flush_chunks = cfg->flush_chunks ? cfg->flush_chunks : 8;
+    self.logs = zhash_new();
+    self.broker = zsock_new(ZMQ_DEALER);
+    // our queue is bounded by the runners' credit, not by a message count
+    zsock_set_rcvhwm(self.broker, 100000);
+    zsock_set_maxmsgsize(self.broker, PK_MSG_MAX_FRAME + 1024);
+    zsock_set_linger(self.broker, 1000);
+    zsock_set_rcvtimeo(self.broker, 0);
+    bool ok = zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    if (!ok)
+        zsys_error("logsink: cannot connect to %s", cfg->endpoint);
+    zsock_signal(pipe, 0);      // cfg is the caller's: not used past this point
+    if (ok) {
+        s_hello(&self);
+        zloop_t *loop = zloop_new();
+        zloop_set_nonstop(loop, true);
+        zloop_reader(loop, pipe, s_on_pipe, &self);
+        zloop_reader(loop, self.broker, s_on_broker, &self);
+        zloop_timer(loop, (size_t) self.flush_ms, 0, s_on_flush_timer, &self);
+        zloop_timer(loop, HELLO_MS, 0, s_on_hello_timer, &self);
+        zloop_start(loop);
+        zloop_destroy(&loop);
+    }
+    else {
+        // pk_logsink_new asks for STATUS: say we failed, then wait for $TERM
+        char *cmd;
+        while ((cmd = zstr_recv(pipe))) {
+            bool term = streq(cmd, "$TERM");
+            if (streq(cmd, "STATUS"))
+                zstr_send(pipe, "failed");
+            zstr_free(&cmd);
+            if (term)
+                break;
+        }
+    }
+    for (size_t i = 0; i < self.nsegs; i++)
+        free(self.segs[i].data);
+    free(self.segs);
+    zhash_destroy(&self.logs);
+    zsock_destroy(&self.broker);
+}
+
+zactor_t *
+pk_logsink_new(const pk_logsink_config_t *cfg)
+{
+    if (!cfg || !cfg->endpoint || !cfg->store)
+        return NULL;
+    if (pk_logs_init(cfg->store) != 0) {
+        zsys_error("logsink: cannot open the log keyspaces: %s", pk_store_error());
+        return NULL;
+    }
+    zactor_t *actor = zactor_new(s_actor, (void *) cfg);
+    zstr_send(actor, "STATUS");
+    char *status = zstr_recv(actor);
+    bool ok = status && !streq(status, "failed");
+    zstr_free(&status);
+    if (!ok)
+        zactor_destroy(&actor);
+    return actor;
+}

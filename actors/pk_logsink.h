@@ -1,0 +1,45 @@
+// pk_logsink: the log sink actor, the only writer of the logs keyspaces
+// (store/pk_logs.h). It connects a DEALER to the broker, says
+// HELLO{role "logsink"}, and from then on receives every runner's LOG
+// messages. It keeps them in memory only until the next group commit (every
+// flush_ms, or at once when flush_bytes are waiting or a runner has used
+// half its credit window), and only after that commit returns does it give the
+// runners their credit back and publish EVENT{topic "log.<id>",
+// body {attempt, step, offset, data}} for live followers. So memory is
+// bounded by the runners' credit, never by the size of a log, and a credit
+// always means "stored".
+//
+// Per (id, attempt) it expects LOG seq numbers in order: a seq already seen
+// is a retransmit (dropped, but credited: it used a credit), a seq beyond
+// the expected one is a gap (stored, counted and logged). Malformed frames
+// are dropped and counted.
+#ifndef PK_LOGSINK_H
+#define PK_LOGSINK_H
+#include <czmq.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pk_store.h"
+
+typedef struct {
+    const char *endpoint;     // broker endpoint
+    pk_store_t *store;        // borrowed: must outlive the actor
+    int flush_ms;             // commit at least this often (default 50)
+    size_t flush_bytes;       // commit when this much waits (default 256 KiB)
+    uint32_t flush_chunks;    // commit when one log has this many uncredited
+                              // messages (default 8: half the runners'
+                              // initial credit: they keep sending while
+                              // we commit)
+} pk_logsink_config_t;
+
+// NULL when the config is unusable (no endpoint or store) or the store's
+// log keyspaces cannot be opened. Pipe commands:
+//   "FLUSH"  -> receive what has arrived, commit now: "ok" or "error <why>"
+//   "STATS"  -> "chunks bytes dropped duplicates gaps pending commits errors"
+//               (chunks/bytes accepted; pending = chunks not committed yet;
+//               errors = failed commits)
+//   "STATUS" -> "connected" once the broker has answered since our HELLO
+//               (so LOG routed to the logsink reaches us), else "waiting"
+//   "$TERM"  -> commit what is pending, then stop
+zactor_t *pk_logsink_new(const pk_logsink_config_t *cfg);
+
+#endif
