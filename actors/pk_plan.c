@@ -17,7 +17,18 @@ int64_t
 pk_plan_int(const pk_value_t *obj, const char *key, int64_t dflt)
 {
     const pk_value_t *v = obj && pk_value_kind(obj) == PK_V_OBJECT ? pk_value_object_get(obj, key) : NULL;
-    return v && pk_value_kind(v) == PK_V_NUMBER ? (int64_t) pk_value_number(v) : dflt;
+    if (!v || pk_value_kind(v) != PK_V_NUMBER)
+        return dflt;
+    // plans come from the network: a NaN or a number past int64 is clamped,
+    // never cast (that would be undefined behaviour)
+    double n = pk_value_number(v);
+    if (n != n)
+        return dflt;
+    if (n >= 9.2e18)
+        return INT64_MAX;
+    if (n <= -9.2e18)
+        return INT64_MIN;
+    return (int64_t) n;
 }
 
 bool

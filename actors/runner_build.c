@@ -239,7 +239,7 @@ s_run_check(runner_build_t *b)
         ctx.capture = calloc(1, 1);
         ctx.capture_cap = 1;
         int64_t t = pk_plan_int(plan, "timeout_ms", 0);
-        ctx.deadline_ms = t > 0 ? runner_now_ms() + t : 0;
+        ctx.deadline_ms = t > 0 ? runner_deadline(t) : 0;
         int status = 0;
         run_result_t r = runner_proc_run(&ctx, &cl, &status);
         runner_cmdline_clear(&cl);
@@ -299,7 +299,7 @@ s_run_build(runner_build_t *b)
     pk_env_t *exports = pk_env_new();
     b->job_timeout_ms = pk_plan_int(b->plan, "timeout_ms", 0);
     if (b->job_timeout_ms > 0)
-        b->job_deadline_ms = runner_now_ms() + b->job_timeout_ms;
+        b->job_deadline_ms = runner_deadline(b->job_timeout_ms);
     // generation 0: the one the build was created in, so a CANCEL that
     // arrives before this thread gets here still stops it
     run_scope_t scope = { 0, 0, false };

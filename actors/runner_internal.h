@@ -108,6 +108,8 @@ typedef struct {
 } run_ctx_t;
 
 int64_t runner_now_ms(void);
+// now + timeout_ms, saturating (plans come from the network)
+int64_t runner_deadline(int64_t timeout_ms);
 // LOG message for step with bytes (consumes a credit; internal notes may drive
 // credits negative so they are never lost)
 void runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len);

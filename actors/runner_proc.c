@@ -25,6 +25,13 @@ runner_now_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+runner_deadline(int64_t timeout_ms)
+{
+    int64_t now = runner_now_ms();
+    return timeout_ms > INT64_MAX - now ? INT64_MAX : now + timeout_ms;
+}
+
 // Checks keep the tail of their output: the last line is the result, and the
 // output is shown when the check fails.
 #define CAPTURE_MAX (1024 * 1024)

@@ -414,7 +414,7 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
                               (long long) attempts);
         run_scope_t scope = parent;    // each attempt gets a fresh step timeout
         if (timeout > 0) {
-            int64_t mine = runner_now_ms() + timeout;
+            int64_t mine = runner_deadline(timeout);
             if (!scope.deadline_ms || mine < scope.deadline_ms)
                 scope.deadline_ms = mine;
         }
