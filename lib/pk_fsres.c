@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "pk_json.h"
 #include "pk_fsres.h"
 #include "pk_sha256.h"
 
@@ -335,23 +336,6 @@ pk_fsres_hash(const char *path, char hash[65], char **err_out)
                  "directory", path, s_kind_name(st.st_mode));
 }
 
-// JSON string body: quote, backslash and control characters escaped; other
-// bytes pass through (paths are expected to be UTF-8).
-static void
-s_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 int
 pk_fsres_check(const char *path, const char *last_hash,
                char **versions_json_out, char **err_out)
@@ -370,7 +354,7 @@ pk_fsres_check(const char *path, const char *last_hash,
     if (!out)
         return s_err(err_out, "fs: %s: %s", path, strerror(errno));
     fputs("[{\"path\":", out);
-    s_json_str(out, path);
+    pk_json_write_str(out, path);
     fprintf(out, ",\"hash\":\"%s\"}]", hash);
     fclose(out);
     return 0;

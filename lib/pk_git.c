@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "pk_json.h"
 #include "pk_git.h"
 
 #define S_MIRROR "repo"
@@ -355,21 +356,6 @@ s_json_open(s_json_t *j)
 }
 
 static void
-s_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-static void
 s_json_add(s_json_t *j, const git_oid *ref, const char *tag)
 {
     char hex[GIT_OID_HEXSZ + 1];
@@ -377,7 +363,7 @@ s_json_add(s_json_t *j, const git_oid *ref, const char *tag)
     fprintf(j->out, "%s{\"ref\":\"%s\"", j->count++ ? "," : "", hex);
     if (tag) {
         fputs(",\"tag\":", j->out);
-        s_json_str(j->out, tag);
+        pk_json_write_str(j->out, tag);
     }
     fputc('}', j->out);
 }
