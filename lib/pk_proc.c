@@ -110,11 +110,18 @@ pk_proc_spawn(const char *path, char *const argv[], char *const envp[], const ch
 
     posix_spawnattr_t at;
     posix_spawnattr_init(&at);
-    sigset_t none, all;
+    // exec resets caught signals by itself; only signals a daemon may ignore
+    // need resetting. A full set would cost the child one sigaction per
+    // signal (64 syscalls) while the parent waits on every spawn.
+    sigset_t none, ignorable;
     sigemptyset(&none);
-    sigfillset(&all);
+    sigemptyset(&ignorable);
+    const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2,
+                         SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGURG, SIGWINCH };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&ignorable, sigs[i]);
     posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setsigdefault(&at, &ignorable);
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK
                                   | POSIX_SPAWN_SETSIGDEF);
