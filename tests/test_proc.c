@@ -143,6 +143,26 @@ test_fd_hygiene(void **state)
     close(leak);
 }
 
+// A daemon ignores SIGPIPE (and more): its tasks must not inherit that.
+static void
+test_ignored_signals_reset(void **state)
+{
+    (void) state;
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe, old_term;
+    sigaction(SIGPIPE, &ign, &old_pipe);
+    sigaction(SIGTERM, &ign, &old_term);
+    char *argv[] = { "grep", "SigIgn", "/proc/self/status", NULL };
+    char *err = NULL;
+    pk_proc_t *p = pk_proc_spawn("/bin/grep", argv, NULL, NULL, &err);
+    assert_non_null(p);
+    char out[256];
+    s_run(p, out, sizeof out, 10000);
+    assert_string_equal(out, "SigIgn:\t0000000000000000\n");
+    pk_proc_destroy(&p);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+}
+
 static bool
 s_alive(pid_t pid)
 {
@@ -245,6 +265,7 @@ main(void)
         cmocka_unit_test(test_merged_output_env_cwd),
         cmocka_unit_test(test_spawn_errors),
         cmocka_unit_test(test_fd_hygiene),
+        cmocka_unit_test(test_ignored_signals_reset),
         cmocka_unit_test(test_group_kill_grandchild_ignoring_term),
         cmocka_unit_test(test_destroy_kills_running),
         cmocka_unit_test(test_200mb_output_flat_memory),
