@@ -12,6 +12,7 @@
 // write transaction. Only after the commit are the scheduler and the bus
 // told -- a version announced is a version stored. Both delays are tiny
 // next to any check_interval.
+#include "pk_actor.h"
 #include "pk_checker.h"
 #include "pk_cron.h"
 #include "pk_duration.h"
@@ -928,16 +929,7 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.pipelines);
     }
     else {
-        // zactor_new has returned already: say we failed, then wait for $TERM
-        char *cmd;
-        while ((cmd = zstr_recv(pipe))) {
-            bool term = streq(cmd, "$TERM");
-            if (streq(cmd, "STATUS"))
-                zstr_send(pipe, "failed");
-            zstr_free(&cmd);
-            if (term)
-                break;
-        }
+        pk_actor_failed(pipe);
     }
     self.batch_n = 0;
     free(self.heap);

@@ -12,6 +12,7 @@
 // events so it never queues behind them. If a commit fails, everything stays
 // pending and is retried a tick later; no credit leaves until the bytes are
 // stored.
+#include "pk_actor.h"
 #include "pk_logsink.h"
 #include "pk_logs.h"
 #include "pk_msg.h"
@@ -443,16 +444,7 @@ s_actor(zsock_t *pipe, void *arg)
         zloop_destroy(&loop);
     }
     else {
-        // pk_logsink_new asks for STATUS: say we failed, then wait for $TERM
-        char *cmd;
-        while ((cmd = zstr_recv(pipe))) {
-            bool term = streq(cmd, "$TERM");
-            if (streq(cmd, "STATUS"))
-                zstr_send(pipe, "failed");
-            zstr_free(&cmd);
-            if (term)
-                break;
-        }
+        pk_actor_failed(pipe);
     }
     for (size_t i = 0; i < self.nsegs; i++)
         free(self.segs[i].data);

@@ -199,21 +199,6 @@ s_parse_versions(const char *json, char **why)
 }
 
 static void
-s_set_version_env(pk_env_t *env, const pk_value_t *version)
-{
-    for (size_t i = 0; version && i < pk_value_len(version); i++) {
-        char *text = pk_value_to_string(pk_value_object_at(version, i));
-        if (!text)
-            text = pk_value_to_json(pk_value_object_at(version, i));
-        char *name = malloc(strlen(pk_value_object_key(version, i)) + 9);
-        sprintf(name, "version_%s", pk_value_object_key(version, i));
-        pk_env_set(env, name, text ? text : "");
-        free(name);
-        free(text);
-    }
-}
-
-static void
 s_run_check(runner_build_t *b)
 {
     const pk_value_t *plan = b->plan;
@@ -227,7 +212,7 @@ s_run_check(runner_build_t *b)
     }
     else {
         pk_env_t *env = pk_env_dup(b->base_env);
-        s_set_version_env(env, last);
+        runner_set_version_env(env, last);
         runner_set_cache_dir(plan, env);
         runner_cmdline_t cl;
         if (runner_expand(pk_plan_object(plan, "cmd"), env, NULL, b->workdir, b->id, &cl, &err) != 0) {

@@ -143,6 +143,9 @@ run_result_t runner_steps_run(runner_build_t *b, const pk_value_t *steps, pk_env
 run_result_t runner_hooks_run(runner_build_t *b, const pk_value_t *hooks, run_result_t result,
                               pk_env_t *exports, const char *prefix);
 const char *runner_result_status(run_result_t r);
+// $version_<key> for every field of a version (checks: the latest known;
+// gets: the chosen one); non-scalar fields as JSON.
+void runner_set_version_env(pk_env_t *env, const pk_value_t *version);
 
 // --- runner_native.c: in-process resource operations.
 // check: versions_json_out gets the JSON array text. get: materialise the

@@ -152,8 +152,8 @@ s_exists(const char *workdir, const char *rel)
     return stat(path, &st) == 0;
 }
 
-static void
-s_set_version_env(pk_env_t *env, const pk_value_t *version)
+void
+runner_set_version_env(pk_env_t *env, const pk_value_t *version)
 {
     for (size_t i = 0; version && i < pk_value_len(version); i++) {
         const pk_value_t *v = pk_value_object_at(version, i);
@@ -211,7 +211,7 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
                            pk_value_string(pk_value_object_at(layers[l], i)));
         pk_env_merge(own, exports);
         pk_env_merge(env, own);
-        s_set_version_env(env, version);
+        runner_set_version_env(env, version);
         runner_set_cache_dir(step, env);
         char outpath[4200] = "";
         if (!strcmp(kind, "task")) {

@@ -3,6 +3,7 @@
 // anything else from the scheduler -- so replies route without remembering
 // senders, and a worker re-announcing work after a broker restart is routed
 // the same way. Everything here belongs to the actor's thread.
+#include "pk_actor.h"
 #include "pk_broker.h"
 #include "pk_msg.h"
 #include <msgpack.h>
@@ -771,16 +772,7 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.roles);
     }
     else {
-        // zactor_new has returned already: say we failed, then wait for $TERM
-        char *cmd;
-        while ((cmd = zstr_recv(pipe))) {
-            bool term = streq(cmd, "$TERM");
-            if (streq(cmd, "STATUS"))
-                zstr_send(pipe, "failed");
-            zstr_free(&cmd);
-            if (term)
-                break;
-        }
+        pk_actor_failed(pipe);
     }
     zstr_free(&self.tcp_endpoint);
     zsock_destroy(&self.router);
