@@ -946,12 +946,5 @@ pk_checker_new(const pk_checker_config_t *config)
         zsys_error("checker: a broker endpoint and a store are required");
         return NULL;
     }
-    zactor_t *actor = zactor_new(s_actor, (void *) config);
-    zstr_send(actor, "STATUS");
-    char *status = zstr_recv(actor);
-    bool ok = status && streq(status, "ok");
-    zstr_free(&status);
-    if (!ok)
-        zactor_destroy(&actor);
-    return actor;
+    return pk_actor_new(s_actor, (void *) config);
 }

@@ -462,12 +462,5 @@ pk_logsink_new(const pk_logsink_config_t *cfg)
         zsys_error("logsink: cannot open the log keyspaces: %s", pk_store_error());
         return NULL;
     }
-    zactor_t *actor = zactor_new(s_actor, (void *) cfg);
-    zstr_send(actor, "STATUS");
-    char *status = zstr_recv(actor);
-    bool ok = status && !streq(status, "failed");
-    zstr_free(&status);
-    if (!ok)
-        zactor_destroy(&actor);
-    return actor;
+    return pk_actor_new(s_actor, (void *) cfg);
 }

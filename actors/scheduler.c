@@ -370,12 +370,5 @@ pk_scheduler_new(const pk_scheduler_config_t *cfg)
         zsys_error("scheduler: a broker endpoint and a store are required");
         return NULL;
     }
-    zactor_t *actor = zactor_new(s_actor, (void *) cfg);
-    zstr_send(actor, "STATUS");
-    char *status = zstr_recv(actor);
-    bool ok = status && streq(status, "ok");
-    zstr_free(&status);
-    if (!ok)
-        zactor_destroy(&actor);
-    return actor;
+    return pk_actor_new(s_actor, (void *) cfg);
 }

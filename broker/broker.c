@@ -783,12 +783,5 @@ pk_broker_new(const pk_broker_config_t *config)
 {
     if (!config)
         return NULL;
-    zactor_t *actor = zactor_new(s_actor, (void *) config);
-    zstr_send(actor, "STATUS");
-    char *status = zstr_recv(actor);
-    bool ok = status && streq(status, "ok");
-    zstr_free(&status);
-    if (!ok)
-        zactor_destroy(&actor);
-    return actor;
+    return pk_actor_new(s_actor, (void *) config);
 }

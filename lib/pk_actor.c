@@ -14,3 +14,18 @@ pk_actor_failed(zsock_t *pipe)
             break;
     }
 }
+
+zactor_t *
+pk_actor_new(zactor_fn *fn, void *args)
+{
+    zactor_t *actor = zactor_new(fn, args);
+    if (!actor)
+        return NULL;
+    zstr_send(actor, "STATUS");
+    char *status = zstr_recv(actor);
+    bool ok = status && !streq(status, "failed");
+    zstr_free(&status);
+    if (!ok)
+        zactor_destroy(&actor);
+    return actor;
+}

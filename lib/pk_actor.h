@@ -6,6 +6,10 @@
 #define PK_ACTOR_H
 #include <czmq.h>
 
+// zactor_new, then STATUS: the actor, or NULL (destroyed) when its setup
+// failed. An actor answers STATUS with anything but "failed" once it runs.
+zactor_t *pk_actor_new(zactor_fn *fn, void *args);
+
 // For an actor that could not set up: answer STATUS with "failed" until
 // $TERM arrives, then return (the actor function returns right after).
 void pk_actor_failed(zsock_t *pipe);
