@@ -220,11 +220,11 @@ s_flush(s_sink_t *self)
 }
 
 static void
-s_maybe_flush(s_sink_t *self, const s_log_t *log)
+s_maybe_flush(s_sink_t *self, const s_log_t *log, bool now)
 {
     if (self->draining || (self->retry_at && zclock_mono() < self->retry_at))
         return;
-    if (self->pending_bytes >= self->flush_bytes || log->owed >= self->flush_chunks)
+    if (now || self->pending_bytes >= self->flush_bytes || log->owed >= self->flush_chunks)
         s_flush(self);
 }
 
@@ -279,6 +279,7 @@ s_on_log(s_sink_t *self, pk_msg_log_t *m)
     }
     s_log_t *log = s_log(self, m->id, m->attempt);
     log->last_seen = zclock_mono();
+    bool last = m->data.size == 0;  // a runner's last word: see below
     log->owed++;            // it used a credit, whatever we do with it
     self->owed_total++;
     if (m->seq < log->expected) {
@@ -297,7 +298,9 @@ s_on_log(s_sink_t *self, pk_msg_log_t *m)
         if (m->data.size)
             s_buffer(self, log, m);
     }
-    s_maybe_flush(self, log);
+    // after an empty chunk the runner waits for our credit (everything
+    // stored) before it reports the build done: commit now
+    s_maybe_flush(self, log, last);
 }
 
 static void

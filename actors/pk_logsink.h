@@ -7,7 +7,9 @@
 // runners their credit back and publish EVENT{topic "log.<id>",
 // body {attempt, step, offset, data}} for live followers. So memory is
 // bounded by the runners' credit, never by the size of a log, and a credit
-// always means "stored".
+// always means "stored". An empty LOG chunk is committed at once with
+// everything pending: runners send one at the end of a build and report DONE
+// only when all their credit is back, so a finished build's log is stored.
 //
 // Per (id, attempt) it expects LOG seq numbers in order: a seq already seen
 // is a retransmit (dropped, but credited: it used a credit), a seq beyond

@@ -8,6 +8,8 @@
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
 #include <ftw.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,9 +265,58 @@ report:;
 
 // --- builds
 
+// DONE promises that the log is stored: the sink credits a chunk only once
+// it is committed, so when every credit is back, every byte is. An empty
+// chunk asks the sink to commit now rather than at its next tick. A sink
+// that does not answer (gone, or none at all) costs RUNNER_LOG_SETTLE_MS.
+static void
+s_settle_log(runner_build_t *b)
+{
+    pthread_mutex_lock(&b->lock);
+    bool sent = b->log_seq > 0;
+    pthread_mutex_unlock(&b->lock);
+    if (!sent)
+        return;
+    int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake < 0)
+        return;
+    runner_build_add_waiter(b, wake);
+    pk_msg_t m = { .type = PK_MSG_LOG };
+    m.log.id = strdup(b->id);
+    m.log.attempt = b->attempt;
+    pthread_mutex_lock(&b->lock);
+    m.log.seq = b->log_seq++;
+    b->credits--;
+    s_emit(b, &m);
+    pthread_mutex_unlock(&b->lock);
+    int64_t deadline = runner_deadline(RUNNER_LOG_SETTLE_MS);
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        bool settled = b->credits >= RUNNER_INITIAL_CREDIT;
+        pthread_mutex_unlock(&b->lock);
+        int64_t left = deadline - runner_now_ms();
+        if (settled || left <= 0) {
+            if (!settled)
+                zsys_warning("runner: %s: the log sink did not confirm the log; reporting anyway",
+                             b->id);
+            break;
+        }
+        struct pollfd pfd = { wake, POLLIN, 0 };
+        if (poll(&pfd, 1, (int) left) > 0) {
+            uint64_t n;
+            if (read(wake, &n, sizeof n) < 0) {
+                // nothing to read: woken for another reason
+            }
+        }
+    }
+    runner_build_remove_waiter(b, wake);
+    close(wake);
+}
+
 static void
 s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
 {
+    s_settle_log(b);
     pk_msg_t m = { .type = PK_MSG_DONE };
     m.done.id = strdup(b->id);
     m.done.attempt = b->attempt;

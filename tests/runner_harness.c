@@ -22,7 +22,7 @@ harness_emit(void *arg, pk_msg_t *msg)
         h->next_seq = msg->log.seq + 1;
         h->log_msgs++;
         h->log_bytes += msg->log.data.size;
-        if (h->keep_log) {
+        if (h->keep_log && msg->log.data.size) {    // the last chunk is empty
             h->log = realloc(h->log, h->log_len + msg->log.data.size + 1);
             memcpy(h->log + h->log_len, msg->log.data.data, msg->log.data.size);
             h->log_len += msg->log.data.size;

@@ -541,7 +541,8 @@ s_stream(const char *system, uint64_t bytes, bool check_rss)
     assert_string_equal(got, want);
     pk_log_meta_t meta;
     assert_int_equal(pk_logs_meta(f.store, "build:p/big/1", 1, &meta), 0);
-    assert_int_equal(meta.next_seq, s.chunks);
+    // every message is a chunk, but the runner's last one (empty) stores no byte
+    assert_int_equal(meta.next_seq + 1, s.chunks);
     print_message("%s: %.0f MB in %.2f s = %.1f MB/s through runner->broker->logsink->%s; "
                   "%llu LOG messages, %llu commits, %llu stored chunks; RSS from the first MiB "
                   "%ld kB, peak %ld kB (+%ld kB)\n",
@@ -857,7 +858,30 @@ test_credit_gates(void **state)
     s_down(&f);
 }
 
-// --- (7) durable: $TERM commits, the log survives a reopen, and a new
+// --- (7) DONE means stored: a runner reports a build done only once the
+// sink has committed its log, even a sink that would not commit for an hour
+
+static void
+test_done_means_stored(void **state)
+{
+    (void) state;
+    fx_t f;
+    pk_logsink_config_t lazy = { .flush_ms = 3600 * 1000, .flush_bytes = (size_t) 1 << 40,
+                                 .flush_chunks = UINT32_MAX };
+    s_up(&f, "lmdb", &lazy, 1, 3000);
+    const size_t n = 30001;     // a few LOG messages, far from a credit window
+    char *cmd = s_gen_cmd(9, n);
+    s_work(&f, "build:p/done/1", 1, cmd);
+    s_wait_done(&f, 1, 30000);
+    // no FLUSH, no timer: the runner's last (empty) chunk made the sink commit
+    uint8_t *want = s_gen_buf(9, n);
+    s_assert_log(f.store, "build:p/done/1", 1, want, n);
+    free(want);
+    free(cmd);
+    s_down(&f);
+}
+
+// --- (8) durable: $TERM commits, the log survives a reopen, and a new
 // sink knows which sequence numbers it already has
 
 static void
@@ -868,19 +892,28 @@ test_durable_lmdb(void **state)
     pk_logsink_config_t lazy = { .flush_ms = 3600 * 1000, .flush_bytes = (size_t) 1 << 40,
                                  .flush_chunks = UINT32_MAX };
     s_up(&f, "lmdb", &lazy, 1, 3000);
-    const size_t n = 30001;     // a few LOG messages, far from a credit window
-    char *cmd = s_gen_cmd(9, n);
-    s_work(&f, "build:p/dur/1", 1, cmd);
-    s_wait_done(&f, 1, 30000);
-    zactor_destroy(&f.runner);
+    // a runner in the middle of a build (no final empty chunk): five chunks
+    // wait in the lazy sink until $TERM
+    zsock_t *early = s_peer(&f, NULL);
+    const char *parts[] = { "one ", "two ", "three ", "four ", "five" };
+    for (uint64_t i = 0; i < 5; i++)
+        s_log_frame(early, "build:p/dur/1", i, parts[i]);
+    stats_t st = { 0 };
+    int64_t end = zclock_mono() + 10000;
+    while (st.chunks < 5 && zclock_mono() < end)
+        st = s_stats(f.sink);
+    assert_int_equal(st.chunks, 5);
+    assert_int_equal(st.pending, 5);
     assert_int_equal(pk_logs_size(f.store, "build:p/dur/1", 1), 0);
-    zactor_destroy(&f.sink);                 // $TERM: takes in what arrived, commits
+    zsock_destroy(&early);
+    zactor_destroy(&f.sink);                 // $TERM: commits what arrived
     pk_store_close(&f.store);
     char *err = NULL;
+    const char *text = "one two three four five";
+    const size_t n = strlen(text);
     f.store = pk_store_open("lmdb", f.dir, &err);
     assert_non_null(f.store);
-    uint8_t *want = s_gen_buf(9, n);
-    s_assert_log(f.store, "build:p/dur/1", 1, want, n);
+    s_assert_log(f.store, "build:p/dur/1", 1, (const uint8_t *) text, n);
     pk_log_meta_t meta;
     assert_int_equal(pk_logs_meta(f.store, "build:p/dur/1", 1, &meta), 0);
     assert_true(meta.next_seq > 0);
@@ -898,12 +931,10 @@ test_durable_lmdb(void **state)
     assert_int_equal(pk_logs_read_buf(f.store, "build:p/dur/1", 1, n, tail, sizeof tail), 4);
     assert_memory_equal(tail, "more", 4);
     zsock_destroy(&fake);
-    free(want);
-    free(cmd);
     s_down(&f);
 }
 
-// --- (8) the store fails: chunks wait, no credit leaves, and once the
+// --- (9) the store fails: chunks wait, no credit leaves, and once the
 // store has room again everything is committed in order
 
 typedef struct {
@@ -1035,6 +1066,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_concurrent_builds),
         cmocka_unit_test(test_bad_runner),
         cmocka_unit_test(test_credit_gates),
+        cmocka_unit_test(test_done_means_stored),
         cmocka_unit_test(test_durable_lmdb),
         cmocka_unit_test(test_store_failure),
         cmocka_unit_test(test_bad_config),
