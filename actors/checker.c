@@ -18,6 +18,7 @@
 #include "pk_duration.h"
 #include "pk_msg.h"
 #include "pk_plan.h"
+#include "pk_suggest.h"
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
 #include "pk_versions.h"
@@ -738,6 +739,56 @@ s_pipeline_remove(s_checker_t *self, pk_msg_t *m)
         zsys_error("%s: cannot purge pipeline %s: %s", self->name, pipeline, pk_store_error());
 }
 
+// A signal that carries `ref` came from control, which waits for this
+// SIGNAL{to "control", what "reply", args {ref, ok, error}} (CONTRACT.md).
+static void
+s_reply_control(s_checker_t *self, pk_msg_t *m, const char *error)
+{
+    const char *ref = pk_kv_get(&m->signal.args, "ref");
+    if (!ref)
+        return;
+    pk_msg_t r = { .type = PK_MSG_SIGNAL };
+    r.signal.to = "control";
+    r.signal.what = "reply";
+    pk_kv_set(&r.signal.args, "ref", ref);
+    pk_kv_set(&r.signal.args, "ok", error ? "0" : "1");
+    if (error)
+        pk_kv_set(&r.signal.args, "error", error);
+    s_send(self, &r);
+    r.signal.to = r.signal.what = NULL;
+    pk_msg_clear(&r);
+}
+
+// Why pipeline/resource cannot be checked now, with a "did you mean" among
+// the resources it does check (caller frees).
+static char *
+s_not_checked(s_checker_t *self, const char *pipeline, const char *resource)
+{
+    zhash_t *set = pipeline ? zhash_lookup(self->pipelines, pipeline) : NULL;
+    char *msg = NULL;
+    if (!pipeline || !resource)
+        msg = strdup("check.now needs a pipeline and a resource");
+    else
+    if (!set && asprintf(&msg, "pipeline \"%s\" has no checked resources", pipeline) < 0)
+        msg = NULL;
+    else
+    if (set) {
+        zlist_t *keys = zhash_keys(set);
+        const char **cands = calloc(zlist_size(keys) + 1, sizeof *cands);
+        size_t n = 0;
+        for (const char *k = zlist_first(keys); k; k = zlist_next(keys))
+            cands[n++] = k;
+        const char *near = pk_suggest(resource, cands);
+        if (asprintf(&msg, "resource \"%s\" of pipeline \"%s\" is not checked (no job gets "
+                     "it)%s%s%s", resource, pipeline, near ? " (did you mean \"" : "",
+                     near ? near : "", near ? "\"?)" : "") < 0)
+            msg = NULL;
+        free(cands);
+        zlist_destroy(&keys);
+    }
+    return msg;
+}
+
 static void
 s_check_now(s_checker_t *self, pk_msg_t *m)
 {
@@ -748,8 +799,12 @@ s_check_now(s_checker_t *self, pk_msg_t *m)
         zsys_warning("%s: check.now: %s/%s is not checked", self->name,
                      pipeline ? pipeline : "?", resource ? resource : "?");
         self->ignored++;
+        char *why = s_not_checked(self, pipeline, resource);
+        s_reply_control(self, m, why ? why : "not checked");
+        free(why);
         return;
     }
+    s_reply_control(self, m, NULL);
     if (r->seq)
         r->again = true;
     else {

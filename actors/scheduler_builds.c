@@ -1,30 +1,22 @@
-// scheduler_builds: from versions to builds and back. Choosing versions,
-// creating a build (committed before its WORK is sent), applying runners'
-// reports with fencing, and the downstream builds a success brings.
+// scheduler_builds: from versions to new builds. Choosing versions, creating
+// a build (committed before anything else happens to it), versions.new and
+// the catch-up at start, downstream builds, and a manual trigger's inputs.
 //
-// Version choice (s_choose): a triggering get takes the version that
-// triggered; a get with passed takes the newest version id found in a
-// succeeded build of every listed job (none: no build at all, never a
-// version that did not pass); any other get takes the newest version.
-// Ids grow in the order checks found versions, so "newest" is the highest id.
+// Version choice (sched_choose): a pinned resource takes its pin, always; a
+// triggering get takes the version that triggered; a get with passed takes
+// the newest version id found in a succeeded (or warned) build of every
+// listed job (none: no build at all, never a version that did not pass); any
+// other get takes the newest version. Ids grow in the order checks found
+// versions, so "newest" is the highest id.
+//
+// No version builds twice, none is lost: a job's baseline holds the newest
+// version id handled per resource, and a build made for a version moves it
+// in the same write transaction. Whatever is above it is built by the next
+// versions.new or at start (sched_catch_up).
 #include "scheduler_internal.h"
+#include "pk_suggest.h"
 
-#define S_VERSIONS_MAX 100      // builds per job from one versions.new: the newest ones
-
-static void
-s_build_event(sched_t *self, const char *pipeline, const char *job, uint64_t number,
-              const char *status)
-{
-    char topic[64];
-    snprintf(topic, sizeof topic, "build.%s", status);
-    pk_value_t *o = pk_value_new_object();
-    pk_value_object_set(o, "pipeline", pk_value_new_string(pipeline));
-    pk_value_object_set(o, "job", pk_value_new_string(job));
-    pk_value_object_set(o, "number", pk_value_new_number((double) number));
-    pk_value_object_set(o, "status", pk_value_new_string(status));
-    sched_send_event(self, topic, o);
-    pk_value_destroy(&o);
-}
+#define S_VERSIONS_MAX 100      // builds per job from one catch-up: the newest ones
 
 // --- the gets of a job
 
@@ -45,6 +37,18 @@ sched_gets(const pk_job_t *job)
     sched_gets_t g = { 0 };
     pk_resolve_each_get(job, s_collect_get, &g);
     return g;
+}
+
+bool
+sched_triggered_by(const pk_job_t *job, const char *resource)
+{
+    sched_gets_t g = sched_gets(job);
+    bool triggers = false;
+    for (size_t i = 0; i < g.count && !triggers; i++)
+        triggers = !strcmp(g.items[i]->canonical, resource) && g.items[i]->trigger
+                && g.items[i]->passed_jobs.count == 0;
+    free(g.items);
+    return triggers;
 }
 
 static bool
@@ -69,12 +73,19 @@ sched_latest_id(sched_t *self, pk_store_txn_t *txn, const char *pipeline, const 
     return id;
 }
 
-// The newest version id of resource found in a succeeded build of every job
-// in passed, or 0. hook: an index (resource, version) -> jobs passed, once
-// jobs keep thousands of builds.
+static bool
+s_passed_status(const char *status)
+{
+    return !strcmp(status, "succeeded") || !strcmp(status, "warning");
+}
+
+// The newest version id of resource found in a succeeded (or warned) build
+// of every job in passed -- or want, when want is such a version -- else 0.
+// hook: an index (resource, version) -> jobs passed, once jobs keep
+// thousands of builds.
 static uint64_t
 s_passed_id(sched_t *self, const char *pipeline, const char *resource,
-            const pk_strlist_t *passed)
+            const pk_strlist_t *passed, uint64_t want)
 {
     uint64_t *cand = NULL;
     size_t n = 0;
@@ -88,9 +99,9 @@ s_passed_id(sched_t *self, const char *pipeline, const char *resource,
         if (j == 0) {
             cand = calloc(bn + 1, sizeof(uint64_t));
             for (size_t i = 0; i < bn; i++)
-                if (!strcmp(bs[i].status, "succeeded")) {
+                if (s_passed_status(bs[i].status)) {
                     uint64_t id = pk_idmap_get(&bs[i].versions, resource);
-                    if (id)
+                    if (id && (!want || id == want))
                         cand[n++] = id;
                 }
         }
@@ -99,7 +110,7 @@ s_passed_id(sched_t *self, const char *pipeline, const char *resource,
             for (size_t c = 0; c < n; c++) {
                 bool ok = false;
                 for (size_t i = 0; i < bn && !ok; i++)
-                    ok = !strcmp(bs[i].status, "succeeded")
+                    ok = s_passed_status(bs[i].status)
                       && pk_idmap_get(&bs[i].versions, resource) == cand[c];
                 if (ok)
                     cand[kept++] = cand[c];
@@ -116,29 +127,46 @@ s_passed_id(sched_t *self, const char *pipeline, const char *resource,
     return best;
 }
 
-// Versions for a build of job: 0 with out filled, 1 when some get has no
-// acceptable version (no build), -1 on a store error.
-static int
-s_choose(sched_t *self, const char *pipeline, const pk_job_t *job, const char *trigger_res,
-         uint64_t trigger_id, pk_idmap_t *out)
+int
+sched_choose(sched_t *self, const char *pipeline, const pk_job_t *job, const char *trigger_res,
+             uint64_t trigger_id, pk_idmap_t *out, char **why)
 {
     memset(out, 0, sizeof(*out));
+    *why = NULL;
     sched_gets_t g = sched_gets(job);
     int rc = 0;
     for (size_t i = 0; i < g.count && rc == 0; i++) {
         const pk_step_t *get = g.items[i];
-        uint64_t id;
-        if (trigger_res && !strcmp(get->canonical, trigger_res) && get->passed_jobs.count == 0)
-            id = trigger_id;
-        else
+        uint64_t pin = 0, id;
+        if (pk_builds_pin_get(self->builds, NULL, pipeline, get->canonical, &pin) < 0)
+            rc = -1;
         if (get->passed_jobs.count)
-            id = s_passed_id(self, pipeline, get->canonical, &get->passed_jobs);
+            id = s_passed_id(self, pipeline, get->canonical, &get->passed_jobs, pin);
+        else
+        if (pin)
+            id = pin;
+        else
+        if (trigger_res && !strcmp(get->canonical, trigger_res))
+            id = trigger_id;
         else
             id = sched_latest_id(self, NULL, pipeline, get->canonical);
         if (id)
             pk_idmap_set(out, get->canonical, id);
         else
+        if (rc == 0) {
             rc = 1;
+            const char *first = get->passed_jobs.count ? get->passed_jobs.items[0] : "";
+            if (get->passed_jobs.count && pin)
+                rc = asprintf(why, "the pinned version of \"%s\" has not passed \"%s\"%s",
+                              get->canonical, first, get->passed_jobs.count > 1 ? " and the rest" : "");
+            else
+            if (get->passed_jobs.count)
+                rc = asprintf(why, "no version of \"%s\" has passed \"%s\"%s yet", get->canonical,
+                              first, get->passed_jobs.count > 1 ? " and the rest" : "");
+            else
+                rc = asprintf(why, "resource \"%s\" has no version yet", get->canonical);
+            rc = rc < 0 ? -1 : 1;
+        }
     }
     free(g.items);
     if (rc != 0)
@@ -146,325 +174,374 @@ s_choose(sched_t *self, const char *pipeline, const pk_job_t *job, const char *t
     return rc;
 }
 
-// --- creating and dispatching builds
+// --- creating builds
 
 typedef struct {
     sched_t *self;
-    const char *pipeline, *job, *trigger;
-    const pk_idmap_t *versions;
-    uint64_t number;            // out
+    const char *pipeline;
+    const pk_job_t *job;
+    const sched_new_build_t *nb;
+    pk_build_t b;               // out: the build as stored
 } s_create_t;
 
 static int
 s_create_txn(pk_store_txn_t *txn, void *arg)
 {
     s_create_t *c = arg;
+    const sched_new_build_t *nb = c->nb;
+    pk_builds_t *bs = c->self->builds;
     pk_job_rec_t rec;
-    int rc = pk_builds_job_get(c->self->builds, txn, c->pipeline, c->job, &rec);
+    int rc = pk_builds_job_get(bs, txn, c->pipeline, c->job->name, &rec);
     if (rc < 0)
         return -1;
     if (rc == PK_STORE_NOTFOUND || rec.next_number == 0)
         rec.next_number = 1;
-    c->number = rec.next_number++;
-    pk_build_t b = { .number = c->number, .status = "pending", .attempt = 1,
-                     .created_ms = zclock_time(), .versions = *c->versions,
-                     .trigger = (char *) c->trigger };
-    rc = pk_builds_job_put(c->self->builds, txn, c->pipeline, c->job, &rec) == 0
-      && pk_builds_put(c->self->builds, txn, c->pipeline, c->job, &b) == 0 ? 0 : -1;
+    pk_build_t *b = &c->b;
+    pk_build_clear(b);
+    if (nb->retry_of) {
+        uint32_t last;
+        if (pk_builds_last_retry(bs, txn, c->pipeline, c->job->name, nb->retry_of, &last) != 0) {
+            pk_job_rec_clear(&rec);
+            return -1;
+        }
+        b->number = nb->retry_of;
+        b->retry = last + 1;
+    }
+    else
+        b->number = rec.next_number++;
+    for (size_t i = 0; nb->advance && i < nb->advance->count; i++)
+        if (nb->advance->ids[i] > pk_idmap_get(&rec.baseline, nb->advance->names[i]))
+            pk_idmap_set(&rec.baseline, nb->advance->names[i], nb->advance->ids[i]);
+    bool gated = c->job->approve_label && !nb->retry_of;
+    b->status = strdup(gated ? "waiting_for_approval" : "pending");
+    b->approvals_needed = gated ? (uint32_t) c->job->approvals : 0;
+    b->attempt = 1;
+    b->created_ms = zclock_time();
+    pk_idmap_copy(&b->versions, nb->versions);
+    b->trigger = strdup(nb->trigger);
+    if (nb->inputs)
+        pk_value_pack_bytes(nb->inputs, &b->inputs, &b->inputs_size);
+    rc = pk_builds_job_put(bs, txn, c->pipeline, c->job->name, &rec) == 0
+      && pk_builds_put(bs, txn, c->pipeline, c->job->name, b) == 0 ? 0 : -1;
     pk_job_rec_clear(&rec);
     return rc;
 }
 
-typedef struct {
-    sched_t *self;
-    const char *pipeline, *job;
-    uint64_t number;
-    uint32_t attempt;           // 0: any (our own updates)
-    const char *status, *worker, *reason;
-    int64_t started_ms, finished_ms;
-    bool applied;               // out
-} s_update_t;
-
-static bool
-s_terminal(const char *status)
-{
-    return strcmp(status, "pending") && strcmp(status, "started");
-}
-
-static int
-s_update_txn(pk_store_txn_t *txn, void *arg)
-{
-    s_update_t *u = arg;
-    u->applied = false;
-    pk_build_t b;
-    int rc = pk_builds_get(u->self->builds, txn, u->pipeline, u->job, u->number, &b);
-    if (rc != 0)
-        return rc < 0 ? -1 : 1;
-    if ((u->attempt && b.attempt != u->attempt) || s_terminal(b.status)
-        || (!strcmp(u->status, "started") && strcmp(b.status, "pending"))) {
-        pk_build_clear(&b);
-        return 1;                       // stale or late: leave it as it is
-    }
-    free(b.status);
-    b.status = strdup(u->status);
-    if (u->worker) {
-        free(b.worker);
-        b.worker = strdup(u->worker);
-    }
-    if (u->reason) {
-        free(b.reason);
-        b.reason = strdup(u->reason);
-    }
-    if (u->started_ms)
-        b.started_ms = u->started_ms;
-    if (u->finished_ms)
-        b.finished_ms = u->finished_ms;
-    rc = pk_builds_put(u->self->builds, txn, u->pipeline, u->job, &b);
-    pk_build_clear(&b);
-    u->applied = rc == 0;
-    return rc;
-}
-
-static bool
-s_update(sched_t *self, s_update_t *u)
-{
-    u->self = self;
-    if (pk_store_write(self->store, s_update_txn, u) != 0 || !u->applied)
-        return false;
-    s_build_event(self, u->pipeline, u->job, u->number, u->status);
-    return true;
-}
-
-static pk_value_t *
-s_version_values(sched_t *self, const char *pipeline, const pk_idmap_t *ids, char **err)
-{
-    pk_value_t *o = pk_value_new_object();
-    for (size_t i = 0; i < ids->count; i++) {
-        pk_version_t v;
-        if (pk_versions_get(self->versions, NULL, pipeline, ids->names[i], ids->ids[i], &v) != 0) {
-            *err = strdup("a chosen version is missing from the store");
-            pk_value_destroy(&o);
-            return NULL;
-        }
-        pk_value_t *val = pk_value_unpack(v.data, v.size);
-        pk_version_clear(&v);
-        if (!val) {
-            *err = strdup("a chosen version cannot be decoded");
-            pk_value_destroy(&o);
-            return NULL;
-        }
-        pk_value_object_set(o, ids->names[i], val);
-    }
-    return o;
-}
-
-// Persists a pending build, then resolves and sends it. hook: concurrency,
-// serial_groups, pause and approvals decide here whether it waits instead.
+// An interruptible job's older unfinished builds give way to the new one.
 static void
-s_create(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, const pk_idmap_t *versions,
-         const char *trigger)
+s_interrupt(sched_t *self, const char *pipeline, const pk_job_t *job, const pk_build_t *nb)
 {
-    s_create_t c = { self, sp->name, job->name, trigger, versions, 0 };
+    char *num = pk_build_number_str(nb->number, nb->retry), *reason = NULL;
+    if (asprintf(&reason, "interrupted by build #%s", num) < 0)
+        reason = NULL;
+    for (size_t i = 0; i < self->active_count; ) {
+        sched_active_t *a = &self->active[i];
+        bool older = !strcmp(a->pipeline, pipeline) && !strcmp(a->job, job->name)
+                  && (a->number != nb->number || a->retry != nb->retry);
+        if (older) {
+            char *p = strdup(a->pipeline), *j = strdup(a->job);
+            uint64_t n = a->number;
+            uint32_t r = a->retry;
+            sched_finish(self, p, j, n, r, "cancelled", reason ? reason : "interrupted");
+            free(p);
+            free(j);
+            i = 0;                      // the queue changed under us: look again
+        }
+        else
+            i++;
+    }
+    free(reason);
+    free(num);
+}
+
+int
+sched_create(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, const sched_new_build_t *nb,
+             uint64_t *number_out, uint32_t *retry_out)
+{
+    s_create_t c = { self, sp->name, job, nb, { 0 } };
     if (pk_store_write(self->store, s_create_txn, &c) != 0) {
         zsys_error("%s: cannot store a build of %s/%s: %s", self->name, sp->name, job->name,
                    pk_store_error());
-        return;
+        pk_build_clear(&c.b);
+        return -1;
     }
     self->created++;
-    s_build_event(self, sp->name, job->name, c.number, "pending");
-
-    char number[24], *err = NULL;
-    snprintf(number, sizeof number, "%" PRIu64, c.number);
-    pk_value_t *vals = s_version_values(self, sp->name, versions, &err);
-    pk_value_t *plan = NULL;
-    if (vals) {
-        pk_resolve_build_t args = { .pipeline = sp->name, .number = number, .versions = vals };
-        plan = pk_resolve_build(sp->model, job, &args, &err);
-        pk_value_destroy(&vals);
-    }
-    if (!plan) {
-        s_update_t u = { .pipeline = sp->name, .job = job->name, .number = c.number,
-                         .status = "errored", .reason = err ? err : "cannot resolve the build",
-                         .finished_ms = zclock_time() };
-        s_update(self, &u);
-        free(err);
-        return;
-    }
-    size_t idlen = strlen(sp->name) + strlen(job->name) + 40;
-    char *id = malloc(idlen);
-    snprintf(id, idlen, "build:%s/%s/%s", sp->name, job->name, number);
-    pk_msg_t m = { .type = PK_MSG_WORK };
-    m.work.id = id;
-    m.work.attempt = 1;
-    m.work.kind = strdup("build");
-    m.work.timeout_ms = job->timeout_ms > 0 ? (uint64_t) job->timeout_ms : 0;
-    for (size_t i = 0; i < job->tags.count; i++)
-        pk_strs_push(&m.work.tags, job->tags.items[i]);
-    pk_value_pack_bytes(plan, &m.work.plan.data, &m.work.plan.size);
-    pk_value_destroy(&plan);
-    sched_send(self, &m);
-    pk_msg_clear(&m);
+    sched_active_set(self, sp->name, job->name, &c.b);
+    sched_build_event(self, sp->name, job->name, &c.b);
+    if (number_out)
+        *number_out = c.b.number;
+    if (retry_out)
+        *retry_out = c.b.retry;
+    if (job->interruptible)
+        s_interrupt(self, sp->name, job, &c.b);
+    pk_build_clear(&c.b);
+    sched_queue_run(self);
+    return 0;
 }
 
-// --- triggers
+// --- versions
+
+static int
+s_advance_txn(pk_store_txn_t *txn, void *arg)
+{
+    void **a = arg;
+    sched_t *self = a[0];
+    const char *pipeline = a[1], *job = a[2], *resource = a[3];
+    uint64_t id = *(uint64_t *) a[4];
+    pk_job_rec_t rec;
+    int rc = pk_builds_job_get(self->builds, txn, pipeline, job, &rec);
+    if (rc != 0)
+        return rc < 0 ? -1 : 1;
+    if (pk_idmap_get(&rec.baseline, resource) < id) {
+        pk_idmap_set(&rec.baseline, resource, id);
+        rc = pk_builds_job_put(self->builds, txn, pipeline, job, &rec);
+    }
+    pk_job_rec_clear(&rec);
+    return rc;
+}
+
+static void
+s_advance(sched_t *self, const char *pipeline, const char *job, const char *resource, uint64_t id)
+{
+    void *a[5] = { self, (void *) pipeline, (void *) job, (void *) resource, &id };
+    pk_store_write(self->store, s_advance_txn, a);
+}
+
+void
+sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t last)
+{
+    for (size_t j = 0; j < sp->model->job_count && last; j++) {
+        const pk_job_t *job = sp->model->jobs[j];
+        if (!sched_triggered_by(job, resource))
+            continue;
+        pk_job_rec_t rec;
+        if (pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
+            continue;
+        uint64_t base = pk_idmap_get(&rec.baseline, resource);
+        bool paused = rec.paused || sp->paused;
+        pk_job_rec_clear(&rec);
+        if (last <= base || paused)
+            continue;                   // paused: unpausing moves the baseline
+        uint64_t pin = 0, from = base + 1;
+        pk_builds_pin_get(self->builds, NULL, sp->name, resource, &pin);
+        if (last - from >= S_VERSIONS_MAX)
+            from = last - S_VERSIONS_MAX + 1;
+        for (uint64_t id = from; id <= last; id++) {
+            pk_idmap_t versions, advance = { 0 };
+            char *why = NULL;
+            if (pin && pin != id)
+                continue;               // only the pinned version triggers
+            if (sched_choose(self, sp->name, job, resource, id, &versions, &why) != 0) {
+                free(why);              // a passed constraint not met yet: no build
+                continue;
+            }
+            pk_idmap_set(&advance, resource, id);
+            sched_new_build_t nb = { .trigger = "version", .versions = &versions,
+                                     .advance = &advance };
+            sched_create(self, sp, job, &nb, NULL, NULL);
+            pk_idmap_clear(&versions);
+            pk_idmap_clear(&advance);
+        }
+        s_advance(self, sp->name, job->name, resource, last);
+    }
+}
 
 void
 sched_versions_new(sched_t *self, pk_msg_t *m)
 {
     const char *name = pk_kv_get(&m->signal.args, "pipeline");
     const char *resource = pk_kv_get(&m->signal.args, "resource");
-    const char *fs = pk_kv_get(&m->signal.args, "first_id");
     const char *ls = pk_kv_get(&m->signal.args, "last_id");
     sched_pipe_t *sp = name ? zhash_lookup(self->pipelines, name) : NULL;
-    uint64_t first = fs ? strtoull(fs, NULL, 10) : 0, last = ls ? strtoull(ls, NULL, 10) : 0;
-    if (!sp || !resource || !first || last < first) {
+    uint64_t last = ls ? strtoull(ls, NULL, 10) : 0;
+    if (!sp || !resource || !last) {
         self->ignored++;
         return;
     }
-    for (size_t j = 0; j < sp->model->job_count; j++) {
-        const pk_job_t *job = sp->model->jobs[j];
-        sched_gets_t g = sched_gets(job);
-        bool triggers = false;
-        for (size_t i = 0; i < g.count && !triggers; i++)
-            triggers = !strcmp(g.items[i]->canonical, resource) && g.items[i]->trigger
-                    && g.items[i]->passed_jobs.count == 0;
-        free(g.items);
-        if (!triggers)
-            continue;
-        pk_job_rec_t rec;
-        uint64_t base = 0;
-        if (pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) == 0) {
-            base = pk_idmap_get(&rec.baseline, resource);
-            pk_job_rec_clear(&rec);
-        }
-        uint64_t from = first > base ? first : base + 1;
-        if (last >= from && last - from >= S_VERSIONS_MAX)
-            from = last - S_VERSIONS_MAX + 1;
-        for (uint64_t id = from; id <= last; id++) {
-            pk_idmap_t versions;
-            if (s_choose(self, sp->name, job, resource, id, &versions) != 0)
-                continue;               // a passed constraint not met yet: no build
-            s_create(self, sp, job, &versions, "version");
-            pk_idmap_clear(&versions);
-        }
-    }
+    sched_catch_up(self, sp, resource, last);
 }
 
 void
-sched_trigger(sched_t *self, pk_msg_t *m)
-{
-    const char *name = pk_kv_get(&m->signal.args, "pipeline");
-    const char *jname = pk_kv_get(&m->signal.args, "job");
-    sched_pipe_t *sp = name ? zhash_lookup(self->pipelines, name) : NULL;
-    const pk_job_t *job = sp && jname ? pk_pipeline_job(sp->model, jname) : NULL;
-    if (!job) {
-        self->ignored++;
-        return;
-    }
-    // hook: inputs (INPUT_*) and approvals arrive with a manual trigger
-    pk_idmap_t versions;
-    if (s_choose(self, sp->name, job, NULL, 0, &versions) != 0) {
-        zsys_info("%s: %s/%s not triggered: some get has no version yet", self->name,
-                  sp->name, job->name);
-        return;
-    }
-    s_create(self, sp, job, &versions, "manual");
-    pk_idmap_clear(&versions);
-}
-
-// After jobname succeeded: the jobs whose triggering get passes through it.
-static void
-s_downstream(sched_t *self, sched_pipe_t *sp, const char *jobname)
+sched_downstream(sched_t *self, sched_pipe_t *sp, const char *jobname)
 {
     for (size_t j = 0; j < sp->model->job_count; j++) {
         const pk_job_t *job = sp->model->jobs[j];
         sched_gets_t g = sched_gets(job);
         bool follows = false;
         for (size_t i = 0; i < g.count && !follows; i++)
-            follows = g.items[i]->trigger && s_lists(&g.items[i]->passed_jobs, jobname);
+            follows = g.items[i]->trigger && (jobname ? s_lists(&g.items[i]->passed_jobs, jobname)
+                                                      : g.items[i]->passed_jobs.count > 0);
         free(g.items);
-        if (!follows)
+        pk_job_rec_t rec;
+        if (!follows || pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
             continue;
+        bool paused = rec.paused || sp->paused;
+        pk_job_rec_clear(&rec);
         pk_idmap_t versions;
-        if (s_choose(self, sp->name, job, NULL, 0, &versions) != 0)
+        char *why = NULL;
+        if (paused || sched_choose(self, sp->name, job, NULL, 0, &versions, &why) != 0) {
+            free(why);
             continue;
+        }
         pk_build_t last;
-        bool same = pk_builds_latest(self->builds, NULL, sp->name, job->name, &last) == 0
-                 && pk_idmap_equal(&last.versions, &versions);
-        if (same)
+        int rc = pk_builds_latest(self->builds, NULL, sp->name, job->name, &last);
+        bool same = rc == 0 && pk_idmap_equal(&last.versions, &versions);
+        if (rc == 0)
             pk_build_clear(&last);
-        else {
-            if (last.status)
-                pk_build_clear(&last);
-            s_create(self, sp, job, &versions, "passed");
+        if (!same && rc >= 0) {
+            sched_new_build_t nb = { .trigger = "passed", .versions = &versions };
+            sched_create(self, sp, job, &nb, NULL, NULL);
         }
         pk_idmap_clear(&versions);
     }
 }
 
-// --- reports from runners
+// --- manual triggers
 
-// "build:<pipeline>/<job>/<number>" -> its parts (pipeline names hold no '/').
-static int
-s_parse_id(const char *id, char **pipeline, char **job, uint64_t *number)
+static bool
+s_in_options(const pk_input_t *in, const char *value)
 {
-    if (!id || strncmp(id, "build:", 6))
-        return -1;
-    const char *p = id + 6, *a = strchr(p, '/'), *b = strrchr(p, '/');
-    if (!a || a == p || b == a || b == a + 1 || !b[1])
-        return -1;
-    char *end;
-    *number = strtoull(b + 1, &end, 10);
-    if (*end || !*number)
-        return -1;
-    *pipeline = strndup(p, (size_t) (a - p));
-    *job = strndup(a + 1, (size_t) (b - a - 1));
-    return 0;
+    return in->options.count == 0 || s_lists(&in->options, value);
+}
+
+static int
+s_check_value(const pk_job_t *job, const pk_input_t *in, const char *v, sched_reply_t *r)
+{
+    if (in->type == PK_INPUT_NUMBER) {
+        char *end;
+        strtod(v, &end);
+        if (!*v || *end)
+            return sched_fail(r, "input \"%s\" of job \"%s\" must be a number, not \"%s\"",
+                              in->name, job->name, v);
+    }
+    if (in->type == PK_INPUT_BOOL && strcmp(v, "true") && strcmp(v, "false"))
+        return sched_fail(r, "input \"%s\" of job \"%s\" must be true or false, not \"%s\"",
+                          in->name, job->name, v);
+    bool ok = true;
+    if (in->multiple) {
+        char *copy = strdup(v), *save = NULL;
+        for (char *one = strtok_r(copy, ",", &save); one && ok; one = strtok_r(NULL, ",", &save))
+            ok = s_in_options(in, one);
+        free(copy);
+    }
+    else
+        ok = s_in_options(in, v);
+    if (ok)
+        return 0;
+    size_t len = 1;
+    for (size_t i = 0; i < in->options.count; i++)
+        len += strlen(in->options.items[i]) + 2;
+    char *list = calloc(1, len);
+    for (size_t i = 0; i < in->options.count; i++) {
+        if (i)
+            strcat(list, ", ");
+        strcat(list, in->options.items[i]);
+    }
+    sched_fail(r, "input \"%s\" of job \"%s\" must be %s: %s (not \"%s\")", in->name, job->name,
+               in->multiple ? "a comma-separated list of" : "one of", list, v);
+    free(list);
+    return -1;
+}
+
+pk_value_t *
+sched_inputs(const pk_job_t *job, const pk_value_t *given, sched_reply_t *r)
+{
+    if (given && pk_value_kind(given) != PK_V_OBJECT && pk_value_kind(given) != PK_V_NULL) {
+        sched_fail(r, "inputs must be an object {name: value}");
+        return NULL;
+    }
+    pk_value_t *out = pk_value_new_object();
+    size_t n = given && pk_value_kind(given) == PK_V_OBJECT ? pk_value_len(given) : 0;
+    for (size_t i = 0; i < n && !r->error; i++) {
+        const char *key = pk_value_object_key(given, i);
+        const pk_value_t *val = pk_value_object_at(given, i);
+        const pk_input_t *in = NULL;
+        const char **names = calloc(job->input_count + 1, sizeof(char *));
+        for (size_t k = 0; k < job->input_count; k++) {
+            names[k] = job->inputs[k]->name;
+            if (!strcmp(names[k], key))
+                in = job->inputs[k];
+        }
+        const char *near = in ? NULL : pk_suggest(key, names);
+        if (!in && near)
+            sched_fail(r, "job \"%s\" has no input \"%s\" (did you mean \"%s\"?)", job->name,
+                       key, near);
+        else
+        if (!in)
+            sched_fail(r, "job \"%s\" has no input \"%s\"", job->name, key);
+        free(names);
+        if (!in)
+            break;
+        char *text = pk_value_kind(val) == PK_V_STRING ? strdup(pk_value_string(val))
+                   : pk_value_to_string(val);
+        if (s_check_value(job, in, text ? text : "", r) == 0)
+            pk_value_object_set(out, key, pk_value_new_string(text ? text : ""));
+        free(text);
+    }
+    for (size_t k = 0; k < job->input_count && !r->error; k++) {
+        const pk_input_t *in = job->inputs[k];
+        if (pk_value_object_get(out, in->name))
+            continue;
+        if (!in->default_value)
+            sched_fail(r, "input \"%s\" of job \"%s\" is required (it has no default)",
+                       in->name, job->name);
+        else
+            pk_value_object_set(out, in->name, pk_value_dup(in->default_value));
+    }
+    if (r->error)
+        pk_value_destroy(&out);
+    return out;
 }
 
 void
-sched_on_report(sched_t *self, pk_msg_t *m)
+sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r)
 {
-    const char *id = m->type == PK_MSG_STARTED ? m->started.id
-                   : m->type == PK_MSG_DONE ? m->done.id : m->step.id;
-    uint32_t attempt = m->type == PK_MSG_STARTED ? m->started.attempt
-                     : m->type == PK_MSG_DONE ? m->done.attempt : m->step.attempt;
-    char *pipeline = NULL, *job = NULL;
+    sched_pipe_t *sp = sched_find_pipe(self, m, r);
+    const pk_job_t *job = sp ? sched_find_job(self, sp, m, r) : NULL;
+    if (!job)
+        return;
+    pk_job_rec_t rec;
+    bool paused = false;
+    if (pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) == 0) {
+        paused = rec.paused;
+        pk_job_rec_clear(&rec);
+    }
+    if (sp->paused) {
+        sched_fail(r, "pipeline \"%s\" is paused", sp->name);
+        return;
+    }
+    if (paused) {
+        sched_fail(r, "job \"%s\" is paused", job->name);
+        return;
+    }
+    pk_value_t *body = m->signal.body.size
+                     ? pk_value_unpack(m->signal.body.data, m->signal.body.size) : NULL;
+    pk_value_t *inputs = sched_inputs(job, pk_value_object_get(body, "inputs"), r);
+    pk_value_destroy(&body);
+    if (!inputs)
+        return;
+    pk_idmap_t versions;
+    char *why = NULL;
+    int rc = sched_choose(self, sp->name, job, NULL, 0, &versions, &why);
+    if (rc != 0) {
+        sched_fail(r, "job \"%s\" cannot run yet: %s", job->name, why ? why : "a store error");
+        free(why);
+        pk_value_destroy(&inputs);
+        return;
+    }
+    sched_new_build_t nb = { .trigger = "manual", .versions = &versions,
+                             .inputs = job->input_count ? inputs : NULL };
     uint64_t number = 0;
-    if (s_parse_id(id, &pipeline, &job, &number) != 0 || attempt == 0) {
-        self->ignored++;
-        return;
-    }
-    s_update_t u = { .pipeline = pipeline, .job = job, .number = number, .attempt = attempt };
-    if (m->type == PK_MSG_STARTED) {
-        u.status = "started";
-        u.worker = m->started.worker;
-        u.started_ms = m->started.started_ms ? (int64_t) m->started.started_ms : zclock_time();
-    }
-    else
-    if (m->type == PK_MSG_DONE) {
-        const char *st = m->done.status;
-        bool known = st && (!strcmp(st, "succeeded") || !strcmp(st, "failed")
-                         || !strcmp(st, "errored") || !strcmp(st, "cancelled"));
-        u.status = known ? st : "errored";
-        u.reason = m->done.reason;
-        u.finished_ms = m->done.finished_ms ? (int64_t) m->done.finished_ms : zclock_time();
-    }
+    if (sched_create(self, sp, job, &nb, &number, NULL) != 0)
+        sched_fail(r, "the scheduler cannot store the build: %s", pk_store_error());
     else {
-        // hook: build steps (status, times, outputs) get their own keyspace
-        free(pipeline);
-        free(job);
-        return;
+        char *num = pk_build_number_str(number, 0);
+        r->body = pk_value_new_object();
+        pk_value_object_set(r->body, "number", pk_value_new_string(num));
+        pk_value_object_set(r->body, "status", pk_value_new_string(
+            job->approve_label ? "waiting_for_approval" : "pending"));
+        free(num);
     }
-    if (!s_update(self, &u))
-        self->ignored++;                // stale attempt, finished build or unknown build
-    else
-    if (!strcmp(u.status, "succeeded")) {
-        sched_pipe_t *sp = zhash_lookup(self->pipelines, pipeline);
-        if (sp)
-            s_downstream(self, sp, job);
-    }
-    // hook: retries (attempts) and the job's interruptible builds go here
-    free(pipeline);
-    free(job);
+    pk_idmap_clear(&versions);
+    pk_value_destroy(&inputs);
 }

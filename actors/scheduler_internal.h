@@ -1,6 +1,15 @@
-// scheduler_internal: what scheduler.c (the actor: loop, pipelines) and
-// scheduler_builds.c (versions chosen, builds created, reports applied)
-// share. Not a public API: pk_scheduler.h is.
+// scheduler_internal: what the scheduler's files share. Not a public API:
+// pk_scheduler.h is.
+//   scheduler.c        the actor: loop, pipe commands, signals and replies,
+//                      recovery at start
+//   scheduler_pipes.c  pipelines: set, remove, reload, the checker told;
+//                      name lookups with "did you mean"
+//   scheduler_builds.c versions chosen (pins, passed), builds created,
+//                      versions.new, downstream, trigger inputs
+//   scheduler_queue.c  the queue of unfinished builds: changes to a build,
+//                      dispatch decisions, cancels
+//   scheduler_reports.c runners' reports (fenced), builds found at start
+//   scheduler_ops.c    control's commands: pause, pin, approve, cancel, retry
 #ifndef SCHEDULER_INTERNAL_H
 #define SCHEDULER_INTERNAL_H
 #include "pk_scheduler.h"
@@ -16,7 +25,19 @@
 typedef struct {
     char *name;
     pk_pipeline_t *model;
+    bool paused;                // the pipeline record's flag, kept in step with it
 } sched_pipe_t;
+
+// An unfinished build (pending, waiting_for_approval or started): the queue.
+// The store stays the truth; this is what dispatch decisions scan.
+typedef struct {
+    char *pipeline, *job;
+    uint64_t number;
+    uint32_t retry, attempt;
+    int64_t created_ms;
+    char status[24];
+    bool dispatched;
+} sched_active_t;
 
 typedef struct {
     zsock_t *pipe, *dealer;
@@ -25,9 +46,18 @@ typedef struct {
     pk_builds_t *builds;
     pk_versions_t *versions;
     zhash_t *pipelines;         // name -> sched_pipe_t
+    sched_active_t *active;
+    size_t active_count;
+    bool draining;              // DRAIN: nothing more is dispatched
     int64_t hello_at;
     uint64_t created, ignored;
 } sched_t;
+
+// What a signal with `ref` gets back: ok, or error (+ body).
+typedef struct {
+    char *error;                // NULL: ok
+    pk_value_t *body;           // may be NULL
+} sched_reply_t;
 
 typedef struct {
     const pk_step_t **items;    // borrowed from the model; free(items) only
@@ -37,15 +67,91 @@ typedef struct {
 // scheduler.c
 void sched_send(sched_t *self, pk_msg_t *m);
 void sched_send_event(sched_t *self, const char *topic, const pk_value_t *body);
+// Sets r->error to a formatted sentence (the first error wins); returns -1.
+int sched_fail(sched_reply_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Adds or replaces a pipeline (the hash owns sp).
+void sched_pipes_insert(sched_t *self, sched_pipe_t *sp);
+
+// scheduler_pipes.c
+void sched_pipeline_set(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+void sched_pipeline_remove(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+void sched_tell_checker(sched_t *self, sched_pipe_t *sp);
+// Loads every stored pipeline (start-up); one that no longer decodes is
+// logged and skipped.
+void sched_pipelines_load(sched_t *self);
+// Lookups of a signal's args; NULL with r->error (and "did you mean").
+sched_pipe_t *sched_find_pipe(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+const pk_job_t *sched_find_job(sched_t *self, sched_pipe_t *sp, pk_msg_t *m, sched_reply_t *r);
+const pk_resource_t *sched_find_resource(sched_pipe_t *sp, const char *name, sched_reply_t *r);
 
 // scheduler_builds.c
-// The get steps of a job, one per resource (the first when got twice).
 sched_gets_t sched_gets(const pk_job_t *job);
+// True when job has a get of resource with trigger = true and no passed.
+bool sched_triggered_by(const pk_job_t *job, const char *resource);
 // The newest version id of a resource, 0 when none (txn may be NULL).
 uint64_t sched_latest_id(sched_t *self, pk_store_txn_t *txn, const char *pipeline,
                          const char *resource);
-void sched_versions_new(sched_t *self, pk_msg_t *m);    // SIGNAL versions.new
-void sched_trigger(sched_t *self, pk_msg_t *m);         // SIGNAL trigger
+// Versions for a new build of job: 0, 1 with *why (caller frees) when some
+// get has no acceptable version, -1 on a store error.
+int sched_choose(sched_t *self, const char *pipeline, const pk_job_t *job,
+                 const char *trigger_res, uint64_t trigger_id, pk_idmap_t *out, char **why);
+// Persists a new build (pending, or waiting_for_approval behind a gate),
+// then lets the queue decide. 0 with *number_out, or -1.
+typedef struct {
+    const char *trigger;        // version | passed | manual | retry
+    const pk_idmap_t *versions;
+    const pk_value_t *inputs;   // object or NULL
+    uint64_t retry_of;          // retry: the number retried (a new retry of it)
+    const pk_idmap_t *advance;  // resource -> id the job's baseline moves to, same txn
+} sched_new_build_t;
+int sched_create(sched_t *self, sched_pipe_t *sp, const pk_job_t *job,
+                 const sched_new_build_t *nb, uint64_t *number_out, uint32_t *retry_out);
+void sched_versions_new(sched_t *self, pk_msg_t *m);
+// Builds for versions above each job's baseline (start-up; versions.new).
+void sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t last);
+// After jobname succeeded (or warned): the jobs whose triggering get passes
+// through it. NULL jobname: every job with such a get (start-up).
+void sched_downstream(sched_t *self, sched_pipe_t *sp, const char *jobname);
+// Manual trigger inputs checked against the job: a new object of the values
+// (given or default), or NULL with r->error.
+pk_value_t *sched_inputs(const pk_job_t *job, const pk_value_t *given, sched_reply_t *r);
+void sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+
+// scheduler_queue.c
+void sched_active_set(sched_t *self, const char *pipeline, const char *job,
+                      const pk_build_t *b);
+void sched_active_drop_pipeline(sched_t *self, const char *pipeline);
+size_t sched_running(sched_t *self);
+void sched_build_event(sched_t *self, const char *pipeline, const char *job,
+                       const pk_build_t *b);
+// Changes a build in one write transaction: fn returns 0 to write it, 1 to
+// leave it. The queue and the event bus follow. 0 written, 1 left or not
+// found, -1 store error. after (may be NULL) gets a copy of the result.
+typedef int (sched_mutate_fn)(pk_build_t *b, void *arg);
+int sched_mutate(sched_t *self, const char *pipeline, const char *job, uint64_t number,
+                 uint32_t retry, sched_mutate_fn *fn, void *arg, pk_build_t *after);
+// Ends an unfinished build with status and reason (cancelled, failed,
+// errored); one that was dispatched gets a CANCEL. 0, 1 (already finished).
+int sched_finish(sched_t *self, const char *pipeline, const char *job, uint64_t number,
+                 uint32_t retry, const char *status, const char *reason);
+// Replaces a malloc'd string field with a copy of value (may be NULL).
+void sched_set_str(char **field, const char *value);
+// Dispatches every pending build that may go now, oldest first.
+void sched_queue_run(sched_t *self);
+
+// scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE
+// Start-up: builds that were running are errored, the others queued.
+void sched_recover_builds(sched_t *self, sched_pipe_t *sp);
+
+// scheduler_ops.c
+void sched_op_pause(sched_t *self, pk_msg_t *m, sched_reply_t *r);     // 4 ops
+void sched_op_pin(sched_t *self, pk_msg_t *m, sched_reply_t *r);       // pin, unpin
+void sched_op_vote(sched_t *self, pk_msg_t *m, sched_reply_t *r);      // approve, reject
+void sched_op_cancel(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+void sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+// The build named by args {pipeline, job, number}: 0 with *b, -1 with r->error.
+int sched_find_build(sched_t *self, pk_msg_t *m, sched_pipe_t **sp_out,
+                     const pk_job_t **job_out, pk_build_t *b, sched_reply_t *r);
 
 #endif

@@ -9,5 +9,8 @@ int64_t bench_now_us(void);
 void bench_row(const char *name, double ours, const char *unit, double floor, const char *floor_what);
 // The floor every process benchmark compares to: n posix_spawn+wait of path.
 double bench_spawn_floor_us(const char *path, int n);
+// The runner-only floor of a build: n one-task builds (exec /bin/true) sent
+// straight to a runner actor over inproc with `slots` at a time; total us.
+double bench_runner_builds_us(int n, int slots);
 
 #endif

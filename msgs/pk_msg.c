@@ -291,16 +291,9 @@ pk_msg_clear(pk_msg_t *msg)
             free(l->items);
             break;
         }
-        case PK_F_KV: {
-            pk_kv_t *kv = at;
-            for (size_t j = 0; j < kv->count; j++) {
-                free(kv->keys[j]);
-                free(kv->values[j]);
-            }
-            free(kv->keys);
-            free(kv->values);
+        case PK_F_KV:
+            pk_kv_clear(at);
             break;
-        }
         default:
             break;
         }
@@ -379,6 +372,18 @@ pk_kv_set(pk_kv_t *kv, const char *key, const char *value)
     kv->values = realloc(kv->values, (kv->count + 1) * sizeof(char *));
     kv->keys[kv->count] = strdup(key);
     kv->values[kv->count++] = strdup(value);
+}
+
+void
+pk_kv_clear(pk_kv_t *kv)
+{
+    for (size_t i = 0; i < kv->count; i++) {
+        free(kv->keys[i]);
+        free(kv->values[i]);
+    }
+    free(kv->keys);
+    free(kv->values);
+    memset(kv, 0, sizeof(*kv));
 }
 
 const char *

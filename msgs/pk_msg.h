@@ -262,5 +262,6 @@ int pk_msg_from_zmsg(zmsg_t *zmsg, pk_msg_t *msg, char *err, size_t errlen);
 void pk_strs_push(pk_strs_t *strs, const char *s);
 void pk_kv_set(pk_kv_t *kv, const char *key, const char *value);
 const char *pk_kv_get(const pk_kv_t *kv, const char *key);
+void pk_kv_clear(pk_kv_t *kv);     // frees the strings, leaves an empty map
 
 #endif

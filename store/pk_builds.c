@@ -1,17 +1,15 @@
-// pk_builds: the pipelines, jobs and builds keyspaces (pk_builds.h).
+// pk_builds: the pipelines, jobs and builds keyspaces (pk_builds.h); steps,
+// pins, listings and removal are in pk_builds_more.c, id maps and build
+// numbers in pk_builds_ids.c.
 //
 // Records are msgpack maps packed here field by field and read back by
 // walking the map, so an unknown field is skipped and a missing one left at
 // zero: the format can grow without a migration.
-#include "pk_builds.h"
-#include "pk_key.h"
+#include "pk_builds_internal.h"
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct _pk_builds_t {
-    pk_store_t *store;
-    MDB_dbi pipelines, jobs, builds;
-};
 
 pk_builds_t *
 pk_builds_new(pk_store_t *store, char **err_out)
@@ -21,8 +19,11 @@ pk_builds_new(pk_store_t *store, char **err_out)
     self->pipelines = pk_store_dbi(store, "pipelines");
     self->jobs = pk_store_dbi(store, "jobs");
     self->builds = pk_store_dbi(store, "builds");
+    self->steps = pk_store_dbi(store, "build_steps");
+    self->pins = pk_store_dbi(store, "pins");
     if (self->pipelines == PK_STORE_NO_DBI || self->jobs == PK_STORE_NO_DBI
-        || self->builds == PK_STORE_NO_DBI) {
+        || self->builds == PK_STORE_NO_DBI || self->steps == PK_STORE_NO_DBI
+        || self->pins == PK_STORE_NO_DBI) {
         if (err_out)
             *err_out = strdup(pk_store_error());
         free(self);
@@ -40,60 +41,10 @@ pk_builds_destroy(pk_builds_t **self_p)
     }
 }
 
-// --- idmap
+// --- packing and reading, shared with pk_builds_more.c
 
 void
-pk_idmap_set(pk_idmap_t *map, const char *name, uint64_t id)
-{
-    for (size_t i = 0; i < map->count; i++)
-        if (!strcmp(map->names[i], name)) {
-            map->ids[i] = id;
-            return;
-        }
-    map->names = realloc(map->names, (map->count + 1) * sizeof(char *));
-    map->ids = realloc(map->ids, (map->count + 1) * sizeof(uint64_t));
-    map->names[map->count] = strdup(name);
-    map->ids[map->count++] = id;
-}
-
-uint64_t
-pk_idmap_get(const pk_idmap_t *map, const char *name)
-{
-    for (size_t i = 0; i < map->count; i++)
-        if (!strcmp(map->names[i], name))
-            return map->ids[i];
-    return 0;
-}
-
-void
-pk_idmap_clear(pk_idmap_t *map)
-{
-    for (size_t i = 0; i < map->count; i++)
-        free(map->names[i]);
-    free(map->names);
-    free(map->ids);
-    memset(map, 0, sizeof(*map));
-}
-
-bool
-pk_idmap_equal(const pk_idmap_t *a, const pk_idmap_t *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++) {
-        bool found = false;
-        for (size_t j = 0; j < b->count && !found; j++)
-            found = !strcmp(a->names[i], b->names[j]) && a->ids[i] == b->ids[j];
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-// --- packing
-
-static void
-s_str(msgpack_packer *pk, const char *s)
+builds_pack_str(msgpack_packer *pk, const char *s)
 {
     if (!s) {
         msgpack_pack_nil(pk);
@@ -107,35 +58,52 @@ s_idmap_pack(msgpack_packer *pk, const pk_idmap_t *map)
 {
     msgpack_pack_map(pk, map->count);
     for (size_t i = 0; i < map->count; i++) {
-        s_str(pk, map->names[i]);
+        builds_pack_str(pk, map->names[i]);
         msgpack_pack_uint64(pk, map->ids[i]);
     }
 }
 
-static char *
-s_dup_str(const msgpack_object *o)
+char *
+builds_dup_str(const msgpack_object *o)
 {
     if (o->type != MSGPACK_OBJECT_STR)
         return NULL;
     return strndup(o->via.str.ptr, o->via.str.size);
 }
 
-static uint64_t
-s_u64(const msgpack_object *o)
+uint64_t
+builds_u64(const msgpack_object *o)
 {
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         return o->via.u64;
     return 0;
 }
 
-static int64_t
-s_i64(const msgpack_object *o)
+int64_t
+builds_i64(const msgpack_object *o)
 {
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         return (int64_t) o->via.u64;
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         return o->via.i64;
     return 0;
+}
+
+static bool
+s_bool(const msgpack_object *o)
+{
+    return o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+// A bin field into a malloc'd copy (left alone when empty or set already).
+static void
+s_bin(const msgpack_object *o, uint8_t **data, size_t *size)
+{
+    if (o->type != MSGPACK_OBJECT_BIN || !o->via.bin.size || *data)
+        return;
+    *data = malloc(o->via.bin.size);
+    memcpy(*data, o->via.bin.ptr, o->via.bin.size);
+    *size = o->via.bin.size;
 }
 
 static void
@@ -145,26 +113,43 @@ s_idmap_read(const msgpack_object *o, pk_idmap_t *map)
         return;
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         const msgpack_object_kv *kv = &o->via.map.ptr[i];
-        char *name = s_dup_str(&kv->key);
+        char *name = builds_dup_str(&kv->key);
         if (name)
-            pk_idmap_set(map, name, s_u64(&kv->val));
+            pk_idmap_set(map, name, builds_u64(&kv->val));
         free(name);
     }
 }
 
-static bool
-s_is(const msgpack_object *key, const char *name)
+bool
+builds_is(const msgpack_object *key, const char *name)
 {
     return key->type == MSGPACK_OBJECT_STR && key->via.str.size == strlen(name)
         && !memcmp(key->via.str.ptr, name, key->via.str.size);
 }
 
-// Reads the record under key as a map and calls fn on every field.
-typedef void (s_field_fn)(const msgpack_object *key, const msgpack_object *val, void *out);
-
 static int
-s_read(pk_builds_t *self, pk_store_txn_t *txn, MDB_dbi dbi, const pk_key_t *key,
-       s_field_fn *fn, void *out)
+s_fields(const msgpack_object *o, builds_field_fn *fn, void *out)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return -1;
+    for (uint32_t i = 0; i < o->via.map.size; i++)
+        fn(&o->via.map.ptr[i].key, &o->via.map.ptr[i].val, out);
+    return 0;
+}
+
+int
+builds_decode(const void *value, size_t size, builds_field_fn *fn, void *out)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = pk_store_decode(value, size, &u) == 0 ? s_fields(&u.data, fn, out) : -1;
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int
+builds_read(pk_builds_t *self, pk_store_txn_t *txn, MDB_dbi dbi, const pk_key_t *key,
+            builds_field_fn *fn, void *out)
 {
     if (!pk_key_ok(key))
         return -1;
@@ -177,24 +162,37 @@ s_read(pk_builds_t *self, pk_store_txn_t *txn, MDB_dbi dbi, const pk_key_t *key,
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     int rc = pk_store_get_msgpack(txn, dbi, key->data, key->size, &u);
-    if (rc == 0) {
-        if (u.data.type != MSGPACK_OBJECT_MAP)
-            rc = -1;
-        else
-            for (uint32_t i = 0; i < u.data.via.map.size; i++)
-                fn(&u.data.via.map.ptr[i].key, &u.data.via.map.ptr[i].val, out);
-    }
+    if (rc == 0)
+        rc = s_fields(&u.data, fn, out);
     msgpack_unpacked_destroy(&u);
     if (own)
         pk_store_abort(&own);
     return rc;
 }
 
-static int
-s_write(pk_store_txn_t *txn, MDB_dbi dbi, const pk_key_t *key, msgpack_sbuffer *sb)
+int
+builds_write(pk_store_txn_t *txn, MDB_dbi dbi, const pk_key_t *key, msgpack_sbuffer *sb)
 {
     int rc = pk_key_ok(key) ? pk_store_put_msgpack(txn, dbi, key->data, key->size, sb) : -1;
     msgpack_sbuffer_destroy(sb);
+    return rc;
+}
+
+int64_t
+builds_scan(pk_builds_t *self, pk_store_txn_t *txn, MDB_dbi dbi, const pk_key_t *prefix,
+            bool reverse, pk_store_scan_fn *fn, void *arg)
+{
+    if (prefix->size && !pk_key_ok(prefix))
+        return -1;
+    pk_store_txn_t *own = NULL;
+    if (!txn) {
+        own = txn = pk_store_begin(self->store, false);
+        if (!txn)
+            return -1;
+    }
+    int64_t rc = pk_store_scan(txn, dbi, prefix->data, prefix->size, reverse, fn, arg);
+    if (own)
+        pk_store_abort(&own);
     return rc;
 }
 
@@ -217,36 +215,41 @@ pk_builds_pipeline_put(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    s_str(&pk, "source");
-    s_str(&pk, rec->source);
-    s_str(&pk, "vars");
+    msgpack_pack_map(&pk, 5);
+    builds_pack_str(&pk, "source");
+    builds_pack_str(&pk, rec->source);
+    builds_pack_str(&pk, "vars");
     msgpack_pack_bin_with_body(&pk, rec->vars, rec->vars ? rec->vars_size : 0);
-    s_str(&pk, "set_ms");
+    builds_pack_str(&pk, "set_ms");
     msgpack_pack_int64(&pk, rec->set_ms);
-    s_str(&pk, "version");
+    builds_pack_str(&pk, "version");
     msgpack_pack_uint64(&pk, rec->version);
-    return s_write(txn, self->pipelines, &k, &sb);
+    builds_pack_str(&pk, "paused");
+    if (rec->paused)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
+    return builds_write(txn, self->pipelines, &k, &sb);
 }
 
 static void
 s_pipeline_field(const msgpack_object *key, const msgpack_object *val, void *arg)
 {
     pk_pipeline_rec_t *out = arg;
-    if (s_is(key, "source") && !out->source)
-        out->source = s_dup_str(val);
+    if (builds_is(key, "source") && !out->source)
+        out->source = builds_dup_str(val);
     else
-    if (s_is(key, "vars") && val->type == MSGPACK_OBJECT_BIN && val->via.bin.size && !out->vars) {
-        out->vars = malloc(val->via.bin.size);
-        memcpy(out->vars, val->via.bin.ptr, val->via.bin.size);
-        out->vars_size = val->via.bin.size;
-    }
+    if (builds_is(key, "vars"))
+        s_bin(val, &out->vars, &out->vars_size);
     else
-    if (s_is(key, "set_ms"))
-        out->set_ms = s_i64(val);
+    if (builds_is(key, "set_ms"))
+        out->set_ms = builds_i64(val);
     else
-    if (s_is(key, "version"))
-        out->version = s_u64(val);
+    if (builds_is(key, "version"))
+        out->version = builds_u64(val);
+    else
+    if (builds_is(key, "paused"))
+        out->paused = s_bool(val);
 }
 
 int
@@ -256,7 +259,7 @@ pk_builds_pipeline_get(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
     memset(out, 0, sizeof(*out));
     pk_key_t k;
     s_pipeline_key(&k, name);
-    int rc = s_read(self, txn, self->pipelines, &k, s_pipeline_field, out);
+    int rc = builds_read(self, txn, self->pipelines, &k, s_pipeline_field, out);
     if (rc != 0)
         pk_pipeline_rec_clear(out);
     return rc;
@@ -272,8 +275,8 @@ pk_pipeline_rec_clear(pk_pipeline_rec_t *rec)
 
 // --- jobs
 
-static void
-s_job_key(pk_key_t *k, const char *pipeline, const char *job)
+void
+builds_job_key(pk_key_t *k, const char *pipeline, const char *job)
 {
     pk_key_init(k);
     pk_key_str(k, pipeline);
@@ -285,28 +288,36 @@ pk_builds_job_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                   const char *job, const pk_job_rec_t *rec)
 {
     pk_key_t k;
-    s_job_key(&k, pipeline, job);
+    builds_job_key(&k, pipeline, job);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
-    s_str(&pk, "next_number");
+    msgpack_pack_map(&pk, 3);
+    builds_pack_str(&pk, "next_number");
     msgpack_pack_uint64(&pk, rec->next_number);
-    s_str(&pk, "baseline");
+    builds_pack_str(&pk, "baseline");
     s_idmap_pack(&pk, &rec->baseline);
-    return s_write(txn, self->jobs, &k, &sb);
+    builds_pack_str(&pk, "paused");
+    if (rec->paused)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
+    return builds_write(txn, self->jobs, &k, &sb);
 }
 
 static void
 s_job_field(const msgpack_object *key, const msgpack_object *val, void *arg)
 {
     pk_job_rec_t *out = arg;
-    if (s_is(key, "next_number"))
-        out->next_number = s_u64(val);
+    if (builds_is(key, "next_number"))
+        out->next_number = builds_u64(val);
     else
-    if (s_is(key, "baseline"))
+    if (builds_is(key, "baseline"))
         s_idmap_read(val, &out->baseline);
+    else
+    if (builds_is(key, "paused"))
+        out->paused = s_bool(val);
 }
 
 int
@@ -315,8 +326,8 @@ pk_builds_job_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
 {
     memset(out, 0, sizeof(*out));
     pk_key_t k;
-    s_job_key(&k, pipeline, job);
-    int rc = s_read(self, txn, self->jobs, &k, s_job_field, out);
+    builds_job_key(&k, pipeline, job);
+    int rc = builds_read(self, txn, self->jobs, &k, s_job_field, out);
     if (rc != 0)
         pk_job_rec_clear(out);
     return rc;
@@ -331,11 +342,13 @@ pk_job_rec_clear(pk_job_rec_t *rec)
 
 // --- builds
 
-static void
-s_build_key(pk_key_t *k, const char *pipeline, const char *job, uint64_t number)
+void
+builds_build_key(pk_key_t *k, const char *pipeline, const char *job, uint64_t number,
+                 uint32_t retry)
 {
-    s_job_key(k, pipeline, job);
+    builds_job_key(k, pipeline, job);
     pk_key_u64(k, number);
+    pk_key_u32(k, retry);
 }
 
 int
@@ -343,78 +356,106 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
               const char *job, const pk_build_t *b)
 {
     pk_key_t k;
-    s_build_key(&k, pipeline, job, b->number);
+    builds_build_key(&k, pipeline, job, b->number, b->retry);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 10);
-    s_str(&pk, "number");
+    msgpack_pack_map(&pk, 15);
+    builds_pack_str(&pk, "number");
     msgpack_pack_uint64(&pk, b->number);
-    s_str(&pk, "status");
-    s_str(&pk, b->status);
-    s_str(&pk, "attempt");
+    builds_pack_str(&pk, "retry");
+    msgpack_pack_uint32(&pk, b->retry);
+    builds_pack_str(&pk, "status");
+    builds_pack_str(&pk, b->status);
+    builds_pack_str(&pk, "attempt");
     msgpack_pack_uint32(&pk, b->attempt);
-    s_str(&pk, "created_ms");
+    builds_pack_str(&pk, "created_ms");
     msgpack_pack_int64(&pk, b->created_ms);
-    s_str(&pk, "started_ms");
+    builds_pack_str(&pk, "started_ms");
     msgpack_pack_int64(&pk, b->started_ms);
-    s_str(&pk, "finished_ms");
+    builds_pack_str(&pk, "finished_ms");
     msgpack_pack_int64(&pk, b->finished_ms);
-    s_str(&pk, "reason");
-    s_str(&pk, b->reason);
-    s_str(&pk, "versions");
+    builds_pack_str(&pk, "reason");
+    builds_pack_str(&pk, b->reason);
+    builds_pack_str(&pk, "versions");
     s_idmap_pack(&pk, &b->versions);
-    s_str(&pk, "trigger");
-    s_str(&pk, b->trigger);
-    s_str(&pk, "worker");
-    s_str(&pk, b->worker);
-    return s_write(txn, self->builds, &k, &sb);
+    builds_pack_str(&pk, "trigger");
+    builds_pack_str(&pk, b->trigger);
+    builds_pack_str(&pk, "worker");
+    builds_pack_str(&pk, b->worker);
+    builds_pack_str(&pk, "inputs");
+    msgpack_pack_bin_with_body(&pk, b->inputs, b->inputs ? b->inputs_size : 0);
+    builds_pack_str(&pk, "approvals_needed");
+    msgpack_pack_uint32(&pk, b->approvals_needed);
+    builds_pack_str(&pk, "approvals");
+    msgpack_pack_uint32(&pk, b->approvals);
+    builds_pack_str(&pk, "dispatched");
+    if (b->dispatched)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
+    return builds_write(txn, self->builds, &k, &sb);
 }
 
-static void
-s_build_field(const msgpack_object *key, const msgpack_object *val, void *arg)
+void
+builds_build_field(const msgpack_object *key, const msgpack_object *val, void *arg)
 {
     pk_build_t *out = arg;
-    if (s_is(key, "number"))
-        out->number = s_u64(val);
+    if (builds_is(key, "number"))
+        out->number = builds_u64(val);
     else
-    if (s_is(key, "status") && !out->status)
-        out->status = s_dup_str(val);
+    if (builds_is(key, "retry"))
+        out->retry = (uint32_t) builds_u64(val);
     else
-    if (s_is(key, "attempt"))
-        out->attempt = (uint32_t) s_u64(val);
+    if (builds_is(key, "status") && !out->status)
+        out->status = builds_dup_str(val);
     else
-    if (s_is(key, "created_ms"))
-        out->created_ms = s_i64(val);
+    if (builds_is(key, "attempt"))
+        out->attempt = (uint32_t) builds_u64(val);
     else
-    if (s_is(key, "started_ms"))
-        out->started_ms = s_i64(val);
+    if (builds_is(key, "created_ms"))
+        out->created_ms = builds_i64(val);
     else
-    if (s_is(key, "finished_ms"))
-        out->finished_ms = s_i64(val);
+    if (builds_is(key, "started_ms"))
+        out->started_ms = builds_i64(val);
     else
-    if (s_is(key, "reason") && !out->reason)
-        out->reason = s_dup_str(val);
+    if (builds_is(key, "finished_ms"))
+        out->finished_ms = builds_i64(val);
     else
-    if (s_is(key, "versions"))
+    if (builds_is(key, "reason") && !out->reason)
+        out->reason = builds_dup_str(val);
+    else
+    if (builds_is(key, "versions"))
         s_idmap_read(val, &out->versions);
     else
-    if (s_is(key, "trigger") && !out->trigger)
-        out->trigger = s_dup_str(val);
+    if (builds_is(key, "trigger") && !out->trigger)
+        out->trigger = builds_dup_str(val);
     else
-    if (s_is(key, "worker") && !out->worker)
-        out->worker = s_dup_str(val);
+    if (builds_is(key, "worker") && !out->worker)
+        out->worker = builds_dup_str(val);
+    else
+    if (builds_is(key, "inputs"))
+        s_bin(val, &out->inputs, &out->inputs_size);
+    else
+    if (builds_is(key, "approvals_needed"))
+        out->approvals_needed = (uint32_t) builds_u64(val);
+    else
+    if (builds_is(key, "approvals"))
+        out->approvals = (uint32_t) builds_u64(val);
+    else
+    if (builds_is(key, "dispatched"))
+        out->dispatched = s_bool(val);
 }
 
 int
 pk_builds_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
-              const char *job, uint64_t number, pk_build_t *out)
+              const char *job, uint64_t number, uint32_t retry, pk_build_t *out)
 {
     memset(out, 0, sizeof(*out));
     pk_key_t k;
-    s_build_key(&k, pipeline, job, number);
-    int rc = s_read(self, txn, self->builds, &k, s_build_field, out);
+    builds_build_key(&k, pipeline, job, number, retry);
+    int rc = builds_read(self, txn, self->builds, &k, builds_build_field, out);
     if (rc == 0 && !out->status)
         out->status = strdup("pending");
     if (rc != 0)
@@ -434,21 +475,16 @@ s_list_one(const void *key, size_t key_size, const void *value, size_t value_siz
     (void) key;
     (void) key_size;
     s_list_t *l = arg;
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    if (pk_store_decode(value, value_size, &u) != 0 || u.data.type != MSGPACK_OBJECT_MAP) {
-        msgpack_unpacked_destroy(&u);
+    pk_build_t b = { 0 };
+    if (builds_decode(value, value_size, builds_build_field, &b) != 0) {
+        pk_build_clear(&b);
         l->failed = 1;
         return -1;
     }
+    if (!b.status)
+        b.status = strdup("pending");
     l->items = realloc(l->items, (l->count + 1) * sizeof(pk_build_t));
-    pk_build_t *b = &l->items[l->count++];
-    memset(b, 0, sizeof(*b));
-    for (uint32_t i = 0; i < u.data.via.map.size; i++)
-        s_build_field(&u.data.via.map.ptr[i].key, &u.data.via.map.ptr[i].val, b);
-    if (!b->status)
-        b->status = strdup("pending");
-    msgpack_unpacked_destroy(&u);
+    l->items[l->count++] = b;
     return l->limit && l->count >= l->limit ? 1 : 0;
 }
 
@@ -459,19 +495,9 @@ pk_builds_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     *items_out = NULL;
     *count_out = 0;
     pk_key_t k;
-    s_job_key(&k, pipeline, job);
-    if (!pk_key_ok(&k))
-        return -1;
-    pk_store_txn_t *own = NULL;
-    if (!txn) {
-        own = txn = pk_store_begin(self->store, false);
-        if (!txn)
-            return -1;
-    }
+    builds_job_key(&k, pipeline, job);
     s_list_t l = { .limit = limit };
-    int64_t rc = pk_store_scan(txn, self->builds, k.data, k.size, true, s_list_one, &l);
-    if (own)
-        pk_store_abort(&own);
+    int64_t rc = builds_scan(self, txn, self->builds, &k, true, s_list_one, &l);
     if (rc < 0 || l.failed) {
         pk_builds_list_free(&l.items, l.count);
         return -1;
@@ -515,6 +541,7 @@ pk_build_clear(pk_build_t *b)
     free(b->reason);
     free(b->trigger);
     free(b->worker);
+    free(b->inputs);
     pk_idmap_clear(&b->versions);
     memset(b, 0, sizeof(*b));
 }

@@ -1,18 +1,32 @@
-// pk_builds: pipelines, jobs and builds -- what the scheduler decided. The
-// scheduler is the only writer (DESIGN.md: one writer per keyspace); anyone
-// (control, the CLI, tests) may read through a transaction of its own.
+// pk_builds: pipelines, jobs, builds, their steps and pins -- what the
+// scheduler decided. The scheduler is the only writer (DESIGN.md: one writer
+// per keyspace); anyone (control, the CLI, tests) may read through a
+// transaction of its own.
 //
 // Keyspaces (keys are pk_key composites, values msgpack maps):
-//   pipelines (str name) -> {source, vars (packed object, bin), set_ms, version}
-//   jobs      (str pipeline, str job) -> {next_number, baseline {resource -> id}}
-//   builds    (str pipeline, str job, u64 number) -> {number, status, attempt,
-//             created_ms, started_ms, finished_ms, reason, versions {canonical
-//             -> version id}, trigger, worker}
-// A build's number is its job's next_number when it was created: numbers
-// count per job from 1. The baseline is the newest version id of each
-// resource the job got when the job was first stored, so a new job does not
-// replay versions found before it existed. Build keys end in a big-endian
-// number, so a reverse prefix scan lists a job's builds newest first.
+//   pipelines   (str name) -> {source, vars (packed object, bin), set_ms,
+//               version, paused}
+//   jobs        (str pipeline, str job) -> {next_number, baseline {resource
+//               -> id}, paused}
+//   builds      (str pipeline, str job, u64 number, u32 retry) -> {number,
+//               retry, status, attempt, created_ms, started_ms, finished_ms,
+//               reason, versions {canonical -> version id}, trigger, worker,
+//               inputs (packed object, bin), approvals_needed, approvals,
+//               dispatched}
+//   build_steps (str pipeline, str job, u64 number, u32 retry, u32 step) ->
+//               {step, kind, name, status, message, exit_code, started_ms,
+//               finished_ms}
+//   pins        (str pipeline, str resource) -> {version_id, pinned_ms}
+// A build is (pipeline, job, number, retry): number counts per job from 1
+// (the job's next_number when it was created); retry 0 is the original
+// build "3", retry M >= 1 its M-th retry "3.M". Build keys end in big-endian
+// (number, retry), so a reverse prefix scan lists a job's builds newest
+// number first, the retries of a number before the number itself.
+// The baseline holds, per resource the job gets, the newest version id the
+// scheduler has handled for the job (built, or skipped because the job was
+// new or paused): versions above it are still to be handled, so a crash
+// between the checker storing a version and the scheduler creating its
+// build loses nothing and builds nothing twice.
 // Values are decoded leniently (a missing field takes its zero value) so a
 // newer scheduler may add fields.
 #ifndef PK_BUILDS_H
@@ -36,23 +50,38 @@ typedef struct {
     size_t vars_size;
     int64_t set_ms;
     uint64_t version;       // 1 on the first set, +1 each time it is set again
+    bool paused;
 } pk_pipeline_rec_t;
 
 typedef struct {
     uint64_t next_number;   // the number the job's next build gets (from 1)
-    pk_idmap_t baseline;
+    pk_idmap_t baseline;    // resource -> newest version id handled for the job
+    bool paused;
 } pk_job_rec_t;
 
 typedef struct {
     uint64_t number;
-    char *status;           // pending | started | succeeded | failed | errored | cancelled
-    uint32_t attempt;
+    uint32_t retry;         // 0: the build "N"; M >= 1: "N.M"
+    char *status;           // pending | waiting_for_approval | started | succeeded |
+                            // failed | errored | cancelled | warning
+    uint32_t attempt;       // the attempt its WORK carries (logs are read with it)
     int64_t created_ms, started_ms, finished_ms;    // unix ms, 0 = not yet
     char *reason;           // may be NULL
     pk_idmap_t versions;
-    char *trigger;          // version | passed | manual
+    char *trigger;          // version | passed | manual | retry
     char *worker;           // may be NULL
+    uint8_t *inputs;        // packed msgpack object {name: value}, or NULL
+    size_t inputs_size;
+    uint32_t approvals_needed, approvals;
+    bool dispatched;        // its WORK was sent
 } pk_build_t;
+
+typedef struct {
+    uint32_t step;
+    char *kind, *name, *status, *message;   // may be NULL
+    int64_t exit_code;
+    int64_t started_ms, finished_ms;
+} pk_build_step_t;
 
 // Opens the keyspaces (before any transaction that uses them). NULL with
 // *err_out (caller frees; may be NULL) on failure.
@@ -66,26 +95,84 @@ int pk_builds_pipeline_put(pk_builds_t *self, pk_store_txn_t *txn, const char *n
                            const pk_pipeline_rec_t *rec);
 int pk_builds_pipeline_get(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
                            pk_pipeline_rec_t *out);
+// Names of all stored pipelines, sorted; *names_out (free with
+// pk_builds_names_free) and *count_out; 0 or -1.
+int pk_builds_pipelines_list(pk_builds_t *self, pk_store_txn_t *txn, char ***names_out,
+                             size_t *count_out);
+// Names of a pipeline's job records, sorted (jobs no longer in the pipeline
+// included); 0 or -1.
+int pk_builds_jobs_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                        char ***names_out, size_t *count_out);
+void pk_builds_names_free(char ***names_p, size_t count);
+// Removes a pipeline with its jobs, builds, build steps and pins: 0,
+// PK_STORE_NOTFOUND (no such pipeline; nothing removed) or -1.
+int pk_builds_pipeline_del(pk_builds_t *self, pk_store_txn_t *txn, const char *name);
+
 int pk_builds_job_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                       const char *job, const pk_job_rec_t *rec);
 int pk_builds_job_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                       const char *job, pk_job_rec_t *out);
+
 int pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                   const char *job, const pk_build_t *build);
 int pk_builds_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
-                  const char *job, uint64_t number, pk_build_t *out);
-// A job's builds newest first, at most limit (0: all). *items_out (free with
-// pk_builds_list_free) and *count_out; 0 or -1.
+                  const char *job, uint64_t number, uint32_t retry, pk_build_t *out);
+// A job's builds newest first (see above), at most limit (0: all).
+// *items_out (free with pk_builds_list_free) and *count_out; 0 or -1.
 int pk_builds_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                    const char *job, size_t limit, pk_build_t **items_out, size_t *count_out);
 void pk_builds_list_free(pk_build_t **items_p, size_t count);
 // The job's newest build: 0, PK_STORE_NOTFOUND or -1.
 int pk_builds_latest(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                      const char *job, pk_build_t *out);
+// The highest retry stored for (job, number): 0, PK_STORE_NOTFOUND (no such
+// build) or -1.
+int pk_builds_last_retry(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                         const char *job, uint64_t number, uint32_t *retry_out);
+// Every build of a pipeline (all jobs, key order); fn returns 0 to go on, 1
+// to stop, -1 to fail. The build is borrowed for the call. 0 or -1.
+typedef int (pk_builds_each_fn)(const char *job, const pk_build_t *build, void *arg);
+int pk_builds_each(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                   pk_builds_each_fn *fn, void *arg);
+
+// Build steps (written by the scheduler from STEP reports).
+int pk_builds_step_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                       const char *job, uint64_t number, uint32_t retry,
+                       const pk_build_step_t *step);
+int pk_builds_step_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                       const char *job, uint64_t number, uint32_t retry, uint32_t step,
+                       pk_build_step_t *out);
+// A build's steps in step order; 0 or -1.
+int pk_builds_steps_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                         const char *job, uint64_t number, uint32_t retry,
+                         pk_build_step_t **items, size_t *count);
+void pk_build_steps_free(pk_build_step_t **items, size_t count);
+void pk_build_step_clear(pk_build_step_t *step);
+
+// Pins: resource -> the version id every build of the pipeline must use.
+int pk_builds_pin_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                      const char *resource, uint64_t *version_id);
+int pk_builds_pin_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                      const char *resource, uint64_t version_id);
+// 0, PK_STORE_NOTFOUND (was not pinned) or -1.
+int pk_builds_pin_del(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                      const char *resource);
+// All pins of a pipeline (resource -> version id); 0 or -1.
+int pk_builds_pins_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                        pk_idmap_t *out);
 
 void pk_build_clear(pk_build_t *build);
 void pk_job_rec_clear(pk_job_rec_t *rec);
 void pk_pipeline_rec_clear(pk_pipeline_rec_t *rec);
+
+// Statuses: true for succeeded, failed, errored, cancelled, warning.
+bool pk_build_status_terminal(const char *status);
+
+// "3" (retry 0) or "3.1" (caller frees).
+char *pk_build_number_str(uint64_t number, uint32_t retry);
+// "3" -> (3, 0), "3.1" -> (3, 1); number >= 1, retry >= 1 when given, plain
+// decimal digits only. 0, or -1 for anything else.
+int pk_build_number_parse(const char *s, uint64_t *number, uint32_t *retry);
 
 // Small map helpers.
 void pk_idmap_set(pk_idmap_t *map, const char *name, uint64_t id);
@@ -93,5 +180,6 @@ void pk_idmap_set(pk_idmap_t *map, const char *name, uint64_t id);
 uint64_t pk_idmap_get(const pk_idmap_t *map, const char *name);
 void pk_idmap_clear(pk_idmap_t *map);
 bool pk_idmap_equal(const pk_idmap_t *a, const pk_idmap_t *b);
+void pk_idmap_copy(pk_idmap_t *dst, const pk_idmap_t *src);
 
 #endif

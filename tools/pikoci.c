@@ -1,5 +1,5 @@
-// pikoci: the single binary. Every subcommand lives in tools/cmd_<name>.c and
-// is listed once in s_commands below; this file only dispatches and prints help.
+// pikoci: the single binary. Every subcommand lives in a tools/cmd_*.c and is
+// listed once in s_commands below; this file only dispatches and prints help.
 #include "pk_cmds.h"
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +13,28 @@ typedef struct {
 static const s_command_t s_commands[] = {
     { "validate", pk_cmd_validate, "check a pipeline file and print every error" },
     { "run", pk_cmd_run, "run one job of a pipeline locally, with no server" },
+    { "server", pk_cmd_server, "run the CI server: broker, checker, scheduler, log sink, "
+                               "control and optionally a runner" },
+    { "broker", pk_cmd_broker, "run the broker alone (actors and workers elsewhere)" },
+    { "worker", pk_cmd_worker, "run runners on this machine for a broker or server" },
+    { "pipelines", pk_cmd_pipelines, "list, set, get, remove, pause or unpause pipelines" },
+    { "jobs", pk_cmd_jobs, "the jobs of a pipeline and their newest builds" },
+    { "pause", pk_cmd_pause, "pause a pipeline or one job (no new builds)" },
+    { "unpause", pk_cmd_unpause, "let a paused pipeline or job build again" },
+    { "trigger", pk_cmd_trigger, "start a build of a job now (--watch: follow it)" },
+    { "builds", pk_cmd_builds, "a job's builds, newest first" },
+    { "build", pk_cmd_build, "one build: status, versions, steps, durations" },
+    { "logs", pk_cmd_logs, "write a build's log (-f: follow it)" },
+    { "cancel", pk_cmd_cancel, "cancel a pending or running build" },
+    { "retry", pk_cmd_retry, "run a finished build again (as N.M)" },
+    { "approve", pk_cmd_approve, "approve a build waiting for approval" },
+    { "reject", pk_cmd_reject, "reject a build waiting for approval" },
+    { "resources", pk_cmd_resources, "the resources of a pipeline and their checks" },
+    { "versions", pk_cmd_versions, "the versions of a resource, newest first" },
+    { "check", pk_cmd_check, "check a resource now" },
+    { "pin", pk_cmd_pin, "pin a resource to one version" },
+    { "unpin", pk_cmd_unpin, "unpin a resource" },
+    { "workers", pk_cmd_workers, "the workers connected to the server" },
     { NULL, NULL, NULL }
 };
 

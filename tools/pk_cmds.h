@@ -1,6 +1,10 @@
-// The subcommands of the pikoci binary, one per tools/cmd_<name>.c. Each gets
-// argv starting at its own name and returns the process exit code
-// (0 ok, 1 failure of the thing run, 2 usage or configuration error).
+// The subcommands of the pikoci binary, one per tools/cmd_<name>.c (client
+// commands are grouped by what they act on: cmd_pipelines, cmd_jobs,
+// cmd_trigger, cmd_logs, cmd_resources, cmd_workers; their shared helpers
+// are in cmd_common.c, declared in cli.h). Each gets argv starting at its
+// own name and returns the process exit code (0 ok, 1 failure of the thing
+// run or refused by the server, 2 usage or configuration error, 3 the
+// server cannot be reached).
 #ifndef PK_CMDS_H
 #define PK_CMDS_H
 
@@ -10,5 +14,26 @@ typedef int (pk_cmd_fn)(int argc, char **argv);
 
 pk_cmd_fn pk_cmd_validate;
 pk_cmd_fn pk_cmd_run;
+pk_cmd_fn pk_cmd_server;
+pk_cmd_fn pk_cmd_broker;
+pk_cmd_fn pk_cmd_worker;
+pk_cmd_fn pk_cmd_pipelines;
+pk_cmd_fn pk_cmd_jobs;
+pk_cmd_fn pk_cmd_pause;
+pk_cmd_fn pk_cmd_unpause;
+pk_cmd_fn pk_cmd_trigger;
+pk_cmd_fn pk_cmd_builds;
+pk_cmd_fn pk_cmd_build;
+pk_cmd_fn pk_cmd_logs;
+pk_cmd_fn pk_cmd_cancel;
+pk_cmd_fn pk_cmd_retry;
+pk_cmd_fn pk_cmd_approve;
+pk_cmd_fn pk_cmd_reject;
+pk_cmd_fn pk_cmd_resources;
+pk_cmd_fn pk_cmd_versions;
+pk_cmd_fn pk_cmd_check;
+pk_cmd_fn pk_cmd_pin;
+pk_cmd_fn pk_cmd_unpin;
+pk_cmd_fn pk_cmd_workers;
 
 #endif

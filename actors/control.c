@@ -1,0 +1,466 @@
+// control: the control actor (pk_control.h has the contract). This file is
+// the actor: the socket, the op table, and the commands forwarded to their
+// owner; control_queries.c answers the queries from the store.
+//
+// Why commands are forwarded rather than done here: the scheduler and the
+// checker are the only writers of their keyspaces and hold state (timers,
+// builds in flight) that a write from here would bypass. So control only
+// checks what it can check without that state (required arguments, number
+// syntax, names), remembers the client under a `ref` and answers when the
+// owner does -- or, after forward_timeout_ms, says the owner did not. One
+// thread, one poll; the poll timeout is the earliest of the next HELLO and
+// the earliest pending deadline.
+#include "pk_actor.h"
+#include "pk_builds.h"
+#include "pk_control.h"
+#include "pk_suggest.h"
+#include <ctype.h>
+#include <inttypes.h>
+
+#define S_HELLO_MS 5000
+#define S_DEFAULT_TIMEOUT_MS 10000
+#define S_READ_BATCH 256
+
+typedef enum { A_PIPELINE = 1, A_JOB = 2, A_NUMBER = 4, A_RESOURCE = 8, A_VERSION = 16,
+               A_BODY = 32 } s_need_t;
+
+typedef struct {
+    const char *op;
+    const char *to;             // the owner's role
+    const char *what;           // the SIGNAL's what
+    int needs;                  // s_need_t bits
+} s_command_t;
+
+static const s_command_t s_commands[] = {
+    { "pipeline.set", "scheduler", "pipeline.set", A_PIPELINE | A_BODY },
+    { "pipeline.remove", "scheduler", "pipeline.remove", A_PIPELINE },
+    { "pipeline.pause", "scheduler", "pipeline.pause", A_PIPELINE },
+    { "pipeline.unpause", "scheduler", "pipeline.unpause", A_PIPELINE },
+    { "job.pause", "scheduler", "job.pause", A_PIPELINE | A_JOB },
+    { "job.unpause", "scheduler", "job.unpause", A_PIPELINE | A_JOB },
+    { "trigger", "scheduler", "trigger", A_PIPELINE | A_JOB },
+    { "cancel", "scheduler", "cancel", A_PIPELINE | A_JOB | A_NUMBER },
+    { "retry", "scheduler", "retry", A_PIPELINE | A_JOB | A_NUMBER },
+    { "approve", "scheduler", "approve", A_PIPELINE | A_JOB | A_NUMBER },
+    { "reject", "scheduler", "reject", A_PIPELINE | A_JOB | A_NUMBER },
+    { "pin", "scheduler", "pin", A_PIPELINE | A_RESOURCE | A_VERSION },
+    { "unpin", "scheduler", "unpin", A_PIPELINE | A_RESOURCE },
+    { "check", "checker", "check.now", A_PIPELINE | A_RESOURCE },
+    { NULL, NULL, NULL, 0 }
+};
+
+// Every op, for refusals and "did you mean" (the queries first).
+static const char *const s_ops[] = {
+    "pipelines", "pipeline.get", "jobs", "builds", "build", "logs", "resources", "versions",
+    "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause", "job.pause",
+    "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin", "unpin", "check",
+    NULL
+};
+
+typedef struct {
+    char ref[24];
+    uint64_t rid;               // the client's request id
+    zframe_t *client;           // the client's routing id at the broker
+    const char *owner;          // role, for the timeout message
+    int64_t deadline;
+} s_pending_t;
+
+typedef struct {
+    zsock_t *pipe, *dealer;
+    char *name;
+    pk_control_queries_t *queries;
+    int timeout_ms;
+    zhash_t *pending;           // ref -> s_pending_t
+    uint64_t next_ref;
+    uint64_t ping_rid;
+    bool connected;
+    int64_t hello_at;
+    uint64_t nqueries, forwarded, answered, timeouts, refused, dropped;
+} s_control_t;
+
+const char *const *
+pk_control_ops(void)
+{
+    return s_ops;
+}
+
+static void
+s_pending_free(void *item)
+{
+    s_pending_t *p = item;
+    zframe_destroy(&p->client);
+    free(p);
+}
+
+static void
+s_send(s_control_t *self, zmsg_t **z_p)
+{
+    if (*z_p && zmsg_send(z_p, self->dealer) != 0) {
+        zmsg_destroy(z_p);
+        self->dropped++;
+    }
+}
+
+// REPLY{rid, ok, error, body} to a client: the broker routes it by the
+// client id frame we put last.
+static void
+s_reply(s_control_t *self, const zframe_t *client, uint64_t rid, bool ok, const char *error,
+        const void *body, size_t body_size)
+{
+    pk_msg_t r = { .type = PK_MSG_REPLY };
+    r.reply.rid = rid;
+    r.reply.ok = ok;
+    r.reply.error = (char *) error;
+    r.reply.body.data = (uint8_t *) body;
+    r.reply.body.size = body ? body_size : 0;
+    zmsg_t *z = pk_msg_to_zmsg(&r);
+    if (!z) {                   // a body that is not one object: say so instead
+        r.reply.ok = false;
+        r.reply.error = "the server produced a malformed reply";
+        r.reply.body.size = 0;
+        z = pk_msg_to_zmsg(&r);
+    }
+    if (!ok)
+        self->refused++;
+    zmsg_append(z, &(zframe_t *) { zframe_dup((zframe_t *) client) });
+    s_send(self, &z);
+}
+
+static void
+s_hello(s_control_t *self)
+{
+    pk_msg_t h = { .type = PK_MSG_HELLO };
+    h.hello.name = self->name;
+    h.hello.role = "control";
+    zmsg_t *z = pk_msg_to_zmsg(&h);
+    s_send(self, &z);
+    if (!self->connected) {
+        // the broker answers this itself: its REPLY proves our HELLO arrived
+        pk_msg_t q = { .type = PK_MSG_REQUEST };
+        q.request.rid = ++self->ping_rid;
+        q.request.op = "broker.pending";
+        z = pk_msg_to_zmsg(&q);
+        s_send(self, &z);
+    }
+    self->hello_at = zclock_mono() + S_HELLO_MS;
+}
+
+static const s_command_t *
+s_command(const char *op)
+{
+    for (const s_command_t *c = s_commands; c->op; c++)
+        if (!strcmp(c->op, op))
+            return c;
+    return NULL;
+}
+
+static char *
+s_unknown_op(const char *op)
+{
+    size_t len = 0;
+    for (const char *const *o = s_ops; *o; o++)
+        len += strlen(*o) + 2;
+    char *list = malloc(len + 1);
+    list[0] = 0;
+    for (const char *const *o = s_ops; *o; o++) {
+        if (o != s_ops)
+            strcat(list, ", ");
+        strcat(list, *o);
+    }
+    const char *near = pk_suggest(op, s_ops);
+    char *msg;
+    if (asprintf(&msg, "unknown op \"%s\"%s%s%s (known ops: %s)", op,
+                 near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "",
+                 list) < 0)
+        msg = NULL;
+    free(list);
+    return msg;
+}
+
+static bool
+s_valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 200)
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!(isalnum((unsigned char) *c) || *c == '_' || *c == '-' || *c == '.'))
+            return false;
+    return true;
+}
+
+// What is wrong with a command's arguments (caller frees), or NULL.
+static char *
+s_check_args(const s_command_t *c, const pk_msg_request_t *q)
+{
+    char *msg = NULL;
+    static const struct { int bit; const char *name; } names[] = {
+        { A_PIPELINE, "pipeline" }, { A_JOB, "job" }, { A_NUMBER, "number" },
+        { A_RESOURCE, "resource" }, { A_VERSION, "version" }, { 0, NULL } };
+    for (int i = 0; names[i].name; i++) {
+        if (!(c->needs & names[i].bit))
+            continue;
+        const char *v = pk_kv_get(&q->args, names[i].name);
+        if (!v || !*v) {
+            if (asprintf(&msg, "%s needs the argument \"%s\"", c->op, names[i].name) < 0)
+                msg = NULL;
+            return msg;
+        }
+    }
+    const char *pipeline = pk_kv_get(&q->args, "pipeline");
+    const char *number = pk_kv_get(&q->args, "number");
+    const char *version = pk_kv_get(&q->args, "version");
+    uint64_t n;
+    uint32_t r;
+    int rc = 0;
+    if (!strcmp(c->op, "pipeline.set") && !s_valid_name(pipeline))
+        rc = asprintf(&msg, "\"%s\" cannot be a pipeline name: use letters, digits, '_', "
+                      "'-' and '.' (at most 200)", pipeline);
+    else
+    if ((c->needs & A_NUMBER) && pk_build_number_parse(number, &n, &r) != 0)
+        rc = asprintf(&msg, "\"%s\" is not a build number (like 3, or 3.1 for a retry)",
+                      number);
+    else
+    if ((c->needs & A_VERSION)
+        && (strspn(version, "0123456789") != strlen(version) || strtoull(version, NULL, 10) == 0))
+        rc = asprintf(&msg, "\"%s\" is not a version id (a number from 1, see pikoci versions)",
+                      version);
+    else
+    if ((c->needs & A_BODY) && !q->body.size)
+        rc = asprintf(&msg, "%s needs a body with the pipeline's source", c->op);
+    return rc < 0 ? NULL : msg;
+}
+
+static void
+s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t **client)
+{
+    char *why = s_check_args(c, q);
+    if (why) {
+        s_reply(self, *client, q->rid, false, why, NULL, 0);
+        free(why);
+        return;
+    }
+    // the checker knows resources by canonical name only; resolving here
+    // also gives the scheduler's ops one wording for an unknown resource
+    char *canonical = NULL;
+    if (c->needs & A_RESOURCE) {
+        if (pk_control_resource(self->queries, pk_kv_get(&q->args, "pipeline"),
+                                pk_kv_get(&q->args, "resource"), &canonical, &why) != 0) {
+            s_reply(self, *client, q->rid, false, why ? why : "no such resource", NULL, 0);
+            free(why);
+            return;
+        }
+    }
+    s_pending_t *p = calloc(1, sizeof *p);
+    snprintf(p->ref, sizeof p->ref, "%" PRIu64, ++self->next_ref);
+    p->rid = q->rid;
+    p->client = *client;
+    *client = NULL;
+    p->owner = c->to;
+    p->deadline = zclock_mono() + self->timeout_ms;
+    pk_msg_t s = { .type = PK_MSG_SIGNAL };
+    s.signal.to = (char *) c->to;
+    s.signal.what = (char *) c->what;
+    for (size_t i = 0; i < q->args.count; i++)
+        if (strcmp(q->args.keys[i], "ref") && (!canonical || strcmp(q->args.keys[i], "resource")))
+            pk_kv_set(&s.signal.args, q->args.keys[i], q->args.values[i]);
+    if (canonical)
+        pk_kv_set(&s.signal.args, "resource", canonical);
+    free(canonical);
+    pk_kv_set(&s.signal.args, "ref", p->ref);
+    s.signal.body = q->body;
+    zmsg_t *z = pk_msg_to_zmsg(&s);
+    s.signal.to = s.signal.what = NULL;
+    s.signal.body = (pk_bytes_t) { 0 };
+    pk_msg_clear(&s);
+    zhash_insert(self->pending, p->ref, p);
+    zhash_freefn(self->pending, p->ref, s_pending_free);
+    self->forwarded++;
+    s_send(self, &z);
+}
+
+static void
+s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
+{
+    const s_command_t *c = s_command(q->op);
+    if (c) {
+        s_forward(self, c, q, client);
+        return;
+    }
+    if (!pk_control_is_query(q->op)) {
+        char *msg = s_unknown_op(q->op);
+        s_reply(self, *client, q->rid, false, msg, NULL, 0);
+        free(msg);
+        return;
+    }
+    self->nqueries++;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    char *error = NULL;
+    if (pk_control_query(self->queries, q->op, &q->args, &sb, &error) == 0)
+        s_reply(self, *client, q->rid, true, NULL, sb.data, sb.size);
+    else
+        s_reply(self, *client, q->rid, false, error ? error : "the query failed", NULL, 0);
+    free(error);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+// The owner's SIGNAL{what "reply", args {ref, ok, error}, body}.
+static void
+s_on_owner_reply(s_control_t *self, pk_msg_signal_t *s)
+{
+    const char *ref = pk_kv_get(&s->args, "ref");
+    s_pending_t *p = ref ? zhash_lookup(self->pending, ref) : NULL;
+    if (!p) {
+        self->dropped++;            // late (timed out already) or never ours
+        return;
+    }
+    const char *ok = pk_kv_get(&s->args, "ok");
+    const char *error = pk_kv_get(&s->args, "error");
+    bool yes = ok && !strcmp(ok, "1");
+    if (!yes && (!error || !*error))
+        error = "refused";
+    s_reply(self, p->client, p->rid, yes, yes ? NULL : error, s->body.data, s->body.size);
+    self->answered++;
+    zhash_delete(self->pending, ref);
+}
+
+static void
+s_expire(s_control_t *self, int64_t now)
+{
+    zlist_t *refs = zhash_keys(self->pending);
+    for (char *ref = zlist_first(refs); ref; ref = zlist_next(refs)) {
+        s_pending_t *p = zhash_lookup(self->pending, ref);
+        if (p->deadline > now)
+            continue;
+        char msg[96];
+        snprintf(msg, sizeof msg, "the %s did not answer", p->owner);
+        s_reply(self, p->client, p->rid, false, msg, NULL, 0);
+        self->timeouts++;
+        zhash_delete(self->pending, ref);
+    }
+    zlist_destroy(&refs);
+}
+
+static void
+s_on_broker(s_control_t *self)
+{
+    for (int n = 0; n < S_READ_BATCH; n++) {
+        zmsg_t *z = zmsg_recv(self->dealer);       // rcvtimeo 0: NULL when drained
+        if (!z)
+            break;
+        pk_msg_t m;
+        if (pk_msg_from_zmsg(z, &m, NULL, 0) != 0) {
+            self->dropped++;
+            zmsg_destroy(&z);
+            continue;
+        }
+        zframe_t *client = zmsg_pop(z);             // what is left: the client's id
+        zmsg_destroy(&z);
+        if (m.type == PK_MSG_REQUEST && client)
+            s_on_request(self, &m.request, &client);
+        else
+        if (m.type == PK_MSG_SIGNAL && !strcmp(m.signal.what, "reply"))
+            s_on_owner_reply(self, &m.signal);
+        else
+        if (m.type == PK_MSG_REPLY && m.reply.rid == self->ping_rid)
+            self->connected = true;
+        else
+            self->dropped++;
+        zframe_destroy(&client);
+        pk_msg_clear(&m);
+    }
+}
+
+static bool
+s_on_pipe(s_control_t *self)
+{
+    char *cmd = zstr_recv(self->pipe);
+    bool go_on = cmd && !streq(cmd, "$TERM");
+    if (go_on && streq(cmd, "STATUS"))
+        zstr_send(self->pipe, "ok");
+    else
+    if (go_on && streq(cmd, "CONNECTED"))
+        zstr_send(self->pipe, self->connected ? "yes" : "no");
+    else
+    if (go_on && streq(cmd, "STATS"))
+        zstr_sendf(self->pipe, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                   " %" PRIu64, self->nqueries, self->forwarded, self->answered, self->timeouts,
+                   self->refused, self->dropped);
+    zstr_free(&cmd);
+    return go_on;
+}
+
+static void
+s_run(s_control_t *self)
+{
+    zmq_pollitem_t items[] = { { zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0 },
+                               { zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0 } };
+    s_hello(self);
+    for (;;) {
+        int64_t now = zclock_mono();
+        if (now >= self->hello_at)
+            s_hello(self);
+        s_expire(self, now);
+        int64_t wake = self->hello_at;
+        for (s_pending_t *p = zhash_first(self->pending); p; p = zhash_next(self->pending))
+            if (p->deadline < wake)
+                wake = p->deadline;
+        int64_t wait = wake - zclock_mono();
+        if (zmq_poll(items, 2, wait < 0 ? 0 : (long) wait) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            break;                      // the context is terminating
+        }
+        if ((items[0].revents & ZMQ_POLLIN) && !s_on_pipe(self))
+            break;
+        if (items[1].revents & ZMQ_POLLIN)
+            s_on_broker(self);
+    }
+}
+
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    const pk_control_config_t *cfg = arg;
+    s_control_t self = { 0 };
+    self.pipe = pipe;
+    self.name = strdup(cfg->name && *cfg->name ? cfg->name : "control");
+    self.timeout_ms = cfg->forward_timeout_ms > 0 ? cfg->forward_timeout_ms
+                                                  : S_DEFAULT_TIMEOUT_MS;
+    char *err = NULL;
+    self.queries = pk_control_queries_new(cfg->store, &err);
+    self.dealer = zsock_new(ZMQ_DEALER);
+    if (self.dealer) {
+        zsock_set_rcvtimeo(self.dealer, 0);
+        zsock_set_sndtimeo(self.dealer, 1000);
+        zsock_set_linger(self.dealer, 500);
+        zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
+    }
+    bool ok = self.queries && self.dealer
+           && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
+    if (!ok)
+        zsys_error("control: cannot start: %s", err ? err : "cannot connect to the broker");
+    free(err);
+    zsock_signal(pipe, 0);      // cfg is the caller's: not used past this point
+    if (ok) {
+        self.pending = zhash_new();
+        s_run(&self);
+        zhash_destroy(&self.pending);
+    }
+    else {
+        pk_actor_failed(pipe);
+    }
+    zsock_destroy(&self.dealer);
+    pk_control_queries_destroy(&self.queries);
+    free(self.name);
+}
+
+zactor_t *
+pk_control_new(const pk_control_config_t *config)
+{
+    if (!config || !config->endpoint || !config->store) {
+        zsys_error("control: a broker endpoint and a store are required");
+        return NULL;
+    }
+    return pk_actor_new(s_actor, (void *) config);
+}

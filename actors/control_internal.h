@@ -1,0 +1,48 @@
+// control_internal: what control_lookup.c and control_queries.c share --
+// the queries' state and the lookups that turn request arguments into
+// stored records, with user-facing errors ("did you mean").
+#ifndef CONTROL_INTERNAL_H
+#define CONTROL_INTERNAL_H
+#include "pk_builds.h"
+#include "pk_control.h"
+#include "pk_pipeline.h"
+#include "pk_versions.h"
+
+struct _pk_control_queries_t {
+    pk_store_t *store;
+    pk_builds_t *builds;
+    pk_versions_t *versions;
+    zhash_t *defs;                  // pipeline name -> parsed definition (control_lookup.c)
+};
+
+// One query being answered: a read transaction, the request's arguments,
+// the reply being packed and where an error goes.
+typedef struct {
+    pk_control_queries_t *self;
+    pk_store_txn_t *txn;
+    const pk_kv_t *args;
+    msgpack_packer pk;
+    char **error;
+} ctl_q_t;
+
+// Set *q->error and return 1.
+int ctl_fail(ctl_q_t *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ctl_store_fail(ctl_q_t *q);
+
+// An argument, NULL when absent or empty.
+const char *ctl_arg(ctl_q_t *q, const char *name);
+// An optional unsigned decimal argument: 0 (absent: *out = dflt), or 1.
+int ctl_uint_arg(ctl_q_t *q, const char *name, uint64_t dflt, uint64_t *out);
+
+// The lookups: 0, or 1 with the error set. What they return is the
+// caller's (rec: pk_pipeline_rec_clear, build: pk_build_clear) except the
+// definition, which the cache keeps.
+int ctl_pipeline(ctl_q_t *q, const char **name_out, pk_pipeline_rec_t *rec,
+                 pk_pipeline_t **def_out);
+int ctl_job(ctl_q_t *q, const char *pipeline, const pk_pipeline_t *def, const char **job_out);
+int ctl_resource(ctl_q_t *q, const char *pipeline, const pk_pipeline_t *def,
+                 const pk_resource_t **out);
+int ctl_build(ctl_q_t *q, const char *pipeline, const char *job, bool newest_if_absent,
+              pk_build_t *out);
+
+#endif

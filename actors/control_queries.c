@@ -1,0 +1,423 @@
+// control_queries: the read-only REQUEST ops of the control actor, answered
+// from the store in one read transaction each (a consistent snapshot; LMDB
+// readers never block the writers).
+//
+// Queries walk the pipeline's definition (control_lookup.c) in file order
+// and join what the store holds (job records, builds, resource state,
+// pins). Replies are msgpack written straight into the caller's buffer --
+// already-packed values (version maps, inputs, vars) are copied as they
+// are. Logs are read in bounded ranges, never whole.
+#include "control_internal.h"
+#include "pk_logs.h"
+
+#define S_LOG_MAX_DEFAULT (1u << 20)
+#define S_LOG_MAX_LIMIT (2u << 20)          // under PK_MSG_MAX_FRAME with room to spare
+#define S_VERSIONS_DEFAULT 100
+
+typedef int (s_query_fn)(ctl_q_t *q);
+
+// --- packing
+
+static void
+s_str(msgpack_packer *pk, const char *s)
+{
+    if (s)
+        msgpack_pack_str_with_body(pk, s, strlen(s));
+    else
+        msgpack_pack_nil(pk);
+}
+
+static void
+s_kstr(msgpack_packer *pk, const char *key, const char *value)
+{
+    s_str(pk, key);
+    s_str(pk, value);
+}
+
+static void
+s_kint(msgpack_packer *pk, const char *key, int64_t value)
+{
+    s_str(pk, key);
+    msgpack_pack_int64(pk, value);
+}
+
+static void
+s_kbool(msgpack_packer *pk, const char *key, bool value)
+{
+    s_str(pk, key);
+    value ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+}
+
+// An already packed object as it is, or nil when there is none (or it is
+// not exactly one object: never let a bad stored value break the reply).
+static void
+s_raw(msgpack_packer *pk, const void *data, size_t size)
+{
+    if (data && size && pk_msgpack_check(data, size, NULL, 0) == 0)
+        pk->callback(pk->data, data, size);
+    else
+        msgpack_pack_nil(pk);
+}
+
+// --- builds
+
+static void
+s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t *b,
+             bool with_steps)
+{
+    msgpack_packer *pk = &q->pk;
+    msgpack_pack_map(pk, 15 + (with_steps ? 1 : 0));
+    s_kstr(pk, "pipeline", pipeline);
+    s_kstr(pk, "job", job);
+    char *number = pk_build_number_str(b->number, b->retry);
+    s_kstr(pk, "number", number);
+    free(number);
+    s_kstr(pk, "status", b->status);
+    s_kint(pk, "attempt", b->attempt);
+    s_kint(pk, "created_ms", b->created_ms);
+    s_kint(pk, "started_ms", b->started_ms);
+    s_kint(pk, "finished_ms", b->finished_ms);
+    s_kstr(pk, "reason", b->reason);
+    s_kstr(pk, "trigger", b->trigger);
+    s_kstr(pk, "worker", b->worker);
+    s_str(pk, "versions");
+    msgpack_pack_map(pk, b->versions.count);
+    for (size_t i = 0; i < b->versions.count; i++) {
+        s_str(pk, b->versions.names[i]);
+        pk_version_t v = { 0 };
+        if (pk_versions_get(q->self->versions, q->txn, pipeline, b->versions.names[i],
+                            b->versions.ids[i], &v) == 0)
+            s_raw(pk, v.data, v.size);
+        else
+            msgpack_pack_nil(pk);
+        pk_version_clear(&v);
+    }
+    s_str(pk, "inputs");
+    s_raw(pk, b->inputs, b->inputs_size);
+    s_kint(pk, "approvals_needed", b->approvals_needed);
+    s_kint(pk, "approvals", b->approvals);
+    if (!with_steps)
+        return;
+    s_str(pk, "steps");
+    pk_build_step_t *steps = NULL;
+    size_t n = 0;
+    if (pk_builds_steps_list(q->self->builds, q->txn, pipeline, job, b->number, b->retry,
+                             &steps, &n) != 0)
+        n = 0;
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        const pk_build_step_t *s = &steps[i];
+        msgpack_pack_map(pk, 8);
+        s_kint(pk, "step", s->step);
+        s_kstr(pk, "kind", s->kind);
+        s_kstr(pk, "name", s->name);
+        s_kstr(pk, "status", s->status);
+        s_kint(pk, "exit_code", s->exit_code);
+        s_kint(pk, "started_ms", s->started_ms);
+        s_kint(pk, "finished_ms", s->finished_ms);
+        s_kstr(pk, "message", s->message);
+    }
+    pk_build_steps_free(&steps, n);
+}
+
+// --- the queries
+
+static int
+s_q_pipelines(ctl_q_t *q)
+{
+    char **names = NULL;
+    size_t n = 0;
+    if (pk_builds_pipelines_list(q->self->builds, q->txn, &names, &n) != 0)
+        return ctl_store_fail(q);
+    msgpack_pack_array(&q->pk, n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pk_kv_t args = { 0 };
+        pk_kv_set(&args, "pipeline", names[i]);
+        const pk_kv_t *saved = q->args;
+        q->args = &args;
+        const char *name;
+        pk_pipeline_rec_t rec;
+        pk_pipeline_t *def = NULL;
+        rc = ctl_pipeline(q, &name, &rec, &def);
+        if (rc == 0) {
+            msgpack_pack_map(&q->pk, 6);
+            s_kstr(&q->pk, "name", names[i]);
+            s_kint(&q->pk, "version", (int64_t) rec.version);
+            s_kint(&q->pk, "set_ms", rec.set_ms);
+            s_kbool(&q->pk, "paused", rec.paused);
+            s_kint(&q->pk, "jobs", (int64_t) def->job_count);
+            s_kint(&q->pk, "resources", (int64_t) def->resource_count);
+            pk_pipeline_rec_clear(&rec);
+        }
+        q->args = saved;
+        pk_kv_clear(&args);
+    }
+    pk_builds_names_free(&names, n);
+    return rc;
+}
+
+static int
+s_q_pipeline_get(ctl_q_t *q)
+{
+    const char *name;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    msgpack_pack_map(&q->pk, 6);
+    s_kstr(&q->pk, "name", name);
+    s_kint(&q->pk, "version", (int64_t) rec.version);
+    s_kint(&q->pk, "set_ms", rec.set_ms);
+    s_kbool(&q->pk, "paused", rec.paused);
+    s_kstr(&q->pk, "source", rec.source ? rec.source : "");
+    s_str(&q->pk, "vars");
+    s_raw(&q->pk, rec.vars, rec.vars_size);
+    pk_pipeline_rec_clear(&rec);
+    return 0;
+}
+
+static int
+s_q_jobs(ctl_q_t *q)
+{
+    const char *name;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    pk_pipeline_rec_clear(&rec);
+    msgpack_pack_array(&q->pk, def->job_count);
+    for (size_t i = 0; i < def->job_count; i++) {
+        const pk_job_t *j = def->jobs[i];
+        pk_job_rec_t jr = { 0 };
+        bool paused = pk_builds_job_get(q->self->builds, q->txn, name, j->name, &jr) == 0
+                   && jr.paused;
+        pk_job_rec_clear(&jr);
+        msgpack_pack_map(&q->pk, 3);
+        s_kstr(&q->pk, "name", j->name);
+        s_kbool(&q->pk, "paused", paused);
+        s_str(&q->pk, "latest");
+        pk_build_t b = { 0 };
+        if (pk_builds_latest(q->self->builds, q->txn, name, j->name, &b) == 0)
+            s_pack_build(q, name, j->name, &b, false);
+        else
+            msgpack_pack_nil(&q->pk);
+        pk_build_clear(&b);
+    }
+    return 0;
+}
+
+static int
+s_q_builds(ctl_q_t *q)
+{
+    const char *name, *job;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    uint64_t limit;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    pk_pipeline_rec_clear(&rec);
+    if (ctl_job(q, name, def, &job) || ctl_uint_arg(q, "limit", 0, &limit))
+        return 1;
+    pk_build_t *items = NULL;
+    size_t n = 0;
+    if (pk_builds_list(q->self->builds, q->txn, name, job, (size_t) limit, &items, &n) != 0)
+        return ctl_store_fail(q);
+    msgpack_pack_array(&q->pk, n);
+    for (size_t i = 0; i < n; i++)
+        s_pack_build(q, name, job, &items[i], false);
+    pk_builds_list_free(&items, n);
+    return 0;
+}
+
+static int
+s_q_build(ctl_q_t *q)
+{
+    const char *name, *job;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    pk_pipeline_rec_clear(&rec);
+    pk_build_t b = { 0 };
+    if (ctl_job(q, name, def, &job) || ctl_build(q, name, job, false, &b)) {
+        pk_build_clear(&b);
+        return 1;
+    }
+    s_pack_build(q, name, job, &b, true);
+    pk_build_clear(&b);
+    return 0;
+}
+
+static int
+s_q_logs(ctl_q_t *q)
+{
+    const char *name, *job;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    uint64_t offset, max;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    pk_pipeline_rec_clear(&rec);
+    pk_build_t b = { 0 };
+    if (ctl_job(q, name, def, &job) || ctl_uint_arg(q, "offset", 0, &offset)
+        || ctl_uint_arg(q, "max", S_LOG_MAX_DEFAULT, &max) || ctl_build(q, name, job, true, &b)) {
+        pk_build_clear(&b);
+        return 1;
+    }
+    if (max == 0 || max > S_LOG_MAX_LIMIT)
+        max = S_LOG_MAX_LIMIT;
+    char *number = pk_build_number_str(b.number, b.retry);
+    char *id;
+    if (asprintf(&id, "build:%s/%s/%s", name, job, number) < 0)
+        id = NULL;
+    int64_t size = id ? pk_logs_size(q->self->store, id, b.attempt) : -1;
+    int rc = 0;
+    if (size < 0)
+        rc = ctl_store_fail(q);
+    uint64_t from = offset < (uint64_t) size ? offset : (uint64_t) size;
+    size_t want = (size_t) ((uint64_t) size - from < max ? (uint64_t) size - from : max);
+    uint8_t *buf = rc == 0 ? malloc(want ? want : 1) : NULL;
+    int64_t got = buf && want ? pk_logs_read_buf(q->self->store, id, b.attempt, from, buf, want)
+                              : 0;
+    if (rc == 0 && got < 0)
+        rc = ctl_store_fail(q);
+    if (rc == 0) {
+        uint64_t next = from + (uint64_t) got;
+        msgpack_packer *pk = &q->pk;
+        msgpack_pack_map(pk, 9);
+        s_kstr(pk, "id", id);
+        s_kstr(pk, "number", number);
+        s_kint(pk, "attempt", b.attempt);
+        s_kstr(pk, "status", b.status);
+        s_str(pk, "data");
+        msgpack_pack_bin_with_body(pk, buf, (size_t) got);
+        s_kint(pk, "offset", (int64_t) from);
+        s_kint(pk, "next_offset", (int64_t) next);
+        s_kint(pk, "size", size);
+        s_kbool(pk, "finished", pk_build_status_terminal(b.status) && next == (uint64_t) size);
+    }
+    free(buf);
+    free(id);
+    free(number);
+    pk_build_clear(&b);
+    return rc;
+}
+
+static int
+s_q_resources(ctl_q_t *q)
+{
+    const char *name;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    pk_pipeline_rec_clear(&rec);
+    msgpack_packer *pk = &q->pk;
+    msgpack_pack_array(pk, def->resource_count);
+    for (size_t i = 0; i < def->resource_count; i++) {
+        const pk_resource_t *r = def->resources[i];
+        pk_resource_state_t st = { 0 };
+        if (pk_versions_state(q->self->versions, q->txn, name, r->canonical, &st) != 0)
+            memset(&st, 0, sizeof st);
+        uint64_t pin = 0;
+        if (pk_builds_pin_get(q->self->builds, q->txn, name, r->canonical, &pin) != 0)
+            pin = 0;
+        msgpack_pack_map(pk, 8);
+        s_kstr(pk, "name", r->canonical);
+        s_kstr(pk, "type", r->type);
+        s_kstr(pk, "check_interval", r->check_interval);
+        s_kint(pk, "last_check_ms", st.last_check_ms);
+        s_kint(pk, "next_check_ms", st.next_check_ms);
+        s_kstr(pk, "error", st.error);
+        s_kint(pk, "last_id", (int64_t) st.last_id);
+        s_str(pk, "pinned");
+        if (pin)
+            msgpack_pack_uint64(pk, pin);
+        else
+            msgpack_pack_nil(pk);
+        pk_resource_state_clear(&st);
+    }
+    return 0;
+}
+
+static int
+s_q_versions(ctl_q_t *q)
+{
+    const char *name;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    const pk_resource_t *r;
+    uint64_t limit;
+    if (ctl_pipeline(q, &name, &rec, &def))
+        return 1;
+    pk_pipeline_rec_clear(&rec);
+    if (ctl_resource(q, name, def, &r) || ctl_uint_arg(q, "limit", S_VERSIONS_DEFAULT, &limit))
+        return 1;
+    uint64_t pin = 0;
+    if (pk_builds_pin_get(q->self->builds, q->txn, name, r->canonical, &pin) != 0)
+        pin = 0;
+    pk_version_t *items = NULL;
+    size_t n = 0;
+    if (pk_versions_list(q->self->versions, q->txn, name, r->canonical, 0, (size_t) limit,
+                         &items, &n) != 0)
+        return ctl_store_fail(q);
+    msgpack_pack_array(&q->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_map(&q->pk, 3);
+        s_kint(&q->pk, "id", (int64_t) items[i].id);
+        s_str(&q->pk, "version");
+        s_raw(&q->pk, items[i].data, items[i].size);
+        s_kbool(&q->pk, "pinned", pin && pin == items[i].id);
+    }
+    pk_versions_list_free(&items, n);
+    return 0;
+}
+
+static const struct {
+    const char *op;
+    s_query_fn *fn;
+} s_queries[] = {
+    { "pipelines", s_q_pipelines },
+    { "pipeline.get", s_q_pipeline_get },
+    { "jobs", s_q_jobs },
+    { "builds", s_q_builds },
+    { "build", s_q_build },
+    { "logs", s_q_logs },
+    { "resources", s_q_resources },
+    { "versions", s_q_versions },
+    { NULL, NULL }
+};
+
+bool
+pk_control_is_query(const char *op)
+{
+    for (size_t i = 0; op && s_queries[i].op; i++)
+        if (!strcmp(s_queries[i].op, op))
+            return true;
+    return false;
+}
+
+int
+pk_control_query(pk_control_queries_t *self, const char *op, const pk_kv_t *args,
+                 msgpack_sbuffer *out, char **error)
+{
+    *error = NULL;
+    static const pk_kv_t none = { 0 };
+    ctl_q_t q = { .self = self, .args = args ? args : &none, .error = error };
+    msgpack_packer_init(&q.pk, out, msgpack_sbuffer_write);
+    for (size_t i = 0; op && s_queries[i].op; i++) {
+        if (strcmp(s_queries[i].op, op))
+            continue;
+        q.txn = pk_store_begin(self->store, false);
+        if (!q.txn)
+            return ctl_store_fail(&q);
+        int rc = s_queries[i].fn(&q);
+        pk_store_abort(&q.txn);
+        if (rc != 0 && !*error)
+            *error = strdup("the query failed");
+        return rc ? 1 : 0;
+    }
+    return ctl_fail(&q, "\"%s\" is not a query", op ? op : "");
+}
+

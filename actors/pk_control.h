@@ -1,0 +1,66 @@
+// pk_control: the control actor, the server side of every client REQUEST
+// the broker does not answer itself (CONTRACT.md has the ops).
+//
+// It connects a DEALER to the broker and says HELLO{role "control"} (again
+// every 5 s, so a restarted broker relearns it). The broker hands it
+// [REQUEST][body][client id]; it answers [REPLY][body][client id].
+//   queries   answered at once from the store, in one read transaction
+//             (pk_builds, pk_versions, pk_logs; logs in bounded ranges)
+//   commands  forwarded as SIGNAL{to "scheduler" (or "checker" for check),
+//             what OP, args + ref, body}; the owner's SIGNAL{to "control",
+//             what "reply", args {ref, ok, error}, body} becomes the REPLY.
+//             No answer within forward_timeout_ms: a refusal saying so.
+// Anything else gets a refusal listing the known ops; bad arguments get a
+// sentence saying which and why. Queries read the pipeline's definition
+// (jobs, resources) from its stored source, parsed once per version.
+//
+// The queries are also a plain library (pk_control_queries_*), so they can
+// be run and tested without a broker.
+#ifndef PK_CONTROL_H
+#define PK_CONTROL_H
+#include <czmq.h>
+#include <msgpack.h>
+#include "pk_msg.h"
+#include "pk_store.h"
+
+typedef struct {
+    const char *endpoint;         // broker endpoint (inproc:// or tcp://)
+    pk_store_t *store;            // borrowed: must outlive the actor
+    const char *name;             // HELLO name (default "control")
+    int forward_timeout_ms;       // how long a command waits for its owner (default 10000)
+} pk_control_config_t;
+
+// NULL when the config is unusable (no endpoint or store) or the store's
+// keyspaces cannot be opened (the reason is logged). Pipe commands:
+//   "$TERM"; "STATUS" -> "ok";
+//   "CONNECTED" -> "yes" once the broker has answered since our HELLO (so
+//                  REQUESTs reach us), else "no";
+//   "STATS" -> "queries forwarded answered timeouts refused dropped".
+zactor_t *pk_control_new(const pk_control_config_t *config);
+
+// --- the queries, without the actor
+
+typedef struct _pk_control_queries_t pk_control_queries_t;
+
+// NULL with *err (caller frees; may be NULL) when the keyspaces cannot be opened.
+pk_control_queries_t *pk_control_queries_new(pk_store_t *store, char **err);
+void pk_control_queries_destroy(pk_control_queries_t **self_p);
+
+// Is op one of the queries?
+bool pk_control_is_query(const char *op);
+// Answer query op: 0 with the result packed into out (one object), or 1
+// with *error (caller frees) saying what is wrong. out is the caller's
+// (msgpack_sbuffer_init'd); on 1 it may hold a partial result.
+int pk_control_query(pk_control_queries_t *self, const char *op, const pk_kv_t *args,
+                     msgpack_sbuffer *out, char **error);
+
+// The canonical "type.name" of a pipeline's resource given as "type.name"
+// or as its bare name (when unique): 0 with *canonical, or 1 with *error
+// (no such pipeline or resource, with a "did you mean"). Caller frees.
+int pk_control_resource(pk_control_queries_t *self, const char *pipeline,
+                        const char *resource, char **canonical, char **error);
+
+// The names of every op control knows, NULL-terminated (queries and commands).
+const char *const *pk_control_ops(void);
+
+#endif

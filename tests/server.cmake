@@ -1,0 +1,4 @@
+# pikoci server end to end: the real binary, the CLI over tcp on loopback
+pk_add_script_test(server_e2e ${CMAKE_CURRENT_SOURCE_DIR}/server/e2e.sh)
+# SIGKILL during a stream of builds, restart on the same lmdb directory
+pk_add_script_test(server_crash ${CMAKE_CURRENT_SOURCE_DIR}/server/crash.sh)

@@ -1,0 +1,89 @@
+// pikoci broker: the broker alone, for a server whose actors and workers run
+// in other processes or on other machines (`pikoci server --pubsub-system
+// zmq --broker ...`, `pikoci worker --broker ...`). Everything it does is
+// the broker actor's (broker/pk_broker.h); this file parses options and
+// waits for SIGINT/SIGTERM on a signalfd.
+#include "pk_broker.h"
+#include "pk_cmds.h"
+#include "pk_duration.h"
+#include <czmq.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: pikoci broker [--listen ENDPOINT] [--heartbeat-timeout DURATION]\n\n"
+        "Runs the broker alone: servers' actors, workers, the CLI and pikoci-top\n"
+        "connect to it and it routes their messages.\n\n"
+        "options:\n"
+        "  --listen ENDPOINT            where to listen (default tcp://127.0.0.1:7650;\n"
+        "                               port * picks a free one)\n"
+        "  --heartbeat-timeout DURATION a worker silent this long is lost (default 3s)\n\n"
+        "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options or cannot listen\n");
+}
+
+int
+pk_cmd_broker(int argc, char **argv)
+{
+    const char *listen = "tcp://127.0.0.1:7650";
+    int64_t hb_ms = 3000;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            s_usage(stdout);
+            return 0;
+        }
+        bool known = !strcmp(a, "--listen") || !strcmp(a, "--heartbeat-timeout");
+        if (!known || i + 1 >= argc) {
+            fprintf(stderr, known ? "pikoci broker: %s needs a value\n"
+                                  : "pikoci broker: unknown option %s (see pikoci broker --help)\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--listen"))
+            listen = v;
+        else {
+            char *err = NULL;
+            if (pk_duration_parse(v, &hb_ms, &err) != 0 || hb_ms < 100) {
+                fprintf(stderr, "pikoci broker: --heartbeat-timeout %s: %s\n", v,
+                        err ? err : "at least 100ms");
+                free(err);
+                return 2;
+            }
+        }
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    zsys_set_logident("pikoci-broker");
+    pk_broker_config_t cfg = { .listen = listen, .heartbeat_timeout_ms = (int) hb_ms };
+    zactor_t *broker = pk_broker_new(&cfg);
+    if (!broker) {
+        fprintf(stderr, "pikoci broker: cannot listen on %s\n", listen);
+        close(sigfd);
+        return 2;
+    }
+    zstr_send(broker, "ENDPOINT");
+    char *bound = zstr_recv(broker);
+    zsys_info("listening on %s", bound ? bound : listen);
+    zstr_free(&bound);
+    struct signalfd_siginfo si;
+    while (read(sigfd, &si, sizeof si) != sizeof si)
+        ;
+    zstr_send(broker, "STATS");
+    char *stats = zstr_recv(broker);
+    zsys_info("signal %d: stopping (workers pending dropped events: %s)", (int) si.ssi_signo,
+              stats ? stats : "?");
+    zstr_free(&stats);
+    zactor_destroy(&broker);
+    close(sigfd);
+    return 0;
+}

@@ -1,0 +1,351 @@
+// cmd_common: the helpers every client subcommand uses (cli.h). Kept apart
+// from the commands so that each cmd_*.c reads as argument parsing plus
+// printing, and the exit-code rules live in one place.
+#include "cli.h"
+#include "pk_duration.h"
+#include "pk_value_msgpack.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define S_DEFAULT_SERVER "tcp://127.0.0.1:7650"
+#define S_DEFAULT_TIMEOUT_MS 15000      // above control's 10 s forward timeout
+#define S_CONNECT_MAX_MS 3000
+
+void
+pk_cli_init(pk_cli_t *cli, const char *cmd)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->cmd = cmd;
+    const char *env = getenv("PIKOCI_SERVER");
+    cli->server = env && *env ? env : S_DEFAULT_SERVER;
+    cli->timeout_ms = S_DEFAULT_TIMEOUT_MS;
+}
+
+void
+pk_cli_close(pk_cli_t *cli)
+{
+    pk_client_destroy(&cli->client);
+}
+
+bool
+pk_cli_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int
+pk_cli_usage_error(pk_cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see '%s --help')\n", cli->cmd);
+    va_end(ap);
+    return PK_CLI_USAGE;
+}
+
+const char *
+pk_cli_option(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+    size_t len = strlen(opt);
+    *missing = false;
+    if (strncmp(argv[*i], opt, len))
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int
+pk_cli_global(pk_cli_t *cli, int argc, char **argv, int *i)
+{
+    bool missing = false;
+    const char *v;
+    if (!strcmp(argv[*i], "--json")) {
+        cli->json = true;
+        return 1;
+    }
+    if ((v = pk_cli_option(argc, argv, i, "--server", &missing))) {
+        if (!*v)
+            return pk_cli_usage_error(cli, "--server needs an endpoint"), -1;
+        cli->server = v;
+        return 1;
+    }
+    if (!missing && (v = pk_cli_option(argc, argv, i, "--timeout", &missing))) {
+        int64_t ms;
+        char *err = NULL;
+        // a bare number is milliseconds
+        if (strspn(v, "0123456789") == strlen(v) && *v && strlen(v) < 10)
+            ms = atol(v);
+        else
+        if (pk_duration_parse(v, &ms, &err) != 0) {
+            pk_cli_usage_error(cli, "--timeout: %s", err ? err : "not a duration");
+            free(err);
+            return -1;
+        }
+        if (ms <= 0 || ms > 24LL * 3600 * 1000)
+            return pk_cli_usage_error(cli, "--timeout must be between 1ms and 24h"), -1;
+        cli->timeout_ms = (int) ms;
+        return 1;
+    }
+    if (missing)
+        return pk_cli_usage_error(cli, "%s needs a value", argv[*i]), -1;
+    return 0;
+}
+
+int
+pk_cli_split(pk_cli_t *cli, const char *arg, const char *what, int min, int max, char **parts)
+{
+    int n = 0;
+    const char *at = arg;
+    for (;;) {
+        const char *slash = strchr(at, '/');
+        size_t len = slash ? (size_t) (slash - at) : strlen(at);
+        if (!len || n == max) {
+            for (int k = 0; k < n; k++)
+                free(parts[k]);
+            pk_cli_usage_error(cli, "'%s' is not %s", arg, what);
+            return -1;
+        }
+        parts[n++] = strndup(at, len);
+        if (!slash)
+            break;
+        at = slash + 1;
+    }
+    if (n < min) {
+        for (int k = 0; k < n; k++)
+            free(parts[k]);
+        pk_cli_usage_error(cli, "'%s' is not %s", arg, what);
+        return -1;
+    }
+    return n;
+}
+
+int
+pk_cli_open(pk_cli_t *cli)
+{
+    if (cli->client)
+        return PK_CLI_OK;
+    char *err = NULL;
+    cli->client = pk_client_new(cli->server, &err);
+    if (!cli->client) {
+        fprintf(stderr, "%s: %s\n", cli->cmd, err ? err : "cannot create a client");
+        free(err);
+        return PK_CLI_UNREACHABLE;
+    }
+    int wait = cli->timeout_ms < S_CONNECT_MAX_MS ? cli->timeout_ms : S_CONNECT_MAX_MS;
+    if (pk_client_connect(cli->client, wait) != 0) {
+        fprintf(stderr, "%s: cannot reach the server at %s (is 'pikoci server' running? "
+                "see --server or PIKOCI_SERVER)\n", cli->cmd, cli->server);
+        return PK_CLI_UNREACHABLE;
+    }
+    return PK_CLI_OK;
+}
+
+int
+pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void *body,
+                  size_t body_size, pk_value_t **out)
+{
+    *out = NULL;
+    int rc = pk_cli_open(cli);
+    if (rc != PK_CLI_OK)
+        return rc;
+    uint8_t *reply = NULL;
+    size_t size = 0;
+    char *error = NULL;
+    rc = pk_client_request(cli->client, op, args, body, body_size, cli->timeout_ms, &reply,
+                           &size, &error);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", cli->cmd, pk_client_error(cli->client));
+        return PK_CLI_UNREACHABLE;
+    }
+    pk_value_t *v = reply ? pk_value_unpack(reply, size) : NULL;
+    free(reply);
+    if (rc == 1) {
+        fprintf(stderr, "%s: %s\n", cli->cmd, error);
+        const pk_value_t *errors = pk_value_object_get(v, "errors");
+        for (size_t i = 0; i < pk_value_len(errors); i++) {
+            const pk_value_t *e = pk_value_list_at(errors, i);
+            if (pk_value_kind(e) == PK_V_STRING)
+                fprintf(stderr, "%s\n", pk_value_string(e));
+        }
+        free(error);
+        pk_value_destroy(&v);
+        return PK_CLI_REFUSED;
+    }
+    *out = v;
+    return PK_CLI_OK;
+}
+
+int
+pk_cli_request(pk_cli_t *cli, const char *op, const void *body, size_t body_size,
+               pk_value_t **out, ...)
+{
+    pk_kv_t args = { 0 };
+    va_list ap;
+    va_start(ap, out);
+    const char *k;
+    while ((k = va_arg(ap, const char *))) {
+        const char *v = va_arg(ap, const char *);
+        if (v)
+            pk_kv_set(&args, k, v);
+    }
+    va_end(ap);
+    int rc = pk_cli_request_kv(cli, op, &args, body, body_size, out);
+    pk_kv_clear(&args);
+    return rc;
+}
+
+void
+pk_cli_print_json(const pk_value_t *v)
+{
+    char *json = v ? pk_value_to_json(v) : NULL;
+    printf("%s\n", json ? json : "null");
+    free(json);
+}
+
+const char *
+pk_cli_str(const pk_value_t *o, const char *key)
+{
+    const pk_value_t *v = pk_value_object_get(o, key);
+    return pk_value_kind(v) == PK_V_STRING ? pk_value_string(v) : "";
+}
+
+int64_t
+pk_cli_int(const pk_value_t *o, const char *key)
+{
+    const pk_value_t *v = pk_value_object_get(o, key);
+    return pk_value_kind(v) == PK_V_NUMBER ? (int64_t) pk_value_number(v) : 0;
+}
+
+bool
+pk_cli_bool(const pk_value_t *o, const char *key)
+{
+    const pk_value_t *v = pk_value_object_get(o, key);
+    return pk_value_kind(v) == PK_V_BOOL && pk_value_bool(v);
+}
+
+const char *
+pk_cli_time(int64_t unix_ms, char *buf, size_t len)
+{
+    if (unix_ms <= 0) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    time_t t = (time_t) (unix_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+const char *
+pk_cli_span(int64_t from_ms, int64_t to_ms, char *buf, size_t len)
+{
+    if (from_ms <= 0) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    if (to_ms <= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        to_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    int64_t ms = to_ms > from_ms ? to_ms - from_ms : 0;
+    ms -= ms % (ms >= 60000 ? 1000 : ms >= 1000 ? 100 : 1);  // no false precision
+    char *s = pk_duration_format(ms);
+    snprintf(buf, len, "%s", s ? s : "?");
+    free(s);
+    return buf;
+}
+
+// --- tables
+
+struct _pk_cli_table_t {
+    int columns;
+    size_t rows, cap;
+    char **cells;           // rows * columns, the header first
+};
+
+static void
+s_table_add(pk_cli_table_t *self, va_list ap)
+{
+    if (self->rows == self->cap) {
+        self->cap = self->cap ? self->cap * 2 : 16;
+        self->cells = realloc(self->cells, self->cap * (size_t) self->columns * sizeof(char *));
+    }
+    for (int c = 0; c < self->columns; c++) {
+        const char *s = va_arg(ap, const char *);
+        char *copy = strdup(s && *s ? s : "-");
+        for (char *p = copy; *p; p++)           // one line per row
+            if (*p == '\n' || *p == '\t')
+                *p = ' ';
+        self->cells[self->rows * (size_t) self->columns + (size_t) c] = copy;
+    }
+    self->rows++;
+}
+
+pk_cli_table_t *
+pk_cli_table_new(int columns, ...)
+{
+    pk_cli_table_t *self = calloc(1, sizeof *self);
+    self->columns = columns;
+    va_list ap;
+    va_start(ap, columns);
+    s_table_add(self, ap);
+    va_end(ap);
+    return self;
+}
+
+void
+pk_cli_table_row(pk_cli_table_t *self, ...)
+{
+    va_list ap;
+    va_start(ap, self);
+    s_table_add(self, ap);
+    va_end(ap);
+}
+
+void
+pk_cli_table_print(pk_cli_table_t *self, FILE *out)
+{
+    size_t *width = calloc((size_t) self->columns, sizeof *width);
+    for (size_t r = 0; r < self->rows; r++)
+        for (int c = 0; c < self->columns; c++) {
+            size_t w = strlen(self->cells[r * (size_t) self->columns + (size_t) c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    for (size_t r = 0; r < self->rows; r++) {
+        for (int c = 0; c < self->columns; c++) {
+            const char *s = self->cells[r * (size_t) self->columns + (size_t) c];
+            if (c == self->columns - 1)
+                fprintf(out, "%s\n", s);
+            else
+                fprintf(out, "%-*s  ", (int) width[c], s);
+        }
+    }
+    free(width);
+}
+
+void
+pk_cli_table_destroy(pk_cli_table_t **self_p)
+{
+    pk_cli_table_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->rows * (size_t) self->columns; i++)
+        free(self->cells[i]);
+    free(self->cells);
+    free(self);
+    *self_p = NULL;
+}

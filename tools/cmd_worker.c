@@ -1,0 +1,128 @@
+// pikoci worker: runner actors only, on a machine of their own, connected to
+// a broker (`pikoci broker`, or a server's --listen address). The runner
+// actor does the work (actors/pk_runner.h): READY with its tags and slots,
+// heartbeats, reconnection (the DEALER reconnects by itself; the broker asks
+// a worker it does not know to announce itself again). This file parses
+// options, makes the process a child subreaper, and stops on SIGINT/SIGTERM:
+// running builds are cancelled (their on_cancel and ensure hooks run).
+#include "pk_cmds.h"
+#include "pk_git.h"
+#include "pk_proc.h"
+#include "pk_runner.h"
+#include <czmq.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: pikoci worker --broker ENDPOINT [--name NAME] [--tags T1,T2] [--exclusive-tags]\n"
+        "                     [--concurrency N] [--work-dir DIR]\n\n"
+        "Runs builds and checks for the server behind the broker at ENDPOINT.\n\n"
+        "options:\n"
+        "  --broker ENDPOINT   the broker (or a server's --listen address); default\n"
+        "                      $PIKOCI_BROKER\n"
+        "  --name NAME         this worker's name (default HOST-PID); unique per broker\n"
+        "  --tags T1,T2        work tagged with a subset of these may run here\n"
+        "  --exclusive-tags    take only tagged work\n"
+        "  --concurrency N     work items at once (default: the number of CPUs)\n"
+        "  --work-dir DIR      where builds' $WORKDIRs are made (default $TMPDIR or /tmp)\n\n"
+        "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options\n");
+}
+
+int
+pk_cmd_worker(int argc, char **argv)
+{
+    const char *broker = getenv("PIKOCI_BROKER"), *name = NULL, *tags = NULL, *dir = NULL;
+    bool exclusive = false;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t slots = cpus > 0 ? (uint32_t) cpus : 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            s_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--exclusive-tags")) {
+            exclusive = true;
+            continue;
+        }
+        bool known = !strcmp(a, "--broker") || !strcmp(a, "--name") || !strcmp(a, "--tags")
+                  || !strcmp(a, "--concurrency") || !strcmp(a, "--work-dir");
+        if (!known || i + 1 >= argc) {
+            fprintf(stderr, known ? "pikoci worker: %s needs a value\n"
+                                  : "pikoci worker: unknown option %s (see pikoci worker --help)\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--broker"))
+            broker = v;
+        else
+        if (!strcmp(a, "--name"))
+            name = v;
+        else
+        if (!strcmp(a, "--tags"))
+            tags = v;
+        else
+        if (!strcmp(a, "--work-dir"))
+            dir = v;
+        else {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > 1024) {
+                fprintf(stderr, "pikoci worker: --concurrency %s: expected a number from 1 to 1024\n", v);
+                return 2;
+            }
+            slots = (uint32_t) n;
+        }
+    }
+    if (!broker || !*broker) {
+        fprintf(stderr, "pikoci worker: --broker tcp://HOST:PORT is required\n");
+        return 2;
+    }
+    if (exclusive && (!tags || !*tags)) {
+        fprintf(stderr, "pikoci worker: --exclusive-tags needs --tags: it would never take any work\n");
+        return 2;
+    }
+    char host[256] = "worker", default_name[320], work_root[PATH_MAX];
+    gethostname(host, sizeof host - 1);
+    snprintf(default_name, sizeof default_name, "%s-%d", host, (int) getpid());
+    const char *tmp = getenv("TMPDIR");
+    snprintf(work_root, sizeof work_root, "%s/pikoci-work-%d",
+             dir ? dir : tmp && *tmp ? tmp : "/tmp", (int) getpid());
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    zsys_set_logident("pikoci-worker");
+    pk_proc_make_subreaper();
+    pk_git_init();
+    pk_runner_config_t cfg = { .name = name ? name : default_name, .endpoint = broker,
+                               .slots = slots, .tags = tags, .exclusive = exclusive,
+                               .work_root = work_root };
+    zactor_t *runner = pk_runner_new(&cfg);
+    int rc = 2;
+    if (runner) {
+        zsys_info("worker %s: %u slots%s%s%s, broker %s", cfg.name, slots, tags ? ", tags " : "",
+                  tags ? tags : "", exclusive ? " (exclusive)" : "", broker);
+        struct signalfd_siginfo si;
+        while (read(sigfd, &si, sizeof si) != sizeof si)
+            ;
+        zsys_info("signal %d: stopping", (int) si.ssi_signo);
+        zactor_destroy(&runner);
+        rc = 0;
+    }
+    else
+        fprintf(stderr, "pikoci worker: the runner could not start (see above)\n");
+    rmdir(work_root);
+    pk_git_shutdown();
+    close(sigfd);
+    return rc;
+}
