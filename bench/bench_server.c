@@ -8,7 +8,10 @@
 //     against the runner-only time of one whole build;
 //   - a 200 MB log: the server's peak RSS while it streams (the target is
 //     32 MB) and the log read back through `logs` ranges, byte-exact;
-//   - idle RSS with 100 pipelines loaded against the RSS with none.
+//   - idle RSS with 100 pipelines loaded against the RSS with one;
+//   - a cluster: `pikoci broker`, `pikoci server --pubsub-system zmq` and 8
+//     `pikoci worker`s, 5 N builds, none lost or duplicated, builds/s
+//     against the single-node server of this run.
 #include "bench_util.h"
 #include "pk_client.h"
 #include "pk_msg.h"
@@ -48,10 +51,14 @@ static const char *s_idle_pipeline =
     "job \"j\" {\n  get \"cron\" \"tick\" {\n    trigger = true\n  }\n"
     "  task \"t\" {\n    run \"exec\" {\n      path = \"/bin/true\"\n    }\n  }\n}\n";
 
+#define S_PROCS_MAX 16
+
 typedef struct {
-    pid_t pid;
+    pid_t pid;                  // the server (or broker) the client talks to
     pk_client_t *client;
-    char log[PATH_MAX];
+    pid_t procs[S_PROCS_MAX];   // every process started, the first is pid
+    char logs[S_PROCS_MAX][64];
+    int count;
 } s_server_t;
 
 // VmRSS, or with anon the private part alone (RssAnon: the log store's
@@ -90,57 +97,91 @@ s_pikoci_path(char *out, size_t size)
     snprintf(out, size, "%s/../tools/pikoci", self);
 }
 
-static int
-s_start(s_server_t *s)
+// Starts `pikoci ARGS...` with its stderr in a log of its own.
+static pid_t
+s_spawn(s_server_t *s, char *const args[])
 {
     char bin[PATH_MAX];
     s_pikoci_path(bin, sizeof bin);
-    snprintf(s->log, sizeof s->log, "/tmp/pikoci-bench-server-%d.log", (int) getpid());
-    s->pid = fork();
-    if (s->pid == 0) {
-        if (!freopen(s->log, "w", stderr))
+    if (s->count == S_PROCS_MAX)
+        return -1;
+    char *log = s->logs[s->count];
+    snprintf(log, sizeof s->logs[0], "/tmp/pikoci-bench-%d-%d.log", (int) getpid(), s->count);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(log, "w", stderr))
             _exit(127);
-        execl(bin, "pikoci", "server", "--listen", "tcp://127.0.0.1:*", "--run-worker",
-              "--concurrency", "2", (char *) NULL);
+        execv(bin, args);
         _exit(127);
     }
-    char endpoint[256] = "";
+    s->procs[s->count++] = pid;
+    return pid;
+}
+
+// Waits for "needle" in a log; with endpoint, copies the tcp endpoint that
+// follows "listening on ". 0 or -1.
+static int
+s_wait_log(const char *log, const char *needle, char *endpoint, size_t size)
+{
     int64_t end = bench_now_us() + 30 * 1000000LL;
-    while (!*endpoint && bench_now_us() < end) {
-        FILE *f = fopen(s->log, "r");
+    while (bench_now_us() < end) {
+        FILE *f = fopen(log, "r");
         char line[512];
-        while (f && fgets(line, sizeof line, f)) {
-            char *at = strstr(line, "listening on ");
-            if (at && strstr(line, "tcp://")) {
-                snprintf(endpoint, sizeof endpoint, "%s", at + 13);
+        bool found = false;
+        while (f && fgets(line, sizeof line, f) && !found) {
+            char *at = strstr(line, needle);
+            if (at && endpoint) {
+                snprintf(endpoint, size, "%s", at + strlen(needle));
                 endpoint[strcspn(endpoint, " \n")] = 0;
             }
+            found = at != NULL;
         }
         if (f)
             fclose(f);
-        if (!*endpoint)
-            usleep(20000);      // the server's log is all we can watch
+        if (found)
+            return 0;
+        usleep(20000);          // a log is all we can watch
     }
+    fprintf(stderr, "bench_server: \"%s\" never appeared in %s\n", needle, log);
+    return -1;
+}
+
+static int
+s_connect(s_server_t *s, const char *endpoint)
+{
     char *err = NULL;
-    s->client = *endpoint ? pk_client_new(endpoint, &err) : NULL;
+    s->client = pk_client_new(endpoint, &err);
     if (!s->client) {
-        fprintf(stderr, "bench_server: the server did not start (%s); see %s\n",
-                err ? err : "no endpoint", s->log);
+        fprintf(stderr, "bench_server: %s\n", err ? err : "cannot connect");
         free(err);
         return -1;
     }
     return 0;
 }
 
+// A single-node server with an embedded worker of 2 slots.
+static int
+s_start(s_server_t *s)
+{
+    char *args[] = { "pikoci", "server", "--listen", "tcp://127.0.0.1:*", "--run-worker",
+                     "--concurrency", "2", NULL };
+    s->pid = s_spawn(s, args);
+    char endpoint[256];
+    if (s->pid < 0 || s_wait_log(s->logs[0], "listening on ", endpoint, sizeof endpoint) != 0)
+        return -1;
+    return s_connect(s, endpoint);
+}
+
 static void
 s_stop(s_server_t *s)
 {
     pk_client_destroy(&s->client);
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, NULL, 0);
+    for (int i = s->count - 1; i >= 0; i--) {     // workers first, the broker last
+        kill(s->procs[i], SIGTERM);
+        waitpid(s->procs[i], NULL, 0);
+        unlink(s->logs[i]);
     }
-    unlink(s->log);
+    s->count = 0;
 }
 
 // A request whose reply body we may want; 0 or -1 (printed).
@@ -218,23 +259,97 @@ s_cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void
+// us per build, or 0 when it did not complete.
+static double
 s_throughput(s_server_t *s, int n)
 {
     double floor = bench_runner_builds_us(n, 2);
     int64_t t0 = bench_now_us();
     for (int i = 0; i < n; i++)
         if (s_request(s, "trigger", "pipeline", "bench", "job", "one", NULL, NULL) != 0)
-            return;
+            return 0;
     for (int i = 0; i < n; i++)
         if (s_await(s, "build.succeeded", "one", NULL, 0, 60000) != 0) {
             fprintf(stderr, "bench_server: only %d of %d builds succeeded\n", i, n);
-            return;
+            return 0;
         }
     double us = (double) (bench_now_us() - t0);
     char name[128];
     snprintf(name, sizeof name, "server: %d one-task builds, back to back", n);
     bench_row(name, us / n, "us", floor / n, "runner only, conc 2");
+    return us / n;
+}
+
+// 1 broker, 1 server whose actors connect to it, 8 workers of one slot, all
+// separate processes on loopback: n builds triggered back to back, none lost
+// or duplicated; builds/s against the single-node server of this run.
+static void
+s_cluster(int n, double single_us)
+{
+    s_server_t s = { 0 };
+    char endpoint[256];
+    char *broker[] = { "pikoci", "broker", "--listen", "tcp://127.0.0.1:*", NULL };
+    s.pid = s_spawn(&s, broker);
+    if (s.pid < 0 || s_wait_log(s.logs[0], "listening on ", endpoint, sizeof endpoint) != 0) {
+        s_stop(&s);
+        return;
+    }
+    char *server[] = { "pikoci", "server", "--pubsub-system", "zmq", "--broker", endpoint, NULL };
+    bool ok = s_spawn(&s, server) > 0 && s_wait_log(s.logs[1], "server ready", NULL, 0) == 0;
+    for (int i = 0; ok && i < 8; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%d", i);
+        char *worker[] = { "pikoci", "worker", "--broker", endpoint, "--name", name,
+                           "--concurrency", "1", NULL };
+        ok = s_spawn(&s, worker) > 0;
+    }
+    ok = ok && s_connect(&s, endpoint) == 0;
+    size_t workers = 0;
+    int64_t end = bench_now_us() + 30 * 1000000LL;
+    while (ok && workers < 8 && bench_now_us() < end) {
+        pk_value_t *list = NULL;
+        s_request(&s, "broker.workers", NULL, NULL, NULL, NULL, NULL, &list);
+        workers = list ? pk_value_len(list) : 0;
+        pk_value_destroy(&list);
+        if (workers < 8)
+            usleep(50000);      // workers announce themselves: poll with a deadline
+    }
+    if (!ok || workers < 8 || s_set(&s, "cluster", s_pipeline) != 0) {
+        fprintf(stderr, "bench_server: the cluster did not come up (%zu workers)\n", workers);
+        s_stop(&s);
+        return;
+    }
+    pk_client_subscribe(s.client, "build.", NULL);
+    int64_t t0 = bench_now_us();
+    int done = 0;
+    for (int i = 0; i < n; i++)
+        if (s_request(&s, "trigger", "pipeline", "cluster", "job", "one", NULL, NULL) != 0)
+            break;
+    while (done < n && s_await(&s, "build.succeeded", "one", NULL, 0, 60000) == 0)
+        done++;
+    double secs = (double) (bench_now_us() - t0) / 1e6;
+    // every build once: n records, numbers 1..n, all succeeded
+    pk_value_t *list = NULL;
+    s_request(&s, "builds", "pipeline", "cluster", "job", "one", NULL, &list);
+    size_t count = list ? pk_value_len(list) : 0, good = 0;
+    char *seen = calloc((size_t) n + 1, 1);
+    for (size_t i = 0; i < count; i++) {
+        const pk_value_t *b = pk_value_list_at(list, i);
+        const pk_value_t *num = pk_value_object_get(b, "number");
+        const pk_value_t *st = pk_value_object_get(b, "status");
+        long k = num ? strtol(pk_value_string(num), NULL, 10) : 0;
+        if (k >= 1 && k <= n && !seen[k] && st && !strcmp(pk_value_string(st), "succeeded")) {
+            seen[k] = 1;
+            good++;
+        }
+    }
+    free(seen);
+    pk_value_destroy(&list);
+    char name[160];
+    snprintf(name, sizeof name, "cluster: %d builds, broker+server+8 workers (%zu/%d once each)",
+             n, good, n);
+    bench_row(name, done / secs, "b/s", single_us > 0 ? 1e6 / single_us : 0, "single node");
+    s_stop(&s);
 }
 
 static void
@@ -383,11 +498,12 @@ main(int argc, char **argv)
         s_request(&s, "trigger", "pipeline", "bench", "job", "one", NULL, NULL);
     for (int i = 0; i < 20; i++)
         s_await(&s, "build.succeeded", "one", NULL, 0, 30000);
-    s_throughput(&s, n);
+    double single = s_throughput(&s, n);
     s_latency(&s, n / 5 > 20 ? n / 5 : 20);
     s_big_log(&s);
     s_stop(&s);
     s_idle();
+    s_cluster(5 * n, single);
     zsys_shutdown();
     return 0;
 }
