@@ -6,6 +6,8 @@
 //     straight to a runner actor, same concurrency) measured in this run;
 //   - trigger -> build started latency, p50 and p99, one build at a time,
 //     against the runner-only time of one whole build;
+//   - a commit to a local git repository, `check`, and the build it
+//     triggers: check -> created and check -> started, against the 1 s target;
 //   - a 200 MB log: the server's peak RSS while it streams (the target is
 //     32 MB) and the log read back through `logs` ranges, byte-exact;
 //   - idle RSS with 100 pipelines loaded against the RSS with one;
@@ -376,6 +378,68 @@ s_latency(s_server_t *s, int n)
     free(lat);
 }
 
+// A commit to a local bare repository, `check`, and the build it triggers:
+// the time from the check request to the build's creation (build.pending)
+// and start (build.started), one commit at a time.
+static void
+s_check_latency(s_server_t *s, int n)
+{
+    char dir[64], cmd[1024], src[1024];
+    snprintf(dir, sizeof dir, "/tmp/pikoci-bench-git-%d", (int) getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && git init -q --bare %s/repo.git && "
+             "git clone -q %s/repo.git %s/wc 2>/dev/null && cd %s/wc && echo 0 > V && git add V && "
+             "git -c user.name=b -c user.email=b@b commit -qm 0 && git push -q origin HEAD 2>/dev/null",
+             dir, dir, dir, dir, dir, dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_server: cannot make a git repository in %s\n", dir);
+        return;
+    }
+    snprintf(src, sizeof src,
+             "resource_type \"git\" {\n  source = \"pikoci://git\"\n  params = [\"url\", \"name\"]\n}\n"
+             "resource \"git\" \"app\" {\n  params {\n    url  = \"file://%s/repo.git\"\n"
+             "    name = \"app\"\n  }\n  check_interval = \"@every 1h\"\n}\n"
+             "job \"ci\" {\n  get \"git\" \"app\" {\n    trigger = true\n  }\n"
+             "  task \"t\" {\n    run \"exec\" {\n      path = \"/bin/true\"\n    }\n  }\n}\n", dir);
+    double *created = calloc((size_t) n, sizeof(double)), *started = calloc((size_t) n, sizeof(double));
+    int done = 0;
+    if (s_set(s, "gitbench", src) == 0) {
+        // the first check finds the first commit: settle it before measuring
+        s_request(s, "check", "pipeline", "gitbench", "resource", "app", NULL, NULL);
+        s_await(s, "build.succeeded", "ci", NULL, 0, 30000);
+        for (; done < n; done++) {
+            snprintf(cmd, sizeof cmd, "cd %s/wc && echo %d > V && git -c user.name=b -c "
+                     "user.email=b@b commit -qam %d && git push -q origin HEAD 2>/dev/null",
+                     dir, done + 1, done + 1);
+            if (system(cmd) != 0)
+                break;
+            int64_t t0 = bench_now_us();
+            if (s_request(s, "check", "pipeline", "gitbench", "resource", "app", NULL, NULL) != 0
+                || s_await(s, "build.pending", "ci", NULL, 0, 30000) != 0)
+                break;
+            created[done] = (double) (bench_now_us() - t0);
+            if (s_await(s, "build.started", "ci", NULL, 0, 30000) != 0)
+                break;
+            started[done] = (double) (bench_now_us() - t0);
+            s_await(s, "build.succeeded", "ci", NULL, 0, 30000);
+        }
+    }
+    if (done == n) {
+        qsort(created, (size_t) n, sizeof(double), s_cmp_double);
+        qsort(started, (size_t) n, sizeof(double), s_cmp_double);
+        bench_row("server: git commit, check -> build created, p50", created[n / 2] / 1000, "ms",
+                  1000, "1 s target");
+        bench_row("server: git commit, check -> build started, p99", started[(n * 99) / 100] / 1000,
+                  "ms", 1000, "1 s target");
+    }
+    else
+        fprintf(stderr, "bench_server: the git check benchmark stopped after %d of %d\n", done, n);
+    free(created);
+    free(started);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_server: could not remove %s\n", dir);
+}
+
 static void
 s_big_log(s_server_t *s)
 {
@@ -500,6 +564,7 @@ main(int argc, char **argv)
         s_await(&s, "build.succeeded", "one", NULL, 0, 30000);
     double single = s_throughput(&s, n);
     s_latency(&s, n / 5 > 20 ? n / 5 : 20);
+    s_check_latency(&s, 50);
     s_big_log(&s);
     s_stop(&s);
     s_idle();

@@ -24,8 +24,9 @@ for i in $(seq 2 "$COMMITS"); do
     commit "$T/app" "v$i"
     pk check crash/app >/dev/null 2>&1
     if [ "$i" -eq "$KILL_AT" ]; then
-        # wait until something is running, so the kill cuts a build off
-        until_ok 30 bash -c "'$BIN' builds crash/build --json | grep -q '\"started\"'"
+        # wait until something runs, so the kill cuts a build off
+        check "a build is running when the server is killed" \
+            until_ok 180 bash -c "'$BIN' builds crash/build --json | grep -q '\"started\"'"
         pk versions crash/app --json >"$T/before.json"
         kill -KILL "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null
