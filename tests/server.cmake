@@ -4,3 +4,5 @@ pk_add_script_test(server_e2e ${CMAKE_CURRENT_SOURCE_DIR}/server/e2e.sh)
 pk_add_script_test(server_crash ${CMAKE_CURRENT_SOURCE_DIR}/server/crash.sh)
 # scheduling features through the CLI (approve, inputs, pause, pin, concurrency, serial groups, interruptible)
 pk_add_script_test(server_features ${CMAKE_CURRENT_SOURCE_DIR}/server/features.sh)
+# lmdb restart: pipelines, versions, builds, logs, pins, pause flags come back
+pk_add_script_test(server_restart ${CMAKE_CURRENT_SOURCE_DIR}/server/restart.sh)
