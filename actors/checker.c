@@ -22,6 +22,7 @@
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
 #include "pk_versions.h"
+#include "pk_webhooks.h"
 #include <inttypes.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #define S_SLACK_MS 5            // a check may fire this late, to go with others
 #define S_FLUSH_MS 10           // answers wait this long for others to share a commit
 #define S_HELLO_MS 5000         // HELLO again: a restarted broker learns our role
+#define S_REQUEUE_MS 1000       // a check its worker took down is checked again after this
 #define S_TIMEOUT_MAX_MS (366LL * 24 * 3600 * 1000)
 #define S_NOT_IN_HEAP SIZE_MAX
 #define S_DEFAULT_INTERVAL "@every 1m"
@@ -74,6 +76,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe, *dealer;
     pk_versions_t *versions;
+    pk_webhooks_t *webhooks;    // the webhook tokens of the resources checked here
     char *name;
     int64_t check_timeout_ms, grace_ms, first_max_ms;
     zhash_t *pipelines;         // name -> zhash (canonical -> s_res_t)
@@ -491,7 +494,14 @@ s_on_versions(s_checker_t *self, pk_msg_t *m)
         pk_msg_clear(m);
         return;
     }
-    s_landed(self, r, zclock_mono());
+    int64_t now = zclock_mono();
+    s_landed(self, r, now);
+    // the broker's answer, not a runner's: the check never ran to the end
+    // (its worker was lost). Recorded like any failure, and checked again
+    // soon rather than an interval later.
+    if (m->versions.error && m->versions.resource && !*m->versions.resource
+        && r->due > now + S_REQUEUE_MS)
+        s_schedule(self, r, now + S_REQUEUE_MS);
     s_item_t *it = s_batch_add(self, r);
     it->msg = *m;
     it->has_msg = true;
@@ -653,6 +663,8 @@ s_drop_all(s_checker_t *self, zhash_t *set)
         s_res_drop(self, r);
 }
 
+static void s_webhooks_ensure(s_checker_t *self, const char *pipeline, zhash_t *set);
+
 static void
 s_pipeline_set(s_checker_t *self, pk_msg_t *m)
 {
@@ -722,6 +734,7 @@ s_pipeline_set(s_checker_t *self, pk_msg_t *m)
     zhash_update(self->pipelines, pipeline, set);
     zhash_freefn(self->pipelines, pipeline, s_pipeline_free);
     pk_value_destroy(&list);
+    s_webhooks_ensure(self, pipeline, set);
 }
 
 static void
@@ -735,7 +748,8 @@ s_pipeline_remove(s_checker_t *self, pk_msg_t *m)
         zhash_delete(self->pipelines, pipeline);
     }
     if (pipeline && purge && !strcmp(purge, "true")
-        && pk_versions_purge(self->versions, pipeline, NULL) != 0)
+        && (pk_versions_purge(self->versions, pipeline, NULL) != 0
+            || pk_webhooks_purge(self->webhooks, pipeline) != 0))
         zsys_error("%s: cannot purge pipeline %s: %s", self->name, pipeline, pk_store_error());
 }
 
@@ -813,6 +827,117 @@ s_check_now(s_checker_t *self, pk_msg_t *m)
     }
 }
 
+// --- webhook tokens (store/pk_webhooks.h) and counters for the http face
+
+// Every resource of a pipeline set has a token from the moment it is
+// checked; a resource set again keeps its token (even after a restart).
+static void
+s_webhooks_ensure(s_checker_t *self, const char *pipeline, zhash_t *set)
+{
+    zlist_t *keys = zhash_keys(set);
+    const char **names = calloc(zlist_size(keys) + 1, sizeof *names);
+    size_t n = 0;
+    for (const char *k = zlist_first(keys); k; k = zlist_next(keys))
+        names[n++] = k;
+    if (pk_webhooks_ensure(self->webhooks, pipeline, names, n) < 0)
+        zsys_error("%s: cannot store the webhook tokens of %s: %s", self->name, pipeline,
+                   pk_store_error());
+    free(names);
+    zlist_destroy(&keys);
+}
+
+// The reply to control carrying a body (s_reply_control has none).
+static void
+s_reply_body(s_checker_t *self, pk_msg_t *m, const char *error, const pk_value_t *body)
+{
+    const char *ref = pk_kv_get(&m->signal.args, "ref");
+    if (!ref)
+        return;
+    pk_msg_t r = { .type = PK_MSG_SIGNAL };
+    r.signal.to = "control";
+    r.signal.what = "reply";
+    pk_kv_set(&r.signal.args, "ref", ref);
+    pk_kv_set(&r.signal.args, "ok", error ? "0" : "1");
+    if (error)
+        pk_kv_set(&r.signal.args, "error", error);
+    if (body)
+        pk_value_pack_bytes(body, &r.signal.body.data, &r.signal.body.size);
+    s_send(self, &r);
+    r.signal.to = r.signal.what = NULL;
+    pk_msg_clear(&r);
+}
+
+// webhook.tokens {pipeline} -> {resource: token}; webhook.regenerate
+// {pipeline, resource} -> {pipeline, resource, token}; webhook.resolve
+// {token} -> {pipeline, resource} (refused alike for a token that is
+// unknown, malformed or of a resource no longer checked); stats -> the
+// STATS counters and lag_ms, how late the most overdue check is.
+static void
+s_on_webhook(s_checker_t *self, pk_msg_t *m)
+{
+    const char *what = m->signal.what;
+    const char *pipeline = pk_kv_get(&m->signal.args, "pipeline");
+    const char *resource = pk_kv_get(&m->signal.args, "resource");
+    pk_value_t *body = pk_value_new_object();
+    char *error = NULL, *token = NULL, *p = NULL, *r = NULL;
+    if (!strcmp(what, "stats")) {
+        int64_t now = zclock_mono(), lag = 0;
+        if (self->heap_n && !self->heap[0].res->seq && self->heap[0].due < now)
+            lag = now - self->heap[0].due;
+        const char *keys[] = { "scheduled", "inflight", "checks", "failures", "new_versions",
+                               "ignored", "lag_ms" };
+        double vals[] = { (double) self->heap_n, (double) self->inflight, (double) self->checks,
+                          (double) self->failures, (double) self->news, (double) self->ignored,
+                          (double) lag };
+        for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
+            pk_value_object_set(body, keys[i], pk_value_new_number(vals[i]));
+    }
+    else
+    if (!strcmp(what, "webhook.tokens")) {
+        zhash_t *set = pipeline ? zhash_lookup(self->pipelines, pipeline) : NULL;
+        for (s_res_t *res = set ? zhash_first(set) : NULL; res; res = zhash_next(set))
+            if (pk_webhooks_get(self->webhooks, pipeline, res->canonical, &token) == 0) {
+                pk_value_object_set(body, res->canonical, pk_value_new_string(token));
+                zstr_free(&token);
+            }
+    }
+    else
+    if (!strcmp(what, "webhook.regenerate")) {
+        if (!pipeline || !resource || !s_lookup(self, pipeline, resource))
+            error = s_not_checked(self, pipeline, resource);
+        else
+        if (pk_webhooks_regenerate(self->webhooks, pipeline, resource, &token) != 0)
+            error = strdup("cannot store the new webhook token");
+        else {
+            zsys_info("%s: %s/%s: new webhook token", self->name, pipeline, resource);
+            pk_value_object_set(body, "pipeline", pk_value_new_string(pipeline));
+            pk_value_object_set(body, "resource", pk_value_new_string(resource));
+            pk_value_object_set(body, "token", pk_value_new_string(token));
+        }
+    }
+    else
+    if (!strcmp(what, "webhook.resolve")) {
+        const char *t = pk_kv_get(&m->signal.args, "token");
+        if (pk_webhooks_find(self->webhooks, t, &p, &r) != 0 || !s_lookup(self, p, r))
+            error = strdup("unknown webhook token");
+        else {
+            pk_value_object_set(body, "pipeline", pk_value_new_string(p));
+            pk_value_object_set(body, "resource", pk_value_new_string(r));
+        }
+    }
+    else {
+        zsys_warning("%s: unknown signal \"%s\"", self->name, what);
+        self->ignored++;
+        error = strdup("unknown webhook operation");
+    }
+    s_reply_body(self, m, error ? error : NULL, error ? NULL : body);
+    free(error);
+    free(token);
+    free(p);
+    free(r);
+    pk_value_destroy(&body);
+}
+
 static void
 s_on_signal(s_checker_t *self, pk_msg_t *m)
 {
@@ -824,6 +949,9 @@ s_on_signal(s_checker_t *self, pk_msg_t *m)
     else
     if (!strcmp(m->signal.what, "check.now"))
         s_check_now(self, m);
+    else
+    if (!strncmp(m->signal.what, "webhook.", 8) || !strcmp(m->signal.what, "stats"))
+        s_on_webhook(self, m);
     else {
         zsys_warning("%s: unknown signal \"%s\"", self->name, m->signal.what);
         self->ignored++;
@@ -960,6 +1088,7 @@ s_actor(zsock_t *pipe, void *arg)
     msgpack_sbuffer_init(&self.scratch);
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);
+    self.webhooks = self.versions ? pk_webhooks_new(cfg->store, &err) : NULL;
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
         // one check in flight per resource bounds what queues: never drop
@@ -968,7 +1097,8 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_rcvtimeo(self.dealer, 0);
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
-    bool ok = self.versions && self.dealer
+    bool ok = self.versions && self.webhooks && self.dealer
+           && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
         zsys_error("checker: cannot start: %s", err ? err : "cannot connect to the broker");
@@ -991,6 +1121,7 @@ s_actor(zsock_t *pipe, void *arg)
     msgpack_sbuffer_destroy(&self.scratch);
     zsock_destroy(&self.dealer);
     pk_versions_destroy(&self.versions);
+    pk_webhooks_destroy(&self.webhooks);
     free(self.name);
 }
 

@@ -46,14 +46,20 @@ static const s_command_t s_commands[] = {
     { "pin", "scheduler", "pin", A_PIPELINE | A_RESOURCE | A_VERSION },
     { "unpin", "scheduler", "unpin", A_PIPELINE | A_RESOURCE },
     { "check", "checker", "check.now", A_PIPELINE | A_RESOURCE },
+    // webhook tokens live in the checker's keyspace (store/pk_webhooks.h)
+    { "webhook.regenerate", "checker", "webhook.regenerate", A_PIPELINE | A_RESOURCE },
+    { "webhook.tokens", "checker", "webhook.tokens", A_PIPELINE },
+    { "webhook.resolve", "checker", "webhook.resolve", 0 },
+    { "checker.stats", "checker", "stats", 0 },
     { NULL, NULL, NULL, 0 }
 };
 
 // Every op, for refusals and "did you mean" (the queries first).
 static const char *const s_ops[] = {
     "pipelines", "pipeline.get", "jobs", "builds", "build", "logs", "resources", "versions",
-    "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause", "job.pause",
-    "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin", "unpin", "check",
+    "overview", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
+    "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin",
+    "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
     NULL
 };
 
@@ -437,6 +443,7 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
     bool ok = self.queries && self.dealer
+           && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
         zsys_error("control: cannot start: %s", err ? err : "cannot connect to the broker");

@@ -1,4 +1,5 @@
-// control_internal: what control_lookup.c and control_queries.c share --
+// control_internal: what control_lookup.c, control_queries.c and
+// control_overview.c share --
 // the queries' state and the lookups that turn request arguments into
 // stored records, with user-facing errors ("did you mean").
 #ifndef CONTROL_INTERNAL_H
@@ -44,5 +45,12 @@ int ctl_resource(ctl_q_t *q, const char *pipeline, const pk_pipeline_t *def,
                  const pk_resource_t **out);
 int ctl_build(ctl_q_t *q, const char *pipeline, const char *job, bool newest_if_absent,
               pk_build_t *out);
+
+// Pack one resource's definition, check state and pin (control_queries.c);
+// with_pipeline adds its pipeline's name.
+void ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r,
+                       bool with_pipeline);
+// The "overview" query (control_overview.c).
+int ctl_q_overview(ctl_q_t *q);
 
 #endif

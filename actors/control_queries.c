@@ -304,6 +304,35 @@ s_q_logs(ctl_q_t *q)
     return rc;
 }
 
+// One resource's check state and pin; with_pipeline for the overview.
+void
+ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r, bool with_pipeline)
+{
+    msgpack_packer *pk = &q->pk;
+    pk_resource_state_t st = { 0 };
+    if (pk_versions_state(q->self->versions, q->txn, pipeline, r->canonical, &st) != 0)
+        memset(&st, 0, sizeof st);
+    uint64_t pin = 0;
+    if (pk_builds_pin_get(q->self->builds, q->txn, pipeline, r->canonical, &pin) != 0)
+        pin = 0;
+    msgpack_pack_map(pk, 8 + (with_pipeline ? 1 : 0));
+    if (with_pipeline)
+        s_kstr(pk, "pipeline", pipeline);
+    s_kstr(pk, "name", r->canonical);
+    s_kstr(pk, "type", r->type);
+    s_kstr(pk, "check_interval", r->check_interval);
+    s_kint(pk, "last_check_ms", st.last_check_ms);
+    s_kint(pk, "next_check_ms", st.next_check_ms);
+    s_kstr(pk, "error", st.error);
+    s_kint(pk, "last_id", (int64_t) st.last_id);
+    s_str(pk, "pinned");
+    if (pin)
+        msgpack_pack_uint64(pk, pin);
+    else
+        msgpack_pack_nil(pk);
+    pk_resource_state_clear(&st);
+}
+
 static int
 s_q_resources(ctl_q_t *q)
 {
@@ -313,31 +342,9 @@ s_q_resources(ctl_q_t *q)
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
     pk_pipeline_rec_clear(&rec);
-    msgpack_packer *pk = &q->pk;
-    msgpack_pack_array(pk, def->resource_count);
-    for (size_t i = 0; i < def->resource_count; i++) {
-        const pk_resource_t *r = def->resources[i];
-        pk_resource_state_t st = { 0 };
-        if (pk_versions_state(q->self->versions, q->txn, name, r->canonical, &st) != 0)
-            memset(&st, 0, sizeof st);
-        uint64_t pin = 0;
-        if (pk_builds_pin_get(q->self->builds, q->txn, name, r->canonical, &pin) != 0)
-            pin = 0;
-        msgpack_pack_map(pk, 8);
-        s_kstr(pk, "name", r->canonical);
-        s_kstr(pk, "type", r->type);
-        s_kstr(pk, "check_interval", r->check_interval);
-        s_kint(pk, "last_check_ms", st.last_check_ms);
-        s_kint(pk, "next_check_ms", st.next_check_ms);
-        s_kstr(pk, "error", st.error);
-        s_kint(pk, "last_id", (int64_t) st.last_id);
-        s_str(pk, "pinned");
-        if (pin)
-            msgpack_pack_uint64(pk, pin);
-        else
-            msgpack_pack_nil(pk);
-        pk_resource_state_clear(&st);
-    }
+    msgpack_pack_array(&q->pk, def->resource_count);
+    for (size_t i = 0; i < def->resource_count; i++)
+        ctl_pack_resource(q, name, def->resources[i], false);
     return 0;
 }
 
@@ -386,6 +393,7 @@ static const struct {
     { "logs", s_q_logs },
     { "resources", s_q_resources },
     { "versions", s_q_versions },
+    { "overview", ctl_q_overview },
     { NULL, NULL }
 };
 

@@ -12,6 +12,15 @@
 // events so it never queues behind them. If a commit fails, everything stays
 // pending and is retried a tick later; no credit leaves until the bytes are
 // stored.
+//
+// A chunk beyond the expected seq is held back for HOLD_MS before it is
+// stored as a gap: after a server restart a runner's chunks queued while we
+// were away arrive before the ones it resends from its window (and chunks
+// that reached the broker before we said HELLO were dropped), so the gap is
+// usually filled a moment later and the log stays whole and in order.
+// SIGNAL "append" (the scheduler's words about a build, e.g. its worker was
+// lost) is stored after everything the runner sent, under a seq so high that
+// whatever the runner sends later counts as a retransmit: the log is closed.
 #include "pk_actor.h"
 #include "pk_logsink.h"
 #include "pk_logs.h"
@@ -24,6 +33,8 @@
 #define IDLE_MS 60000               // forget a quiet log's state after this
 #define READ_BATCH 256              // messages read per wake-up
 #define DRAIN_MAX 100000            // messages a pipe command takes in at most
+#define HOLD_MS 3000                // a chunk beyond a gap waits this long for it to fill
+#define HOLD_MAX 64                 // chunks held per log, at most (a window is 16)
 
 typedef struct {
     char *id;
@@ -33,6 +44,9 @@ typedef struct {
     size_t tail;            // 1 + index of its last pending segment, when tail_gen == gen
     uint64_t tail_gen;
     int64_t last_seen;
+    pk_msg_log_t *held;     // chunks beyond a gap, in arrival order
+    size_t nheld;
+    int64_t held_since;
 } s_log_t;
 
 typedef struct {
@@ -58,6 +72,8 @@ typedef struct {
     bool draining;          // no automatic commits while a pipe command drains
     bool stopping;          // $TERM: nobody waits for credit any more
     bool connected;
+    size_t held_logs;       // logs with chunks held back
+    size_t held_bytes;
     int64_t retry_at;       // after a failed commit, not before this
     uint64_t ping_rid;
     uint64_t chunks, bytes, dropped, duplicates, gaps, commits, errors;
@@ -76,6 +92,11 @@ static void
 s_log_free(void *item)
 {
     s_log_t *log = item;
+    for (size_t i = 0; i < log->nheld; i++) {
+        pk_msg_t m = { .type = PK_MSG_LOG, .log = log->held[i] };
+        pk_msg_clear(&m);
+    }
+    free(log->held);
     free(log->id);
     free(log);
 }
@@ -266,22 +287,16 @@ s_buffer(s_sink_t *self, s_log_t *log, pk_msg_log_t *m)
     }
 }
 
+// A chunk in its turn (or a retransmit, or a gap we stop waiting for).
+// credit: it came from a runner (an "append" did not).
 static void
-s_on_log(s_sink_t *self, pk_msg_log_t *m)
+s_take(s_sink_t *self, s_log_t *log, pk_msg_log_t *m, bool credit)
 {
-    if (strlen(m->id) > PK_LOGS_ID_MAX) {
-        s_drop(self, "LOG with an over-long build id");
-        return;
-    }
-    if (self->pending_bytes + m->data.size > MAX_PENDING) {
-        s_drop(self, "the store keeps failing and the pending logs are full");
-        return;
-    }
-    s_log_t *log = s_log(self, m->id, m->attempt);
-    log->last_seen = zclock_mono();
     bool last = m->data.size == 0;  // a runner's last word: see below
-    log->owed++;            // it used a credit, whatever we do with it
-    self->owed_total++;
+    if (credit) {
+        log->owed++;        // it used a credit, whatever we do with it
+        self->owed_total++;
+    }
     if (m->seq < log->expected) {
         self->duplicates++;
     }
@@ -304,6 +319,135 @@ s_on_log(s_sink_t *self, pk_msg_log_t *m)
 }
 
 static void
+s_unhold(s_sink_t *self, s_log_t *log, size_t i)
+{
+    pk_msg_t m = { .type = PK_MSG_LOG, .log = log->held[i] };
+    memmove(log->held + i, log->held + i + 1, (log->nheld - i - 1) * sizeof *log->held);
+    if (--log->nheld == 0)
+        self->held_logs--;
+    self->held_bytes -= m.log.data.size;
+    s_take(self, log, &m.log, true);
+    pk_msg_clear(&m);
+}
+
+// Held chunks whose turn has come (the gap before them filled), in seq order.
+static void
+s_unhold_ready(s_sink_t *self, s_log_t *log)
+{
+    for (bool again = true; again && log->nheld; ) {
+        again = false;
+        for (size_t i = 0; i < log->nheld; i++)
+            if (log->held[i].seq <= log->expected) {
+                s_unhold(self, log, i);
+                again = true;
+                break;
+            }
+    }
+}
+
+// Stop waiting: take everything held, in arrival order (gaps stay gaps).
+static void
+s_unhold_all(s_sink_t *self, s_log_t *log)
+{
+    while (log->nheld)
+        s_unhold(self, log, 0);
+}
+
+static void
+s_unhold_every_log(s_sink_t *self, bool expired_only)
+{
+    if (!self->held_logs)
+        return;
+    int64_t now = zclock_mono();
+    for (s_log_t *log = zhash_first(self->logs); log; log = zhash_next(self->logs))
+        if (log->nheld && (!expired_only || now - log->held_since >= HOLD_MS))
+            s_unhold_all(self, log);
+}
+
+static void
+s_on_log(s_sink_t *self, pk_msg_log_t *m)
+{
+    if (strlen(m->id) > PK_LOGS_ID_MAX) {
+        s_drop(self, "LOG with an over-long build id");
+        return;
+    }
+    if (self->pending_bytes + self->held_bytes + m->data.size > MAX_PENDING) {
+        s_drop(self, "the store keeps failing and the pending logs are full");
+        return;
+    }
+    s_log_t *log = s_log(self, m->id, m->attempt);
+    log->last_seen = zclock_mono();
+    if (m->seq > log->expected && log->nheld < HOLD_MAX) {
+        if (!log->nheld++) {
+            self->held_logs++;
+            log->held_since = log->last_seen;
+        }
+        log->held = realloc(log->held, log->nheld * sizeof *log->held);
+        log->held[log->nheld - 1] = *m;         // taken: the caller's copy is emptied
+        memset(m, 0, sizeof *m);
+        self->held_bytes += log->held[log->nheld - 1].data.size;
+        return;
+    }
+    s_take(self, log, m, true);
+    s_unhold_ready(self, log);
+    if (log->nheld >= HOLD_MAX)
+        s_unhold_all(self, log);
+}
+
+// The last byte of a log, counting what is pending; -1 when it is empty.
+static int
+s_last_byte(s_sink_t *self, s_log_t *log)
+{
+    if (log->tail && log->tail_gen == self->gen) {
+        const s_seg_t *seg = &self->segs[log->tail - 1];
+        return seg->size ? seg->data[seg->size - 1] : -1;
+    }
+    int64_t size = pk_logs_size(self->store, log->id, log->attempt);
+    uint8_t c;
+    if (size <= 0 || pk_logs_read_buf(self->store, log->id, log->attempt, (uint64_t) size - 1,
+                                      &c, 1) != 1)
+        return -1;
+    return c;
+}
+
+// SIGNAL{what "append", args {id, attempt, text, step?}}: see the top.
+static void
+s_on_append(s_sink_t *self, const pk_msg_signal_t *sig)
+{
+    const char *id = pk_kv_get(&sig->args, "id"), *text = pk_kv_get(&sig->args, "text");
+    const char *att = pk_kv_get(&sig->args, "attempt"), *step = pk_kv_get(&sig->args, "step");
+    char *end = NULL;
+    unsigned long attempt = att ? strtoul(att, &end, 10) : 0;
+    if (!id || !*id || strlen(id) > PK_LOGS_ID_MAX || !text || !attempt || *end
+        || attempt > UINT32_MAX) {
+        s_drop(self, "append without a valid id, attempt and text");
+        return;
+    }
+    s_log_t *log = s_log(self, id, (uint32_t) attempt);
+    log->last_seen = zclock_mono();
+    s_unhold_all(self, log);                // what the runner sent goes first
+    size_t n = strlen(text);
+    int last = s_last_byte(self, log);
+    bool nl_before = last >= 0 && last != '\n';
+    bool nl_after = !n || text[n - 1] != '\n';
+    pk_msg_log_t m = { 0 };
+    m.step = step ? (uint32_t) strtoul(step, NULL, 10) : 0;
+    m.data.size = n + nl_before + nl_after;
+    m.data.data = malloc(m.data.size);
+    if (nl_before)
+        m.data.data[0] = '\n';
+    memcpy(m.data.data + nl_before, text, n);
+    if (nl_after)
+        m.data.data[m.data.size - 1] = '\n';
+    if (log->expected < PK_LOGSINK_SEQ_CLOSED)
+        log->expected = PK_LOGSINK_SEQ_CLOSED;   // not a gap: a closing line
+    m.seq = log->expected;
+    s_take(self, log, &m, false);
+    free(m.data.data);                      // NULL when s_buffer took it
+    s_maybe_flush(self, log, true);
+}
+
+static void
 s_handle(s_sink_t *self, zmsg_t **z_p)
 {
     pk_msg_t m;
@@ -316,6 +460,9 @@ s_handle(s_sink_t *self, zmsg_t **z_p)
     }
     if (m.type == PK_MSG_LOG)
         s_on_log(self, &m.log);
+    else
+    if (m.type == PK_MSG_SIGNAL && !strcmp(m.signal.what, "append"))
+        s_on_append(self, &m.signal);
     else
     if (m.type == PK_MSG_REPLY && m.reply.rid == self->ping_rid)
         self->connected = true;
@@ -354,6 +501,7 @@ s_on_flush_timer(zloop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     s_sink_t *self = arg;
+    s_unhold_every_log(self, true);
     if (!self->retry_at || zclock_mono() >= self->retry_at)
         s_flush(self);
     return 0;
@@ -371,7 +519,7 @@ s_on_hello_timer(zloop_t *loop, int timer_id, void *arg)
     zlist_t *keys = zhash_keys(self->logs);
     for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
         s_log_t *log = zhash_lookup(self->logs, k);
-        if (!log->owed && now - log->last_seen > IDLE_MS)
+        if (!log->owed && !log->nheld && now - log->last_seen > IDLE_MS)
             zhash_delete(self->logs, k);
     }
     zlist_destroy(&keys);
@@ -388,6 +536,7 @@ s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
     if (!cmd || streq(cmd, "$TERM")) {
         self->stopping = true;
         s_drain(self);
+        s_unhold_every_log(self, false);
         if (s_flush(self) != 0)
             zsys_error("logsink: stopping with %llu log chunks not stored: %s",
                        (unsigned long long) self->pending_chunks, self->last_error);
@@ -396,6 +545,7 @@ s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
     else
     if (streq(cmd, "FLUSH")) {
         s_drain(self);
+        s_unhold_every_log(self, false);
         if (s_flush(self) == 0)
             zstr_send(pipe, "ok");
         else
@@ -431,9 +581,13 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_set_maxmsgsize(self.broker, PK_MSG_MAX_FRAME + 1024);
     zsock_set_linger(self.broker, 1000);
     zsock_set_rcvtimeo(self.broker, 0);
-    bool ok = zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    char *err = NULL;
+    bool ok = pk_curve_apply_client(self.broker, &cfg->curve, &err) == 0
+           && zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
     if (!ok)
-        zsys_error("logsink: cannot connect to %s", cfg->endpoint);
+        zsys_error("logsink: cannot connect to %s%s%s", cfg->endpoint, err ? ": " : "",
+                   err ? err : "");
+    free(err);
     zsock_signal(pipe, 0);      // cfg is the caller's: not used past this point
     if (ok) {
         s_hello(&self);

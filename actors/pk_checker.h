@@ -58,6 +58,7 @@
 #define PK_CHECKER_H
 #include <czmq.h>
 #include <stdint.h>
+#include "pk_curve.h"
 #include "pk_store.h"
 
 typedef struct {
@@ -67,6 +68,7 @@ typedef struct {
     int64_t check_timeout_ms;     // a check's timeout when its plan has none (default 5 min)
     int64_t answer_grace_ms;      // how long past it to wait for an answer (default 30 s)
     int64_t first_check_max_ms;   // spread of first checks (default 10 s)
+    pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
 } pk_checker_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

@@ -14,12 +14,28 @@
 // sentence saying which and why. Queries read the pipeline's definition
 // (jobs, resources) from its stored source, parsed once per version.
 //
+// The "overview" query {pipeline?, recent?} is a monitor's snapshot (what
+// pikoci-top starts from, then follows events): {now_ms (the server's
+// clock), pipelines [{name, paused, jobs [{name, paused}]}], active
+// [build], recent [build], resources [{pipeline, ...as "resources"}]}.
+// active: every unfinished build, oldest first; recent: the newest
+// finished ones (finished_ms, newest first; default 100, at most 1000).
+// A build here is {pipeline, job, number, status, attempt, created_ms,
+// started_ms, finished_ms, reason, trigger, worker, dispatched,
+// approvals_needed, approvals, wait, step}: wait says why an unfinished
+// build is not running ("pipeline paused", "job paused", "concurrency 2
+// reached", "serial group G (J #N runs)", "serial group G (behind J #N)",
+// "approval (0 of 1)", "waiting for a worker" once dispatched, "queued"),
+// step the step a started build is at ("task unit"); both nil otherwise.
+// With pipeline, only that pipeline (unknown: an error with "did you mean").
+//
 // The queries are also a plain library (pk_control_queries_*), so they can
 // be run and tested without a broker.
 #ifndef PK_CONTROL_H
 #define PK_CONTROL_H
 #include <czmq.h>
 #include <msgpack.h>
+#include "pk_curve.h"
 #include "pk_msg.h"
 #include "pk_store.h"
 
@@ -28,6 +44,7 @@ typedef struct {
     pk_store_t *store;            // borrowed: must outlive the actor
     const char *name;             // HELLO name (default "control")
     int forward_timeout_ms;       // how long a command waits for its owner (default 10000)
+    pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
 } pk_control_config_t;
 
 // NULL when the config is unusable (no endpoint or store) or the store's

@@ -13,14 +13,26 @@
 //
 // Per (id, attempt) it expects LOG seq numbers in order: a seq already seen
 // is a retransmit (dropped, but credited: it used a credit), a seq beyond
-// the expected one is a gap (stored, counted and logged). Malformed frames
-// are dropped and counted.
+// the expected one is held back for a few seconds in case the missing ones
+// come (a runner resends its uncredited window after a server or broker
+// restart) and then, if they have not, stored as a gap (counted and
+// logged). Malformed frames are dropped and counted.
+//
+// SIGNAL{to "logsink", what "append", args {id, attempt, text, step?}}
+// (from the scheduler: "worker W lost at step S", "the server restarted...")
+// appends text as a line of its own after everything the runner sent, and
+// closes the log: the line is stored under seq PK_LOGSINK_SEQ_CLOSED (or
+// the next one), so whatever the runner sends later for that attempt is a
+// retransmit and is dropped.
 #ifndef PK_LOGSINK_H
 #define PK_LOGSINK_H
 #include <czmq.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "pk_curve.h"
 #include "pk_store.h"
+
+#define PK_LOGSINK_SEQ_CLOSED (UINT64_C(1) << 62)
 
 typedef struct {
     const char *endpoint;     // broker endpoint
@@ -31,6 +43,7 @@ typedef struct {
                               // messages (default 8: half the runners'
                               // initial credit: they keep sending while
                               // we commit)
+    pk_curve_client_t curve;  // CURVE to a broker on another machine (optional)
 } pk_logsink_config_t;
 
 // NULL when the config is unusable (no endpoint or store) or the store's

@@ -155,6 +155,14 @@ s_check_step(s_check_t *c, const pk_value_t *step, const char *where)
                  ? true : s_fail(c, here, "'native.type' is required");
         return s_check_cmd(c, pk_value_object_get(step, "cmd"), here);
     }
+    if (!strcmp(kind, "service"))
+        return s_check_cmd(c, pk_value_object_get(step, "start"), here)
+            && s_check_cmd(c, pk_value_object_get(step, "stop"), here)
+            && (!pk_value_object_get(step, "ready_check")
+                || s_check_cmd(c, pk_value_object_get(step, "ready_check"), here))
+            && s_opt(c, step, "ready_interval_ms", PK_V_NUMBER, here)
+            && s_opt(c, step, "ready_timeout_ms", PK_V_NUMBER, here)
+            && s_opt(c, step, "stop_timeout_ms", PK_V_NUMBER, here);
     if (!strcmp(kind, "parallel")) {
         const pk_value_t *steps = pk_plan_list(step, "steps");
         return steps ? s_check_steps(c, steps, here) : s_fail(c, here, "'steps' is required");
@@ -174,6 +182,26 @@ s_check_step(s_check_t *c, const pk_value_t *step, const char *where)
         return true;
     }
     return s_fail(c, here, "unknown step kind");
+}
+
+// Automatic notifications: notify steps with "on", or an "error" to log.
+static bool
+s_check_notes(s_check_t *c, const pk_value_t *plan)
+{
+    if (!s_opt(c, plan, "notifications", PK_V_LIST, "build"))
+        return false;
+    const pk_value_t *notes = pk_plan_list(plan, "notifications");
+    for (size_t i = 0; notes && i < pk_value_len(notes); i++) {
+        const pk_value_t *n = pk_value_list_at(notes, i);
+        if (pk_value_kind(n) != PK_V_OBJECT || strcmp(pk_plan_str(n, "kind", ""), "notify"))
+            return s_fail(c, "build notifications", "each must be a notify step");
+        if (!s_opt(c, n, "on", PK_V_LIST, "build notifications")
+        ||  !s_opt(c, n, "error", PK_V_STRING, "build notifications"))
+            return false;
+        if (!pk_plan_str(n, "error", NULL) && !s_check_step(c, n, "build notifications"))
+            return false;
+    }
+    return true;
 }
 
 static bool
@@ -207,7 +235,8 @@ pk_plan_validate(const pk_value_t *plan, const char *kind, char **err_out)
     if (!strcmp(kind, "build")) {
         const pk_value_t *steps = pk_plan_list(plan, "steps");
         ok = s_check_env(&c, plan, "build") && s_check_hooks(&c, plan, "build")
-          && (steps ? s_check_steps(&c, steps, "build") : s_fail(&c, "build", "'steps' is required"));
+          && (steps ? s_check_steps(&c, steps, "build") : s_fail(&c, "build", "'steps' is required"))
+          && s_check_notes(&c, plan);
     }
     else
         ok = s_fail(&c, "top", "work kind must be \"build\" or \"check\"");

@@ -8,6 +8,7 @@
 #ifndef PK_RUNNER_H
 #define PK_RUNNER_H
 #include <czmq.h>
+#include "pk_curve.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ typedef struct {
     const char *tags;         // comma-separated, may be NULL
     bool exclusive;           // take only tagged work
     const char *work_root;    // where per-build $WORKDIRs are made
+    pk_curve_client_t curve;    // CURVE to a broker on another machine (optional)
 } pk_runner_config_t;
 
 // Starts the actor; returns NULL if the config is unusable. Destroy with

@@ -72,20 +72,34 @@
 //         tags = job tags, timeout_ms = job timeout, plan = pk_resolve_build}
 //         after `dispatched` is committed.
 //   in  STARTED / STEP / DONE{id, attempt}: only for the build's attempt
-//         while it is unfinished (fencing; others are counted as ignored).
+//         while it is unfinished (fencing; others are counted as ignored,
+//         and a STARTED of a finished build or an old attempt gets a CANCEL
+//         so its runner stops). A STARTED of a build already started is a
+//         runner re-announcing it after a reconnect: the worker is recorded.
 //         STEP is merged into build_steps. DONE failed of an allow_failure
 //         job is recorded as warning. After succeeded or warning, every job
 //         with a get (trigger = true) whose passed lists the job gets a build
 //         with the newest versions that passed, unless its newest build had
-//         exactly those.
+//         exactly those. A DONE errored made by the broker (no finished_ms:
+//         the runner never said it) has its reason appended to the build's
+//         log; "worker W lost" becomes "worker W lost at step S" (the last
+//         step build_steps has as started).
+//   out SIGNAL{to "logsink", what "append", args {id, attempt, text, step}}
+//         for those reasons (pk_logsink.h): `pikoci logs` shows them.
 //   out EVENT "build.<status>" {pipeline, job, number "N"|"N.M", status,
 //         reason?, approvals?} on every change of status (and each vote).
 // At start (before the actor answers STATUS): every stored pipeline is
 // decoded again (one that no longer decodes is logged and skipped) and the
-// checker told; builds that were dispatched or started are errored ("the
-// server restarted while the build ran"); pending and waiting builds are
-// queued again; versions above each job's baseline are built; downstream
-// builds a crash cut off are created.
+// checker told; builds that were dispatched or started wait adopt_grace_ms
+// for a runner to claim them (workers re-announce what they hold when they
+// reconnect, and the broker asks them to when a new scheduler says HELLO):
+// any report of the build's attempt adopts it (EVENT "build.adopted"
+// {pipeline, job, number, status, worker}) and it goes on as if nothing
+// happened; when the grace ends, those nobody claimed are errored ("the
+// server restarted while the build ran and no worker holds it", also
+// appended to their logs). Pending and waiting builds are queued again;
+// versions above each job's baseline are built; downstream builds a crash
+// cut off are created.
 // Pipe commands: "$TERM"; "STATUS" -> "ok"; "STATS" -> "pipelines builds
 // ignored" (builds created; ignored: stale, unknown or malformed messages
 // and refused signals without ref); "DRAIN" -> "ok" (nothing more is
@@ -97,12 +111,18 @@
 #ifndef PK_SCHEDULER_H
 #define PK_SCHEDULER_H
 #include <czmq.h>
+#include "pk_curve.h"
 #include "pk_store.h"
 
 typedef struct {
     const char *endpoint;         // broker endpoint (inproc:// or tcp://)
     pk_store_t *store;            // borrowed: must outlive the actor
     const char *name;             // HELLO name (default "scheduler")
+    int adopt_grace_ms;           // after a restart, how long running builds wait for
+                                  // their runners to claim them: 0 = the default
+                                  // ($PIKOCI_ADOPT_GRACE_MS, else 10 s); < 0 = none,
+                                  // they are errored at once
+    pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
 } pk_scheduler_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

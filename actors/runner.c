@@ -3,6 +3,17 @@
 // threads poke after queueing outgoing messages. Executor threads never touch
 // a socket (zmq sockets are not thread-safe): their messages wait in a
 // mutex-guarded queue that this thread drains onto the DEALER.
+//
+// Reconnection: the DEALER reconnects by itself, but a restarted broker or
+// server has forgotten us and what we said while it was away (messages to a
+// dead peer are lost or queued, and a queued message may reach the new
+// broker before the actor it is for has said HELLO). So when the broker
+// sends DISCONNECT (it does not know us, it declared us lost, or a new
+// scheduler or log sink asked everyone to announce themselves) we send
+// READY with the work we hold and every build re-sends what may have been
+// lost (runner_build_resync): its STARTED, steps, uncredited LOG chunks and,
+// for builds finished in the last RUNNER_KEEP_MS, their DONE. Receivers
+// drop what they already have (the sink by seq, the scheduler by fencing).
 #include "pk_runner.h"
 #include "runner_internal.h"
 #include "pk_value_msgpack.h"
@@ -20,6 +31,8 @@ typedef struct {
     pthread_mutex_t lock;
     zlist_t *outbox;          // zmsg_t * waiting for the DEALER (guarded by lock)
     zlist_t *builds;          // runner_build_t * running or finishing (actor thread only)
+    zlist_t *kept;            // finished builds, oldest first, for a resync (actor thread)
+    zlist_t *kept_at;         // their finish times (int64_t *, mono ms), same order
     uint64_t heartbeat_seq;
     uint64_t dropped;         // malformed frames received
 } s_runner_t;
@@ -59,6 +72,21 @@ s_busy(s_runner_t *self)
     return busy;
 }
 
+// Executors' messages onto the DEALER, in the order they were emitted.
+static void
+s_drain_outbox(s_runner_t *self)
+{
+    for (;;) {
+        pthread_mutex_lock(&self->lock);
+        zmsg_t *z = zlist_pop(self->outbox);
+        pthread_mutex_unlock(&self->lock);
+        if (!z)
+            break;
+        if (zmsg_send(&z, self->broker) != 0)
+            zmsg_destroy(&z);   // only when the context ends: the queue is unbounded
+    }
+}
+
 static void
 s_send_ready(s_runner_t *self)
 {
@@ -77,6 +105,10 @@ s_send_ready(s_runner_t *self)
         snprintf(held, sizeof held, "%s:%u", runner_build_id(b), runner_build_attempt(b));
         pk_strs_push(&m.ready.holding, held);
     }
+    // a DONE emitted before that snapshot leaves before the READY, or the
+    // broker would take the build missing from `holding` for one that ended
+    // without a word; one emitted after it finds the build still held
+    s_drain_outbox(self);
     s_send(self, &m);
     m.ready.name = NULL;   // borrowed
     pk_msg_clear(&m);
@@ -89,7 +121,38 @@ s_find(s_runner_t *self, const char *id, uint32_t attempt)
     for (runner_build_t *b = zlist_first(self->builds); b; b = zlist_next(self->builds))
         if (!strcmp(runner_build_id(b), id) && runner_build_attempt(b) == attempt)
             return b;
+    for (runner_build_t *b = zlist_first(self->kept); b; b = zlist_next(self->kept))
+        if (!strcmp(runner_build_id(b), id) && runner_build_attempt(b) == attempt)
+            return b;
     return NULL;
+}
+
+// Finished builds older than RUNNER_KEEP_MS, or beyond RUNNER_KEEP_MAX, go.
+static void
+s_expire_kept(s_runner_t *self, bool all)
+{
+    int64_t now = zclock_mono();
+    for (;;) {
+        int64_t *at = zlist_first(self->kept_at);
+        if (!at || (!all && zlist_size(self->kept) <= RUNNER_KEEP_MAX
+                    && now - *at < RUNNER_KEEP_MS))
+            break;
+        runner_build_t *b = zlist_pop(self->kept);
+        zlist_pop(self->kept_at);
+        free(at);
+        runner_build_destroy(&b);
+    }
+}
+
+static void
+s_resync(s_runner_t *self)
+{
+    s_send_ready(self);
+    for (runner_build_t *b = zlist_first(self->builds); b; b = zlist_next(self->builds))
+        if (!strcmp(runner_build_kind(b), "build"))
+            runner_build_resync(b);
+    for (runner_build_t *b = zlist_first(self->kept); b; b = zlist_next(self->kept))
+        runner_build_resync(b);
 }
 
 static void
@@ -165,9 +228,9 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
             runner_build_credit(b, m.credit.credits);
         break;
     case PK_MSG_DISCONNECT:
-        // the broker does not know us (it restarted, or declared us lost):
-        // announce ourselves again with the work we still hold
-        s_send_ready(self);
+        // the broker does not know us (it restarted, or declared us lost),
+        // or a restarted actor wants to hear it all again (see the top)
+        s_resync(self);
         break;
     default:
         self->dropped++;
@@ -188,23 +251,25 @@ s_on_wake(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     if (read(self->wake_fd, &n, sizeof n) < 0) {
         // spurious wake-up
     }
-    for (;;) {
-        pthread_mutex_lock(&self->lock);
-        zmsg_t *z = zlist_pop(self->outbox);
-        pthread_mutex_unlock(&self->lock);
-        if (!z)
-            break;
-        zmsg_send(&z, self->broker);
-    }
+    s_drain_outbox(self);
     runner_build_t *b = zlist_first(self->builds);
     while (b) {
         runner_build_t *next = zlist_next(self->builds);
         if (runner_build_finished(b)) {
             zlist_remove(self->builds, b);
-            runner_build_destroy(&b);
+            if (!strcmp(runner_build_kind(b), "build")) {
+                // its DONE may yet be lost with a dying server: keep it a while
+                int64_t *at = malloc(sizeof *at);
+                *at = zclock_mono();
+                zlist_append(self->kept, b);
+                zlist_append(self->kept_at, at);
+            }
+            else
+                runner_build_destroy(&b);
         }
         b = next;
     }
+    s_expire_kept(self, false);
     return 0;
 }
 
@@ -219,6 +284,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     m.heartbeat.slots_free = self->slots - s_busy(self);
     m.heartbeat.seq = ++self->heartbeat_seq;
     s_send(self, &m);
+    s_expire_kept(self, false);
     return 0;
 }
 
@@ -245,13 +311,24 @@ s_actor(zsock_t *pipe, void *arg)
     self.work_root = strdup(cfg->work_root ? cfg->work_root : "/tmp/pikoci-work");
     self.outbox = zlist_new();
     self.builds = zlist_new();
+    self.kept = zlist_new();
+    self.kept_at = zlist_new();
     pthread_mutex_init(&self.lock, NULL);
     self.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     self.broker = zsock_new(ZMQ_DEALER);
     zsock_set_identity(self.broker, self.name);
     zsock_set_maxmsgsize(self.broker, PK_MSG_MAX_FRAME + 1024);
     zsock_set_linger(self.broker, 1000);
-    bool ok = zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    // never block the actor while the broker is away: what queues meanwhile
+    // is bounded by log credit (16 chunks a build) and one heartbeat a second
+    zsock_set_sndhwm(self.broker, 0);
+    char *err = NULL;
+    bool ok = pk_curve_apply_client(self.broker, &cfg->curve, &err) == 0
+           && zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    if (!ok)
+        zsys_error("runner: cannot connect to %s: %s", cfg->endpoint,
+                   err ? err : zmq_strerror(zmq_errno()));
+    free(err);
     zsock_signal(pipe, ok ? 0 : 1);
     if (ok) {
         s_send_ready(&self);
@@ -271,9 +348,13 @@ s_actor(zsock_t *pipe, void *arg)
     runner_build_t *b;
     while ((b = zlist_pop(self.builds)))
         runner_build_destroy(&b);
+    s_expire_kept(&self, true);
+    zlist_destroy(&self.kept);
+    zlist_destroy(&self.kept_at);
     zmsg_t *z;
     while ((z = zlist_pop(self.outbox)))
-        zmsg_send(&z, self.broker);
+        if (zmsg_send(&z, self.broker) != 0)
+            zmsg_destroy(&z);
     zlist_destroy(&self.outbox);
     zlist_destroy(&self.builds);
     zsock_destroy(&self.broker);

@@ -4,6 +4,13 @@
 // cancel generation every process of the build watches. It never touches a
 // socket: messages leave through the emit callback, so the same code serves
 // the runner actor on a worker, in the server, and in `pikoci run`.
+//
+// It also keeps what a restarted server would need to hear again
+// (runner_build_resync): every LOG chunk until the sink credits it (the
+// credit window, a copy of each message), the last STEP of each step and
+// the final DONE. Credit from a sink is counted against that window only,
+// so a sink that credits a retransmit as well as its original cannot make
+// the window look emptier than it is.
 #include "runner_internal.h"
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
@@ -32,6 +39,28 @@ s_emit(runner_build_t *b, pk_msg_t *msg)
     b->emit(b->emit_arg, msg);
 }
 
+// Emits a copy of a message kept as z (for a resync). Under b->lock.
+static void
+s_reemit(runner_build_t *b, zmsg_t *z)
+{
+    zmsg_t *copy = zmsg_dup(z);
+    pk_msg_t m;
+    if (copy && pk_msg_from_zmsg(copy, &m, NULL, 0) == 0)
+        s_emit(b, &m);
+    zmsg_destroy(&copy);
+}
+
+// A LOG leaves and joins the window until credited. Under b->lock.
+static void
+s_emit_log(runner_build_t *b, pk_msg_t *m)
+{
+    zmsg_t *z = pk_msg_to_zmsg(m);
+    if (z)
+        zlist_append(b->window, z);
+    b->credits--;
+    s_emit(b, m);
+}
+
 void
 runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len)
 {
@@ -47,8 +76,7 @@ runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len)
     // sequence numbers must reach the sink in order: assign and emit together
     pthread_mutex_lock(&b->lock);
     m.log.seq = b->log_seq++;
-    b->credits--;
-    s_emit(b, &m);
+    s_emit_log(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -60,7 +88,11 @@ runner_build_logf(runner_build_t *b, uint32_t step, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    runner_build_log(b, step, buf, n < 0 ? 0 : (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+    if (n <= 0)
+        return;
+    char *masked = runner_build_mask(b, buf);   // our own lines may quote a value
+    runner_build_log(b, step, masked, strlen(masked));
+    free(masked);
 }
 
 void
@@ -79,16 +111,28 @@ runner_build_step_msg(runner_build_t *b, uint32_t step, const char *kind, const 
     m.step.started_ms = started_ms ? started_ms : s_wall_ms();
     if (strcmp(status, "started"))
         m.step.finished_ms = s_wall_ms();
-    m.step.message = message ? strdup(message) : NULL;
+    // a task may write a secret to $PIKOCI_OUTPUT or quote one in an error:
+    // nothing leaves the runner unmasked
+    m.step.message = message ? runner_build_mask(b, message) : NULL;
     for (size_t i = 0; outputs && i < pk_env_size(outputs); i++) {
         const char *e = pk_env_entry(outputs, i);
         char *name_only = strndup(e, (size_t) (strchr(e, '=') - e));
-        pk_kv_set(&m.step.outputs, name_only, pk_env_value(outputs, i));
+        char *value = runner_build_mask(b, pk_env_value(outputs, i));
+        pk_kv_set(&m.step.outputs, name_only, value);
+        free(value);
         free(name_only);
     }
     // STEP goes through the same lock as LOG so a step's lines and its
     // status keep their order
     pthread_mutex_lock(&b->lock);
+    if (step >= b->step_cap) {
+        size_t cap = step + 16;
+        b->step_msgs = realloc(b->step_msgs, cap * sizeof(zmsg_t *));
+        memset(b->step_msgs + b->step_cap, 0, (cap - b->step_cap) * sizeof(zmsg_t *));
+        b->step_cap = cap;
+    }
+    zmsg_destroy(&b->step_msgs[step]);
+    b->step_msgs[step] = pk_msg_to_zmsg(&m);
     s_emit(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
@@ -128,8 +172,44 @@ void
 runner_build_credit(runner_build_t *b, uint32_t credits)
 {
     pthread_mutex_lock(&b->lock);
-    b->credits += credits;
+    // only what is in the window can be credited (see the top of the file)
+    for (uint32_t i = 0; i < credits && zlist_size(b->window); i++) {
+        zmsg_t *z = zlist_pop(b->window);
+        zmsg_destroy(&z);
+        b->credits++;
+    }
     s_poke_waiters(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
+size_t
+runner_build_window(runner_build_t *b)
+{
+    pthread_mutex_lock(&b->lock);
+    size_t n = zlist_size(b->window);
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}
+
+void
+runner_build_resync(runner_build_t *b)
+{
+    pthread_mutex_lock(&b->lock);
+    if (b->started_ms && !atomic_load(&b->reported)) {
+        pk_msg_t m = { .type = PK_MSG_STARTED };
+        m.started.id = strdup(b->id);
+        m.started.attempt = b->attempt;
+        m.started.worker = strdup(b->worker);
+        m.started.started_ms = b->started_ms;
+        s_emit(b, &m);
+    }
+    for (size_t i = 0; i < b->step_cap; i++)
+        if (b->step_msgs[i])
+            s_reemit(b, b->step_msgs[i]);
+    for (zmsg_t *z = zlist_first(b->window); z; z = zlist_next(b->window))
+        s_reemit(b, z);
+    if (b->final)
+        s_reemit(b, b->final);
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -171,6 +251,7 @@ s_emit_versions(runner_build_t *b, pk_value_t *versions, const char *error, cons
     m.versions.output = output && *output ? strdup(output) : NULL;
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->reported, true);
+    b->final = pk_msg_to_zmsg(&m);
     s_emit(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
@@ -286,8 +367,7 @@ s_settle_log(runner_build_t *b)
     m.log.attempt = b->attempt;
     pthread_mutex_lock(&b->lock);
     m.log.seq = b->log_seq++;
-    b->credits--;
-    s_emit(b, &m);
+    s_emit_log(b, &m);
     pthread_mutex_unlock(&b->lock);
     int64_t deadline = runner_deadline(RUNNER_LOG_SETTLE_MS);
     for (;;) {
@@ -325,6 +405,7 @@ s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
     m.done.finished_ms = s_wall_ms();
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->reported, true);
+    b->final = pk_msg_to_zmsg(&m);
     s_emit(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
@@ -339,8 +420,23 @@ s_run_build(runner_build_t *b)
     // generation 0: the one the build was created in, so a CANCEL that
     // arrives before this thread gets here still stops it
     run_scope_t scope = { 0, 0, false };
-    run_result_t r = runner_steps_run(b, pk_plan_list(b->plan, "steps"), exports, scope, "");
     char *reason = NULL;
+    run_result_t r;
+    if (runner_secrets_prepare(b, &reason) != 0) {
+        runner_build_logf(b, 0, "%s\n", reason);
+        r = RUN_FAILED;             // as a failing step would: the pipeline's to fix
+    }
+    else {
+        // the plan owns its services: stopped when it ends, before the job
+        // hooks, whatever its result
+        bool services = runner_services_begin(b);
+        r = runner_steps_run(b, pk_plan_list(b->plan, "steps"), exports, scope, "");
+        if (services)
+            runner_services_end(b);
+    }
+    if (reason)
+        ;                           // the secrets could not be had: said above
+    else
     if (r == RUN_JOB_TIMEOUT) {
         char *d = pk_duration_format(b->job_timeout_ms);
         char buf[128];
@@ -357,6 +453,7 @@ s_run_build(runner_build_t *b)
     // job hooks see $BUILD_STATUS
     pk_env_set(b->base_env, "BUILD_STATUS", runner_result_status(r));
     runner_hooks_run(b, pk_plan_object(b->plan, "hooks"), r, exports, "");
+    runner_notify_all(b, r, exports);   // automatic notifications follow the hooks
     pk_env_destroy(&exports);
     s_emit_done(b, r, reason);
     free(reason);
@@ -382,6 +479,7 @@ s_thread(void *arg)
     m.started.worker = strdup(b->worker);
     m.started.started_ms = s_wall_ms();
     pthread_mutex_lock(&b->lock);
+    b->started_ms = m.started.started_ms;
     s_emit(b, &m);
     pthread_mutex_unlock(&b->lock);
 
@@ -401,9 +499,24 @@ s_thread(void *arg)
     else
         s_run_build(b);
     nftw(b->workdir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    runner_secrets_release(b);          // no value outlives its build in memory
     atomic_store(&b->finished, true);
     b->emit(b->emit_arg, NULL);
     return NULL;
+}
+
+// mkdir -p: a worker's --work-dir may not exist yet.
+static void
+s_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    for (char *slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = 0;
+        mkdir(p, 0700);
+        *slash = '/';
+    }
+    mkdir(p, 0700);
+    free(p);
 }
 
 runner_build_t *
@@ -419,10 +532,11 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
     b->emit = emit;
     b->emit_arg = emit_arg;
     b->credits = RUNNER_INITIAL_CREDIT;
+    b->window = zlist_new();
     pthread_mutex_init(&b->lock, NULL);
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", work_root);
-    mkdir(work_root, 0700);
+    s_mkdirs(work_root);
     b->workdir = strdup(tmpl);
     if (!mkdtemp(b->workdir)) {
         free(b->workdir);
@@ -470,6 +584,12 @@ runner_build_attempt(const runner_build_t *self)
     return self->attempt;
 }
 
+const char *
+runner_build_kind(const runner_build_t *self)
+{
+    return self->kind;
+}
+
 void
 runner_build_destroy(runner_build_t **self_p)
 {
@@ -484,6 +604,14 @@ runner_build_destroy(runner_build_t **self_p)
     pk_value_destroy(&b->plan);
     pk_env_destroy(&b->base_env);
     pthread_mutex_destroy(&b->lock);
+    zmsg_t *z;
+    while ((z = zlist_pop(b->window)))
+        zmsg_destroy(&z);
+    zlist_destroy(&b->window);
+    for (size_t i = 0; i < b->step_cap; i++)
+        zmsg_destroy(&b->step_msgs[i]);
+    free(b->step_msgs);
+    zmsg_destroy(&b->final);
     free(b->waiters);
     free(b->cancel_reason);
     free(b->id);

@@ -40,6 +40,8 @@ typedef struct _runner_build_t runner_build_t;
 #define RUNNER_LOG_CHUNK 16384          // bytes per LOG message
 #define RUNNER_INITIAL_CREDIT 16        // LOG messages in flight before the first CREDIT
 #define RUNNER_LOG_SETTLE_MS 10000      // DONE waits this long at most for the log to be stored
+#define RUNNER_KEEP_MS 60000            // a finished build's DONE is re-sent on reconnect this long
+#define RUNNER_KEEP_MAX 64              // finished builds kept for that, at most
 
 // Takes ownership of plan. work_root is the directory under which the
 // build's $WORKDIR is made (and removed when the build ends).
@@ -57,6 +59,17 @@ bool runner_build_finished(runner_build_t *self);
 bool runner_build_reported(runner_build_t *self);
 const char *runner_build_id(const runner_build_t *self);
 uint32_t runner_build_attempt(const runner_build_t *self);
+const char *runner_build_kind(const runner_build_t *self);
+// The broker or server restarted (or asked us to announce ourselves): emit
+// again, in order, what it may have lost -- STARTED with its original time
+// (while running), the last STEP of each step, every LOG chunk not credited
+// yet with its original seq (the sink drops what it already stored), and
+// the final DONE once reported. Credit is not reset: it always equals
+// RUNNER_INITIAL_CREDIT minus the chunks in that window, and a resent chunk
+// stays in the window until credited.
+void runner_build_resync(runner_build_t *self);
+// LOG chunks sent and not credited yet.
+size_t runner_build_window(runner_build_t *self);
 // Cancels if still running, waits for the thread, frees.
 void runner_build_destroy(runner_build_t **self_p);
 
@@ -85,8 +98,13 @@ struct _runner_build_t {
     atomic_bool reported;
 
     pthread_mutex_t lock;        // guards everything below
-    int64_t credits;
+    int64_t credits;             // RUNNER_INITIAL_CREDIT - chunks in window
     uint64_t log_seq;
+    uint64_t started_ms;         // wall time STARTED said (0 before it)
+    zlist_t *window;             // zmsg_t LOG sent, not credited, oldest first
+    zmsg_t **step_msgs;          // the last STEP of each step index (or NULL)
+    size_t step_cap;
+    zmsg_t *final;               // DONE / VERSIONS once emitted
     int *waiters;                // eventfds of running processes: poked on credit/cancel
     size_t waiter_count;
     char *cancel_reason;
@@ -159,5 +177,106 @@ int runner_native_get(const pk_value_t *native, const pk_value_t *version, const
 const char *runner_cache_root(void);
 // Sets $CACHE_DIR in env (creating the directory) when obj has a "cache" key.
 void runner_set_cache_dir(const pk_value_t *obj, pk_env_t *env);
+
+// --- runner_mask.c: secret values -> "***" in output (see the file's top)
+#define RUNNER_MASK_MIN 3       // shorter values are not masked (they would garble every log)
+typedef struct _runner_mask_t runner_mask_t;
+typedef struct _runner_mask_stream_t runner_mask_stream_t;
+runner_mask_t *runner_mask_new(void);
+void runner_mask_destroy(runner_mask_t **self_p);
+// Masks value and its base64 (unpadded), JSON-escaped and newline-trimmed forms.
+void runner_mask_add(runner_mask_t *self, const char *value, size_t len);
+size_t runner_mask_count(const runner_mask_t *self);     // patterns, forms included
+size_t runner_mask_max_len(const runner_mask_t *self);
+// One output stream (one process): write returns the masked bytes that are
+// safe to emit now (*out valid until the next call); flush, at the stream's
+// end, the rest. mask may be NULL or empty: the data passes through.
+runner_mask_stream_t *runner_mask_stream_new(const runner_mask_t *mask);
+void runner_mask_stream_destroy(runner_mask_stream_t **self_p);
+size_t runner_mask_stream_write(runner_mask_stream_t *self, const void *data, size_t len,
+                                const char **out);
+size_t runner_mask_stream_flush(runner_mask_stream_t *self, const char **out);
+// Whole texts (caller frees; NUL-terminated).
+char *runner_mask_apply(const runner_mask_t *self, const void *data, size_t len, size_t *out_len);
+char *runner_mask_str(const runner_mask_t *self, const char *text);
+
+// --- runner_secrets.c: the plan's "secrets" section resolved on the runner
+typedef struct _runner_secrets_t runner_secrets_t;
+#define RUNNER_SECRET_MAX_DEPTH 10      // chained secrets, as PikoCI
+#define RUNNER_SECRET_TIMEOUT_MS 120000 // one get command at most
+// Resolves section (see pk_plan.h) for build b: runs each get in dependency
+// order (cycles and unknown references are errors), ctx gives the cancel
+// generation and deadlines they run under. NULL with *err (never holding a
+// value) when a secret cannot be resolved.
+runner_secrets_t *runner_secrets_new(runner_build_t *b, const pk_value_t *section,
+                                     const run_ctx_t *ctx, char **err);
+void runner_secrets_destroy(runner_secrets_t **self_p);
+const runner_mask_t *runner_secrets_mask(const runner_secrets_t *self);
+const char *runner_secrets_get(const runner_secrets_t *self, const char *name);   // NULL if absent
+// text with every "((pikoci_secret:NAME))" replaced (caller frees); NULL
+// with *err when it names a secret self does not hold (self may be NULL).
+char *runner_secrets_subst(const runner_secrets_t *self, const char *text, char **err);
+// Replaces the placeholders in a command line's argv and environment. 0 / -1 with *err.
+int runner_secrets_apply(const runner_secrets_t *self, runner_cmdline_t *cl, char **err);
+// The secrets of build b, resolved once, on first use, shared by all its
+// steps: a new reference (runner_secrets_destroy it), NULL when its plan has
+// none, NULL with *err when they cannot be resolved.
+runner_secrets_t *runner_build_secrets(runner_build_t *b, const run_ctx_t *ctx, char **err);
+// A copy of value with the placeholders in its strings replaced (NULL with
+// *err): for params used in process, e.g. a native git get's url.
+pk_value_t *runner_secrets_subst_value(const runner_secrets_t *self, const pk_value_t *value,
+                                       char **err);
+// text masked with build b's secrets if they are resolved, else a copy
+// (caller frees): for the runner's own messages -- step errors, STEP
+// outputs read from $PIKOCI_OUTPUT -- which may quote a value.
+char *runner_build_mask(runner_build_t *b, const char *text);
+// runner_secrets_get.c: one secret's value from its (substituted) plan
+// entry, or NULL with *err (*transient: cancelled or timed out, worth
+// another try). Output of a failing get is shown masked with mask.
+char *runner_secret_fetch(runner_build_t *b, const run_ctx_t *ctx, const char *name,
+                          const pk_value_t *entry, const runner_mask_t *mask, char **err,
+                          bool *transient);
+// Resolves now (at the start of a build) instead of at the first process; 0 / -1 with *err.
+int runner_secrets_prepare(runner_build_t *b, char **err);
+// Forgets (and wipes) build b's secrets. Ended builds are also swept lazily.
+void runner_secrets_release(runner_build_t *b);
+
+// --- runner_proc.c
+// runner_proc_run without secrets: no placeholder substitution, no masking
+// (the secret types' own get commands).
+run_result_t runner_proc_run_plain(run_ctx_t *ctx, runner_cmdline_t *cl, int *status);
+
+// --- services and notifications (runner_services.c, runner_notify.c), and
+// what they share with runner_steps.c
+#define RUNNER_SERVICE_SETTLE_MS 1000   // a start with no ready_check still running is started
+#define RUNNER_SERVICE_STOP_MS 10000    // default stop timeout (plan: stop_timeout_ms)
+#define RUNNER_NOTIFY_TIMEOUT_MS 60000  // an automatic notification without its own timeout
+
+// A leaf step's environment: env is the whole of it (runner, build, step,
+// exports), own what pikoci provides (docker forwards it). Caller destroys both.
+void runner_step_env(runner_build_t *b, const pk_value_t *step, const pk_env_t *exports,
+                     pk_env_t **env, pk_env_t **own);
+// One step with its attempts, hooks and STEP messages (named prefix + name).
+run_result_t runner_step_run(runner_build_t *b, const pk_value_t *step, pk_env_t *exports,
+                             run_scope_t scope, const char *prefix);
+// "pikoci-<id>-<attempt>-<step>" made safe as a docker container name.
+void runner_container_name(runner_build_t *b, uint32_t step, char *buf, size_t size);
+
+// The build thread's service list: begin when the top-level plan starts
+// (false when one is open already), end when it ends -- every service whose
+// start ran is stopped, newest first, whatever the plan's result.
+bool runner_services_begin(runner_build_t *b);
+void runner_services_end(runner_build_t *b);
+// A "service" step: NAME:start, NAME:ready, then its hooks.
+run_result_t runner_service_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports,
+                                 run_scope_t scope, const char *prefix);
+
+// $NAME / ${NAME} from vars (unknown names stay as written), "\n" -> newline.
+// Caller frees.
+char *runner_notify_interpolate(const char *text, const pk_env_t *vars);
+// A notify step's $NOTIFY_MESSAGE interpolated in env and own.
+void runner_notify_prepare(runner_build_t *b, pk_env_t *env, pk_env_t *own);
+// The plan's automatic notifications whose "on" has the final status.
+void runner_notify_all(runner_build_t *b, run_result_t result, pk_env_t *exports);
 
 #endif

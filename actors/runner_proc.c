@@ -4,6 +4,12 @@
 // the pidfd, and an eventfd poked on credit or cancel. Deadlines (step, job)
 // and cancellation terminate the whole process group: `docker kill` first for
 // a container, SIGTERM, then SIGKILL after RUNNER_KILL_GRACE_MS.
+//
+// Secrets: just before the spawn the build's secrets are resolved (once per
+// build, runner_secrets.c) and their placeholders replaced in argv and env;
+// everything read from the process goes through a mask stream (one per
+// process: its output is one merged stream) before it is logged or captured,
+// and the stream's held-back tail is flushed when the output ends.
 #include "runner_internal.h"
 #include "pk_duration.h"
 #include "pk_proc.h"
@@ -81,8 +87,65 @@ s_docker_kill(const char *container, pk_env_t *env)
     pk_proc_destroy(&p);
 }
 
+// Output of the process, masked, to the capture (checks) or the log, in
+// chunks of at most RUNNER_LOG_CHUNK (masking may hold a few bytes back and
+// release them with the next read).
+static void
+s_deliver(run_ctx_t *ctx, const char *data, size_t len)
+{
+    while (len) {
+        size_t n = len < RUNNER_LOG_CHUNK ? len : RUNNER_LOG_CHUNK;
+        if (ctx->capture)
+            s_capture(ctx, data, n);
+        else
+            runner_build_log(ctx->build, ctx->step, data, n);
+        data += n;
+        len -= n;
+    }
+}
+
+static void
+s_note(run_ctx_t *ctx, const runner_mask_t *mask, const char *text)
+{
+    char *shown = runner_mask_str(mask, text);
+    s_deliver(ctx, shown, strlen(shown));
+    s_deliver(ctx, "\n", 1);
+    free(shown);
+}
+
+static run_result_t s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status,
+                          const runner_mask_t *mask);
+
+run_result_t
+runner_proc_run_plain(run_ctx_t *ctx, runner_cmdline_t *cl, int *status)
+{
+    return s_run(ctx, cl, status, NULL);
+}
+
 run_result_t
 runner_proc_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status)
+{
+    *status = 0;
+    if (!cl->argv)
+        return RUN_OK;   // no-op command
+    char *err = NULL;
+    runner_secrets_t *secrets = runner_build_secrets(ctx->build, ctx, &err);
+    if (!err)
+        runner_secrets_apply(secrets, cl, &err);
+    if (err) {
+        s_note(ctx, runner_secrets_mask(secrets), err);
+        free(err);
+        runner_secrets_destroy(&secrets);
+        *status = 1;
+        return RUN_FAILED;
+    }
+    run_result_t r = s_run(ctx, cl, status, runner_secrets_mask(secrets));
+    runner_secrets_destroy(&secrets);
+    return r;
+}
+
+static run_result_t
+s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status, const runner_mask_t *mask)
 {
     runner_build_t *b = ctx->build;
     *status = 0;
@@ -91,11 +154,14 @@ runner_proc_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status)
     char *err = NULL;
     pk_proc_t *p = pk_proc_spawn(cl->argv[0], cl->argv, pk_env_envp(cl->env), b->workdir, &err);
     if (!p) {
-        runner_build_logf(b, ctx->step, "%s\n", err);
+        s_note(ctx, mask, err);     // it may quote argv[0], which may hold a secret
         free(err);
         *status = 127;
         return RUN_FAILED;
     }
+    runner_mask_stream_t *masker = mask && runner_mask_count(mask)
+                                 ? runner_mask_stream_new(mask) : NULL;
+    const char *masked = NULL;
     int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     runner_build_add_waiter(b, wake);
     run_result_t why = RUN_OK;    // set when we start terminating
@@ -155,14 +221,21 @@ runner_proc_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status)
         }
         if (may_read) {
             ssize_t r = pk_proc_read(p, buf, RUNNER_LOG_CHUNK);
-            if (r > 0) {
-                if (ctx->capture)
-                    s_capture(ctx, buf, (size_t) r);
-                else
-                    runner_build_log(b, ctx->step, buf, (size_t) r);
+            if (r > 0 && masker) {
+                size_t n = runner_mask_stream_write(masker, buf, (size_t) r, &masked);
+                s_deliver(ctx, masked, n);
             }
+            else
+            if (r > 0)
+                s_deliver(ctx, buf, (size_t) r);
         }
         pk_proc_reap(p);
+    }
+    if (masker) {
+        size_t n = runner_mask_stream_flush(masker, &masked);
+        s_deliver(ctx, masked, n);
+        runner_mask_stream_destroy(&masker);
+        explicit_bzero(buf, RUNNER_LOG_CHUNK);
     }
     free(buf);
     runner_build_remove_waiter(b, wake);

@@ -7,7 +7,10 @@
 // (limit, fail_fast), each seeing the exports from before the block and all
 // exports visible after it; if/else_if/else picks the first branch whose
 // condition holds. GET_<STEP>_<KEY> and TASK_<STEP>_<KEY> exports flow to
-// later steps through the exports environment.
+// later steps through the exports environment. Service steps are
+// runner_services.c's: the top-level plan opens the build's service list
+// and stops them all when it ends; the job-level hooks are followed by the
+// automatic notifications (runner_notify.c).
 #include "runner_internal.h"
 #include "pk_condition.h"
 #include "pk_duration.h"
@@ -48,9 +51,9 @@ s_stop(runner_build_t *b, run_scope_t scope, run_result_t *r)
     return false;
 }
 
-run_result_t
-runner_steps_run(runner_build_t *b, const pk_value_t *steps, pk_env_t *exports,
-                 run_scope_t scope, const char *prefix)
+static run_result_t
+s_sequence(runner_build_t *b, const pk_value_t *steps, pk_env_t *exports, run_scope_t scope,
+           const char *prefix)
 {
     for (size_t i = 0; steps && i < pk_value_len(steps); i++) {
         run_result_t r;
@@ -64,17 +67,22 @@ runner_steps_run(runner_build_t *b, const pk_value_t *steps, pk_env_t *exports,
 }
 
 run_result_t
+runner_steps_run(runner_build_t *b, const pk_value_t *steps, pk_env_t *exports,
+                 run_scope_t scope, const char *prefix)
+{
+    return s_sequence(b, steps, exports, scope, prefix);
+}
+
+run_result_t
 runner_hooks_run(runner_build_t *b, const pk_value_t *hooks, run_result_t result,
                  pk_env_t *exports, const char *prefix)
 {
-    if (!hooks)
-        return RUN_OK;
     const char *first = result == RUN_OK ? "on_success"
                       : result == RUN_CANCELLED || result == RUN_JOB_TIMEOUT ? "on_cancel"
                       : "on_failure";
     const char *order[] = { first, "ensure" };
     run_result_t worst = RUN_OK;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; hooks && i < 2; i++) {
         const pk_value_t *steps = pk_plan_list(hooks, order[i]);
         if (!steps)
             continue;
@@ -167,6 +175,36 @@ runner_set_version_env(pk_env_t *env, const pk_value_t *version)
     }
 }
 
+void
+runner_step_env(runner_build_t *b, const pk_value_t *step, const pk_env_t *exports,
+                pk_env_t **env_out, pk_env_t **own_out)
+{
+    pk_env_t *env = pk_env_dup(b->base_env);
+    pk_env_merge(env, exports);
+    // what pikoci itself provides (build, step, exports): the variables
+    // docker's $env forwards into the container
+    pk_env_t *own = pk_env_new();
+    const pk_value_t *layers[] = { pk_plan_object(b->plan, "env"), pk_plan_object(step, "env") };
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; layers[l] && i < pk_value_len(layers[l]); i++)
+            pk_env_set(own, pk_value_object_key(layers[l], i),
+                       pk_value_string(pk_value_object_at(layers[l], i)));
+    pk_env_merge(own, exports);
+    pk_env_merge(env, own);
+    *env_out = env;
+    *own_out = own;
+}
+
+void
+runner_container_name(runner_build_t *b, uint32_t step, char *buf, size_t size)
+{
+    snprintf(buf, size, "pikoci-%s-%u-%u", b->id, b->attempt, step);
+    for (char *c = buf; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+              || *c == '-' || *c == '_' || *c == '.'))
+            *c = '-';
+}
+
 // One attempt of a leaf step (get, task, put, notify). produced gets the
 // step's own exports on success.
 static run_result_t
@@ -199,18 +237,10 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
         free(err);
     }
     else {
-        pk_env_t *env = pk_env_dup(b->base_env);
-        pk_env_merge(env, exports);
-        // what pikoci itself provides (build, step, exports): the variables
-        // docker's $env forwards into the container
-        pk_env_t *own = pk_env_new();
-        const pk_value_t *layers[] = { pk_plan_object(b->plan, "env"), pk_plan_object(step, "env") };
-        for (size_t l = 0; l < 2; l++)
-            for (size_t i = 0; layers[l] && i < pk_value_len(layers[l]); i++)
-                pk_env_set(own, pk_value_object_key(layers[l], i),
-                           pk_value_string(pk_value_object_at(layers[l], i)));
-        pk_env_merge(own, exports);
-        pk_env_merge(env, own);
+        pk_env_t *env, *own;
+        runner_step_env(b, step, exports, &env, &own);
+        if (!strcmp(kind, "notify"))
+            runner_notify_prepare(b, env, own);
         runner_set_version_env(env, version);
         runner_set_cache_dir(step, env);
         char outpath[4200] = "";
@@ -221,11 +251,7 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
             pk_env_set(own, "PIKOCI_OUTPUT", outpath);
         }
         char container[256];
-        snprintf(container, sizeof container, "pikoci-%s-%u-%u", b->id, b->attempt, idx);
-        for (char *c = container; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-                  || *c == '-' || *c == '_' || *c == '.'))
-                *c = '-';
+        runner_container_name(b, idx, container, sizeof container);
         runner_cmdline_t cl;
         char *err = NULL;
         if (runner_expand(pk_plan_object(step, "cmd"), env, own, b->workdir, container, &cl, &err) != 0) {
@@ -391,6 +417,8 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
        const char *prefix)
 {
     const char *kind = pk_plan_str(step, "kind", "");
+    if (!strcmp(kind, "service"))
+        return runner_service_step(b, step, exports, parent, prefix);
     char full[512];
     snprintf(full, sizeof full, "%s%s", prefix, pk_plan_str(step, "name", ""));
     if (!*pk_plan_str(step, "name", "") && *prefix)
@@ -448,4 +476,11 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
     snprintf(hook_prefix, sizeof hook_prefix, "%s:", full);
     runner_hooks_run(b, pk_plan_object(step, "hooks"), r, exports, hook_prefix);
     return r;
+}
+
+run_result_t
+runner_step_run(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t scope,
+                const char *prefix)
+{
+    return s_step(b, step, exports, scope, prefix);
 }

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 
 #define S_HELLO_MS 5000         // HELLO again: a restarted broker learns our role
+#define S_ADOPT_GRACE_MS 10000  // default: a few heartbeats and reconnect back-offs
 
 static void
 s_pipe_destroy(void *arg)
@@ -222,7 +223,12 @@ s_run(sched_t *self)
         int64_t now = zclock_mono();
         if (now >= self->hello_at)
             s_hello(self);
-        if (zmq_poll(items, 2, (long) (self->hello_at - now)) < 0) {
+        if (self->adopting_count && now >= self->adopt_until)
+            sched_adopt_expire(self);
+        int64_t wake = self->hello_at;
+        if (self->adopting_count && self->adopt_until < wake)
+            wake = self->adopt_until;
+        if (zmq_poll(items, 2, (long) (wake > now ? wake - now : 0)) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;
@@ -267,6 +273,12 @@ s_actor(zsock_t *pipe, void *arg)
     self.pipe = pipe;
     self.name = strdup(cfg->name && *cfg->name ? cfg->name : "scheduler");
     self.store = cfg->store;
+    self.adopt_grace_ms = cfg->adopt_grace_ms;
+    if (!self.adopt_grace_ms) {
+        const char *env = getenv("PIKOCI_ADOPT_GRACE_MS");
+        self.adopt_grace_ms = env && *env ? strtoll(env, NULL, 10) : S_ADOPT_GRACE_MS;
+    }
+    self.adopt_until = zclock_mono() + self.adopt_grace_ms;
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);
     if (self.versions)
@@ -279,6 +291,7 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
     bool ok = self.versions && self.builds && self.dealer
+           && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
         zsys_error("scheduler: cannot start: %s", err ? err : "cannot connect to the broker");
@@ -296,6 +309,11 @@ s_actor(zsock_t *pipe, void *arg)
             free(self.active[i].job);
         }
         free(self.active);
+        for (size_t i = 0; i < self.adopting_count; i++) {
+            free(self.adopting[i].pipeline);
+            free(self.adopting[i].job);
+        }
+        free(self.adopting);
         zhash_destroy(&self.pipelines);
     }
     else

@@ -39,6 +39,13 @@ typedef struct {
     bool dispatched;
 } sched_active_t;
 
+// A build that ran before a restart, until a runner claims it.
+typedef struct {
+    char *pipeline, *job;
+    uint64_t number;
+    uint32_t retry, attempt;
+} sched_adopt_t;
+
 typedef struct {
     zsock_t *pipe, *dealer;
     char *name;
@@ -51,6 +58,10 @@ typedef struct {
     bool draining;              // DRAIN: nothing more is dispatched
     int64_t hello_at;
     uint64_t created, ignored;
+    sched_adopt_t *adopting;    // builds waiting to be claimed (restart)
+    size_t adopting_count;
+    int64_t adopt_grace_ms;     // < 0: no grace
+    int64_t adopt_until;        // mono ms when the grace ends
 } sched_t;
 
 // What a signal with `ref` gets back: ok, or error (+ body).
@@ -141,8 +152,13 @@ void sched_queue_run(sched_t *self);
 
 // scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE
-// Start-up: builds that were running are errored, the others queued.
+// Start-up: builds that were running wait to be adopted, the others queued.
 void sched_recover_builds(sched_t *self, sched_pipe_t *sp);
+// The grace is over: builds nobody claimed are errored.
+void sched_adopt_expire(sched_t *self);
+// SIGNAL append to the log sink: text becomes the last line of the log.
+void sched_log_append(sched_t *self, const char *id, uint32_t attempt, uint32_t step,
+                      const char *text);
 
 // scheduler_ops.c
 void sched_op_pause(sched_t *self, pk_msg_t *m, sched_reply_t *r);     // 4 ops

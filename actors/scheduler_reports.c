@@ -3,9 +3,16 @@
 // attempt while the build is unfinished (fencing): a late, duplicated or
 // foreign report changes nothing and is counted as ignored.
 //
-// At start, a build that was dispatched or started cannot be trusted to
-// report (its runner's answers went to a scheduler that no longer exists),
-// so it is errored; pending and waiting builds join the queue as they are.
+// At start, a build that was dispatched or started may still be running on
+// a worker that outlived us: it waits adopt_grace_ms for its runner to
+// re-announce it (any report of its attempt claims it), and is errored when
+// nobody did. Pending and waiting builds join the queue as they are.
+//
+// The broker speaks for runners that cannot: a DONE errored without a
+// finished_ms is its ("worker W lost", "the worker no longer runs this
+// work"). Those reasons end up in the build's log too, through the log sink
+// (its only writer), since a user reading the log would otherwise see it
+// stop mid-line.
 #include "scheduler_internal.h"
 
 // "build:<pipeline>/<job>/<3 or 3.1>" -> its parts (pipeline names hold no '/').
@@ -28,6 +35,8 @@ typedef struct {
     uint32_t attempt;
     const pk_msg_t *m;
     const char *status;         // DONE: the status to record
+    const char *reason;         // DONE: the reason to record (may be NULL)
+    bool current;               // out: the report is for the build's current attempt
 } s_report_t;
 
 static int
@@ -36,7 +45,15 @@ s_report_fn(pk_build_t *b, void *arg)
     s_report_t *r = arg;
     if (b->attempt != r->attempt || pk_build_status_terminal(b->status))
         return 1;
+    r->current = true;
     if (r->m->type == PK_MSG_STARTED) {
+        if (!strcmp(b->status, "started")) {
+            // re-announced after a reconnect: only the worker may be news
+            if (!r->m->started.worker || (b->worker && !strcmp(b->worker, r->m->started.worker)))
+                return 1;
+            sched_set_str(&b->worker, r->m->started.worker);
+            return 0;
+        }
         if (strcmp(b->status, "pending"))
             return 1;
         sched_set_str(&b->status, "started");
@@ -46,8 +63,8 @@ s_report_fn(pk_build_t *b, void *arg)
         return 0;
     }
     sched_set_str(&b->status, r->status);
-    if (r->m->done.reason)
-        sched_set_str(&b->reason, r->m->done.reason);
+    if (r->reason)
+        sched_set_str(&b->reason, r->reason);
     b->finished_ms = r->m->done.finished_ms ? (int64_t) r->m->done.finished_ms : zclock_time();
     return 0;
 }
@@ -98,6 +115,106 @@ s_step_txn(pk_store_txn_t *txn, void *arg)
 }
 
 void
+sched_log_append(sched_t *self, const char *id, uint32_t attempt, uint32_t step,
+                 const char *text)
+{
+    char a[16], st[16];
+    snprintf(a, sizeof a, "%u", attempt);
+    snprintf(st, sizeof st, "%u", step);
+    pk_msg_t m = { .type = PK_MSG_SIGNAL };
+    m.signal.to = "logsink";
+    m.signal.what = "append";
+    pk_kv_set(&m.signal.args, "id", id);
+    pk_kv_set(&m.signal.args, "attempt", a);
+    pk_kv_set(&m.signal.args, "step", st);
+    pk_kv_set(&m.signal.args, "text", text);
+    sched_send(self, &m);
+    pk_kv_clear(&m.signal.args);
+}
+
+// "worker W lost" -> "worker W lost at step S" (the latest step started and
+// not finished; else after the last one; else before the first). *step_out
+// gets the step's index for the log line.
+static char *
+s_loss_reason(sched_t *self, const char *pipeline, const char *job, uint64_t number,
+              uint32_t retry, const char *reason, uint32_t *step_out)
+{
+    pk_build_step_t *steps = NULL;
+    size_t n = 0;
+    *step_out = 0;
+    if (pk_builds_steps_list(self->builds, NULL, pipeline, job, number, retry, &steps, &n) != 0)
+        return strdup(reason);
+    const pk_build_step_t *at = NULL, *after = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i].status && !strcmp(steps[i].status, "started"))
+            at = &steps[i];         // in step order: the latest wins
+        after = &steps[i];
+    }
+    const pk_build_step_t *which = at ? at : after;
+    char *out = NULL;
+    int rc = which ? asprintf(&out, "%s %s step %s", reason, at ? "at" : "after",
+                              which->name ? which->name : "?")
+                   : asprintf(&out, "%s before its first step", reason);
+    if (which)
+        *step_out = which->step;
+    pk_build_steps_free(&steps, n);
+    return rc < 0 ? strdup(reason) : out;
+}
+
+// A report of an attempt a restart left waiting claims it.
+static bool
+s_claim(sched_t *self, const char *pipeline, const char *job, uint64_t number, uint32_t retry,
+        uint32_t attempt)
+{
+    for (size_t i = 0; i < self->adopting_count; i++) {
+        sched_adopt_t *a = &self->adopting[i];
+        if (a->number != number || a->retry != retry || a->attempt != attempt
+            || strcmp(a->job, job) || strcmp(a->pipeline, pipeline))
+            continue;
+        free(a->pipeline);
+        free(a->job);
+        *a = self->adopting[--self->adopting_count];
+        return true;
+    }
+    return false;
+}
+
+static void
+s_adopted_event(sched_t *self, const char *pipeline, const char *job, uint64_t number,
+                uint32_t retry, const char *worker)
+{
+    pk_build_t b;
+    if (pk_builds_get(self->builds, NULL, pipeline, job, number, retry, &b) != 0)
+        return;
+    char *num = pk_build_number_str(number, retry);
+    pk_value_t *o = pk_value_new_object();
+    pk_value_object_set(o, "pipeline", pk_value_new_string(pipeline));
+    pk_value_object_set(o, "job", pk_value_new_string(job));
+    pk_value_object_set(o, "number", pk_value_new_string(num));
+    pk_value_object_set(o, "status", pk_value_new_string(b.status));
+    if (worker || b.worker)
+        pk_value_object_set(o, "worker", pk_value_new_string(worker ? worker : b.worker));
+    sched_send_event(self, "build.adopted", o);
+    zsys_info("%s: build %s/%s/%s adopted from %s", self->name, pipeline, job, num,
+              worker ? worker : b.worker ? b.worker : "its worker");
+    pk_value_destroy(&o);
+    free(num);
+    pk_build_clear(&b);
+}
+
+// A runner re-announcing a build that ended or moved on to another attempt
+// (it was lost and came back, or the grace ended without it): stop it.
+static void
+s_cancel_stale(sched_t *self, const pk_msg_started_t *st)
+{
+    pk_msg_t c = { .type = PK_MSG_CANCEL };
+    c.cancel.id = st->id;
+    c.cancel.attempt = st->attempt;
+    c.cancel.reason = "this build has already ended";
+    sched_send(self, &c);
+}
+
+void
 sched_on_report(sched_t *self, pk_msg_t *m)
 {
     const char *id = m->type == PK_MSG_STARTED ? m->started.id
@@ -113,15 +230,24 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     }
     sched_pipe_t *sp = zhash_lookup(self->pipelines, pipeline);
     const pk_job_t *jm = sp ? pk_pipeline_job(sp->model, job) : NULL;
+    // any report of the attempt proves a runner holds it; a stale one is
+    // fenced below and claims nothing that matters
+    bool claimed = self->adopting_count && s_claim(self, pipeline, job, number, retry, attempt);
     if (m->type == PK_MSG_STEP) {
         s_step_t c = { self, pipeline, job, number, retry, &m->step };
         if (pk_store_write(self->store, s_step_txn, &c) != 0)
             self->ignored++;
+        else
+        if (claimed)
+            s_adopted_event(self, pipeline, job, number, retry, NULL);
         free(pipeline);
         free(job);
         return;
     }
-    s_report_t r = { attempt, m, NULL };
+    s_report_t r = { attempt, m, NULL, NULL, false };
+    char *reason = NULL;
+    uint32_t step = 0;
+    bool broker_said = false;
     if (m->type == PK_MSG_DONE) {
         const char *st = m->done.status;
         bool known = st && (!strcmp(st, "succeeded") || !strcmp(st, "failed")
@@ -129,15 +255,34 @@ sched_on_report(sched_t *self, pk_msg_t *m)
         r.status = known ? st : "errored";
         if (!strcmp(r.status, "failed") && jm && jm->allow_failure)
             r.status = "warning";
+        r.reason = m->done.reason;
+        const char *why = m->done.reason;
+        broker_said = !m->done.finished_ms && !strcmp(r.status, "errored") && why && *why;
+        size_t len = why ? strlen(why) : 0;
+        if (broker_said && !strncmp(why, "worker ", 7) && len > 12
+            && !strcmp(why + len - 5, " lost"))
+            r.reason = reason = s_loss_reason(self, pipeline, job, number, retry, why, &step);
     }
-    if (sched_mutate(self, pipeline, job, number, retry, s_report_fn, &r, NULL) != 0)
+    int rc = sched_mutate(self, pipeline, job, number, retry, s_report_fn, &r, NULL);
+    if (rc != 0 && !r.current) {
         self->ignored++;                // stale attempt, finished build or unknown build
+        if (m->type == PK_MSG_STARTED && rc == 1)
+            s_cancel_stale(self, &m->started);
+    }
     else
-    if (m->type == PK_MSG_DONE) {
+    if (m->type == PK_MSG_STARTED) {
+        if (claimed)
+            s_adopted_event(self, pipeline, job, number, retry, m->started.worker);
+    }
+    else
+    if (rc == 0) {                      // DONE recorded
+        if (broker_said)
+            sched_log_append(self, id, attempt, step, r.reason);
         if (sp && (!strcmp(r.status, "succeeded") || !strcmp(r.status, "warning")))
             sched_downstream(self, sp, job);
         sched_queue_run(self);
     }
+    free(reason);
     free(pipeline);
     free(job);
 }
@@ -187,15 +332,37 @@ sched_recover_builds(sched_t *self, sched_pipe_t *sp)
                    pk_store_error());
     for (size_t i = 0; i < f.count; i++) {
         s_found_t *it = &f.items[i];
-        if (it->ran) {
-            sched_active_set(self, sp->name, it->job, &it->b);
+        sched_active_set(self, sp->name, it->job, &it->b);
+        if (it->ran && self->adopt_grace_ms < 0)
             sched_finish(self, sp->name, it->job, it->number, it->retry, "errored",
                          "the server restarted while the build ran");
-        }
         else
-            sched_active_set(self, sp->name, it->job, &it->b);
+        if (it->ran) {
+            self->adopting = realloc(self->adopting,
+                                     (self->adopting_count + 1) * sizeof(sched_adopt_t));
+            self->adopting[self->adopting_count++] = (sched_adopt_t) {
+                strdup(sp->name), strdup(it->job), it->number, it->retry, it->b.attempt };
+        }
         free(it->job);
         pk_build_clear(&it->b);
     }
     free(f.items);
+}
+
+void
+sched_adopt_expire(sched_t *self)
+{
+    static const char why[] = "the server restarted while the build ran and no worker holds it";
+    while (self->adopting_count) {
+        sched_adopt_t a = self->adopting[--self->adopting_count];
+        if (sched_finish(self, a.pipeline, a.job, a.number, a.retry, "errored", why) == 0) {
+            char *num = pk_build_number_str(a.number, a.retry), *id = NULL;
+            if (asprintf(&id, "build:%s/%s/%s", a.pipeline, a.job, num) >= 0)
+                sched_log_append(self, id, a.attempt, 0, why);
+            free(id);
+            free(num);
+        }
+        free(a.pipeline);
+        free(a.job);
+    }
 }

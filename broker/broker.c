@@ -3,10 +3,23 @@
 // anything else from the scheduler -- so replies route without remembering
 // senders, and a worker re-announcing work after a broker restart is routed
 // the same way. Everything here belongs to the actor's thread.
+//
+// Re-adoption: a worker's READY lists the work it still holds ("id:attempt");
+// held work is assigned to it again and counts against its slots, whether
+// we restarted or it reconnected. A worker we had declared lost is told to
+// CANCEL what it holds instead: that work was reported errored and may run
+// elsewhere by now. A new scheduler or log sink (a routing id we have not
+// seen saying HELLO for the role: the server restarted behind us, or we
+// restarted and our workers came back before it) makes every worker
+// announce itself again (DISCONNECT), so the actor hears about the builds
+// and logs in progress -- what workers re-sent before it was there was
+// dropped.
 #include "pk_actor.h"
 #include "pk_broker.h"
+#include "pk_curve.h"
 #include "pk_msg.h"
 #include <msgpack.h>
+#include <sys/stat.h>
 
 typedef struct {
     char *name;
@@ -46,6 +59,8 @@ typedef struct {
     uint64_t events;
     int hb_timeout;
     char *tcp_endpoint;
+    zhash_t *asked;           // name -> int64_t mono ms: unknown workers asked for READY
+    pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
 } s_broker_t;
 
 static void
@@ -352,6 +367,7 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
     s_strs_copy(&wk->tags, &m->ready.tags);
     wk->slots = m->ready.slots ? m->ready.slots : 1;
     wk->exclusive = m->ready.exclusive;
+    bool was_lost = wk->lost;
     wk->lost = false;
     wk->last_seen = zclock_mono();
     // what the worker still runs is its own again (a broker or server
@@ -387,11 +403,36 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
             w->kind = strdup(!strncmp(k, "check:", 6) ? "check" : "build");
             w->worker = wk;
             zhash_insert(self->assigned, w->key, w);
+            if (was_lost) {
+                // reported errored when we lost the worker: stop it (its
+                // DONE frees the slot; the scheduler fences its reports)
+                pk_msg_t c = { .type = PK_MSG_CANCEL };
+                c.cancel.id = w->id;
+                c.cancel.attempt = w->attempt;
+                c.cancel.reason = "the worker was declared lost; its work was given up";
+                s_send_msg(self, wk->rid, &c);
+            }
         }
         wk->busy++;
     }
     s_worker_event(self, wk, "ready");
     s_dispatch(self);
+}
+
+// A new instance of role connected: every worker announces itself again.
+static void
+s_reannounce(s_broker_t *self, const char *role)
+{
+    char reason[96];
+    snprintf(reason, sizeof reason, "a new %s: send READY", role);
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
+        if (wk->lost)
+            continue;
+        pk_msg_t d = { .type = PK_MSG_DISCONNECT };
+        d.disconnect.name = wk->name;
+        d.disconnect.reason = reason;
+        s_send_msg(self, wk->rid, &d);
+    }
 }
 
 static void
@@ -400,7 +441,23 @@ s_on_heartbeat(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
     s_worker_t *wk = zhash_lookup(self->workers, m->heartbeat.name);
     if (!wk || wk->lost) {
         // we do not know it (we restarted) or declared it lost: ask it to
-        // announce itself and what it holds
+        // announce itself and what it holds -- once a second at most, since
+        // the heartbeats it queued while we were away arrive together and
+        // each READY makes it re-send its unconfirmed log
+        int64_t now = zclock_mono();
+        if (!self->asked || zhash_size(self->asked) > 10000) {
+            zhash_destroy(&self->asked);
+            self->asked = zhash_new();
+        }
+        int64_t *at = zhash_lookup(self->asked, m->heartbeat.name);
+        if (at && now - *at < 1000)
+            return;
+        if (!at) {
+            at = malloc(sizeof *at);
+            zhash_insert(self->asked, m->heartbeat.name, at);
+            zhash_freefn(self->asked, m->heartbeat.name, free);
+        }
+        *at = now;
         pk_msg_t d = { .type = PK_MSG_DISCONNECT };
         d.disconnect.name = m->heartbeat.name;
         d.disconnect.reason = "unknown worker: send READY";
@@ -486,6 +543,26 @@ s_workers_body(s_broker_t *self, msgpack_sbuffer *sb)
     }
 }
 
+// The STATS figures as a map, for /metrics: {workers, pending, dropped,
+// events, rejected}.
+static void
+s_stats_body(s_broker_t *self, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 5);
+    s_pack_str(&pk, "workers");
+    msgpack_pack_uint64(&pk, zhash_size(self->workers));
+    s_pack_str(&pk, "pending");
+    msgpack_pack_uint64(&pk, zlist_size(self->pending));
+    s_pack_str(&pk, "dropped");
+    msgpack_pack_uint64(&pk, self->dropped);
+    s_pack_str(&pk, "events");
+    msgpack_pack_uint64(&pk, self->events);
+    s_pack_str(&pk, "rejected");
+    msgpack_pack_uint64(&pk, pk_curve_auth_rejected(self->auth));
+}
+
 static void
 s_pending_body(s_broker_t *self, msgpack_sbuffer *sb)
 {
@@ -530,13 +607,17 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
         zmsg_destroy(raw);
         return;
     }
-    if (!strcmp(op, "broker.workers") || !strcmp(op, "broker.pending")) {
+    if (!strcmp(op, "broker.workers") || !strcmp(op, "broker.pending")
+        || !strcmp(op, "broker.stats")) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         if (!strcmp(op, "broker.workers"))
             s_workers_body(self, &sb);
         else
+        if (!strcmp(op, "broker.pending"))
             s_pending_body(self, &sb);
+        else
+            s_stats_body(self, &sb);
         s_reply(self, rid, m->request.rid, true, NULL, &sb);
         msgpack_sbuffer_destroy(&sb);
         zmsg_destroy(raw);
@@ -603,10 +684,15 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     }
     zmsg_destroy(&copy);
     switch (m.type) {
-    case PK_MSG_HELLO:
+    case PK_MSG_HELLO: {
+        zframe_t *was = zhash_lookup(self->roles, m.hello.role);
+        bool renewed = !was || !zframe_eq(was, rid);
         zhash_update(self->roles, m.hello.role, zframe_dup(rid));
         zhash_freefn(self->roles, m.hello.role, s_frame_free);
+        if (renewed && (!strcmp(m.hello.role, "scheduler") || !strcmp(m.hello.role, "logsink")))
+            s_reannounce(self, m.hello.role);
         break;
+    }
     case PK_MSG_READY:
         s_on_ready(self, rid, &m);
         break;
@@ -710,10 +796,46 @@ s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
         zstr_send(pipe, self->tcp_endpoint ? self->tcp_endpoint : "");
     else
     if (streq(cmd, "STATS"))
-        zstr_sendf(pipe, "%zu %zu %llu %llu", zhash_size(self->workers), zlist_size(self->pending),
-                   (unsigned long long) self->dropped, (unsigned long long) self->events);
+        zstr_sendf(pipe, "%zu %zu %llu %llu %llu", zhash_size(self->workers),
+                   zlist_size(self->pending), (unsigned long long) self->dropped,
+                   (unsigned long long) self->events,
+                   (unsigned long long) pk_curve_auth_rejected(self->auth));
     zstr_free(&cmd);
     return rc;
+}
+
+static int
+s_on_zap(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    (void) sock;
+    pk_curve_auth_handle(((s_broker_t *) arg)->auth);
+    return 0;
+}
+
+// The tcp listener as a CURVE server: the ZAP handler first (without one
+// libzmq would let any client key in), then the certificate. 0 or -1.
+static int
+s_curve_setup(s_broker_t *self, const pk_broker_config_t *cfg)
+{
+    char *err = NULL;
+    zcert_t *cert = pk_curve_cert_load(cfg->curve_cert, true, &err);
+    if (cert)
+        self->auth = pk_curve_auth_new(cfg->curve_allow, "broker", &err);
+    if (!cert || !self->auth) {
+        zsys_error("broker: %s", err ? err : "cannot set up CURVE");
+        free(err);
+        zcert_destroy(&cert);
+        return -1;
+    }
+    pk_curve_apply_server(self->router, cert);
+    // a refused key's connection is held until the handshake interval ends
+    // (see pk_curve_auth.c), then the client retries: keep that short
+    zsock_set_handshake_ivl(self->router, 5000);
+    zsys_info("broker: CURVE on %s, public key %s, clients allowed from %s", cfg->listen,
+              zcert_public_txt(cert), cfg->curve_allow);
+    zcert_destroy(&cert);
+    return 0;
 }
 
 static void
@@ -732,6 +854,9 @@ s_actor(zsock_t *pipe, void *arg)
         zsys_error("broker: cannot bind %s: %s", cfg->inproc, zmq_strerror(zmq_errno()));
         ok = false;
     }
+    // inproc is bound before CURVE is set: in-process actors stay plain
+    if (ok && cfg->listen && cfg->curve_cert && s_curve_setup(&self, cfg) != 0)
+        ok = false;
     if (ok && cfg->listen) {
         if (zsock_bind(self.router, "%s", cfg->listen) < 0) {
             zsys_error("broker: cannot listen on %s: %s", cfg->listen, zmq_strerror(zmq_errno()));
@@ -751,6 +876,8 @@ s_actor(zsock_t *pipe, void *arg)
         zloop_set_nonstop(loop, true);
         zloop_reader(loop, pipe, s_on_pipe, &self);
         zloop_reader(loop, self.router, s_on_router, &self);
+        if (self.auth)
+            zloop_reader(loop, pk_curve_auth_socket(self.auth), s_on_zap, &self);
         zloop_timer(loop, 250, 0, s_on_tick, &self);
         zloop_start(loop);
         zloop_destroy(&loop);
@@ -770,18 +897,67 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.assigned);
         zhash_destroy(&self.workers);
         zhash_destroy(&self.roles);
+        zhash_destroy(&self.asked);
     }
     else {
         pk_actor_failed(pipe);
     }
     zstr_free(&self.tcp_endpoint);
     zsock_destroy(&self.router);
+    pk_curve_auth_destroy(&self.auth);
+}
+
+int
+pk_broker_config_check(const pk_broker_config_t *config, char **reason)
+{
+    *reason = NULL;
+    if (!config) {
+        *reason = strdup("no broker configuration");
+        return -1;
+    }
+    const char *cert = config->curve_cert, *allow = config->curve_allow;
+    bool has_cert = cert && *cert, has_allow = allow && *allow;
+    if (has_cert != has_allow) {
+        *reason = strdup(has_cert ? "a CURVE certificate needs --curve-allow DIR too (the "
+                                    "directory of the clients' public certificates)"
+                                  : "--curve-allow needs the broker's certificate too "
+                                    "(--curve-cert FILE; make one with `pikoci keygen`)");
+        return -1;
+    }
+    if (has_cert && !config->listen) {
+        *reason = strdup("CURVE keys are given but there is no --listen address to use them on");
+        return -1;
+    }
+    // decided before anything binds: a wildcard is never opened, even briefly
+    if (config->listen && !has_cert && !pk_curve_is_loopback(config->listen)) {
+        if (asprintf(reason, "refusing to listen on %s without CURVE: make keys with "
+                     "`pikoci keygen` and pass --curve-cert/--curve-allow", config->listen) < 0)
+            *reason = NULL;
+        return -1;
+    }
+    if (has_cert) {
+        zcert_t *c = pk_curve_cert_load(cert, true, reason);
+        if (!c)
+            return -1;
+        zcert_destroy(&c);
+        struct stat st;
+        if (stat(allow, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (asprintf(reason, "--curve-allow %s: not a directory", allow) < 0)
+                *reason = NULL;
+            return -1;
+        }
+    }
+    return 0;
 }
 
 zactor_t *
 pk_broker_new(const pk_broker_config_t *config)
 {
-    if (!config)
+    char *reason = NULL;
+    if (pk_broker_config_check(config, &reason) != 0) {
+        zsys_error("broker: %s", reason ? reason : "unusable configuration");
+        free(reason);
         return NULL;
+    }
     return pk_actor_new(s_actor, (void *) config);
 }

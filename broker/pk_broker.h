@@ -9,13 +9,22 @@
 //                                     work nobody can take waits, visible
 //   STARTED, STEP, DONE, VERSIONS  -> the role that sent the work
 //   LOG -> logsink;  CREDIT, CANCEL -> the runner holding the work
-//   REQUEST (from clients) -> control, REPLY -> back to that client
+//   REQUEST (from clients) -> control, REPLY -> back to that client; the
+//     broker answers four ops itself: subscribe {prefix} -> {seq},
+//     broker.workers -> [{name, tags, slots, busy, exclusive,
+//     heartbeat_age_ms, state}], broker.pending -> [{id, attempt, tags,
+//     waiting_ms}], broker.stats -> {workers, pending, dropped, events, rejected}
 //   SIGNAL{to} (actor to actor) -> the actor with that role
 //   EVENT (from anyone) -> every client subscribed to a matching topic prefix,
 //                          stamped with one global sequence number
 // Runners heartbeat; one silent for heartbeat_timeout_ms is lost and every
 // work it held is reported back to its sender as errored ("worker W lost").
 // Malformed frames are dropped and counted, never fatal.
+//
+// Between hosts the tcp listener is a CURVE server (curve_cert) that lets in
+// only the client keys of curve_allow (a ZAP handler, lib/pk_curve.h); the
+// inproc endpoint stays plain. A listen address that is not loopback
+// without both is refused before anything binds.
 #ifndef PK_BROKER_H
 #define PK_BROKER_H
 #include <czmq.h>
@@ -24,11 +33,20 @@ typedef struct {
     const char *inproc;           // "inproc://..." for in-process actors (may be NULL)
     const char *listen;           // "tcp://127.0.0.1:7650" (may be NULL; port may be *)
     int heartbeat_timeout_ms;     // default 3000
+    const char *curve_cert;       // the broker's secret certificate (may be NULL)
+    const char *curve_allow;      // directory of allowed clients' public certificates
 } pk_broker_config_t;
 
-// NULL when an endpoint cannot be bound (the reason is logged).
+// Is the config usable as far as can be told without binding: CURVE set
+// up right (both or neither, files that load), and CURVE present when the
+// listen address is not loopback. 0, or -1 with *reason (caller frees).
+int pk_broker_config_check(const pk_broker_config_t *config, char **reason);
+
+// NULL when the config fails pk_broker_config_check or an endpoint cannot
+// be bound (the reason is logged).
 // Pipe commands: "ENDPOINT" -> the bound tcp endpoint (string reply);
-// "STATS" -> "workers pending dropped events" as a string.
+// "STATS" -> "workers pending dropped events rejected" as a string
+// (rejected: connections refused for an unknown CURVE key).
 zactor_t *pk_broker_new(const pk_broker_config_t *config);
 
 #endif

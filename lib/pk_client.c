@@ -15,6 +15,7 @@
 struct _pk_client_t {
     zsock_t *sock;
     char *endpoint;
+    bool curve;
     uint64_t rid;
     bool hello_sent;
     zlist_t *events;            // pk_msg_t *, oldest first
@@ -41,6 +42,12 @@ s_event_free(void *item)
 pk_client_t *
 pk_client_new(const char *endpoint, char **err)
 {
+    return pk_client_new_secure(endpoint, NULL, err);
+}
+
+pk_client_t *
+pk_client_new_secure(const char *endpoint, const pk_curve_client_t *curve, char **err)
+{
     if (err)
         *err = NULL;
     if (!endpoint || !*endpoint) {
@@ -60,6 +67,12 @@ pk_client_new(const char *endpoint, char **err)
     zsock_set_linger(self->sock, 100);
     zsock_set_maxmsgsize(self->sock, PK_MSG_MAX_FRAME + 4096);
     zsock_set_rcvhwm(self->sock, 100000);
+    if (pk_curve_apply_client(self->sock, curve, err) != 0) {
+        zsock_destroy(&self->sock);
+        free(self);
+        return NULL;
+    }
+    self->curve = pk_curve_client_set(curve);
     if (zsock_connect(self->sock, "%s", endpoint) != 0) {
         if (err && asprintf(err, "cannot connect to \"%s\": %s", endpoint,
                             zmq_strerror(zmq_errno())) < 0)
@@ -124,7 +137,8 @@ pk_client_connect(pk_client_t *self, int timeout_ms)
         if (rc == 0 || zmq_errno() != EINTR || zclock_mono() >= deadline)
             break;
     }
-    s_error(self, "cannot reach the server at %s", self->endpoint);
+    s_error(self, "cannot reach the server at %s%s", self->endpoint,
+            self->curve ? " (or it refuses our CURVE key, or the server key is not its own)" : "");
     return -1;
 }
 

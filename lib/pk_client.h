@@ -12,6 +12,7 @@
 #define PK_CLIENT_H
 #include <stddef.h>
 #include <stdint.h>
+#include "pk_curve.h"
 #include "pk_msg.h"
 
 typedef struct _pk_client_t pk_client_t;
@@ -20,6 +21,13 @@ typedef struct _pk_client_t pk_client_t;
 // fails only on an unusable endpoint (NULL, *err set when err is not NULL;
 // caller frees). HELLO{role "client"} goes out with the first message.
 pk_client_t *pk_client_new(const char *endpoint, char **err);
+// The same over CURVE when curve has settings (a broker listening beyond
+// loopback requires it): this client's secret certificate and the broker's
+// public key. Unusable settings fail here with *err saying why. A server
+// that refuses the key, or a wrong server key, looks like a server that
+// cannot be reached: the connection never completes.
+pk_client_t *pk_client_new_secure(const char *endpoint, const pk_curve_client_t *curve,
+                                  char **err);
 void pk_client_destroy(pk_client_t **self_p);
 
 // Wait up to timeout_ms for the connection to exist: 0, or -1 (nothing

@@ -323,7 +323,9 @@ pk_msg_send(void *sock, const pk_msg_t *msg)
     zmsg_t *z = pk_msg_to_zmsg(msg);
     if (!z)
         return -1;
-    return zmsg_send(&z, sock);
+    int rc = zmsg_send(&z, sock);
+    zmsg_destroy(&z);           // still ours when the send failed (timeout, no peer)
+    return rc;
 }
 
 int

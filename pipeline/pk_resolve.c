@@ -1,6 +1,9 @@
 // pk_resolve: see pk_resolve.h. Built-in resource types that pikoci does in
 // process (git, cron, fs) resolve to "native" operations; types with inline
-// commands resolve to commands with their runner spelled out.
+// commands resolve to commands with their runner spelled out. Services and
+// automatic notifications are settled here too (type commands, $param_*,
+// the job filters of `notification` blocks); when they run and what the
+// final status decides is the runner's business.
 #include "pk_resolve.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -242,6 +245,35 @@ s_get(s_ctx_t *c, const pk_step_t *st, pk_value_t *out)
     return out;
 }
 
+// A service step carries its type's commands with the overrides as
+// $param_* (only the params the type declares, when it declares any), the
+// ready_check's polling settings, and its name for the NAME:start/ready/stop
+// log steps; the runner starts it in place and stops it when the plan ends.
+static pk_value_t *
+s_service(s_ctx_t *c, const pk_step_t *st, pk_value_t *out)
+{
+    const pk_service_type_t *t = pk_pipeline_service_type(c->p, st->type);
+    if (!t || !t->start || !t->stop) {
+        s_fail(c, "service \"%s\": service type %s %s", st->type, t ? t->name : "?",
+               t && !t->source ? "needs start and stop commands"
+                               : "is not available in this version of pikoci");
+        return out;
+    }
+    pk_value_object_set(out, "start", s_cmd(c, t->start, t->runner));
+    if (t->ready_check) {
+        pk_value_object_set(out, "ready_check", s_cmd(c, t->ready_check, t->runner));
+        s_set_num(out, "ready_interval_ms", (double) (t->ready_interval_ms > 0
+                                                      ? t->ready_interval_ms : 1000));
+        s_set_num(out, "ready_timeout_ms", (double) (t->ready_timeout_ms > 0
+                                                     ? t->ready_timeout_ms : 60000));
+    }
+    pk_value_object_set(out, "stop", s_cmd(c, t->stop, t->runner));
+    pk_value_t *env = pk_value_new_object();
+    s_env_from(env, "param_", st->attrs, t->params.count ? &t->params : NULL);
+    pk_value_object_set(out, "env", env);
+    return out;
+}
+
 static pk_value_t *
 s_step(s_ctx_t *c, const pk_step_t *st)
 {
@@ -300,9 +332,7 @@ s_step(s_ctx_t *c, const pk_step_t *st)
         return out;
     }
     case PK_STEP_SERVICE:
-        s_fail(c, "service \"%s\": services are not supported by this version of pikoci yet",
-               st->type);
-        return out;
+        return s_service(c, st, out);
     case PK_STEP_IN_PARALLEL:
         pk_value_object_set(out, "steps", s_steps(c, &st->steps));
         if (st->limit)
@@ -340,6 +370,156 @@ s_steps(s_ctx_t *c, const pk_steps_t *steps)
     pk_value_t *list = pk_value_new_list();
     s_steps_into(c, steps, list);
     return list;
+}
+
+// --- secrets: how the runner gets each secret-backed variable the plan uses
+// (the "secrets" section of pk_plan.h). Only placeholders travel; a value
+// never exists outside the runner. Chained secrets (a path, key or type
+// config holding another secret's placeholder) pull that one in too.
+
+typedef struct {
+    size_t count;
+    char **items;
+} s_names_t;
+
+static void
+s_secret_refs(const char *text, s_names_t *names)
+{
+    static const char prefix[] = "((pikoci_secret:";
+    for (const char *p = strstr(text, prefix); p; p = strstr(p + 1, prefix)) {
+        const char *name = p + sizeof prefix - 1;
+        const char *end = strstr(name, "))");
+        if (!end || end == name)
+            continue;
+        char **grown = realloc(names->items, (names->count + 1) * sizeof(char *));
+        if (!grown)
+            return;
+        names->items = grown;
+        names->items[names->count++] = strndup(name, (size_t) (end - name));
+    }
+}
+
+static pk_value_t *
+s_secret_entry(s_ctx_t *c, const pk_variable_t *v)
+{
+    pk_value_t *e = pk_value_new_object();
+    s_set_str(e, "type", v->secret_type);
+    s_set_str(e, "key", v->secret_key ? v->secret_key : "");
+    if (v->secret_path)
+        s_set_str(e, "path", v->secret_path);
+    const pk_secret_type_t *t = pk_pipeline_secret_type(c->p, v->secret_type);
+    const char *builtin = t ? s_builtin_name(t->source) : NULL;
+    if (t && builtin && !strcmp(builtin, "file") && !t->get) {
+        pk_value_t *n = pk_value_new_object();
+        s_set_str(n, "type", "file");
+        pk_value_object_set(n, "params", t->config ? pk_value_dup(t->config)
+                                                   : pk_value_new_object());
+        pk_value_object_set(e, "native", n);
+    }
+    else
+    if (t && t->get) {
+        pk_value_object_set(e, "cmd", s_cmd(c, t->get, t->runner));
+        pk_value_t *env = pk_value_new_object();
+        s_env_from(env, "param_", t->config, NULL);
+        pk_value_object_set(e, "env", env);
+    }
+    else {
+        // like a step of a type pikoci does not ship: the build fails when
+        // (and only if) it needs the secret, with this message
+        char why[512];
+        snprintf(why, sizeof why, "secret type \"%s\" is not available in this version of "
+                 "pikoci", v->secret_type);
+        s_set_str(e, "error", why);
+    }
+    return e;
+}
+
+static void
+s_secrets(s_ctx_t *c, pk_value_t *plan)
+{
+    s_names_t todo = { 0, NULL };
+    char *json = pk_value_to_json(plan);
+    if (json)
+        s_secret_refs(json, &todo);
+    free(json);
+    pk_value_t *secrets = NULL;
+    for (size_t i = 0; i < todo.count; i++) {     // grows as chained secrets are found
+        const char *name = todo.items[i];
+        const pk_variable_t *v = name ? pk_pipeline_variable(c->p, name) : NULL;
+        if (!v || !v->is_placeholder || !v->secret_type
+        ||  (secrets && pk_value_object_get(secrets, name)))
+            continue;
+        pk_value_t *e = s_secret_entry(c, v);
+        char *text = pk_value_to_json(e);
+        if (text)
+            s_secret_refs(text, &todo);
+        free(text);
+        if (!secrets)
+            secrets = pk_value_new_object();
+        pk_value_object_set(secrets, name, e);
+    }
+    for (size_t i = 0; i < todo.count; i++)
+        free(todo.items[i]);
+    free(todo.items);
+    if (secrets)
+        pk_value_object_set(plan, "secrets", secrets);
+}
+
+static bool
+s_names_job(const pk_strlist_t *list, const pk_job_t *job)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (!strcmp(list->items[i], job->name) || (job->group && !strcmp(list->items[i], job->group)))
+            return true;
+    return false;
+}
+
+// Automatic notifications: the `notification` blocks with `on` whose
+// jobs/exclude filters let this job through (by instance or for_each group
+// name), as notify steps the runner dispatches after the job hooks when the
+// final status is in "on". Their message is interpolated by the runner.
+static void
+s_notifications(s_ctx_t *c, const pk_job_t *job, pk_value_t *plan)
+{
+    pk_value_t *list = NULL;
+    for (size_t i = 0; i < c->p->notification_count; i++) {
+        const pk_notification_t *n = c->p->notifications[i];
+        if (!n->on || (n->jobs.count && !s_names_job(&n->jobs, job))
+        ||  (n->exclude.count && s_names_job(&n->exclude, job)))
+            continue;
+        const pk_notification_type_t *nt = pk_pipeline_notification_type(c->p, n->type);
+        pk_value_t *st = pk_value_new_object();
+        s_set_str(st, "kind", "notify");
+        s_set_str(st, "name", n->canonical);
+        pk_value_t *on = pk_value_new_list();
+        static const struct { int bit; const char *name; } bits[] = {
+            { PK_NOTIFY_ON_SUCCESS, "success" }, { PK_NOTIFY_ON_FAILURE, "failure" },
+            { PK_NOTIFY_ON_CANCEL, "cancel" } };
+        for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++)
+            if (n->on & bits[b].bit)
+                pk_value_list_append(on, pk_value_new_string(bits[b].name));
+        pk_value_object_set(st, "on", on);
+        if (!nt || !nt->notify) {
+            // like any step of a type pikoci does not ship: the pipeline is
+            // valid, the dispatch fails (logged) and the build is unaffected
+            char why[512];
+            snprintf(why, sizeof why, "notification type %s is not available in this version "
+                     "of pikoci", nt ? nt->name : n->type);
+            s_set_str(st, "error", why);
+        }
+        else {
+            pk_value_object_set(st, "cmd", s_cmd(c, nt->notify, nt->runner));
+            pk_value_t *env = pk_value_new_object();
+            s_env_from(env, "param_", n->params, NULL);
+            s_set_str(env, "NOTIFY_MESSAGE", n->message ? n->message : "");
+            pk_value_object_set(st, "env", env);
+        }
+        if (!list)
+            list = pk_value_new_list();
+        pk_value_list_append(list, st);
+    }
+    if (list)
+        pk_value_object_set(plan, "notifications", list);
 }
 
 pk_value_t *
@@ -385,6 +565,8 @@ pk_resolve_build(const pk_pipeline_t *pipeline, const pk_job_t *job,
     if (hooks)
         pk_value_object_set(plan, "hooks", pk_value_dup(hooks));
     pk_value_destroy(&holder);
+    s_notifications(&c, job, plan);
+    s_secrets(&c, plan);
     if (c.err) {
         pk_value_destroy(&plan);
         *err_out = c.err;
@@ -422,6 +604,7 @@ pk_resolve_check(const pk_pipeline_t *pipeline, const pk_resource_t *resource,
         pk_value_object_set(plan, "version", pk_value_dup(last_version));
     if (rt)
         s_cache(plan, resource, rt, pipeline_name, "main");
+    s_secrets(&c, plan);
     if (c.err) {
         pk_value_destroy(&plan);
         *err_out = c.err;

@@ -795,6 +795,193 @@ test_check_real_checker(void **state)
     zactor_destroy(&checker);
 }
 
+// --- the overview (pikoci-top's snapshot)
+
+static const char *GRP_SRC =
+    "job \"a\" {\n  concurrency = 1\n  serial_groups = [\"prod\"]\n"
+    "  task \"t\" {\n    run \"shell\" {\n      cmd = \"true\"\n    }\n  }\n}\n"
+    "job \"b\" {\n  serial_groups = [\"prod\"]\n"
+    "  task \"t\" {\n    run \"shell\" {\n      cmd = \"true\"\n    }\n  }\n}\n"
+    "job \"c\" {\n  task \"t\" {\n    run \"shell\" {\n      cmd = \"true\"\n    }\n  }\n}\n";
+
+static void
+s_put_ov_build(fx_t *f, const char *pipeline, const char *job, uint64_t number,
+               const char *status, bool dispatched, int64_t created_ms, int64_t finished_ms)
+{
+    pk_store_txn_t *txn = s_write_begin(f);
+    pk_build_t b = { .number = number, .status = (char *) status, .attempt = 1,
+                     .created_ms = created_ms, .finished_ms = finished_ms,
+                     .started_ms = finished_ms ? created_ms + 1 : 0, .trigger = "manual",
+                     .dispatched = dispatched, .approvals_needed = 1,
+                     .worker = finished_ms ? "w1" : NULL };
+    assert_int_equal(pk_builds_put(f->builds, txn, pipeline, job, &b), 0);
+    assert_int_equal(pk_store_commit(&txn), 0);
+}
+
+// The unfinished build P/J #N in an overview reply, or a failure.
+static const pk_value_t *
+s_ov_find(const pk_value_t *list, const char *pipeline, const char *job, const char *number)
+{
+    for (size_t i = 0; i < pk_value_len(list); i++) {
+        const pk_value_t *b = pk_value_list_at(list, i);
+        if (!strcmp(s_gstr(b, "pipeline"), pipeline) && !strcmp(s_gstr(b, "job"), job)
+            && !strcmp(s_gstr(b, "number"), number))
+            return b;
+    }
+    fail_msg("no build %s/%s #%s in the overview", pipeline, job, number);
+    return NULL;
+}
+
+static void
+s_expect_wait(const pk_value_t *active, const char *pipeline, const char *job,
+              const char *number, const char *wait)
+{
+    const pk_value_t *w = s_get(s_ov_find(active, pipeline, job, number), "wait");
+    if (!wait) {
+        assert_int_equal(pk_value_kind(w), PK_V_NULL);
+        return;
+    }
+    if (pk_value_kind(w) != PK_V_STRING || strcmp(pk_value_string(w), wait))
+        fail_msg("%s/%s #%s waits for \"%s\", expected \"%s\"", pipeline, job, number,
+                 pk_value_kind(w) == PK_V_STRING ? pk_value_string(w) : "(nil)", wait);
+}
+
+typedef struct {
+    size_t finished;
+    int64_t newest_finished_ms;
+} s_ov_ref_t;
+
+static int
+s_ov_ref_fn(const char *job, const pk_build_t *b, void *arg)
+{
+    (void) job;
+    s_ov_ref_t *r = arg;
+    if (pk_build_status_terminal(b->status)) {
+        r->finished++;
+        if (b->finished_ms > r->newest_finished_ms)
+            r->newest_finished_ms = b->finished_ms;
+    }
+    return 0;
+}
+
+static void
+test_overview(void **state)
+{
+    fx_t *f = *state;
+    s_put_world(f);
+    s_put_pipeline(f, "grp", GRP_SRC, false);
+    s_put_pipeline(f, "grp2", GRP_SRC, false);
+    s_put_ov_build(f, "demo", "deploy", 1, "pending", false, 50, 0);
+    s_put_ov_build(f, "demo", "test", 3, "waiting_for_approval", false, 60, 0);
+    s_put_ov_build(f, "other", "solo", 1, "pending", false, 70, 0);
+    s_put_ov_build(f, "grp", "a", 1, "started", true, 200, 0);
+    s_put_ov_build(f, "grp", "b", 1, "pending", false, 250, 0);
+    s_put_ov_build(f, "grp", "a", 2, "pending", false, 300, 0);
+    s_put_ov_build(f, "grp", "c", 1, "pending", false, 310, 0);
+    s_put_ov_build(f, "grp", "c", 2, "pending", true, 320, 0);
+    s_put_ov_build(f, "grp", "c", 3, "succeeded", false, 400, 5000);
+    s_put_ov_build(f, "grp", "c", 4, "failed", false, 410, 7000);
+    s_put_ov_build(f, "grp", "b", 2, "cancelled", false, 420, 6000);
+    s_put_ov_build(f, "grp2", "b", 1, "pending", false, 100, 0);
+    s_put_ov_build(f, "grp2", "a", 1, "pending", false, 200, 0);
+    s_put_pipeline(f, "grp3", GRP_SRC, false);
+    s_put_ov_build(f, "grp3", "a", 1, "started", true, 500, 0);
+    s_put_ov_build(f, "grp3", "a", 2, "pending", false, 510, 0);
+
+    pk_value_t *v;
+    assert_int_equal(s_req(f, "overview", &v, NULL, NULL), 0);
+    assert_true(s_gnum(v, "now_ms") > 0);
+    const pk_value_t *pipes = s_get(v, "pipelines");
+    assert_int_equal(pk_value_len(pipes), 5);
+    const pk_value_t *demo = pk_value_list_at(pipes, 0);
+    assert_string_equal(s_gstr(demo, "name"), "demo");
+    assert_false(pk_value_bool(s_get(demo, "paused")));
+    const pk_value_t *jobs = s_get(demo, "jobs");
+    assert_int_equal(pk_value_len(jobs), 2);
+    assert_string_equal(s_gstr(pk_value_list_at(jobs, 1), "name"), "deploy");
+    assert_true(pk_value_bool(s_get(pk_value_list_at(jobs, 1), "paused")));
+    assert_true(pk_value_bool(s_get(pk_value_list_at(pipes, 4), "paused")));  // "other"
+
+    // every unfinished build, oldest first, each with why it waits
+    const pk_value_t *active = s_get(v, "active");
+    assert_int_equal(pk_value_len(active), 13);
+    for (size_t i = 1; i < pk_value_len(active); i++)
+        assert_true(s_gnum(pk_value_list_at(active, i - 1), "created_ms")
+                    <= s_gnum(pk_value_list_at(active, i), "created_ms"));
+    s_expect_wait(active, "demo", "test", "2.1", NULL);
+    assert_string_equal(s_gstr(s_ov_find(active, "demo", "test", "2.1"), "step"), "task unit");
+    s_expect_wait(active, "demo", "deploy", "1", "job paused");
+    s_expect_wait(active, "demo", "test", "3", "approval (0 of 1)");
+    s_expect_wait(active, "other", "solo", "1", "pipeline paused");
+    s_expect_wait(active, "grp", "a", "1", NULL);
+    s_expect_wait(active, "grp", "b", "1", "serial group prod (a #1 runs)");
+    s_expect_wait(active, "grp", "a", "2", "serial group prod (behind b #1)");
+    s_expect_wait(active, "grp", "c", "1", "queued");
+    s_expect_wait(active, "grp", "c", "2", "waiting for a worker");
+    s_expect_wait(active, "grp2", "b", "1", "queued");
+    s_expect_wait(active, "grp2", "a", "1", "serial group prod (behind b #1)");
+    s_expect_wait(active, "grp3", "a", "2", "concurrency 1 reached");
+    assert_true(pk_value_bool(s_get(s_ov_find(active, "grp", "c", "2"), "dispatched")));
+
+    // finished builds across pipelines, newest first, as many as stored
+    const pk_value_t *recent = s_get(v, "recent");
+    s_ov_ref_t ref = { 0 };
+    const char *names[] = { "demo", "grp", "grp2", "grp3", "other" };
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(pk_builds_each(f->builds, NULL, names[i], s_ov_ref_fn, &ref), 0);
+    assert_int_equal(pk_value_len(recent), ref.finished);
+    assert_int_equal(s_gnum(pk_value_list_at(recent, 0), "finished_ms"), ref.newest_finished_ms);
+    for (size_t i = 1; i < pk_value_len(recent); i++)
+        assert_true(s_gnum(pk_value_list_at(recent, i - 1), "finished_ms")
+                    >= s_gnum(pk_value_list_at(recent, i), "finished_ms"));
+    assert_string_equal(s_gstr(pk_value_list_at(recent, 0), "worker"), "w1");
+
+    // every resource of every pipeline, with its pipeline
+    const pk_value_t *res = s_get(v, "resources");
+    assert_int_equal(pk_value_len(res), 2);
+    const pk_value_t *app = pk_value_list_at(res, 1);
+    assert_string_equal(s_gstr(app, "pipeline"), "demo");
+    assert_string_equal(s_gstr(app, "name"), "git.app");
+    assert_int_equal(s_gnum(app, "pinned"), 2);
+    assert_int_equal(s_gnum(app, "next_check_ms"), 62000);
+    pk_value_destroy(&v);
+
+    // one pipeline; fewer finished builds
+    assert_int_equal(s_req(f, "overview", &v, NULL, "pipeline", "grp", "recent", "2", NULL), 0);
+    assert_int_equal(pk_value_len(s_get(v, "pipelines")), 1);
+    assert_int_equal(pk_value_len(s_get(v, "active")), 5);
+    recent = s_get(v, "recent");
+    assert_int_equal(pk_value_len(recent), 2);
+    assert_string_equal(s_gstr(pk_value_list_at(recent, 0), "number"), "4");
+    assert_string_equal(s_gstr(pk_value_list_at(recent, 1), "job"), "b");
+    assert_int_equal(pk_value_len(s_get(v, "resources")), 0);
+    pk_value_destroy(&v);
+
+    assert_int_equal(s_req(f, "overview", &v, NULL, "recent", "0", NULL), 0);
+    assert_int_equal(pk_value_len(s_get(v, "recent")), 0);
+    assert_int_equal(pk_value_len(s_get(v, "active")), 13);
+    pk_value_destroy(&v);
+
+    s_expect_error(f, "overview", "no pipeline \"gpr\" (did you mean \"grp\"?)",
+                   "pipeline", "gpr", NULL);
+    s_expect_error(f, "overview", "at most 1000", "recent", "5000", NULL);
+    s_expect_error(f, "overview", "\"x\" is not a valid recent", "recent", "x", NULL);
+}
+
+// An empty store: an overview with empty lists, not an error.
+static void
+test_overview_empty(void **state)
+{
+    fx_t *f = *state;
+    pk_value_t *v;
+    assert_int_equal(s_req(f, "overview", &v, NULL, NULL), 0);
+    assert_int_equal(pk_value_len(s_get(v, "pipelines")), 0);
+    assert_int_equal(pk_value_len(s_get(v, "active")), 0);
+    assert_int_equal(pk_value_len(s_get(v, "recent")), 0);
+    assert_int_equal(pk_value_len(s_get(v, "resources")), 0);
+    pk_value_destroy(&v);
+}
+
 // A client with nothing listening: -1, quickly, and a reason.
 static void
 test_client_no_server(void **state)
@@ -850,6 +1037,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_forward_timeout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_forwarded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_real_checker, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_overview, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_overview_empty, s_setup, s_teardown),
         cmocka_unit_test(test_client_no_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,9 +280,11 @@ test_drain(void **state)
     s_stop(e);
 }
 
-// A restart: the running build is errored, the queued one dispatched, a
-// version stored but never announced is built once, and a second restart
-// builds nothing more. A stored pipeline that no longer decodes is skipped.
+// A restart without an adoption grace (PIKOCI_ADOPT_GRACE_MS=-1; adoption
+// is test_scheduler_adopt's): the running build is errored, the queued one
+// dispatched, a version stored but never announced is built once, and a
+// second restart builds nothing more. A stored pipeline that no longer
+// decodes is skipped.
 static int
 s_bad_pipeline(pk_store_txn_t *txn, void *arg)
 {
@@ -294,6 +296,7 @@ static void
 test_restart(void **state)
 {
     (void) state;
+    setenv("PIKOCI_ADOPT_GRACE_MS", "-1", 1);
     tenv_t *e = s_start();
     tversion(e, "git.app", "r1", true);
     s_expect_work(e, "build:p/one/1");
@@ -327,6 +330,7 @@ test_restart(void **state)
     tsync(e);
     assert_int_equal(tcount(e, "one"), 3);      // nothing twice
     s_stop(e);
+    unsetenv("PIKOCI_ADOPT_GRACE_MS");
 }
 
 static int

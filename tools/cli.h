@@ -1,5 +1,6 @@
 // cli: what the client subcommands of pikoci share (tools/cmd_common.c):
-// the global options (--server, --json, --timeout), one request helper that
+// the global options (--server, --json, --timeout, --curve-cert,
+// --curve-server-key), one request helper that
 // turns every outcome into the exit code the CLI promises (0 ok, 1 refused
 // by the server, 2 usage, 3 the server cannot be reached or did not answer),
 // P/J/N argument splitting, reply field access and aligned tables.
@@ -24,6 +25,10 @@
     "  --server ENDPOINT  the server (default: $PIKOCI_SERVER, else tcp://127.0.0.1:7650)\n" \
     "  --json             print the server's reply as JSON instead of a table\n" \
     "  --timeout DURATION how long to wait for the server (default 15s; e.g. 500ms, 1m)\n" \
+    "  --curve-cert FILE  talk CURVE with this secret certificate (from `pikoci keygen`;\n" \
+    "                     default $PIKOCI_CURVE_CERT); needs --curve-server-key\n" \
+    "  --curve-server-key KEY|FILE  the server's public key, or its .cert file\n" \
+    "                     (default $PIKOCI_CURVE_SERVER_KEY)\n" \
     "  -h, --help         show this help\n"
 
 #define PK_CLI_EXIT_HELP \
@@ -35,6 +40,7 @@ typedef struct {
     const char *server;
     bool json;
     int timeout_ms;
+    pk_curve_client_t curve;    // --curve-cert, --curve-server-key (both or neither)
     pk_client_t *client;    // opened by pk_cli_open
 } pk_cli_t;
 
@@ -60,7 +66,8 @@ int pk_cli_split(pk_cli_t *cli, const char *arg, const char *what, int min, int 
                  char **parts);
 
 // Connect (waiting at most min(timeout, 3 s) for the connection): 0, or
-// PK_CLI_UNREACHABLE with the reason printed.
+// PK_CLI_UNREACHABLE with the reason printed (PK_CLI_USAGE when the CURVE
+// files do not load).
 int pk_cli_open(pk_cli_t *cli);
 // Request op; args as NULL-terminated key/value pairs. Returns PK_CLI_OK
 // with *out set (the reply body, or NULL when it had none; caller

@@ -2,9 +2,12 @@
 // in other processes or on other machines (`pikoci server --pubsub-system
 // zmq --broker ...`, `pikoci worker --broker ...`). Everything it does is
 // the broker actor's (broker/pk_broker.h); this file parses options and
-// waits for SIGINT/SIGTERM on a signalfd.
+// waits for SIGINT/SIGTERM on a signalfd. A listen address beyond loopback
+// needs CURVE keys: the config is checked (and refused with the reason)
+// before anything binds.
 #include "pk_broker.h"
 #include "pk_cmds.h"
+#include "pk_curve.h"
 #include "pk_duration.h"
 #include <czmq.h>
 #include <signal.h>
@@ -15,20 +18,29 @@ static void
 s_usage(FILE *out)
 {
     fprintf(out,
-        "usage: pikoci broker [--listen ENDPOINT] [--heartbeat-timeout DURATION]\n\n"
+        "usage: pikoci broker [--listen ENDPOINT] [--heartbeat-timeout DURATION]\n"
+        "                     [--curve-cert FILE --curve-allow DIR]\n\n"
         "Runs the broker alone: servers' actors, workers, the CLI and pikoci-top\n"
         "connect to it and it routes their messages.\n\n"
         "options:\n"
         "  --listen ENDPOINT            where to listen (default tcp://127.0.0.1:7650;\n"
         "                               port * picks a free one)\n"
-        "  --heartbeat-timeout DURATION a worker silent this long is lost (default 3s)\n\n"
-        "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options or cannot listen\n");
+        "  --heartbeat-timeout DURATION a worker silent this long is lost (default 3s)\n"
+        "  --curve-cert FILE            encrypt and authenticate the tcp listener with CURVE:\n"
+        "                               the broker's secret certificate (pikoci keygen)\n"
+        "  --curve-allow DIR            with --curve-cert: only clients whose public\n"
+        "                               certificate (NAME.cert) is in DIR may connect; DIR\n"
+        "                               is re-read when it changes; refused keys are logged\n\n"
+        "A listen address that is not loopback (tcp://127.x.x.x, localhost, ipc://) is\n"
+        "refused without --curve-cert and --curve-allow.\n\n"
+        "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options, unusable keys or cannot\n"
+        "             listen\n");
 }
 
 int
 pk_cmd_broker(int argc, char **argv)
 {
-    const char *listen = "tcp://127.0.0.1:7650";
+    const char *listen = "tcp://127.0.0.1:7650", *curve_cert = NULL, *curve_allow = NULL;
     int64_t hb_ms = 3000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -36,7 +48,8 @@ pk_cmd_broker(int argc, char **argv)
             s_usage(stdout);
             return 0;
         }
-        bool known = !strcmp(a, "--listen") || !strcmp(a, "--heartbeat-timeout");
+        bool known = !strcmp(a, "--listen") || !strcmp(a, "--heartbeat-timeout")
+                  || !strcmp(a, "--curve-cert") || !strcmp(a, "--curve-allow");
         if (!known || i + 1 >= argc) {
             fprintf(stderr, known ? "pikoci broker: %s needs a value\n"
                                   : "pikoci broker: unknown option %s (see pikoci broker --help)\n", a);
@@ -45,6 +58,12 @@ pk_cmd_broker(int argc, char **argv)
         const char *v = argv[++i];
         if (!strcmp(a, "--listen"))
             listen = v;
+        else
+        if (!strcmp(a, "--curve-cert"))
+            curve_cert = v;
+        else
+        if (!strcmp(a, "--curve-allow"))
+            curve_allow = v;
         else {
             char *err = NULL;
             if (pk_duration_parse(v, &hb_ms, &err) != 0 || hb_ms < 100) {
@@ -55,6 +74,14 @@ pk_cmd_broker(int argc, char **argv)
             }
         }
     }
+    pk_broker_config_t cfg = { .listen = listen, .heartbeat_timeout_ms = (int) hb_ms,
+                               .curve_cert = curve_cert, .curve_allow = curve_allow };
+    char *reason = NULL;
+    if (pk_broker_config_check(&cfg, &reason) != 0) {
+        fprintf(stderr, "pikoci broker: %s\n", reason ? reason : "unusable options");
+        free(reason);
+        return 2;
+    }
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -64,7 +91,6 @@ pk_cmd_broker(int argc, char **argv)
     zsys_handler_set(NULL);
     zsys_set_logstream(stderr);
     zsys_set_logident("pikoci-broker");
-    pk_broker_config_t cfg = { .listen = listen, .heartbeat_timeout_ms = (int) hb_ms };
     zactor_t *broker = pk_broker_new(&cfg);
     if (!broker) {
         fprintf(stderr, "pikoci broker: cannot listen on %s\n", listen);
@@ -80,8 +106,8 @@ pk_cmd_broker(int argc, char **argv)
         ;
     zstr_send(broker, "STATS");
     char *stats = zstr_recv(broker);
-    zsys_info("signal %d: stopping (workers pending dropped events: %s)", (int) si.ssi_signo,
-              stats ? stats : "?");
+    zsys_info("signal %d: stopping (workers pending dropped events rejected: %s)",
+              (int) si.ssi_signo, stats ? stats : "?");
     zstr_free(&stats);
     zactor_destroy(&broker);
     close(sigfd);

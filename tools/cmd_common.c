@@ -21,6 +21,10 @@ pk_cli_init(pk_cli_t *cli, const char *cmd)
     const char *env = getenv("PIKOCI_SERVER");
     cli->server = env && *env ? env : S_DEFAULT_SERVER;
     cli->timeout_ms = S_DEFAULT_TIMEOUT_MS;
+    env = getenv("PIKOCI_CURVE_CERT");
+    cli->curve.cert = env && *env ? env : NULL;
+    env = getenv("PIKOCI_CURVE_SERVER_KEY");
+    cli->curve.server_key = env && *env ? env : NULL;
 }
 
 void
@@ -80,6 +84,14 @@ pk_cli_global(pk_cli_t *cli, int argc, char **argv, int *i)
         cli->server = v;
         return 1;
     }
+    if (!missing && (v = pk_cli_option(argc, argv, i, "--curve-cert", &missing))) {
+        cli->curve.cert = *v ? v : NULL;
+        return 1;
+    }
+    if (!missing && (v = pk_cli_option(argc, argv, i, "--curve-server-key", &missing))) {
+        cli->curve.server_key = *v ? v : NULL;
+        return 1;
+    }
     if (!missing && (v = pk_cli_option(argc, argv, i, "--timeout", &missing))) {
         int64_t ms;
         char *err = NULL;
@@ -136,7 +148,13 @@ pk_cli_open(pk_cli_t *cli)
     if (cli->client)
         return PK_CLI_OK;
     char *err = NULL;
-    cli->client = pk_client_new(cli->server, &err);
+    // unusable keys are a usage error, not an unreachable server
+    if (pk_curve_client_check(&cli->curve, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", cli->cmd, err ? err : "bad CURVE settings");
+        free(err);
+        return PK_CLI_USAGE;
+    }
+    cli->client = pk_client_new_secure(cli->server, &cli->curve, &err);
     if (!cli->client) {
         fprintf(stderr, "%s: %s\n", cli->cmd, err ? err : "cannot create a client");
         free(err);
@@ -144,8 +162,13 @@ pk_cli_open(pk_cli_t *cli)
     }
     int wait = cli->timeout_ms < S_CONNECT_MAX_MS ? cli->timeout_ms : S_CONNECT_MAX_MS;
     if (pk_client_connect(cli->client, wait) != 0) {
-        fprintf(stderr, "%s: cannot reach the server at %s (is 'pikoci server' running? "
-                "see --server or PIKOCI_SERVER)\n", cli->cmd, cli->server);
+        if (pk_curve_client_set(&cli->curve))
+            fprintf(stderr, "%s: cannot reach the server at %s over CURVE (is it running? "
+                    "does it allow our key, and is --curve-server-key its key?)\n", cli->cmd,
+                    cli->server);
+        else
+            fprintf(stderr, "%s: cannot reach the server at %s (is 'pikoci server' running? "
+                    "see --server or PIKOCI_SERVER)\n", cli->cmd, cli->server);
         return PK_CLI_UNREACHABLE;
     }
     return PK_CLI_OK;

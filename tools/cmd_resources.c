@@ -4,6 +4,7 @@
 // resource of the pipeline has it (the server resolves it).
 #include "cli.h"
 #include "pk_cmds.h"
+#include "pk_value_msgpack.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,9 @@ typedef struct {
 static const s_spec_t s_specs[] = {
     { "resources", "PIPELINE",
       "The resources of a pipeline: last and next check (UTC), the last check's\n"
-      "error, the newest version id and the pinned version, if any.", "", 1, 1, false },
+      "error, the newest version id, the pinned version, if any, and the webhook\n"
+      "token (POST /webhooks/TOKEN on pikoci server --http checks it at once).", "", 1, 1,
+      false },
     { "versions", "PIPELINE/RESOURCE [--limit N]",
       "The versions a resource's checks found, newest first, the pinned one marked.",
       "options:\n  --limit N          at most N versions (default 100)\n", 2, 2, false },
@@ -46,8 +49,8 @@ static void
 s_print(const char *name, const pk_value_t *v, const char *const *parts, const char *version)
 {
     if (!strcmp(name, "resources")) {
-        pk_cli_table_t *t = pk_cli_table_new(7, "RESOURCE", "LAST CHECK", "NEXT CHECK", "LAST ID",
-                                             "PINNED", "INTERVAL", "ERROR");
+        pk_cli_table_t *t = pk_cli_table_new(8, "RESOURCE", "LAST CHECK", "NEXT CHECK", "LAST ID",
+                                             "PINNED", "INTERVAL", "WEBHOOK TOKEN", "ERROR");
         for (size_t i = 0; i < pk_value_len(v); i++) {
             const pk_value_t *r = pk_value_list_at(v, i);
             char last[32], next[32], id[24], pin[24];
@@ -58,7 +61,9 @@ s_print(const char *name, const pk_value_t *v, const char *const *parts, const c
                              pk_cli_time(pk_cli_int(r, "next_check_ms"), next, sizeof next),
                              pk_cli_int(r, "last_id") ? id : "-",
                              pk_cli_int(r, "pinned") ? pin : "-",
-                             pk_cli_str(r, "check_interval"), pk_cli_str(r, "error"));
+                             pk_cli_str(r, "check_interval"),
+                             *pk_cli_str(r, "webhook_token") ? pk_cli_str(r, "webhook_token") : "-",
+                             pk_cli_str(r, "error"));
         }
         pk_cli_table_print(t, stdout);
         pk_cli_table_destroy(&t);
@@ -85,6 +90,30 @@ s_print(const char *name, const pk_value_t *v, const char *const *parts, const c
         printf("%s/%s pinned to version %s\n", parts[0], parts[1], version);
     else
         printf("%s/%s unpinned\n", parts[0], parts[1]);
+}
+
+// Each checked resource's webhook_token, from its owner, the checker (a
+// server without the op, or a resource no job gets, just has none).
+static void
+s_add_tokens(pk_cli_t *cli, const char *pipeline, pk_value_t *list)
+{
+    pk_kv_t args = { 0 };
+    pk_kv_set(&args, "pipeline", pipeline);
+    uint8_t *body = NULL;
+    size_t size = 0;
+    if (pk_client_request(cli->client, "webhook.tokens", &args, NULL, 0, cli->timeout_ms, &body,
+                          &size, NULL) == 0 && body) {
+        pk_value_t *tokens = pk_value_unpack(body, size);
+        for (size_t i = 0; i < pk_value_len(list); i++) {
+            pk_value_t *r = (pk_value_t *) pk_value_list_at(list, i);
+            const pk_value_t *t = pk_value_object_get(tokens, pk_cli_str(r, "name"));
+            if (pk_value_kind(t) == PK_V_STRING)
+                pk_value_object_set(r, "webhook_token", pk_value_dup(t));
+        }
+        pk_value_destroy(&tokens);
+    }
+    free(body);
+    pk_kv_clear(&args);
 }
 
 static int
@@ -134,6 +163,8 @@ s_run(const char *name, int argc, char **argv)
     int rc = pk_cli_request(&cli, name, NULL, 0, &v, "pipeline", parts[0], "resource",
                             n > 1 ? parts[1] : NULL, "limit", limit, "version",
                             spec->version ? pos[1] : NULL, NULL);
+    if (rc == PK_CLI_OK && !strcmp(name, "resources"))
+        s_add_tokens(&cli, parts[0], v);
     if (rc == PK_CLI_OK && cli.json)
         pk_cli_print_json(v);
     else

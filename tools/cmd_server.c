@@ -11,13 +11,21 @@
 // handlers are off): SIGINT/SIGTERM stop at once -- running builds are
 // cancelled and, with lmdb, marked errored at the next start -- and SIGQUIT
 // drains: no new builds start, running ones get --drain-timeout to finish.
+//
+// CURVE: --curve-cert/--curve-allow make the embedded broker's --listen a
+// CURVE server (required when it is not loopback; refused before anything
+// binds otherwise); with --pubsub-system zmq, --curve-client-cert and
+// --curve-server-key are what every actor's DEALER (and the start-up
+// pipeline's client) uses to reach the remote broker.
 #include "pk_broker.h"
 #include "pk_checker.h"
 #include "pk_client.h"
 #include "pk_cmds.h"
 #include "pk_control.h"
+#include "pk_curve.h"
 #include "pk_duration.h"
 #include "pk_git.h"
+#include "pk_http.h"
 #include "pk_logsink.h"
 #include "pk_pipeline.h"
 #include "pk_proc.h"
@@ -49,7 +57,16 @@ s_usage(FILE *out)
         "                           zmq: connect the actors to the broker at --broker\n"
         "  --broker ENDPOINT        the standalone broker (with --pubsub-system zmq)\n"
         "  --listen ENDPOINT        where the CLI, pikoci-top and workers connect\n"
-        "                           (default " S_DEFAULT_LISTEN "; port * picks one)\n"
+        "                           (default " S_DEFAULT_LISTEN "; port * picks one;\n"
+        "                           beyond loopback it needs --curve-cert/--curve-allow)\n"
+        "  --curve-cert FILE        make --listen a CURVE server with this secret\n"
+        "                           certificate (pikoci keygen)\n"
+        "  --curve-allow DIR        with --curve-cert: the public certificates (NAME.cert)\n"
+        "                           of the workers and users allowed to connect\n"
+        "  --curve-client-cert FILE with --pubsub-system zmq: connect to --broker over\n"
+        "                           CURVE with this secret certificate\n"
+        "  --curve-server-key KEY|FILE  the --broker's public key or .cert file (with\n"
+        "                           --curve-client-cert)\n"
         "  --run-worker             also run builds and checks in this process\n"
         "  --concurrency N          work items the embedded worker runs at once\n"
         "                           (default: the number of CPUs)\n"
@@ -58,7 +75,13 @@ s_usage(FILE *out)
         "  --pipeline-name NAME     its name (default: the file's base name)\n"
         "  --var NAME=VALUE         a pipeline variable (repeatable)\n"
         "  --vars FILE.json         pipeline variables from a JSON object\n"
-        "  --drain-timeout DURATION how long SIGQUIT waits for running builds (default 5m)\n\n"
+        "  --drain-timeout DURATION how long SIGQUIT waits for running builds (default 5m)\n"
+        "  --adopt-grace DURATION   after a restart, how long builds that were running wait\n"
+        "                           for their worker to claim them before they are errored\n"
+        "                           (default 10s; 0s: error them at once)\n"
+        "  --heartbeat-timeout DURATION  a worker silent this long is lost (default 3s)\n"
+        "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
+        "                           page there (off by default; port 0 or * picks one)\n\n"
         "Signals: SIGINT/SIGTERM stop now; SIGQUIT stops starting builds, waits for the\n"
         "running ones (up to --drain-timeout), then stops.\n"
         "exit status: 0 stopped by a signal, 2 bad options, invalid pipeline or a part\n"
@@ -68,11 +91,16 @@ s_usage(FILE *out)
 typedef struct {
     const char *db_system, *db_path, *pubsub, *broker, *listen, *tags;
     const char *pipeline_file, *pipeline_name, *vars_file;
+    const char *curve_cert, *curve_allow;
+    const char *http;                   // --http HOST:PORT, NULL: no http face
+    pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;
     size_t kv_count;
     bool run_worker;
     uint32_t concurrency;
     int64_t drain_ms;
+    int64_t adopt_grace_ms;             // -1: the scheduler's default
+    int64_t heartbeat_ms;               // 0: the broker's default
 } s_opts_t;
 
 static bool
@@ -91,10 +119,12 @@ s_parse(int argc, char **argv, s_opts_t *o)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (s_opts_t) { .db_system = "mem", .pubsub = "mem", .listen = S_DEFAULT_LISTEN,
                       .concurrency = cpus > 0 ? (uint32_t) cpus : 1, .drain_ms = 300000,
+                      .adopt_grace_ms = -1,
                       .kvs = calloc((size_t) argc, sizeof(char *)) };
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
-        "--vars", "--drain-timeout", NULL };
+        "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--curve-cert", "--curve-allow", "--curve-client-cert",
+        "--curve-server-key", "--http", NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -138,10 +168,15 @@ s_parse(int argc, char **argv, s_opts_t *o)
             o->concurrency = (uint32_t) n;
         }
         else
-        if (!strcmp(a, "--drain-timeout")) {
+        if (!strcmp(a, "--drain-timeout") || !strcmp(a, "--adopt-grace")
+            || !strcmp(a, "--heartbeat-timeout")) {
+            int64_t *ms = !strcmp(a, "--drain-timeout") ? &o->drain_ms
+                        : !strcmp(a, "--adopt-grace") ? &o->adopt_grace_ms : &o->heartbeat_ms;
             char *err = NULL;
-            if (pk_duration_parse(v, &o->drain_ms, &err) != 0) {
-                fprintf(stderr, "pikoci server: --drain-timeout %s: %s\n", v, err ? err : "bad duration");
+            if (pk_duration_parse(v, ms, &err) != 0 || *ms > INT32_MAX
+                || (ms == &o->heartbeat_ms && *ms < 100)) {
+                fprintf(stderr, "pikoci server: %s %s: %s\n", a, v,
+                        err ? err : ms == &o->heartbeat_ms ? "at least 100ms" : "too long");
                 free(err);
                 return 2;
             }
@@ -154,6 +189,11 @@ s_parse(int argc, char **argv, s_opts_t *o)
         else if (!strcmp(a, "--pipeline-config")) o->pipeline_file = v;
         else if (!strcmp(a, "--pipeline-name"))   o->pipeline_name = v;
         else if (!strcmp(a, "--vars"))            o->vars_file = v;
+        else if (!strcmp(a, "--curve-cert"))      o->curve_cert = v;
+        else if (!strcmp(a, "--curve-allow"))     o->curve_allow = v;
+        else if (!strcmp(a, "--curve-client-cert")) o->curve.cert = v;
+        else if (!strcmp(a, "--curve-server-key"))  o->curve.server_key = v;
+        else if (!strcmp(a, "--http"))            o->http = v;
         else                                      o->kvs[o->kv_count++] = v;
     }
     if (!strcmp(o->db_system, "lmdb") && !o->db_path) {
@@ -166,6 +206,23 @@ s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (o->broker && strcmp(o->pubsub, "zmq")) {
         fprintf(stderr, "pikoci server: --broker is used with --pubsub-system zmq\n");
+        return 2;
+    }
+    if ((o->curve_cert || o->curve_allow) && !strcmp(o->pubsub, "zmq")) {
+        fprintf(stderr, "pikoci server: --curve-cert and --curve-allow are for the embedded "
+                "broker's --listen; with --pubsub-system zmq use --curve-client-cert and "
+                "--curve-server-key\n");
+        return 2;
+    }
+    if (pk_curve_client_set(&o->curve) && strcmp(o->pubsub, "zmq")) {
+        fprintf(stderr, "pikoci server: --curve-client-cert and --curve-server-key go with "
+                "--pubsub-system zmq (the embedded broker takes --curve-cert/--curve-allow)\n");
+        return 2;
+    }
+    char *http_err = NULL;
+    if (o->http && pk_http_listen_check(o->http, &http_err) != 0) {
+        fprintf(stderr, "pikoci server: %s\n", http_err ? http_err : "bad --http");
+        free(http_err);
         return 2;
     }
     if ((o->pipeline_name || o->kv_count || o->vars_file) && !o->pipeline_file) {
@@ -241,10 +298,11 @@ s_load_pipeline(const s_opts_t *o, char **name_out, char **source_out, pk_value_
 // announce their roles asynchronously: a refusal because one is not known
 // to the broker yet is retried for a few seconds.
 static int
-s_set_pipeline(const char *endpoint, const char *name, const char *source, const pk_value_t *vars)
+s_set_pipeline(const char *endpoint, const pk_curve_client_t *curve, const char *name,
+               const char *source, const pk_value_t *vars)
 {
     char *err = NULL;
-    pk_client_t *client = pk_client_new(endpoint, &err);
+    pk_client_t *client = pk_client_new_secure(endpoint, curve, &err);
     if (!client) {
         fprintf(stderr, "pikoci server: %s\n", err ? err : "cannot connect to the broker");
         free(err);
@@ -299,9 +357,34 @@ s_set_pipeline(const char *endpoint, const char *name, const char *source, const
     return status;
 }
 
+// Keys that do not load, or a listen address beyond loopback without them,
+// stop the server before anything starts. 0, or 2 with the reason printed.
+static int
+s_check_curve(const s_opts_t *o)
+{
+    char *reason = NULL;
+    int rc = 0;
+    if (!strcmp(o->pubsub, "mem")) {
+        pk_broker_config_t bc = { .listen = o->listen, .curve_cert = o->curve_cert,
+                                  .curve_allow = o->curve_allow };
+        rc = pk_broker_config_check(&bc, &reason);
+    }
+    else {
+        rc = pk_curve_client_check(&o->curve, &reason);
+        if (rc == 0 && !pk_curve_client_set(&o->curve) && !pk_curve_is_loopback(o->broker))
+            fprintf(stderr, "pikoci server: connecting to %s without CURVE: a broker listening "
+                    "beyond loopback refuses that (see --curve-client-cert)\n", o->broker);
+    }
+    if (rc != 0)
+        fprintf(stderr, "pikoci server: %s\n", reason ? reason : "unusable CURVE settings");
+    free(reason);
+    return rc != 0 ? 2 : 0;
+}
+
 typedef struct {
     pk_store_t *store;
     zactor_t *broker, *logsink, *checker, *scheduler, *control, *runner;
+    zactor_t *http;                     // --http
     char inproc[64], listen[256], work_root[PATH_MAX];
 } s_server_t;
 
@@ -310,6 +393,7 @@ s_stop(s_server_t *s)
 {
     // the runner first so no new report is produced, the log sink after the
     // scheduler so the last chunks are committed, the broker last
+    zactor_destroy(&s->http);           // its clients first: nothing waits on them
     zactor_destroy(&s->runner);
     zactor_destroy(&s->control);
     zactor_destroy(&s->checker);
@@ -335,7 +419,9 @@ s_start(s_server_t *s, const s_opts_t *o)
     const char *endpoint = o->broker;
     if (!strcmp(o->pubsub, "mem")) {
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());
-        pk_broker_config_t bc = { .inproc = s->inproc, .listen = o->listen };
+        pk_broker_config_t bc = { .inproc = s->inproc, .listen = o->listen,
+                                  .curve_cert = o->curve_cert, .curve_allow = o->curve_allow,
+                                  .heartbeat_timeout_ms = (int) o->heartbeat_ms };
         s->broker = pk_broker_new(&bc);
         if (!s->broker) {
             fprintf(stderr, "pikoci server: cannot listen on %s (is another server running?)\n",
@@ -348,10 +434,15 @@ s_start(s_server_t *s, const s_opts_t *o)
         zstr_free(&bound);
         endpoint = s->inproc;
     }
-    pk_logsink_config_t lc = { .endpoint = endpoint, .store = s->store };
-    pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store };
-    pk_scheduler_config_t sc = { .endpoint = endpoint, .store = s->store };
-    pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store };
+    // in-process actors use inproc (plain); o->curve is only set with --broker
+    pk_logsink_config_t lc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
+    pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
+    // the scheduler's adopt_grace_ms: 0 its default, negative "at once"
+    pk_scheduler_config_t sc = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
+                                 .adopt_grace_ms = o->adopt_grace_ms < 0 ? 0
+                                                 : o->adopt_grace_ms == 0 ? -1
+                                                 : (int) o->adopt_grace_ms };
+    pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {
         fprintf(stderr, "pikoci server: an actor could not start (see the log above)\n");
@@ -366,7 +457,8 @@ s_start(s_server_t *s, const s_opts_t *o)
         gethostname(host, sizeof host - 1);
         snprintf(name, sizeof name, "%s-%d", host, (int) getpid());
         pk_runner_config_t rc = { .name = name, .endpoint = endpoint, .slots = o->concurrency,
-                                  .tags = o->tags, .work_root = s->work_root };
+                                  .tags = o->tags, .work_root = s->work_root,
+                                  .curve = o->curve };
         if (!(s->runner = pk_runner_new(&rc))) {
             fprintf(stderr, "pikoci server: the embedded worker could not start\n");
             return 2;
@@ -416,6 +508,26 @@ s_wait(s_server_t *s, int sigfd, int64_t drain_ms)
     }
 }
 
+// The http face (--http), a client of the broker like the CLI.
+static int
+s_start_http(s_server_t *s, const s_opts_t *o)
+{
+    pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http };
+    if (!s->broker)
+        hc.curve = o->curve;
+    if (!(s->http = pk_http_new(&hc))) {
+        fprintf(stderr, "pikoci server: cannot serve http on %s (see the log above)\n", o->http);
+        return 2;
+    }
+    zstr_send(s->http, "PORT");
+    char *port = zstr_recv(s->http);
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int) (strrchr(o->http, ':') - o->http), o->http);
+    zsys_info("http on http://%s:%s", strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
+    zstr_free(&port);
+    return 0;
+}
+
 int
 pk_cmd_server(int argc, char **argv)
 {
@@ -426,6 +538,10 @@ pk_cmd_server(int argc, char **argv)
             s_usage(stdout);
         free(o.kvs);
         return rc == 1 ? 0 : 2;
+    }
+    if ((rc = s_check_curve(&o)) != 0) {
+        free(o.kvs);
+        return rc;
     }
     char *pname = NULL, *source = NULL;
     pk_value_t *vars = NULL;
@@ -449,8 +565,11 @@ pk_cmd_server(int argc, char **argv)
     rc = s_start(&s, &o);
     if (rc == 0 && s.broker)
         zsys_info("listening on %s", s.listen);
+    if (rc == 0 && o.http)
+        rc = s_start_http(&s, &o);
     if (rc == 0 && pname)
-        rc = s_set_pipeline(s.broker ? s.inproc : o.broker, pname, source, vars);
+        rc = s_set_pipeline(s.broker ? s.inproc : o.broker, s.broker ? NULL : &o.curve, pname,
+                            source, vars);
     if (rc == 0) {
         zsys_info("server ready (store %s%s%s, %s)", o.db_system, o.db_path ? " " : "",
                   o.db_path ? o.db_path : "", o.run_worker ? "with a worker" : "no worker");

@@ -5,7 +5,11 @@
 // a worker it does not know to announce itself again). This file parses
 // options, makes the process a child subreaper, and stops on SIGINT/SIGTERM:
 // running builds are cancelled (their on_cancel and ensure hooks run).
+// With --curve-cert/--curve-server-key the link is CURVE (a broker listening
+// beyond loopback requires it); the keys are loaded here first so a bad
+// file stops the worker with its reason instead of a silent retry loop.
 #include "pk_cmds.h"
+#include "pk_curve.h"
 #include "pk_git.h"
 #include "pk_proc.h"
 #include "pk_runner.h"
@@ -20,7 +24,8 @@ s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci worker --broker ENDPOINT [--name NAME] [--tags T1,T2] [--exclusive-tags]\n"
-        "                     [--concurrency N] [--work-dir DIR]\n\n"
+        "                     [--concurrency N] [--work-dir DIR]\n"
+        "                     [--curve-cert FILE --curve-server-key KEY|FILE]\n\n"
         "Runs builds and checks for the server behind the broker at ENDPOINT.\n\n"
         "options:\n"
         "  --broker ENDPOINT   the broker (or a server's --listen address); default\n"
@@ -29,14 +34,22 @@ s_usage(FILE *out)
         "  --tags T1,T2        work tagged with a subset of these may run here\n"
         "  --exclusive-tags    take only tagged work\n"
         "  --concurrency N     work items at once (default: the number of CPUs)\n"
-        "  --work-dir DIR      where builds' $WORKDIRs are made (default $TMPDIR or /tmp)\n\n"
-        "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options\n");
+        "  --work-dir DIR      where builds' $WORKDIRs are made (default $TMPDIR or /tmp)\n"
+        "  --curve-cert FILE   connect with CURVE using this worker's secret certificate\n"
+        "                      (pikoci keygen; the broker must have its NAME.cert in its\n"
+        "                      --curve-allow directory)\n"
+        "  --curve-server-key KEY|FILE  the broker's public key (40 Z85 characters) or\n"
+        "                      its .cert file; goes with --curve-cert\n\n"
+        "A worker whose key the broker does not allow, or with the wrong server key,\n"
+        "never connects (the broker logs the refused key).\n"
+        "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options or unusable keys\n");
 }
 
 int
 pk_cmd_worker(int argc, char **argv)
 {
     const char *broker = getenv("PIKOCI_BROKER"), *name = NULL, *tags = NULL, *dir = NULL;
+    pk_curve_client_t curve = { 0 };
     bool exclusive = false;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t slots = cpus > 0 ? (uint32_t) cpus : 1;
@@ -51,7 +64,8 @@ pk_cmd_worker(int argc, char **argv)
             continue;
         }
         bool known = !strcmp(a, "--broker") || !strcmp(a, "--name") || !strcmp(a, "--tags")
-                  || !strcmp(a, "--concurrency") || !strcmp(a, "--work-dir");
+                  || !strcmp(a, "--concurrency") || !strcmp(a, "--work-dir")
+                  || !strcmp(a, "--curve-cert") || !strcmp(a, "--curve-server-key");
         if (!known || i + 1 >= argc) {
             fprintf(stderr, known ? "pikoci worker: %s needs a value\n"
                                   : "pikoci worker: unknown option %s (see pikoci worker --help)\n", a);
@@ -69,6 +83,12 @@ pk_cmd_worker(int argc, char **argv)
         else
         if (!strcmp(a, "--work-dir"))
             dir = v;
+        else
+        if (!strcmp(a, "--curve-cert"))
+            curve.cert = v;
+        else
+        if (!strcmp(a, "--curve-server-key"))
+            curve.server_key = v;
         else {
             char *end;
             long n = strtol(v, &end, 10);
@@ -87,12 +107,32 @@ pk_cmd_worker(int argc, char **argv)
         fprintf(stderr, "pikoci worker: --exclusive-tags needs --tags: it would never take any work\n");
         return 2;
     }
+    char *err = NULL;
+    if (pk_curve_client_check(&curve, &err) != 0) {
+        fprintf(stderr, "pikoci worker: %s\n", err ? err : "unusable CURVE keys");
+        free(err);
+        return 2;
+    }
+    if (!pk_curve_client_set(&curve) && !pk_curve_is_loopback(broker))
+        fprintf(stderr, "pikoci worker: connecting to %s without CURVE: a broker listening "
+                "beyond loopback refuses that (see --curve-cert)\n", broker);
     char host[256] = "worker", default_name[320], work_root[PATH_MAX];
     gethostname(host, sizeof host - 1);
     snprintf(default_name, sizeof default_name, "%s-%d", host, (int) getpid());
     const char *tmp = getenv("TMPDIR");
-    snprintf(work_root, sizeof work_root, "%s/pikoci-work-%d",
-             dir ? dir : tmp && *tmp ? tmp : "/tmp", (int) getpid());
+    // absolute: tasks run in their $WORKDIR, which must not depend on where
+    // the worker was started
+    char cwd[PATH_MAX / 2] = "/";
+    if (dir && dir[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+        fprintf(stderr, "pikoci worker: --work-dir %s: cannot tell the current directory\n", dir);
+        return 2;
+    }
+    if (dir && dir[0] != '/')
+        snprintf(work_root, sizeof work_root, "%s/%.*s/pikoci-work-%d", cwd, PATH_MAX / 4, dir,
+                 (int) getpid());
+    else
+        snprintf(work_root, sizeof work_root, "%s/pikoci-work-%d",
+                 dir ? dir : tmp && *tmp ? tmp : "/tmp", (int) getpid());
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -106,7 +146,7 @@ pk_cmd_worker(int argc, char **argv)
     pk_git_init();
     pk_runner_config_t cfg = { .name = name ? name : default_name, .endpoint = broker,
                                .slots = slots, .tags = tags, .exclusive = exclusive,
-                               .work_root = work_root };
+                               .work_root = work_root, .curve = curve };
     zactor_t *runner = pk_runner_new(&cfg);
     int rc = 2;
     if (runner) {

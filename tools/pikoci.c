@@ -17,6 +17,7 @@ static const s_command_t s_commands[] = {
                                "control and optionally a runner" },
     { "broker", pk_cmd_broker, "run the broker alone (actors and workers elsewhere)" },
     { "worker", pk_cmd_worker, "run runners on this machine for a broker or server" },
+    { "keygen", pk_cmd_keygen, "write a CURVE certificate pair for links between machines" },
     { "pipelines", pk_cmd_pipelines, "list, set, get, remove, pause or unpause pipelines" },
     { "jobs", pk_cmd_jobs, "the jobs of a pipeline and their newest builds" },
     { "pause", pk_cmd_pause, "pause a pipeline or one job (no new builds)" },
@@ -34,6 +35,7 @@ static const s_command_t s_commands[] = {
     { "check", pk_cmd_check, "check a resource now" },
     { "pin", pk_cmd_pin, "pin a resource to one version" },
     { "unpin", pk_cmd_unpin, "unpin a resource" },
+    { "webhook-token", pk_cmd_webhook, "a resource's webhook token (--regenerate: a new one)" },
     { "workers", pk_cmd_workers, "the workers connected to the server" },
     { NULL, NULL, NULL }
 };

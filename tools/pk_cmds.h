@@ -17,6 +17,7 @@ pk_cmd_fn pk_cmd_run;
 pk_cmd_fn pk_cmd_server;
 pk_cmd_fn pk_cmd_broker;
 pk_cmd_fn pk_cmd_worker;
+pk_cmd_fn pk_cmd_keygen;
 pk_cmd_fn pk_cmd_pipelines;
 pk_cmd_fn pk_cmd_jobs;
 pk_cmd_fn pk_cmd_pause;
@@ -35,5 +36,6 @@ pk_cmd_fn pk_cmd_check;
 pk_cmd_fn pk_cmd_pin;
 pk_cmd_fn pk_cmd_unpin;
 pk_cmd_fn pk_cmd_workers;
+pk_cmd_fn pk_cmd_webhook;
 
 #endif

@@ -15,7 +15,7 @@ KILL_AT=${CRASH_KILL_AT:-$(( 4 + RANDOM % 6 ))}
 echo "# $COMMITS commits, SIGKILL after commit $KILL_AT"
 git_repo "$T/app"
 serve() {
-    start_server "$T/server$1.log" --db-system lmdb --db-path "$T/db" --run-worker --concurrency 2 \
+    start_server "$T/server$1.log" --db-system lmdb --db-path "$T/db" --run-worker --concurrency 2 --adopt-grace 1s \
         --pipeline-config "$SRC/tests/server/crash.hcl" --var repo="file://$T/app.git"
 }
 serve 1 || finish
@@ -24,10 +24,11 @@ for i in $(seq 2 "$COMMITS"); do
     commit "$T/app" "v$i"
     pk check crash/app >/dev/null 2>&1
     if [ "$i" -eq "$KILL_AT" ]; then
-        # wait until something runs, so the kill cuts a build off
+        # the versions so far, then wait until something runs, so the kill
+        # cuts a build off
+        pk versions crash/app --json >"$T/before.json"
         check "a build is running when the server is killed" \
             until_ok 180 bash -c "'$BIN' builds crash/build --json | grep -q '\"started\"'"
-        pk versions crash/app --json >"$T/before.json"
         kill -KILL "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null
         serve 2 || finish

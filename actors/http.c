@@ -1,0 +1,439 @@
+// http: the http actor (pk_http.h has the contract) -- the libmicrohttpd
+// daemon, routing, request bodies, and the pool of broker clients.
+//
+// MHD runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION): a
+// handler may block on a broker round trip or, for a Server-Sent Event
+// stream, on the event bus, without holding up other connections, and a
+// slow or hostile client costs one thread until its idle timeout, never the
+// server's actors (the connection limit bounds the threads). Handlers reach
+// the server only through pk_client requests, like the CLI: the pool keeps
+// idle clients so a request does not pay for a new connection and HELLO.
+//
+// The actor's own thread holds a client subscribed to the whole event bus
+// for the counters /metrics shows (events seen, log bytes written) and
+// answers its pipe; on $TERM it quiesces the daemon, tells the streams to
+// end (they look every 500 ms) and stops it.
+#include "http_internal.h"
+#include "pk_actor.h"
+#include "pk_http.h"
+#include "pk_value_msgpack.h"
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+
+#define S_BODY_MAX (1024 * 1024)
+#define S_CONNECTIONS_MAX 64
+#define S_TIMEOUT_S 30
+#define S_REQUEST_MS 10000
+#define S_POOL_MAX 8
+#define S_HEADERS_MAX (16 * 1024)   // MHD's per-connection memory: request line + headers
+
+typedef struct {
+    char *body;
+    size_t size, cap;
+    bool too_big;
+} s_req_t;
+
+// --- the client pool
+
+pk_client_t *
+http_client_new(http_t *h)
+{
+    char *err = NULL;
+    pk_client_t *c = pk_curve_client_set(&h->curve)
+                   ? pk_client_new_secure(h->endpoint, &h->curve, &err)
+                   : pk_client_new(h->endpoint, &err);
+    if (!c)
+        zsys_warning("http: cannot make a broker client: %s", err ? err : "?");
+    free(err);
+    return c;
+}
+
+int
+http_request(http_t *h, const char *op, const pk_kv_t *args, const void *body,
+             size_t body_size, pk_value_t **out, char **error)
+{
+    *out = NULL;
+    *error = NULL;
+    pthread_mutex_lock(&h->lock);
+    pk_client_t *c = h->pool_n ? h->pool[--h->pool_n] : NULL;
+    pthread_mutex_unlock(&h->lock);
+    if (!c && !(c = http_client_new(h))) {
+        *error = strdup("cannot reach the server");
+        return -1;
+    }
+    uint8_t *reply = NULL;
+    size_t reply_size = 0;
+    int rc = pk_client_request(c, op, args, body, body_size, S_REQUEST_MS, &reply, &reply_size,
+                               error);
+    if (rc == -1)
+        *error = strdup(pk_client_error(c));
+    if (reply)
+        *out = pk_value_unpack(reply, reply_size);
+    free(reply);
+    pthread_mutex_lock(&h->lock);
+    if (h->pool_n < S_POOL_MAX) {
+        if (h->pool_n == h->pool_cap) {
+            h->pool_cap = h->pool_cap ? 2 * h->pool_cap : 4;
+            h->pool = realloc(h->pool, h->pool_cap * sizeof *h->pool);
+        }
+        h->pool[h->pool_n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&h->lock);
+    pk_client_destroy(&c);
+    return rc;
+}
+
+// --- responses
+
+http_answer_t
+http_text(unsigned status, const char *type, const char *text, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *) text,
+                                                             MHD_RESPMEM_MUST_COPY);
+    if (r && type)
+        MHD_add_response_header(r, "Content-Type", type);
+    return (http_answer_t) { status, r };
+}
+
+http_answer_t
+http_json(unsigned status, const pk_value_t *v)
+{
+    char *json = pk_value_to_json(v);
+    char *text = NULL;
+    int len = asprintf(&text, "%s\n", json ? json : "null");     // as the CLI prints it
+    free(json);
+    struct MHD_Response *r = len < 0 ? NULL
+        : MHD_create_response_from_buffer((size_t) len, text, MHD_RESPMEM_MUST_FREE);
+    if (!r && len >= 0)
+        free(text);
+    if (r)
+        MHD_add_response_header(r, "Content-Type", "application/json");
+    return (http_answer_t) { status, r };
+}
+
+http_answer_t
+http_error(unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    pk_value_t *o = pk_value_new_object();
+    pk_value_object_set(o, "error", pk_value_new_string(msg ? msg : "error"));
+    free(msg);
+    http_answer_t a = http_json(status, o);
+    pk_value_destroy(&o);
+    return a;
+}
+
+http_answer_t
+http_failed(int rc, const char *error)
+{
+    if (rc == -1)
+        return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "%s", error ? error : "no answer");
+    bool missing = error && (strstr(error, "no ") || strstr(error, "unknown")
+                             || strstr(error, "not "));
+    return http_error(missing ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST, "%s",
+                      error ? error : "refused");
+}
+
+// --- routing
+
+static void
+s_route(http_t *h, struct MHD_Connection *c, const char *method, const char *url, s_req_t *q,
+        http_answer_t *a)
+{
+    bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if (!strncmp(url, "/webhooks/", 10)) {
+        if (strcmp(method, "POST"))
+            *a = http_error(MHD_HTTP_METHOD_NOT_ALLOWED, "webhooks take POST");
+        else
+        if (q->too_big)
+            *a = http_error(413, "the body is larger than %zu bytes",
+                            h->body_max);
+        else
+            http_webhook(h, c, url + 10, q->body ? q->body : "", q->size, a);
+        return;
+    }
+    if (!get) {
+        *a = http_error(MHD_HTTP_METHOD_NOT_ALLOWED, "%s: this server is read-only "
+                        "(GET, or POST to /webhooks/TOKEN)", method);
+        return;
+    }
+    if (!strcmp(url, "/healthz")) {
+        pk_value_t *v = NULL;
+        char *err = NULL;
+        // the broker answers this itself: a cheap proof the core is alive
+        int rc = http_request(h, "broker.pending", NULL, NULL, 0, &v, &err);
+        *a = rc == 0 ? http_text(MHD_HTTP_OK, "text/plain", "ok\n", 3)
+                     : http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err ? err : "no broker");
+        pk_value_destroy(&v);
+        free(err);
+    }
+    else
+    if (!strcmp(url, "/metrics"))
+        http_metrics(h, a);
+    else
+    if (!http_api_route(h, c, url, a) && !http_page_route(url, a))
+        *a = http_error(MHD_HTTP_NOT_FOUND, "no such page: %s", url);
+}
+
+static enum MHD_Result
+s_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+          const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void) version;
+    http_t *h = cls;
+    s_req_t *q = *con_cls;
+    if (!q) {
+        q = calloc(1, sizeof *q);
+        *con_cls = q;
+        const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        // refuse what is announced too big before reading a byte of it
+        if (len && strtoull(len, NULL, 10) > h->body_max) {
+            http_answer_t a = http_error(413,
+                                         "the body is larger than %zu bytes", h->body_max);
+            atomic_fetch_add(&h->errors, 1);
+            enum MHD_Result rc = MHD_queue_response(c, a.status, a.response);
+            MHD_destroy_response(a.response);
+            return rc;
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (q->too_big || q->size + n > h->body_max) {
+            q->too_big = true;          // read on, keep nothing: answered at the end
+            return MHD_YES;
+        }
+        if (q->size + n + 1 > q->cap) {
+            q->cap = (q->size + n + 1) * 2 < h->body_max + 1 ? (q->size + n + 1) * 2
+                                                             : h->body_max + 1;
+            q->body = realloc(q->body, q->cap);
+        }
+        memcpy(q->body + q->size, upload, n);
+        q->size += n;
+        q->body[q->size] = 0;
+        return MHD_YES;
+    }
+    atomic_fetch_add(&h->requests, 1);
+    http_answer_t a = { 0 };
+    s_route(h, c, method, url, q, &a);
+    if (!a.response)
+        a = http_text(a.status ? a.status : MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "", 0);
+    if (!a.response)
+        return MHD_NO;
+    if (a.status >= 400)
+        atomic_fetch_add(&h->errors, 1);
+    MHD_add_response_header(a.response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(a.response, "Referrer-Policy", "no-referrer");
+    enum MHD_Result rc = MHD_queue_response(c, a.status, a.response);
+    MHD_destroy_response(a.response);
+    return rc;
+}
+
+static void
+s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+            enum MHD_RequestTerminationCode toe)
+{
+    (void) cls;
+    (void) c;
+    (void) toe;
+    s_req_t *q = *con_cls;
+    if (q) {
+        free(q->body);
+        free(q);
+        *con_cls = NULL;
+    }
+}
+
+static void
+s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void) cls;
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    buf[strcspn(buf, "\n")] = 0;
+    zsys_debug("http: %s", buf);
+}
+
+// --- the listen address
+
+// HOST:PORT into an address (port 0 for "*"). 0, or -1 with *err.
+static int
+s_resolve(const char *listen, struct sockaddr_storage *addr, socklen_t *len, char **err)
+{
+    *err = NULL;
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    if (!colon || colon == listen || !colon[1]) {
+        if (asprintf(err, "--http %s: expected HOST:PORT, like 127.0.0.1:8080 (port 0 or * "
+                     "picks a free one)", listen ? listen : "") < 0)
+            *err = NULL;
+        return -1;
+    }
+    char *host = strndup(listen, (size_t) (colon - listen));
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    const char *port = strcmp(colon + 1, "*") ? colon + 1 : "0";
+    char *end;
+    long p = strtol(port, &end, 10);
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
+    int rc = *end || p < 0 || p > 65535 ? -2
+           : getaddrinfo(strcmp(host, "*") ? host : NULL, port, &hints, &res);
+    if (rc == 0 && res) {
+        memcpy(addr, res->ai_addr, res->ai_addrlen);
+        *len = res->ai_addrlen;
+    }
+    else
+    if (asprintf(err, "--http %s: %s", listen, rc == -2 ? "the port is not a number from 0 to "
+                 "65535 (or *)" : "unknown host") < 0)
+        *err = NULL;
+    if (res)
+        freeaddrinfo(res);
+    free(host);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+pk_http_listen_check(const char *listen, char **err)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    return s_resolve(listen, &addr, &len, err);
+}
+
+// --- the actor
+
+static struct MHD_Daemon *
+s_start(http_t *h, const pk_http_config_t *cfg, unsigned *port)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char *err = NULL;
+    if (s_resolve(cfg->listen, &addr, &len, &err) != 0) {
+        zsys_error("http: %s", err ? err : "bad listen address");
+        free(err);
+        return NULL;
+    }
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
+                   | MHD_USE_POLL | MHD_USE_ERROR_LOG
+                   | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_handler, h,
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->connections_max ? cfg->connections_max
+                                                          : S_CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : S_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) S_HEADERS_MAX,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, h,
+        MHD_OPTION_END);
+    if (!d) {
+        zsys_error("http: cannot listen on %s: %s", cfg->listen, strerror(errno));
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : 0;
+    return d;
+}
+
+static bool
+s_on_pipe(http_t *h, zsock_t *pipe, unsigned port)
+{
+    char *cmd = zstr_recv(pipe);
+    bool go_on = cmd && !streq(cmd, "$TERM");
+    if (go_on && streq(cmd, "STATUS"))
+        zstr_send(pipe, "ok");
+    else
+    if (go_on && streq(cmd, "PORT"))
+        zstr_sendf(pipe, "%u", port);
+    else
+    if (go_on && streq(cmd, "STATS"))
+        zstr_sendf(pipe, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                   (uint64_t) atomic_load(&h->requests), (uint64_t) atomic_load(&h->webhooks),
+                   (uint64_t) atomic_load(&h->streams), (uint64_t) atomic_load(&h->errors));
+    zstr_free(&cmd);
+    return go_on;
+}
+
+// Counts what the bus carries: events, and the bytes of log.* events (the
+// log sink publishes each chunk once it is committed).
+static void
+s_count(http_t *h, pk_msg_t *ev)
+{
+    atomic_fetch_add(&h->events, 1);
+    if (!strncmp(ev->event.topic, "log.", 4) && ev->event.body.size) {
+        pk_value_t *v = pk_value_unpack(ev->event.body.data, ev->event.body.size);
+        const pk_value_t *data = pk_value_object_get(v, "data");
+        atomic_fetch_add(&h->log_bytes, pk_value_len(data));
+        pk_value_destroy(&v);
+    }
+}
+
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    const pk_http_config_t *cfg = arg;
+    http_t *h = calloc(1, sizeof *h);
+    h->endpoint = strdup(cfg->endpoint);
+    h->curve.cert = cfg->curve.cert ? strdup(cfg->curve.cert) : NULL;
+    h->curve.server_key = cfg->curve.server_key ? strdup(cfg->curve.server_key) : NULL;
+    h->body_max = cfg->body_max ? cfg->body_max : S_BODY_MAX;
+    h->started_ms = zclock_time();
+    pthread_mutex_init(&h->lock, NULL);
+    unsigned port = 0;
+    pk_client_t *bus = http_client_new(h);
+    struct MHD_Daemon *d = bus ? s_start(h, cfg, &port) : NULL;
+    zsock_signal(pipe, 0);
+    if (d) {
+        if (pk_client_subscribe(bus, "", NULL) != 0)
+            zsys_warning("http: no event subscription: %s", pk_client_error(bus));
+        zpoller_t *poller = zpoller_new(pipe, NULL);
+        for (;;) {
+            if (zpoller_wait(poller, 0) == pipe && !s_on_pipe(h, pipe, port))
+                break;
+            if (zpoller_terminated(poller))
+                break;
+            pk_msg_t ev;
+            for (int n = 0; n < 256 && pk_client_event(bus, n ? 0 : 100, &ev) == 0; n++) {
+                s_count(h, &ev);
+                pk_msg_clear(&ev);
+            }
+        }
+        zpoller_destroy(&poller);
+        MHD_quiesce_daemon(d);
+        atomic_store(&h->stopping, true);
+        MHD_stop_daemon(d);
+    }
+    else
+        pk_actor_failed(pipe);
+    pk_client_destroy(&bus);
+    for (size_t i = 0; i < h->pool_n; i++)
+        pk_client_destroy(&h->pool[i]);
+    free(h->pool);
+    http_webhook_cache_free(h);
+    pthread_mutex_destroy(&h->lock);
+    free(h->endpoint);
+    free((char *) h->curve.cert);
+    free((char *) h->curve.server_key);
+    free(h);
+}
+
+zactor_t *
+pk_http_new(const pk_http_config_t *config)
+{
+    char *err = NULL;
+    if (!config || !config->endpoint || pk_http_listen_check(config->listen, &err) != 0) {
+        zsys_error("http: %s", err ? err : "a broker endpoint and a listen address are required");
+        free(err);
+        return NULL;
+    }
+    return pk_actor_new(s_actor, (void *) config);
+}

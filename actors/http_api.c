@@ -1,0 +1,480 @@
+// http_api: GET /api/... -- the JSON the CLI's --json prints, for the page
+// and for scripts -- and the two Server-Sent Event streams the page lives on.
+//
+//   /api/pipelines                          pipelines
+//   /api/overview[?pipeline=P]              overview (what pikoci-top starts from)
+//   /api/workers, /api/pending              broker.workers, broker.pending
+//   /api/pipelines/P/jobs                   jobs
+//   /api/pipelines/P/resources              resources (no webhook tokens: the
+//                                           page is read-only and may be public)
+//   /api/pipelines/P/resources/R/versions   versions [?limit=N]
+//   /api/pipelines/P/jobs/J/builds          builds [?limit=N]
+//   /api/pipelines/P/jobs/J/builds/N        build
+//   /api/pipelines/P/jobs/J/builds/N/log    the log's bytes [?offset=&max=],
+//                                           X-Log-Offset/-Next/-Size/-Finished
+//   .../log/stream[?offset=O|tail=BYTES]    SSE: meta {offset, size}, then
+//                                           messages {offset, next, text} as the
+//                                           log grows, end {status, size}
+//   /api/events                             SSE: change {topic, seq, body} for
+//                                           every build/job/pipeline/resource/
+//                                           worker event
+// A stream holds a broker client of its own, subscribed, and wakes on its
+// events -- but also re-reads the log every 2 s, since the bus may drop for a
+// slow reader and the store is the truth. Log text is sent only up to whole
+// UTF-8 characters, so a chunk boundary never garbles one.
+#include "http_internal.h"
+#include "pk_value_msgpack.h"
+#include <czmq.h>
+
+#define S_LOG_CHUNK (256 * 1024)
+#define S_WAIT_MS 500
+#define S_POLL_MS 2000
+#define S_KEEPALIVE_MS 10000
+
+typedef struct {
+    http_t *h;
+    pk_client_t *client;
+    bool log;                   // a log stream, else the change stream
+    char *pipeline, *job, *number, *topic;
+    uint64_t offset;
+    char *out;
+    size_t len, pos, cap;
+    bool fetch, done;
+    int64_t poll_at, wrote_at;
+} s_stream_t;
+
+// --- JSON text for the streams
+
+static void
+s_put(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *buf = realloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = 0;
+}
+
+// Length of the UTF-8 character at s (n bytes left), or 0 when invalid.
+static size_t
+s_utf8_len(const unsigned char *s, size_t n)
+{
+    size_t want = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+                : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!want || want > n || (want == 2 && s[0] < 0xC2) || (want == 4 && s[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < want; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return want;
+}
+
+size_t
+http_utf8_whole(const char *data, size_t n)
+{
+    // only the last 3 bytes can be an unfinished character
+    size_t from = n > 3 ? n - 3 : 0;
+    for (size_t i = from; i < n; i++) {
+        const unsigned char c = (unsigned char) data[i];
+        size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (want && i + want > n)
+            return i;
+    }
+    return n;
+}
+
+void
+http_json_str(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+    s_put(buf, len, cap, "\"", 1);
+    const unsigned char *s = (const unsigned char *) data;
+    for (size_t i = 0; i < n;) {
+        size_t k = s_utf8_len(s + i, n - i);
+        char esc[8];
+        if (k == 0) {
+            s_put(buf, len, cap, "\\ufffd", 6);
+            i++;
+            continue;
+        }
+        if (k == 1 && (s[i] < 0x20 || s[i] == '"' || s[i] == '\\')) {
+            const char *e = s[i] == '"' ? "\\\"" : s[i] == '\\' ? "\\\\" : s[i] == '\n' ? "\\n"
+                          : s[i] == '\r' ? "\\r" : s[i] == '\t' ? "\\t" : NULL;
+            if (!e) {
+                snprintf(esc, sizeof esc, "\\u%04x", s[i]);
+                e = esc;
+            }
+            s_put(buf, len, cap, e, strlen(e));
+        }
+        else
+            s_put(buf, len, cap, (const char *) s + i, k);
+        i += k;
+    }
+    s_put(buf, len, cap, "\"", 1);
+}
+
+static void
+s_emit(s_stream_t *s, const char *event, const char *json)
+{
+    char head[64];
+    int n = event ? snprintf(head, sizeof head, "event: %s\n", event) : 0;
+    s_put(&s->out, &s->len, &s->cap, head, (size_t) n);
+    s_put(&s->out, &s->len, &s->cap, "data: ", 6);
+    s_put(&s->out, &s->len, &s->cap, json, strlen(json));
+    s_put(&s->out, &s->len, &s->cap, "\n\n", 2);
+}
+
+// --- the streams
+
+static pk_kv_t
+s_build_args(const s_stream_t *s)
+{
+    pk_kv_t args = { 0 };
+    pk_kv_set(&args, "pipeline", s->pipeline);
+    pk_kv_set(&args, "job", s->job);
+    pk_kv_set(&args, "number", s->number);
+    return args;
+}
+
+// One "logs" read from s->offset: a message with the text, the end when the
+// build is over and everything was sent.
+static void
+s_log_fetch(s_stream_t *s)
+{
+    s->fetch = false;
+    pk_kv_t args = s_build_args(s);
+    char num[24];
+    snprintf(num, sizeof num, "%" PRIu64, s->offset);
+    pk_kv_set(&args, "offset", num);
+    snprintf(num, sizeof num, "%d", S_LOG_CHUNK);
+    pk_kv_set(&args, "max", num);
+    uint8_t *body = NULL;
+    size_t size = 0;
+    char *err = NULL;
+    int rc = pk_client_request(s->client, "logs", &args, NULL, 0, 10000, &body, &size, &err);
+    pk_kv_clear(&args);
+    pk_value_t *v = rc == 0 ? pk_value_unpack(body, size) : NULL;
+    free(body);
+    if (rc == 1) {
+        char *json = NULL;
+        size_t len = 0, cap = 0;
+        s_put(&json, &len, &cap, "{\"error\":", 9);
+        http_json_str(&json, &len, &cap, err ? err : "refused", strlen(err ? err : "refused"));
+        s_put(&json, &len, &cap, "}", 1);
+        s_emit(s, "end", json);
+        free(json);
+        s->done = true;
+    }
+    free(err);
+    if (!v)
+        return;
+    const pk_value_t *data = pk_value_object_get(v, "data");
+    size_t n = pk_value_len(data);
+    const char *text = pk_value_string(data);
+    uint64_t total = (uint64_t) pk_value_number(pk_value_object_get(v, "size"));
+    bool finished = pk_value_bool(pk_value_object_get(v, "finished"));
+    size_t whole = finished ? n : http_utf8_whole(text, n);
+    if (whole) {
+        char *json = NULL;
+        size_t len = 0, cap = 0;
+        char head[96];
+        int k = snprintf(head, sizeof head, "{\"offset\":%" PRIu64 ",\"next\":%" PRIu64
+                         ",\"text\":", s->offset, s->offset + whole);
+        s_put(&json, &len, &cap, head, (size_t) k);
+        http_json_str(&json, &len, &cap, text, whole);
+        s_put(&json, &len, &cap, "}", 1);
+        s_emit(s, NULL, json);
+        free(json);
+        s->offset += whole;
+    }
+    if (s->offset < total && whole == n)
+        s->fetch = true;            // more is there already
+    else
+    if (finished && s->offset >= total) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"status\":\"%s\",\"size\":%" PRIu64 "}",
+                 pk_value_string(pk_value_object_get(v, "status")), total);
+        s_emit(s, "end", json);
+        s->done = true;
+    }
+    pk_value_destroy(&v);
+}
+
+static void
+s_change(s_stream_t *s, pk_msg_t *ev)
+{
+    pk_value_t *body = ev->event.body.size
+                     ? pk_value_unpack(ev->event.body.data, ev->event.body.size) : NULL;
+    char *bj = body ? pk_value_to_json(body) : NULL;
+    char *json = NULL;
+    size_t len = 0, cap = 0;
+    s_put(&json, &len, &cap, "{\"topic\":", 9);
+    http_json_str(&json, &len, &cap, ev->event.topic, strlen(ev->event.topic));
+    char seq[64];
+    int k = snprintf(seq, sizeof seq, ",\"seq\":%" PRIu64 ",\"body\":", ev->event.seq);
+    s_put(&json, &len, &cap, seq, (size_t) k);
+    s_put(&json, &len, &cap, bj ? bj : "null", strlen(bj ? bj : "null"));
+    s_put(&json, &len, &cap, "}", 1);
+    s_emit(s, "change", json);
+    free(json);
+    free(bj);
+    pk_value_destroy(&body);
+}
+
+static ssize_t
+s_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) pos;
+    s_stream_t *s = cls;
+    for (;;) {
+        if (s->pos < s->len) {
+            size_t n = s->len - s->pos < max ? s->len - s->pos : max;
+            memcpy(buf, s->out + s->pos, n);
+            s->pos += n;
+            s->wrote_at = zclock_mono();
+            return (ssize_t) n;
+        }
+        s->pos = s->len = 0;
+        if (s->done || atomic_load(&s->h->stopping))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (s->fetch) {
+            s_log_fetch(s);
+            continue;
+        }
+        pk_msg_t ev;
+        if (pk_client_event(s->client, S_WAIT_MS, &ev) == 0) {
+            if (!s->log)
+                s_change(s, &ev);
+            else
+            if (!strcmp(ev.event.topic, s->topic) || !strncmp(ev.event.topic, "build.", 6))
+                s->fetch = true;
+            pk_msg_clear(&ev);
+            continue;
+        }
+        int64_t now = zclock_mono();
+        if (s->log && now >= s->poll_at) {
+            s->fetch = true;
+            s->poll_at = now + S_POLL_MS;
+        }
+        if (now - s->wrote_at >= S_KEEPALIVE_MS)
+            s_put(&s->out, &s->len, &s->cap, ": keepalive\n\n", 13);
+    }
+}
+
+static void
+s_stream_free(void *cls)
+{
+    s_stream_t *s = cls;
+    pk_client_destroy(&s->client);
+    free(s->pipeline);
+    free(s->job);
+    free(s->number);
+    free(s->topic);
+    free(s->out);
+    free(s);
+}
+
+static http_answer_t
+s_stream(s_stream_t *s)
+{
+    atomic_fetch_add(&s->h->streams, 1);
+    s->wrote_at = s->poll_at = zclock_mono();
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                               s_read, s, s_stream_free);
+    if (!r) {
+        s_stream_free(s);
+        return http_error(MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start a stream");
+    }
+    MHD_add_response_header(r, "Content-Type", "text/event-stream");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    return (http_answer_t) { MHD_HTTP_OK, r };
+}
+
+static http_answer_t
+s_events(http_t *h)
+{
+    s_stream_t *s = calloc(1, sizeof *s);
+    s->h = h;
+    s->client = http_client_new(h);
+    static const char *prefixes[] = { "build.", "job.", "pipeline.", "resource.", "worker.",
+                                      NULL };
+    for (int i = 0; s->client && prefixes[i]; i++)
+        if (pk_client_subscribe(s->client, prefixes[i], NULL) != 0) {
+            pk_client_destroy(&s->client);
+        }
+    if (!s->client) {
+        s_stream_free(s);
+        return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "cannot subscribe to the server's events");
+    }
+    s_put(&s->out, &s->len, &s->cap, "retry: 2000\n\n", 13);
+    return s_stream(s);
+}
+
+static const char *
+s_arg(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static http_answer_t
+s_log_stream(http_t *h, struct MHD_Connection *c, char **seg)
+{
+    s_stream_t *s = calloc(1, sizeof *s);
+    s->h = h;
+    s->log = true;
+    s->pipeline = strdup(seg[0]);
+    s->job = strdup(seg[1]);
+    s->number = strdup(seg[2]);
+    const char *offset = s_arg(c, "offset"), *tail = s_arg(c, "tail");
+    s->offset = offset ? strtoull(offset, NULL, 10) : 0;
+    // where the log is and how big: the build tells its id, "logs" its size
+    pk_kv_t args = s_build_args(s);
+    pk_kv_set(&args, "max", "1");
+    pk_kv_set(&args, "offset", "0");
+    pk_value_t *v = NULL;
+    char *err = NULL;
+    int rc = http_request(h, "logs", &args, NULL, 0, &v, &err);
+    pk_kv_clear(&args);
+    if (rc != 0) {
+        http_answer_t a = http_failed(rc, err);
+        free(err);
+        s_stream_free(s);
+        return a;
+    }
+    uint64_t size = (uint64_t) pk_value_number(pk_value_object_get(v, "size"));
+    const char *id = pk_value_string(pk_value_object_get(v, "id"));
+    if (asprintf(&s->topic, "log.%s", id ? id : "") < 0)
+        s->topic = NULL;
+    pk_value_destroy(&v);
+    if (tail && !offset) {
+        uint64_t t = strtoull(tail, NULL, 10);
+        s->offset = size > t ? size - t : 0;
+    }
+    if (s->offset > size)
+        s->offset = size;
+    s->client = http_client_new(h);
+    if (!s->client || !s->topic || pk_client_subscribe(s->client, s->topic, NULL) != 0
+        || pk_client_subscribe(s->client, "build.", NULL) != 0) {
+        s_stream_free(s);
+        return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "cannot subscribe to the log");
+    }
+    char meta[128];
+    snprintf(meta, sizeof meta, "{\"offset\":%" PRIu64 ",\"size\":%" PRIu64 "}", s->offset, size);
+    s_put(&s->out, &s->len, &s->cap, "retry: 2000\n\n", 13);
+    s_emit(s, "meta", meta);
+    s->fetch = true;
+    return s_stream(s);
+}
+
+// The log's bytes [offset, offset + max) as they are stored.
+static http_answer_t
+s_log_bytes(http_t *h, struct MHD_Connection *c, pk_kv_t *args)
+{
+    const char *offset = s_arg(c, "offset"), *max = s_arg(c, "max");
+    if (offset)
+        pk_kv_set(args, "offset", offset);
+    if (max)
+        pk_kv_set(args, "max", max);
+    pk_value_t *v = NULL;
+    char *err = NULL;
+    int rc = http_request(h, "logs", args, NULL, 0, &v, &err);
+    http_answer_t a = rc != 0 ? http_failed(rc, err) : (http_answer_t) { 0 };
+    if (rc == 0) {
+        const pk_value_t *data = pk_value_object_get(v, "data");
+        a = http_text(MHD_HTTP_OK, "text/plain; charset=utf-8", pk_value_string(data),
+                      pk_value_len(data));
+        static const char *fields[] = { "offset", "next_offset", "size", NULL };
+        static const char *headers[] = { "X-Log-Offset", "X-Log-Next", "X-Log-Size" };
+        for (int i = 0; a.response && fields[i]; i++) {
+            char num[32];
+            snprintf(num, sizeof num, "%.0f", pk_value_number(pk_value_object_get(v, fields[i])));
+            MHD_add_response_header(a.response, headers[i], num);
+        }
+        if (a.response)
+            MHD_add_response_header(a.response, "X-Log-Finished",
+                                    pk_value_bool(pk_value_object_get(v, "finished"))
+                                    ? "true" : "false");
+    }
+    free(err);
+    pk_value_destroy(&v);
+    return a;
+}
+
+static http_answer_t
+s_query(http_t *h, const char *op, pk_kv_t *args)
+{
+    pk_value_t *v = NULL;
+    char *err = NULL;
+    int rc = http_request(h, op, args, NULL, 0, &v, &err);
+    http_answer_t a = rc == 0 ? http_json(MHD_HTTP_OK, v) : http_failed(rc, err);
+    free(err);
+    pk_value_destroy(&v);
+    return a;
+}
+
+bool
+http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answer_t *a)
+{
+    if (strncmp(path, "/api/", 5))
+        return false;
+    // split into at most 9 segments
+    char *copy = strdup(path + 5), *seg[10] = { 0 }, *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(copy, "/", &save); t && n < 10; t = strtok_r(NULL, "/", &save))
+        seg[n++] = t;
+    pk_kv_t args = { 0 };
+    const char *limit = s_arg(c, "limit");
+    bool pipes = n >= 2 && !strcmp(seg[0], "pipelines");
+    if (pipes)
+        pk_kv_set(&args, "pipeline", seg[1]);
+    if (n == 1 && !strcmp(seg[0], "pipelines"))
+        *a = s_query(h, "pipelines", &args);
+    else
+    if (n == 1 && !strcmp(seg[0], "overview")) {
+        if (s_arg(c, "pipeline"))
+            pk_kv_set(&args, "pipeline", s_arg(c, "pipeline"));
+        *a = s_query(h, "overview", &args);
+    }
+    else
+    if (n == 1 && (!strcmp(seg[0], "workers") || !strcmp(seg[0], "pending")))
+        *a = s_query(h, !strcmp(seg[0], "workers") ? "broker.workers" : "broker.pending", &args);
+    else
+    if (n == 1 && !strcmp(seg[0], "events"))
+        *a = s_events(h);
+    else
+    if (pipes && n == 3 && (!strcmp(seg[2], "jobs") || !strcmp(seg[2], "resources")))
+        *a = s_query(h, seg[2], &args);
+    else
+    if (pipes && n == 5 && !strcmp(seg[2], "resources") && !strcmp(seg[4], "versions")) {
+        pk_kv_set(&args, "resource", seg[3]);
+        if (limit)
+            pk_kv_set(&args, "limit", limit);
+        *a = s_query(h, "versions", &args);
+    }
+    else
+    if (pipes && n >= 5 && !strcmp(seg[2], "jobs") && !strcmp(seg[4], "builds")) {
+        pk_kv_set(&args, "job", seg[3]);
+        if (n == 5 && limit)
+            pk_kv_set(&args, "limit", limit);
+        if (n >= 6)
+            pk_kv_set(&args, "number", seg[5]);
+        if (n == 5 || n == 6)
+            *a = s_query(h, n == 5 ? "builds" : "build", &args);
+        else
+        if (n == 7 && !strcmp(seg[6], "log"))
+            *a = s_log_bytes(h, c, &args);
+        else
+        if (n == 8 && !strcmp(seg[6], "log") && !strcmp(seg[7], "stream")) {
+            char *build[3] = { seg[1], seg[3], seg[5] };
+            *a = s_log_stream(h, c, build);
+        }
+        else
+            *a = http_error(MHD_HTTP_NOT_FOUND, "no such api: %s", path);
+    }
+    else
+        *a = http_error(MHD_HTTP_NOT_FOUND, "no such api: %s (see /api/pipelines)", path);
+    pk_kv_clear(&args);
+    free(copy);
+    return true;
+}

@@ -1,0 +1,41 @@
+// pk_http: the http actor, pikoci's HTTP face (`pikoci server --http
+// 127.0.0.1:8080`; off by default). On libmicrohttpd, one thread per
+// connection, it serves:
+//   POST /webhooks/<token>   a forge's push: the token's resource is checked
+//                            now -> 200 {"pipeline","resource"}; unknown token
+//                            404, body over body_max 413, a resource with
+//                            webhook_secret and no/bad X-Hub-Signature-256 401
+//   GET  /metrics            Prometheus text format
+//   GET  /healthz            200 "ok" while the broker answers, else 503
+//   GET  /api/...            JSON mirrors of the CLI's --json (http_api.c)
+//   GET  /, /app.js, ...     a read-only page (http_page.c), live over
+//                            Server-Sent Events
+// It talks to the rest of the server only by messages, as a client of the
+// broker (lib/pk_client.h): queries and commands go to control like the
+// CLI's, live updates come from the event bus. Nothing here writes state;
+// the webhook tokens belong to the checker (store/pk_webhooks.h).
+#ifndef PK_HTTP_H
+#define PK_HTTP_H
+#include <czmq.h>
+#include <stddef.h>
+#include "pk_curve.h"
+
+typedef struct {
+    const char *endpoint;         // broker endpoint (inproc:// or tcp://)
+    const char *listen;           // "HOST:PORT"; port 0 or * picks a free one
+    pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
+    size_t body_max;              // largest webhook body (default 1 MiB)
+    unsigned connections_max;     // connections at once (default 64)
+    unsigned timeout_s;           // an idle connection is closed after (default 30)
+} pk_http_config_t;
+
+// Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?
+// 0, or -1 with *err (caller frees).
+int pk_http_listen_check(const char *listen, char **err);
+
+// NULL when the config is unusable or the port cannot be bound (the reason
+// is logged). Pipe commands: "$TERM"; "STATUS" -> "ok"; "PORT" -> the bound
+// port; "STATS" -> "requests webhooks streams errors".
+zactor_t *pk_http_new(const pk_http_config_t *config);
+
+#endif
