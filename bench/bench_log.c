@@ -1,0 +1,136 @@
+// bench_log: a task writing 200 MB through a durable server (`pikoci server
+// --db-system lmdb`, a separate process): the time until the build is done
+// -- DONE means its log is committed -- against writing the same bytes to a
+// file and syncing it, the server's peak RSS while it streams (target: under
+// 32 MB), and the log read back through `logs` ranges, byte-exact.
+#include "bench_util.h"
+#include "pk_msg.h"
+#include "pk_sha256.h"
+#include "pk_value_msgpack.h"
+#include <czmq.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_BYTES 200000000
+#define S_GEN "yes 'pikoci bench log line: 0123456789 abcdefghijklmnopqrstuvwxyz' 2>/dev/null" \
+              " | head -c 200000000"
+
+static const char *s_pipeline =
+    "job \"big\" {\n  task \"t\" {\n    run \"shell\" {\n      cmd = \"" S_GEN "\"\n"
+    "    }\n  }\n}\n";
+
+// sha256 of the log of bench/big/number read back in ranges; its size.
+static uint64_t
+s_read_back(bench_server_t *s, const char *number, uint8_t digest[PK_SHA256_LEN])
+{
+    pk_sha256_t sha;
+    pk_sha256_init(&sha);
+    uint64_t offset = 0;
+    for (;;) {
+        char off[32];
+        snprintf(off, sizeof off, "%llu", (unsigned long long) offset);
+        pk_kv_t args = { 0 };
+        pk_kv_set(&args, "pipeline", "bench");
+        pk_kv_set(&args, "job", "big");
+        pk_kv_set(&args, "number", number);
+        pk_kv_set(&args, "offset", off);
+        uint8_t *body = NULL;
+        size_t body_size = 0;
+        char *err = NULL;
+        int rc = pk_client_request(s->client, "logs", &args, NULL, 0, 30000, &body, &body_size,
+                                   &err);
+        pk_kv_clear(&args);
+        free(err);
+        pk_value_t *v = rc == 0 ? pk_value_unpack(body, body_size) : NULL;
+        free(body);
+        const pk_value_t *data = pk_value_object_get(v, "data");
+        const pk_value_t *size = pk_value_object_get(v, "size");
+        size_t len = data ? pk_value_len(data) : 0;
+        if (len)
+            pk_sha256_update(&sha, pk_value_string(data), len);
+        offset += len;
+        bool end = !len || (size && offset >= (uint64_t) pk_value_number(size));
+        pk_value_destroy(&v);
+        if (end)
+            break;
+    }
+    pk_sha256_final(&sha, digest);
+    return offset;
+}
+
+int
+main(void)
+{
+    zsys_handler_set(NULL);
+    signal(SIGPIPE, SIG_IGN);
+    char dir[64], file[80], cmd[512];
+    snprintf(dir, sizeof dir, "/tmp/pikoci-bench-log-%d", (int) getpid());
+    snprintf(file, sizeof file, "%s.out", dir);
+    // the floor: the same bytes into a file, synced
+    int64_t t0 = bench_now_us();
+    snprintf(cmd, sizeof cmd, S_GEN " > %s && sync %s", file, file);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_log: the floor command failed\n");
+    double floor = (double) (bench_now_us() - t0);
+    unlink(file);
+
+    bench_server_t s = { 0 };
+    const char *extra[] = { "--db-system", "lmdb", "--db-path", dir, NULL };
+    if (bench_server_start(&s, extra) != 0 || bench_set(&s, "bench", s_pipeline) != 0) {
+        bench_server_stop(&s);
+        return 1;
+    }
+    pk_client_subscribe(s.client, "build.", NULL);
+    long before = bench_rss_kb(s.pid), peak = before;
+    pk_value_t *reply = NULL;
+    t0 = bench_now_us();
+    if (bench_request(&s, "trigger", "pipeline", "bench", "job", "big", NULL, &reply) != 0) {
+        bench_server_stop(&s);
+        return 1;
+    }
+    const pk_value_t *num = pk_value_object_get(reply, "number");
+    char number[32];
+    snprintf(number, sizeof number, "%s", num ? pk_value_string(num) : "1");
+    pk_value_destroy(&reply);
+    bool done = false, ok = false;
+    while (!done && bench_now_us() - t0 < 600 * 1000000LL) {
+        long kb = bench_rss_kb(s.pid);
+        peak = kb > peak ? kb : peak;
+        pk_msg_t e;
+        if (pk_client_event(s.client, 20, &e) == 0) {
+            ok = !strcmp(e.event.topic, "build.succeeded");
+            done = ok || !strcmp(e.event.topic, "build.failed")
+                || !strcmp(e.event.topic, "build.errored");
+            pk_msg_clear(&e);
+        }
+    }
+    double us = (double) (bench_now_us() - t0);
+    uint8_t got[PK_SHA256_LEN], want[PK_SHA256_LEN];
+    uint64_t size = ok ? s_read_back(&s, number, got) : 0;
+    pk_sha256_t sha;
+    pk_sha256_init(&sha);
+    FILE *p = popen(S_GEN, "r");
+    char buf[65536];
+    size_t n;
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0)
+        pk_sha256_update(&sha, buf, n);
+    if (p)
+        pclose(p);
+    pk_sha256_final(&sha, want);
+    bool exact = size == S_BYTES && !memcmp(got, want, sizeof got);
+    char name[160];
+    snprintf(name, sizeof name, "log: 200 MB to durable lmdb (%.0f MB/s, read back %s)",
+             S_BYTES / us, exact ? "byte-exact" : "NOT EXACT");
+    bench_row(name, us / 1e6, "s", floor / 1e6, "same bytes > file + sync");
+    bench_row("log: server peak RSS while it streams 200 MB", (double) peak / 1024, "MB", 32,
+              "target");
+    bench_server_stop(&s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_log: could not remove %s\n", dir);
+    zsys_shutdown();
+    return exact ? 0 : 1;
+}
