@@ -30,7 +30,7 @@ static void
 s_keypair(const char *dir, const char *name, char *sec_out, char *key_out)
 {
     char pub[280];
-    snprintf(pub, sizeof pub, "%s/%s.cert", dir, name);
+    snprintf(pub, sizeof pub, "%.200s/%.60s.cert", dir, name);
     zsys_dir_create("%s", dir);
     zcert_t *c = zcert_new();
     assert_int_equal(zcert_save(c, pub), 0);
