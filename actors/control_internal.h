@@ -4,6 +4,7 @@
 // stored records, with user-facing errors ("did you mean").
 #ifndef CONTROL_INTERNAL_H
 #define CONTROL_INTERNAL_H
+#include <string.h>
 #include "pk_builds.h"
 #include "pk_control.h"
 #include "pk_pipeline.h"
@@ -52,5 +53,36 @@ void ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r,
                        bool with_pipeline);
 // The "overview" query (control_overview.c).
 int ctl_q_overview(ctl_q_t *q);
+
+// Packing helpers the queries share: a string or nil, and key/value pairs.
+static inline void
+ctl_str(msgpack_packer *pk, const char *s)
+{
+    if (s)
+        msgpack_pack_str_with_body(pk, s, strlen(s));
+    else
+        msgpack_pack_nil(pk);
+}
+
+static inline void
+ctl_kstr(msgpack_packer *pk, const char *key, const char *value)
+{
+    ctl_str(pk, key);
+    ctl_str(pk, value);
+}
+
+static inline void
+ctl_kint(msgpack_packer *pk, const char *key, int64_t value)
+{
+    ctl_str(pk, key);
+    msgpack_pack_int64(pk, value);
+}
+
+static inline void
+ctl_kbool(msgpack_packer *pk, const char *key, bool value)
+{
+    ctl_str(pk, key);
+    value ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+}
 
 #endif

@@ -14,37 +14,6 @@
 #define S_RECENT_DEFAULT 100
 #define S_RECENT_LIMIT 1000
 
-// --- packing (control_queries.c has the same, kept static there)
-
-static void
-s_str(msgpack_packer *pk, const char *s)
-{
-    if (s)
-        msgpack_pack_str_with_body(pk, s, strlen(s));
-    else
-        msgpack_pack_nil(pk);
-}
-
-static void
-s_kstr(msgpack_packer *pk, const char *key, const char *value)
-{
-    s_str(pk, key);
-    s_str(pk, value);
-}
-
-static void
-s_kint(msgpack_packer *pk, const char *key, int64_t value)
-{
-    s_str(pk, key);
-    msgpack_pack_int64(pk, value);
-}
-
-static void
-s_kbool(msgpack_packer *pk, const char *key, bool value)
-{
-    s_str(pk, key);
-    value ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-}
 
 // --- the builds
 
@@ -218,24 +187,24 @@ s_ov_pack(ctl_q_t *q, const s_ov_build_t *b)
 {
     msgpack_packer *pk = &q->pk;
     msgpack_pack_map(pk, 16);
-    s_kstr(pk, "pipeline", b->pipeline);
-    s_kstr(pk, "job", b->job);
+    ctl_kstr(pk, "pipeline", b->pipeline);
+    ctl_kstr(pk, "job", b->job);
     char *number = pk_build_number_str(b->number, b->retry);
-    s_kstr(pk, "number", number);
+    ctl_kstr(pk, "number", number);
     free(number);
-    s_kstr(pk, "status", b->status);
-    s_kint(pk, "attempt", b->attempt);
-    s_kint(pk, "created_ms", b->created_ms);
-    s_kint(pk, "started_ms", b->started_ms);
-    s_kint(pk, "finished_ms", b->finished_ms);
-    s_kstr(pk, "reason", b->reason);
-    s_kstr(pk, "trigger", b->trigger);
-    s_kstr(pk, "worker", b->worker);
-    s_kbool(pk, "dispatched", b->dispatched);
-    s_kint(pk, "approvals_needed", b->approvals_needed);
-    s_kint(pk, "approvals", b->approvals);
-    s_kstr(pk, "wait", b->wait);
-    s_kstr(pk, "step", b->step);
+    ctl_kstr(pk, "status", b->status);
+    ctl_kint(pk, "attempt", b->attempt);
+    ctl_kint(pk, "created_ms", b->created_ms);
+    ctl_kint(pk, "started_ms", b->started_ms);
+    ctl_kint(pk, "finished_ms", b->finished_ms);
+    ctl_kstr(pk, "reason", b->reason);
+    ctl_kstr(pk, "trigger", b->trigger);
+    ctl_kstr(pk, "worker", b->worker);
+    ctl_kbool(pk, "dispatched", b->dispatched);
+    ctl_kint(pk, "approvals_needed", b->approvals_needed);
+    ctl_kint(pk, "approvals", b->approvals);
+    ctl_kstr(pk, "wait", b->wait);
+    ctl_kstr(pk, "step", b->step);
 }
 
 static int
@@ -314,8 +283,8 @@ ctl_q_overview(ctl_q_t *q)
     if (rc == 0) {
         msgpack_packer *pk = &q->pk;
         msgpack_pack_map(pk, 5);
-        s_kint(pk, "now_ms", zclock_time());
-        s_str(pk, "pipelines");
+        ctl_kint(pk, "now_ms", zclock_time());
+        ctl_str(pk, "pipelines");
         size_t live = 0;
         for (size_t i = 0; i < n; i++)
             live += defs[i] != NULL;
@@ -324,9 +293,9 @@ ctl_q_overview(ctl_q_t *q)
             if (!defs[i])
                 continue;
             msgpack_pack_map(pk, 3);
-            s_kstr(pk, "name", names[i]);
-            s_kbool(pk, "paused", paused[i]);
-            s_str(pk, "jobs");
+            ctl_kstr(pk, "name", names[i]);
+            ctl_kbool(pk, "paused", paused[i]);
+            ctl_str(pk, "jobs");
             msgpack_pack_array(pk, defs[i]->job_count);
             for (size_t j = 0; j < defs[i]->job_count; j++) {
                 pk_job_rec_t jr = { 0 };
@@ -335,27 +304,27 @@ ctl_q_overview(ctl_q_t *q)
                        && jr.paused;
                 pk_job_rec_clear(&jr);
                 msgpack_pack_map(pk, 2);
-                s_kstr(pk, "name", job);
-                s_kbool(pk, "paused", jp);
+                ctl_kstr(pk, "name", job);
+                ctl_kbool(pk, "paused", jp);
             }
         }
         if (ov.count)
             qsort(ov.items, ov.count, sizeof *ov.items, s_ov_by_age);
-        s_str(pk, "active");
+        ctl_str(pk, "active");
         msgpack_pack_array(pk, ov.count);
         for (size_t i = 0; i < ov.count; i++)
             s_ov_pack(q, &ov.items[i]);
         if (ov.done_count)
             qsort(ov.done, ov.done_count, sizeof *ov.done, s_ov_by_finish);
         size_t keep = ov.done_count < recent ? ov.done_count : (size_t) recent;
-        s_str(pk, "recent");
+        ctl_str(pk, "recent");
         msgpack_pack_array(pk, keep);
         for (size_t i = 0; i < keep; i++)
             s_ov_pack(q, &ov.done[i]);
         size_t res = 0;
         for (size_t i = 0; i < n; i++)
             res += defs[i] ? defs[i]->resource_count : 0;
-        s_str(pk, "resources");
+        ctl_str(pk, "resources");
         msgpack_pack_array(pk, res);
         for (size_t i = 0; i < n; i++)
             for (size_t r = 0; defs[i] && r < defs[i]->resource_count; r++)

@@ -16,37 +16,6 @@
 
 typedef int (s_query_fn)(ctl_q_t *q);
 
-// --- packing
-
-static void
-s_str(msgpack_packer *pk, const char *s)
-{
-    if (s)
-        msgpack_pack_str_with_body(pk, s, strlen(s));
-    else
-        msgpack_pack_nil(pk);
-}
-
-static void
-s_kstr(msgpack_packer *pk, const char *key, const char *value)
-{
-    s_str(pk, key);
-    s_str(pk, value);
-}
-
-static void
-s_kint(msgpack_packer *pk, const char *key, int64_t value)
-{
-    s_str(pk, key);
-    msgpack_pack_int64(pk, value);
-}
-
-static void
-s_kbool(msgpack_packer *pk, const char *key, bool value)
-{
-    s_str(pk, key);
-    value ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-}
 
 // An already packed object as it is, or nil when there is none (or it is
 // not exactly one object: never let a bad stored value break the reply).
@@ -67,23 +36,23 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
 {
     msgpack_packer *pk = &q->pk;
     msgpack_pack_map(pk, 15 + (with_steps ? 1 : 0));
-    s_kstr(pk, "pipeline", pipeline);
-    s_kstr(pk, "job", job);
+    ctl_kstr(pk, "pipeline", pipeline);
+    ctl_kstr(pk, "job", job);
     char *number = pk_build_number_str(b->number, b->retry);
-    s_kstr(pk, "number", number);
+    ctl_kstr(pk, "number", number);
     free(number);
-    s_kstr(pk, "status", b->status);
-    s_kint(pk, "attempt", b->attempt);
-    s_kint(pk, "created_ms", b->created_ms);
-    s_kint(pk, "started_ms", b->started_ms);
-    s_kint(pk, "finished_ms", b->finished_ms);
-    s_kstr(pk, "reason", b->reason);
-    s_kstr(pk, "trigger", b->trigger);
-    s_kstr(pk, "worker", b->worker);
-    s_str(pk, "versions");
+    ctl_kstr(pk, "status", b->status);
+    ctl_kint(pk, "attempt", b->attempt);
+    ctl_kint(pk, "created_ms", b->created_ms);
+    ctl_kint(pk, "started_ms", b->started_ms);
+    ctl_kint(pk, "finished_ms", b->finished_ms);
+    ctl_kstr(pk, "reason", b->reason);
+    ctl_kstr(pk, "trigger", b->trigger);
+    ctl_kstr(pk, "worker", b->worker);
+    ctl_str(pk, "versions");
     msgpack_pack_map(pk, b->versions.count);
     for (size_t i = 0; i < b->versions.count; i++) {
-        s_str(pk, b->versions.names[i]);
+        ctl_str(pk, b->versions.names[i]);
         pk_version_t v = { 0 };
         if (pk_versions_get(q->self->versions, q->txn, pipeline, b->versions.names[i],
                             b->versions.ids[i], &v) == 0)
@@ -92,13 +61,13 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
             msgpack_pack_nil(pk);
         pk_version_clear(&v);
     }
-    s_str(pk, "inputs");
+    ctl_str(pk, "inputs");
     s_raw(pk, b->inputs, b->inputs_size);
-    s_kint(pk, "approvals_needed", b->approvals_needed);
-    s_kint(pk, "approvals", b->approvals);
+    ctl_kint(pk, "approvals_needed", b->approvals_needed);
+    ctl_kint(pk, "approvals", b->approvals);
     if (!with_steps)
         return;
-    s_str(pk, "steps");
+    ctl_str(pk, "steps");
     pk_build_step_t *steps = NULL;
     size_t n = 0;
     if (pk_builds_steps_list(q->self->builds, q->txn, pipeline, job, b->number, b->retry,
@@ -108,14 +77,14 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     for (size_t i = 0; i < n; i++) {
         const pk_build_step_t *s = &steps[i];
         msgpack_pack_map(pk, 8);
-        s_kint(pk, "step", s->step);
-        s_kstr(pk, "kind", s->kind);
-        s_kstr(pk, "name", s->name);
-        s_kstr(pk, "status", s->status);
-        s_kint(pk, "exit_code", s->exit_code);
-        s_kint(pk, "started_ms", s->started_ms);
-        s_kint(pk, "finished_ms", s->finished_ms);
-        s_kstr(pk, "message", s->message);
+        ctl_kint(pk, "step", s->step);
+        ctl_kstr(pk, "kind", s->kind);
+        ctl_kstr(pk, "name", s->name);
+        ctl_kstr(pk, "status", s->status);
+        ctl_kint(pk, "exit_code", s->exit_code);
+        ctl_kint(pk, "started_ms", s->started_ms);
+        ctl_kint(pk, "finished_ms", s->finished_ms);
+        ctl_kstr(pk, "message", s->message);
     }
     pk_build_steps_free(&steps, n);
 }
@@ -142,12 +111,12 @@ s_q_pipelines(ctl_q_t *q)
         rc = ctl_pipeline(q, &name, &rec, &def);
         if (rc == 0) {
             msgpack_pack_map(&q->pk, 6);
-            s_kstr(&q->pk, "name", names[i]);
-            s_kint(&q->pk, "version", (int64_t) rec.version);
-            s_kint(&q->pk, "set_ms", rec.set_ms);
-            s_kbool(&q->pk, "paused", rec.paused);
-            s_kint(&q->pk, "jobs", (int64_t) def->job_count);
-            s_kint(&q->pk, "resources", (int64_t) def->resource_count);
+            ctl_kstr(&q->pk, "name", names[i]);
+            ctl_kint(&q->pk, "version", (int64_t) rec.version);
+            ctl_kint(&q->pk, "set_ms", rec.set_ms);
+            ctl_kbool(&q->pk, "paused", rec.paused);
+            ctl_kint(&q->pk, "jobs", (int64_t) def->job_count);
+            ctl_kint(&q->pk, "resources", (int64_t) def->resource_count);
             pk_pipeline_rec_clear(&rec);
         }
         q->args = saved;
@@ -166,12 +135,12 @@ s_q_pipeline_get(ctl_q_t *q)
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
     msgpack_pack_map(&q->pk, 6);
-    s_kstr(&q->pk, "name", name);
-    s_kint(&q->pk, "version", (int64_t) rec.version);
-    s_kint(&q->pk, "set_ms", rec.set_ms);
-    s_kbool(&q->pk, "paused", rec.paused);
-    s_kstr(&q->pk, "source", rec.source ? rec.source : "");
-    s_str(&q->pk, "vars");
+    ctl_kstr(&q->pk, "name", name);
+    ctl_kint(&q->pk, "version", (int64_t) rec.version);
+    ctl_kint(&q->pk, "set_ms", rec.set_ms);
+    ctl_kbool(&q->pk, "paused", rec.paused);
+    ctl_kstr(&q->pk, "source", rec.source ? rec.source : "");
+    ctl_str(&q->pk, "vars");
     s_raw(&q->pk, rec.vars, rec.vars_size);
     pk_pipeline_rec_clear(&rec);
     return 0;
@@ -194,9 +163,9 @@ s_q_jobs(ctl_q_t *q)
                    && jr.paused;
         pk_job_rec_clear(&jr);
         msgpack_pack_map(&q->pk, 3);
-        s_kstr(&q->pk, "name", j->name);
-        s_kbool(&q->pk, "paused", paused);
-        s_str(&q->pk, "latest");
+        ctl_kstr(&q->pk, "name", j->name);
+        ctl_kbool(&q->pk, "paused", paused);
+        ctl_str(&q->pk, "latest");
         pk_build_t b = { 0 };
         if (pk_builds_latest(q->self->builds, q->txn, name, j->name, &b) == 0)
             s_pack_build(q, name, j->name, &b, false);
@@ -286,16 +255,16 @@ s_q_logs(ctl_q_t *q)
         uint64_t next = from + (uint64_t) got;
         msgpack_packer *pk = &q->pk;
         msgpack_pack_map(pk, 9);
-        s_kstr(pk, "id", id);
-        s_kstr(pk, "number", number);
-        s_kint(pk, "attempt", b.attempt);
-        s_kstr(pk, "status", b.status);
-        s_str(pk, "data");
+        ctl_kstr(pk, "id", id);
+        ctl_kstr(pk, "number", number);
+        ctl_kint(pk, "attempt", b.attempt);
+        ctl_kstr(pk, "status", b.status);
+        ctl_str(pk, "data");
         msgpack_pack_bin_with_body(pk, buf, (size_t) got);
-        s_kint(pk, "offset", (int64_t) from);
-        s_kint(pk, "next_offset", (int64_t) next);
-        s_kint(pk, "size", size);
-        s_kbool(pk, "finished", pk_build_status_terminal(b.status) && next == (uint64_t) size);
+        ctl_kint(pk, "offset", (int64_t) from);
+        ctl_kint(pk, "next_offset", (int64_t) next);
+        ctl_kint(pk, "size", size);
+        ctl_kbool(pk, "finished", pk_build_status_terminal(b.status) && next == (uint64_t) size);
     }
     free(buf);
     free(id);
@@ -317,15 +286,15 @@ ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r, bool
         pin = 0;
     msgpack_pack_map(pk, 8 + (with_pipeline ? 1 : 0));
     if (with_pipeline)
-        s_kstr(pk, "pipeline", pipeline);
-    s_kstr(pk, "name", r->canonical);
-    s_kstr(pk, "type", r->type);
-    s_kstr(pk, "check_interval", r->check_interval);
-    s_kint(pk, "last_check_ms", st.last_check_ms);
-    s_kint(pk, "next_check_ms", st.next_check_ms);
-    s_kstr(pk, "error", st.error);
-    s_kint(pk, "last_id", (int64_t) st.last_id);
-    s_str(pk, "pinned");
+        ctl_kstr(pk, "pipeline", pipeline);
+    ctl_kstr(pk, "name", r->canonical);
+    ctl_kstr(pk, "type", r->type);
+    ctl_kstr(pk, "check_interval", r->check_interval);
+    ctl_kint(pk, "last_check_ms", st.last_check_ms);
+    ctl_kint(pk, "next_check_ms", st.next_check_ms);
+    ctl_kstr(pk, "error", st.error);
+    ctl_kint(pk, "last_id", (int64_t) st.last_id);
+    ctl_str(pk, "pinned");
     if (pin)
         msgpack_pack_uint64(pk, pin);
     else
@@ -372,10 +341,10 @@ s_q_versions(ctl_q_t *q)
     msgpack_pack_array(&q->pk, n);
     for (size_t i = 0; i < n; i++) {
         msgpack_pack_map(&q->pk, 3);
-        s_kint(&q->pk, "id", (int64_t) items[i].id);
-        s_str(&q->pk, "version");
+        ctl_kint(&q->pk, "id", (int64_t) items[i].id);
+        ctl_str(&q->pk, "version");
         s_raw(&q->pk, items[i].data, items[i].size);
-        s_kbool(&q->pk, "pinned", pin && pin == items[i].id);
+        ctl_kbool(&q->pk, "pinned", pin && pin == items[i].id);
     }
     pk_versions_list_free(&items, n);
     return 0;
