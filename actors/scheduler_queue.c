@@ -341,9 +341,17 @@ sched_queue_run(sched_t *self)
         return;
     qsort(self->active, self->active_count, sizeof(sched_active_t), s_by_age);
     bool *held = calloc(self->active_count, sizeof(bool));
+    // jobs found paused or at their limit in this run: their later builds
+    // are skipped without a store read or another walk (a backlog of N
+    // builds of a concurrency-1 job costs O(N) per run, not O(N^2))
+    zhash_t *stopped = zhash_new();
     for (size_t i = 0; i < self->active_count; i++) {
         sched_active_t *a = &self->active[i];
         if (strcmp(a->status, "pending") || a->dispatched)
+            continue;
+        char key[512];
+        snprintf(key, sizeof key, "%s/%s", a->pipeline, a->job);
+        if (zhash_lookup(stopped, key))
             continue;
         sched_pipe_t *sp = zhash_lookup(self->pipelines, a->pipeline);
         const pk_job_t *job = sp ? pk_pipeline_job(sp->model, a->job) : NULL;
@@ -353,10 +361,14 @@ sched_queue_run(sched_t *self)
         bool paused = pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0
                    || rec.paused;
         pk_job_rec_clear(&rec);
-        if (paused)
+        if (paused) {
+            zhash_insert(stopped, key, (void *) 1);
             continue;
+        }
         if (!s_may_go(self, sp, job, i, held)) {
             held[i] = job->serial_groups.count > 0;
+            if (!held[i])               // serial groups decide build by build
+                zhash_insert(stopped, key, (void *) 1);
             continue;
         }
         // s_dispatch changes only this entry (or removes it when the build
@@ -369,5 +381,6 @@ sched_queue_run(sched_t *self)
             i--;
         }
     }
+    zhash_destroy(&stopped);
     free(held);
 }
