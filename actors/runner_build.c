@@ -247,8 +247,8 @@ s_emit_versions(runner_build_t *b, pk_value_t *versions, const char *error, cons
     m.versions.resource = strdup(pk_plan_str(b->plan, "resource", "?"));
     if (versions)
         pk_value_pack_bytes(versions, &m.versions.versions.data, &m.versions.versions.size);
-    m.versions.error = error ? strdup(error) : NULL;
-    m.versions.output = output && *output ? strdup(output) : NULL;
+    m.versions.error = error ? runner_build_mask(b, error) : NULL;
+    m.versions.output = output && *output ? runner_build_mask(b, output) : NULL;
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->reported, true);
     b->final = pk_msg_to_zmsg(&m);
@@ -290,7 +290,14 @@ s_run_check(runner_build_t *b)
     char *output = NULL;
     const pk_value_t *native = pk_plan_object(plan, "native");
     if (native) {
-        if (runner_native_check(native, last, b->workdir, &json, &err) != 0)
+        // native params (a git url with a token) may hold secrets too
+        run_ctx_t ctx = { .build = b, .gen = 0 };
+        runner_secrets_t *secrets = runner_build_secrets(b, &ctx, &err);
+        pk_value_t *params = err ? NULL : runner_secrets_subst_value(secrets, native, &err);
+        int rc = params ? runner_native_check(params, last, b->workdir, &json, &err) : -1;
+        pk_value_destroy(&params);
+        runner_secrets_destroy(&secrets);
+        if (rc != 0)
             goto report;
     }
     else {

@@ -229,12 +229,19 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
                       .ignore_job_deadline = scope.hook };
     run_result_t r;
     if (!strcmp(kind, "get") && pk_plan_object(step, "native")) {
+        // native params (a git url with a token) may hold secrets too
         char *err = NULL;
-        r = runner_native_get(pk_plan_object(step, "native"), version, b->workdir, &err) == 0
+        runner_secrets_t *secrets = runner_build_secrets(b, &ctx, &err);
+        pk_value_t *native = err ? NULL
+                           : runner_secrets_subst_value(secrets, pk_plan_object(step, "native"),
+                                                        &err);
+        r = native && runner_native_get(native, version, b->workdir, &err) == 0
           ? RUN_OK : RUN_FAILED;
         if (err)
-            runner_build_logf(b, idx, "%s\n", err);
+            runner_build_logf(b, idx, "%s\n", err);    // masked there
         free(err);
+        pk_value_destroy(&native);
+        runner_secrets_destroy(&secrets);
     }
     else {
         pk_env_t *env, *own;

@@ -56,6 +56,14 @@ check "git job exits 0" test $rc -eq 0
 check "git job sees the newest commit's file" has "$T/out" "v2"
 check "git job exports GET_APP_REF" has "$T/out" "ref=$head"
 
+# 4b. the same repository behind a secret url: native git sees the value, the log only ***
+printf '{"url": "file://%s"}' "$T/repo.git" >"$T/creds.json"
+PIKOCI_CACHE_DIR="$T/cache2" "$BIN" run "$SRC/tests/run/git_secret.hcl" --job test \
+    --var creds_file="$T/creds.json" >"$T/out" 2>"$T/err"; rc=$?
+check "git with a secret url exits 0" test $rc -eq 0
+check "git with a secret url got the newest commit" has "$T/out" "v2"
+check "the secret url is masked in the log" bash -c "! grep -qF '$T/repo.git' '$T/out' && grep -q '\*\*\*' '$T/out'"
+
 # 5. --resource: a local directory instead of the repository
 mkdir -p "$T/local" && echo local-copy >"$T/local/VERSION"
 "$BIN" run "$SRC/tests/run/git.hcl" --job test --var repo="file:///nonexistent" \
