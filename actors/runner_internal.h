@@ -236,6 +236,10 @@ char *runner_build_mask(runner_build_t *b, const char *text);
 char *runner_secret_fetch(runner_build_t *b, const run_ctx_t *ctx, const char *name,
                           const pk_value_t *entry, const runner_mask_t *mask, char **err,
                           bool *transient);
+// runner_secrets_yaml.c: a YAML secrets file (mappings of scalars, nested by
+// indentation) as an object, or NULL with *err (caller frees; names a line,
+// never a value).
+pk_value_t *runner_secrets_yaml(const char *text, size_t len, char **err);
 // Resolves now (at the start of a build) instead of at the first process; 0 / -1 with *err.
 int runner_secrets_prepare(runner_build_t *b, char **err);
 // Forgets (and wipes) build b's secrets. Ended builds are also swept lazily.

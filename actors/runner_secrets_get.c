@@ -1,5 +1,5 @@
 // runner_secrets_get: fetching one secret -- the built-in `file` type read
-// here (json, env, raw), any other type's `get` command run like a step's
+// here (json, env, yaml, raw), any other type's `get` command run like a step's
 // command but with its output captured, never logged -- then the field
 // `key` of the JSON object it gave. The order secrets are fetched in,
 // substitution and sharing are runner_secrets.c's. No message here ever
@@ -62,8 +62,9 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
     if (!format)
         format = dot && !strcmp(dot, ".json") ? "json" : dot && !strcmp(dot, ".env") ? "env"
                : dot && (!strcmp(dot, ".yml") || !strcmp(dot, ".yaml")) ? "yaml" : "raw";
-    if (strcmp(format, "json") && strcmp(format, "env") && strcmp(format, "raw")) {
-        *err = s_fmt("secret \"%s\": file format \"%s\" is not supported (json, env, raw)",
+    if (strcmp(format, "json") && strcmp(format, "env") && strcmp(format, "raw")
+    &&  strcmp(format, "yaml")) {
+        *err = s_fmt("secret \"%s\": file format \"%s\" is not supported (json, env, yaml, raw)",
                      name, format);
         return NULL;
     }
@@ -82,6 +83,14 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
     if (!strcmp(format, "raw")) {
         obj = pk_value_new_object();
         pk_value_object_set(obj, "content", pk_value_new_stringn(text, n));
+    }
+    else
+    if (!strcmp(format, "yaml")) {
+        char *why = NULL;
+        obj = runner_secrets_yaml(text, n, &why);
+        if (!obj)
+            *err = s_fmt("secret \"%s\": %s: %s", name, path, why ? why : "unreadable YAML");
+        free(why);
     }
     else
     if (!strcmp(format, "json")) {

@@ -5,9 +5,10 @@
 // the same kind; its commands, params and cache fill the type, and whatever
 // the pipeline's own block says (params, cache, a runner override) stays on
 // top. Names pikoci runs natively (git, cron, fs; exec, shell, docker) need
-// no definition, and nothing here touches them. PikoCI's other built-in names
-// that pikoci does not ship yet are a warning, not an error: the pipeline
-// stays valid and only the steps that use them fail.
+// no definition, and nothing here touches them. A pikoci:// name that is not
+// built in is an error listing the names that are: never a network fetch.
+// A pipeline's own block with commands (check/pull/push, get, start, notify)
+// is its own definition, so a type named like a built-in overrides it.
 #include "pipeline_internal.h"
 #include "pk_fetch.h"
 #include "pk_registry.h"
@@ -47,12 +48,6 @@ s_definition(pk_dec_t *d, const char *kind, const char *name, const char *source
     return first;
 }
 
-// PikoCI ships these; pikoci does not embed them yet.
-static const char *const s_not_yet[] = {
-    "postgresql", "mariadb", "redis", "nats", "rabbitmq", "kafka", "vault", "keycloak",
-    "slack", "discord", "github-check", "file", NULL
-};
-
 static void
 s_load(pk_dec_t *d, const char *kind, const char *name, const char *source, pk_range_t where,
        void *type, bool fetch_remote)
@@ -65,22 +60,12 @@ s_load(pk_dec_t *d, const char *kind, const char *name, const char *source, pk_r
         if (pk_registry_native(kind, builtin))
             return;
         const char *text = pk_registry_lookup(builtin);
-        bool later = false;
-        for (size_t i = 0; s_not_yet[i] && !text; i++)
-            later |= !strcmp(s_not_yet[i], builtin);
-        if (later) {
-            pk_diags_warning(d->diags, where, "%s \"%s\": \"%s\" is not built into this version "
-                             "of pikoci yet; steps that use it will fail", kind, name, source);
-            return;
-        }
         if (!text) {
-            char names[1024] = "";
-            for (const pk_registry_entry_t *e = pk_registry_entries; e->name; e++)
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                         *names ? ", " : "", e->name);
-            pk_diags_error(d->diags, where, "%s \"%s\": no built-in definition \"%s\" "
-                           "(built in: %s; git, cron, fs, exec, shell, docker run natively)",
-                           kind, name, source, names);
+            char *names = pk_registry_names(kind);
+            pk_diags_error(d->diags, where, "%s \"%s\": \"%s\" is not a built-in %s "
+                           "(built in: %s; `pikoci types` lists them all)",
+                           kind, name, source, kind, names);
+            free(names);
             return;
         }
         def = s_definition(d, kind, name, source, text, strlen(text), where);

@@ -37,5 +37,7 @@ pk_cmd_fn pk_cmd_pin;
 pk_cmd_fn pk_cmd_unpin;
 pk_cmd_fn pk_cmd_workers;
 pk_cmd_fn pk_cmd_webhook;
+pk_cmd_fn pk_cmd_types;
+pk_cmd_fn pk_cmd_builtin;
 
 #endif

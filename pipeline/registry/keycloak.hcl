@@ -1,0 +1,47 @@
+# keycloak: a Keycloak server in development mode in a container, on localhost:$param_port (default 8080).
+# Needs a docker CLI and engine on the worker. The container is named after
+# the pipeline and the job (pikoci-PIPELINE-JOB-keycloak), not the build, so a
+# container left behind by a worker that died mid-build is removed by the
+# next build's start instead of holding the port forever; the price is that
+# two builds of one job at once would remove each other's container. The
+# ready check is polled while start still runs, so it waits for the file
+# start writes once its own container exists: a leftover container is never
+# mistaken for a ready one.
+service_type "keycloak" {
+  params = ["version", "port", "admin", "admin_password"]
+
+  start "exec" {
+    path = "/bin/sh"
+    args = ["-ec", <<-EOT
+      c=$(printf 'pikoci-%s-%s-keycloak' "$BUILD_PIPELINE_NAME" "$BUILD_JOB_NAME" | tr -c 'a-zA-Z0-9_.-' '-')
+      rm -f "$WORKDIR/.pikoci-service-$c"
+      docker rm -f "$c" >/dev/null 2>&1 || true
+      docker run -d --name "$c" -p "$${param_port:-8080}:8080" -e KEYCLOAK_ADMIN="$${param_admin:-admin}" -e KEYCLOAK_ADMIN_PASSWORD="$${param_admin_password:-admin}" quay.io/keycloak/keycloak:$${param_version:-24.0} start-dev >"$WORKDIR/.pikoci-service-$c.new"
+      mv "$WORKDIR/.pikoci-service-$c.new" "$WORKDIR/.pikoci-service-$c"
+      echo "$c started: $(cat "$WORKDIR/.pikoci-service-$c")"
+    EOT
+    ]
+  }
+
+  ready_check "exec" {
+    path     = "/bin/sh"
+    args     = ["-ec", <<-EOT
+      c=$(printf 'pikoci-%s-%s-keycloak' "$BUILD_PIPELINE_NAME" "$BUILD_JOB_NAME" | tr -c 'a-zA-Z0-9_.-' '-')
+      test -s "$WORKDIR/.pikoci-service-$c" || exit 1
+      docker logs "$c" 2>&1 | grep -q "started in"
+    EOT
+    ]
+    interval = "2s"
+    timeout  = "120s"
+  }
+
+  stop "exec" {
+    path = "/bin/sh"
+    args = ["-ec", <<-EOT
+      c=$(printf 'pikoci-%s-%s-keycloak' "$BUILD_PIPELINE_NAME" "$BUILD_JOB_NAME" | tr -c 'a-zA-Z0-9_.-' '-')
+      docker rm -f "$c" >/dev/null
+      rm -f "$WORKDIR/.pikoci-service-$c"
+    EOT
+    ]
+  }
+}
