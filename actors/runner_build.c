@@ -226,9 +226,8 @@ runner_build_cancel(runner_build_t *b, const char *reason)
 
 // --- checks
 
-// The last non-empty line of the output: a check's result.
-static char *
-s_last_line(const char *out, size_t len)
+char *
+runner_last_line(const char *out, size_t len)
 {
     while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
         len--;
@@ -334,7 +333,7 @@ s_run_check(runner_build_t *b)
             err = strdup(buf);
             goto report;
         }
-        json = s_last_line(output, ctx.capture_len);
+        json = runner_last_line(output, ctx.capture_len);
     }
 report:;
     pk_value_t *versions = NULL;

@@ -58,6 +58,9 @@ bool runner_build_finished(runner_build_t *self);
 // even though its thread may still be cleaning up.
 bool runner_build_reported(runner_build_t *self);
 const char *runner_build_id(const runner_build_t *self);
+// The last non-empty line of a process's output (a check's result, a secret
+// get's answer), caller frees.
+char *runner_last_line(const char *out, size_t len);
 uint32_t runner_build_attempt(const runner_build_t *self);
 const char *runner_build_kind(const runner_build_t *self);
 // The broker or server restarted (or asked us to announce ourselves): emit
@@ -211,6 +214,10 @@ typedef struct _runner_secrets_t runner_secrets_t;
 runner_secrets_t *runner_secrets_new(runner_build_t *b, const pk_value_t *section,
                                      const run_ctx_t *ctx, char **err);
 void runner_secrets_destroy(runner_secrets_t **self_p);
+// vasprintf that returns the string (NULL on failure), and free that first
+// zeroes a string which may hold a secret value.
+char *runner_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void runner_wipe(char *s);
 const runner_mask_t *runner_secrets_mask(const runner_secrets_t *self);
 const char *runner_secrets_get(const runner_secrets_t *self, const char *name);   // NULL if absent
 // text with every "((pikoci_secret:NAME))" replaced (caller frees); NULL

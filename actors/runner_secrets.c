@@ -37,8 +37,8 @@ struct _runner_secrets_t {
     runner_mask_t *mask;
 };
 
-static char *
-s_fmt(const char *fmt, ...)
+char *
+runner_fmt(const char *fmt, ...)
 {
     char *s = NULL;
     va_list ap;
@@ -49,8 +49,8 @@ s_fmt(const char *fmt, ...)
     return s;
 }
 
-static void
-s_wipe(char *s)
+void
+runner_wipe(char *s)
 {
     if (s)
         explicit_bzero(s, strlen(s));
@@ -66,7 +66,7 @@ runner_secrets_destroy(runner_secrets_t **self_p)
         return;
     for (size_t i = 0; i < self->count; i++) {
         free(self->names[i]);
-        s_wipe(self->values[i]);
+        runner_wipe(self->values[i]);
     }
     free(self->names);
     free(self->values);
@@ -133,7 +133,7 @@ runner_secrets_subst(const runner_secrets_t *self, const char *text, char **err)
         if (end && end > name) {
             ssize_t i = s_index(self, name, (size_t) (end - name));
             if (i < 0 || !self->values[i]) {
-                *err = s_fmt("secret \"%.*s\" is not available to this build (its plan "
+                *err = runner_fmt("secret \"%.*s\" is not available to this build (its plan "
                              "does not say how to get it)", (int) (end - name), name);
                 explicit_bzero(out, len);
                 free(out);
@@ -191,7 +191,7 @@ runner_secrets_apply(const runner_secrets_t *self, runner_cmdline_t *cl, char **
         char *name = strndup(entry, (size_t) (strchr(entry, '=') - entry));
         pk_env_set(cl->env, name, v);      // replaces in place: index i stays
         free(name);
-        s_wipe(v);
+        runner_wipe(v);
     }
     return 0;
 }
@@ -204,7 +204,7 @@ runner_secrets_subst_value(const runner_secrets_t *self, const pk_value_t *v, ch
     if (k == PK_V_STRING) {
         char *t = runner_secrets_subst(self, pk_value_string(v), err);
         pk_value_t *out = t ? pk_value_new_string(t) : NULL;
-        s_wipe(t);
+        runner_wipe(t);
         return out;
     }
     if (k != PK_V_LIST && k != PK_V_OBJECT)
@@ -248,7 +248,7 @@ s_dep(const char *name, size_t len, void *arg)
     ssize_t j = s_index(r->self, name, len);
     const char *from = r->self->names[r->stack[r->depth - 1]];
     if (j < 0) {
-        r->err = s_fmt("secret \"%s\" uses secret \"%.*s\", which this plan does not define",
+        r->err = runner_fmt("secret \"%s\" uses secret \"%.*s\", which this plan does not define",
                        from, (int) len, name);
         return -1;
     }
@@ -269,18 +269,18 @@ s_resolve(s_res_t *r, size_t i)
         for (size_t k = from; k < r->depth; k++)
             snprintf(chain + strlen(chain), sizeof chain - strlen(chain), "%s -> ",
                      self->names[r->stack[k]]);
-        r->err = s_fmt("secrets form a dependency cycle: %s%s", chain, self->names[i]);
+        r->err = runner_fmt("secrets form a dependency cycle: %s%s", chain, self->names[i]);
         return -1;
     }
     if (r->depth >= RUNNER_SECRET_MAX_DEPTH) {
-        r->err = s_fmt("secret \"%s\" is at the end of a chain of more than %d secrets",
+        r->err = runner_fmt("secret \"%s\" is at the end of a chain of more than %d secrets",
                        self->names[i], RUNNER_SECRET_MAX_DEPTH);
         return -1;
     }
     const char *name = self->names[i];
     const pk_value_t *raw = pk_value_object_get(r->section, name);
     if (pk_value_kind(raw) != PK_V_OBJECT || !pk_plan_str(raw, "key", NULL)) {
-        r->err = s_fmt("secret \"%s\": the plan's secrets entry must be an object with a "
+        r->err = runner_fmt("secret \"%s\": the plan's secrets entry must be an object with a "
                        "\"key\"", name);
         return -1;
     }

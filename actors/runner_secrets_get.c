@@ -14,37 +14,6 @@
 
 #define S_FILE_MAX (1024 * 1024)
 
-static char *
-s_fmt(const char *fmt, ...)
-{
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
-static void
-s_wipe(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
-}
-
-static char *
-s_last_line(const char *out, size_t len)
-{
-    while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-        len--;
-    size_t start = len;
-    while (start && out[start - 1] != '\n')
-        start--;
-    return strndup(out + start, len - start);
-}
-
 // The built-in `file` type: json, env (KEY=VALUE lines) or raw ({"content"}).
 static pk_value_t *
 s_file_get(const char *name, const pk_value_t *native, const char *path, char **err)
@@ -53,7 +22,7 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
     if (!path)
         path = pk_plan_str(params, "path", NULL);
     if (!path || !*path) {
-        *err = s_fmt("secret \"%s\": the file secret type needs a path (in the secret_type "
+        *err = runner_fmt("secret \"%s\": the file secret type needs a path (in the secret_type "
                      "or in the variable's secret block)", name);
         return NULL;
     }
@@ -64,13 +33,13 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
                : dot && (!strcmp(dot, ".yml") || !strcmp(dot, ".yaml")) ? "yaml" : "raw";
     if (strcmp(format, "json") && strcmp(format, "env") && strcmp(format, "raw")
     &&  strcmp(format, "yaml")) {
-        *err = s_fmt("secret \"%s\": file format \"%s\" is not supported (json, env, yaml, raw)",
+        *err = runner_fmt("secret \"%s\": file format \"%s\" is not supported (json, env, yaml, raw)",
                      name, format);
         return NULL;
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        *err = s_fmt("secret \"%s\": cannot read %s: %s", name, path, strerror(errno));
+        *err = runner_fmt("secret \"%s\": cannot read %s: %s", name, path, strerror(errno));
         return NULL;
     }
     char *text = malloc(S_FILE_MAX + 1);
@@ -78,7 +47,7 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
     fclose(f);
     pk_value_t *obj = NULL;
     if (n > S_FILE_MAX)
-        *err = s_fmt("secret \"%s\": %s is larger than %d bytes", name, path, S_FILE_MAX);
+        *err = runner_fmt("secret \"%s\": %s is larger than %d bytes", name, path, S_FILE_MAX);
     else
     if (!strcmp(format, "raw")) {
         obj = pk_value_new_object();
@@ -89,7 +58,7 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
         char *why = NULL;
         obj = runner_secrets_yaml(text, n, &why);
         if (!obj)
-            *err = s_fmt("secret \"%s\": %s: %s", name, path, why ? why : "unreadable YAML");
+            *err = runner_fmt("secret \"%s\": %s: %s", name, path, why ? why : "unreadable YAML");
         free(why);
     }
     else
@@ -97,7 +66,7 @@ s_file_get(const char *name, const pk_value_t *native, const char *path, char **
         obj = pk_value_from_json(text, n, NULL);
         if (!obj || pk_value_kind(obj) != PK_V_OBJECT) {
             pk_value_destroy(&obj);
-            *err = s_fmt("secret \"%s\": %s does not hold a JSON object", name, path);
+            *err = runner_fmt("secret \"%s\": %s does not hold a JSON object", name, path);
         }
     }
     else {
@@ -146,7 +115,7 @@ s_cmd_get(runner_build_t *b, const run_ctx_t *rctx, const char *name, const pk_v
         char *t = pk_value_to_string(pk_value_object_at(extra, i));
         if (t)
             pk_env_set(env, pk_value_object_key(extra, i), t);
-        s_wipe(t);
+        runner_wipe(t);
     }
     const char *path = pk_plan_str(entry, "path", NULL);
     if (path)
@@ -164,13 +133,13 @@ s_cmd_get(runner_build_t *b, const run_ctx_t *rctx, const char *name, const pk_v
     int rc = runner_expand(pk_plan_object(entry, "cmd"), env, NULL, b->workdir, container, &cl, &err);
     pk_env_destroy(&env);
     if (rc != 0) {
-        *errp = s_fmt("secret \"%s\" (secret type \"%s\"): %s", name, type, err);
+        *errp = runner_fmt("secret \"%s\" (secret type \"%s\"): %s", name, type, err);
         free(err);
         return NULL;
     }
     if (!cl.argv) {
         runner_cmdline_clear(&cl);
-        *errp = s_fmt("secret \"%s\": secret type \"%s\" has no get command", name, type);
+        *errp = runner_fmt("secret \"%s\": secret type \"%s\" has no get command", name, type);
         return NULL;
     }
     run_ctx_t ctx = *rctx;
@@ -185,27 +154,27 @@ s_cmd_get(runner_build_t *b, const run_ctx_t *rctx, const char *name, const pk_v
     runner_cmdline_clear(&cl);
     pk_value_t *obj = NULL;
     if (res == RUN_OK) {
-        char *line = s_last_line(ctx.capture, ctx.capture_len);
+        char *line = runner_last_line(ctx.capture, ctx.capture_len);
         obj = pk_value_from_json(line, strlen(line), NULL);
         if (!obj || pk_value_kind(obj) != PK_V_OBJECT) {
             pk_value_destroy(&obj);
-            *errp = s_fmt("secret \"%s\": the get command of secret type \"%s\" must print a "
+            *errp = runner_fmt("secret \"%s\": the get command of secret type \"%s\" must print a "
                            "JSON object on its last line", name, type);
         }
-        s_wipe(line);
+        runner_wipe(line);
     }
     else {
         *transient = res == RUN_CANCELLED || res == RUN_JOB_TIMEOUT;
-        char *line = s_last_line(ctx.capture, ctx.capture_len);
+        char *line = runner_last_line(ctx.capture, ctx.capture_len);
         char *shown = runner_mask_str(mask, line);
         if (res == RUN_FAILED)
-            *errp = s_fmt("secret \"%s\": the get command of secret type \"%s\" exited with "
+            *errp = runner_fmt("secret \"%s\": the get command of secret type \"%s\" exited with "
                            "status %d%s%.300s", name, type, status, *shown ? ": " : "", shown);
         else
-            *errp = s_fmt("secret \"%s\": the get command of secret type \"%s\" %s", name, type,
+            *errp = runner_fmt("secret \"%s\": the get command of secret type \"%s\" %s", name, type,
                            res == RUN_CANCELLED ? "was cancelled" : "timed out");
-        s_wipe(line);
-        s_wipe(shown);
+        runner_wipe(line);
+        runner_wipe(shown);
     }
     explicit_bzero(ctx.capture, ctx.capture_len);
     free(ctx.capture);
@@ -242,26 +211,26 @@ runner_secret_fetch(runner_build_t *b, const run_ctx_t *ctx, const char *name,
     const pk_value_t *native = pk_plan_object(entry, "native");
     pk_value_t *obj = NULL;
     if (pk_plan_str(entry, "error", NULL))
-        *err = s_fmt("secret \"%s\": %s", name, pk_plan_str(entry, "error", ""));
+        *err = runner_fmt("secret \"%s\": %s", name, pk_plan_str(entry, "error", ""));
     else
     if (native && !strcmp(pk_plan_str(native, "type", ""), "file"))
         obj = s_file_get(name, native, pk_plan_str(entry, "path", NULL), err);
     else
     if (native)
-        *err = s_fmt("secret \"%s\": unknown built-in secret type \"%s\"", name,
+        *err = runner_fmt("secret \"%s\": unknown built-in secret type \"%s\"", name,
                      pk_plan_str(native, "type", "?"));
     else
     if (pk_plan_object(entry, "cmd"))
         obj = s_cmd_get(b, ctx, name, entry, mask, err, transient);
     else
-        *err = s_fmt("secret \"%s\": the plan gives no way to get it (no cmd, no native)", name);
+        *err = runner_fmt("secret \"%s\": the plan gives no way to get it (no cmd, no native)", name);
     char *value = obj ? s_pick(obj, key) : NULL;
     if (obj && !value) {
         char keys[512] = "";
         for (size_t k = 0; k < pk_value_len(obj); k++)
             snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", k ? ", " : "",
                      pk_value_object_key(obj, k));
-        *err = s_fmt("secret \"%s\": no key \"%s\" in what secret type \"%s\" returned "
+        *err = runner_fmt("secret \"%s\": no key \"%s\" in what secret type \"%s\" returned "
                      "(keys: %s)", name, key, type, *keys ? keys : "none");
     }
     pk_value_destroy(&obj);
