@@ -284,7 +284,7 @@ ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r, bool
     uint64_t pin = 0;
     if (pk_builds_pin_get(q->self->builds, q->txn, pipeline, r->canonical, &pin) != 0)
         pin = 0;
-    msgpack_pack_map(pk, 8 + (with_pipeline ? 1 : 0));
+    msgpack_pack_map(pk, 10 + (with_pipeline ? 1 : 0));
     if (with_pipeline)
         ctl_kstr(pk, "pipeline", pipeline);
     ctl_kstr(pk, "name", r->canonical);
@@ -294,6 +294,8 @@ ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r, bool
     ctl_kint(pk, "next_check_ms", st.next_check_ms);
     ctl_kstr(pk, "error", st.error);
     ctl_kint(pk, "last_id", (int64_t) st.last_id);
+    ctl_kint(pk, "checks", (int64_t) st.checks);
+    ctl_kint(pk, "failures", (int64_t) st.failures);
     ctl_str(pk, "pinned");
     if (pin)
         msgpack_pack_uint64(pk, pin);

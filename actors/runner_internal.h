@@ -5,7 +5,8 @@
 //   messages) and two calls (credit, cancel), so it is testable without zmq;
 // - runner_proc: one process of a step, with output streaming under credit,
 //   step/job deadlines and cancellation (SIGTERM, grace, SIGKILL);
-// - runner_native: resource operations done in-process (git, fs, cron).
+// - runner_native: resource operations done in-process (git, fs, cron);
+// - runner_forge: the git type's pull-request mode through the forge's API.
 #ifndef RUNNER_INTERNAL_H
 #define RUNNER_INTERNAL_H
 #include <pthread.h>
@@ -178,6 +179,25 @@ int runner_native_get(const pk_value_t *native, const pk_value_t *version, const
                       char **err_out);
 // The runner's cache root ($PIKOCI_CACHE_DIR, default /tmp/pikoci-cache).
 const char *runner_cache_root(void);
+
+// --- runner_forge.c: the git type's pr = true mode through the forge's API.
+typedef struct {
+    int forge;
+    const char *name;       // "github", "gitlab" or "gitea" (also forgejo's)
+    char *api;              // the API's base URL, no trailing slash
+    char *repo;             // "owner/name" (GitLab: the whole group path)
+} runner_forge_t;
+// Which forge, API and repository a git resource's params name (provider,
+// api_url, repository, else worked out from url). 0, or -1 with *err_out.
+int runner_forge_target(const pk_value_t *params, runner_forge_t *out, char **err_out);
+void runner_forge_clear(runner_forge_t *self);
+// Open pull requests as versions {"ref","pr"} (last_pr NULL: first check,
+// the newest only). 0 with *versions_json_out, or -1 with *err_out.
+int runner_forge_check(const pk_value_t *params, const char *last_pr, char **versions_json_out,
+                       char **err_out);
+// The forge's ref holding pull request number's head (caller frees *ref_out).
+int runner_forge_pr_ref(const pk_value_t *params, const char *number, char **ref_out,
+                        char **err_out);
 // Sets $CACHE_DIR in env (creating the directory) when obj has a "cache" key.
 void runner_set_cache_dir(const pk_value_t *obj, pk_env_t *env);
 

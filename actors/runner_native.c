@@ -28,6 +28,13 @@ s_param(const pk_value_t *native, const char *key)
     return pk_plan_str(pk_plan_object(native, "params"), key, NULL);
 }
 
+// A boolean param given as true or "true" (PikoCI's types take strings).
+static bool
+s_flag(const pk_value_t *params, const char *key)
+{
+    return pk_plan_bool(params, key, false) || !strcmp(pk_plan_str(params, key, ""), "true");
+}
+
 static pk_git_params_t
 s_git_params(const pk_value_t *native)
 {
@@ -36,8 +43,7 @@ s_git_params(const pk_value_t *native)
         .url = pk_plan_str(params, "url", NULL),
         .branch = pk_plan_str(params, "branch", NULL),
         .token = pk_plan_str(params, "token", NULL),
-        .tag = pk_plan_bool(params, "tag", false) || !strcmp(pk_plan_str(params, "tag", ""), "true"),
-        .pr = pk_plan_bool(params, "pr", false) || !strcmp(pk_plan_str(params, "pr", ""), "true"),
+        .tag = s_flag(params, "tag"),
     };
     return p;
 }
@@ -110,6 +116,14 @@ runner_native_check(const pk_value_t *native, const pk_value_t *last_version,
         return pk_fsres_check(path, pk_plan_str(last_version, PK_FSRES_VERSION_KEY, NULL),
                               versions_json_out, err_out);
     }
+    const pk_value_t *params = pk_plan_object(native, "params");
+    if (!strcmp(type, "git") && s_flag(params, "pr")) {
+        if (s_flag(params, "tag"))
+            return s_fail(err_out, "git resource: tag = true and pr = true cannot be combined: "
+                          "use two resources%s", "");
+        return runner_forge_check(params, pk_plan_str(last_version, "pr", NULL),
+                                  versions_json_out, err_out);
+    }
     if (!strcmp(type, "git")) {
         pk_git_params_t p = s_git_params(native);
         if (!p.url)
@@ -151,12 +165,24 @@ runner_native_get(const pk_value_t *native, const pk_value_t *version, const cha
         if (!p.url || !ref)
             return s_fail(err_out, "git resource: %s", !p.url ? "param \"url\" is required"
                                                              : "the version has no \"ref\"");
+        // A pull request's head is on the forge's own ref, checked out as
+        // branch pr-N (PikoCI's name for it).
+        char *pr_ref = NULL, branch[48];
+        const char *pr = pk_plan_str(version, "pr", NULL);
+        if (s_flag(pk_plan_object(native, "params"), "pr") && pr) {
+            if (runner_forge_pr_ref(pk_plan_object(native, "params"), pr, &pr_ref, err_out) != 0)
+                return -1;
+            snprintf(branch, sizeof branch, "pr-%s", pr);
+            p.fetch_ref = pr_ref;
+            p.checkout_branch = branch;
+        }
         const char *name = s_param(native, "name");
         char dest[4096];
         snprintf(dest, sizeof dest, "%s/%s", workdir, name && *name ? name : "repo");
         char *cache = s_git_cache(p.url);
         int rc = pk_git_pull(&p, ref, dest, cache, err_out);
         free(cache);
+        free(pr_ref);
         return rc;
     }
     return s_fail(err_out, "native resource type \"%s\" is not available in this runner", type);

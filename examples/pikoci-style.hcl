@@ -8,7 +8,7 @@
 #
 # "unit" needs neither Docker nor the network (its notifications are sent
 # and, with nowhere to go, fail on their own without failing the build);
-# "integration" starts containers; "publish" talks to GitHub.
+# "integration" starts containers; "publish" and "review" talk to GitHub.
 
 variable "repo" {
   type    = string
@@ -165,6 +165,18 @@ resource "git" "app" {
   check_interval = "@every 1m"
 }
 
+# pull requests: each open one, checked out on branch pr-N; the forge's API
+# says which are open (github, from the URL's host; `provider` for others)
+resource "git" "pulls" {
+  params {
+    url   = var.repo
+    name  = "app"
+    pr    = true
+    token = var.deploy_token
+  }
+  check_interval = "@every 1m"
+}
+
 resource "cron" "nightly" {
   check_interval = "0 3 * * *"
 }
@@ -228,6 +240,17 @@ job "unit" {
     }
   }
   put "artifact" "dist" {
+  }
+}
+
+job "review" {
+  get "git" "pulls" {
+    trigger = true
+  }
+  task "test" {
+    run "shell" {
+      cmd = "cd app && git log -1 --oneline && test -f VERSION"
+    }
   }
 }
 

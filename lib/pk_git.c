@@ -699,10 +699,6 @@ s_ctx_init(s_ctx_t *ctx, const pk_git_params_t *p, char **err_out)
         ctx->p = &none;
         return s_err(ctx, err_out, "git: param \"url\" is required");
     }
-    if (p->pr)
-        return s_err(ctx, err_out, "git: pr = true (pull-request versions) is not supported "
-                     "yet by the built-in git type; watch the PR branch with \"branch\" or "
-                     "use a command-based resource type");
     if (!(ctx->url_shown = s_url_shown(p->url, p->token, &ctx->url_secret)))
         return s_err(ctx, err_out, "git: out of memory");
     return 0;
@@ -756,18 +752,23 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
 
 // ---------------------------------------------------------------- pull
 
-// Makes sure the mirror has commit oid, fetching every branch and tag when
-// it does not.
+// Makes sure repo has commit oid, fetching every branch and tag (and
+// p->fetch_ref) from the URL when it does not.
 static int
-s_mirror_fill(s_ctx_t *ctx, s_local_t *local, const git_oid *oid, char **err_out)
+s_fill(s_ctx_t *ctx, git_repository *repo, const git_oid *oid, char **err_out)
 {
-    if (s_has_object(local->repo, oid, GIT_OBJECT_COMMIT))
+    if (s_has_object(repo, oid, GIT_OBJECT_COMMIT))
         return 0;
+    char *extra = NULL;
+    const char *ref = ctx->p->fetch_ref;
+    if (ref && *ref && asprintf(&extra, "+%s:%s", ref, ref) < 0)
+        return s_err(ctx, err_out, "git: out of memory");
     git_remote *fetcher = NULL;
-    char *specs[] = { "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*" };
-    int rc = s_connect(ctx, local->repo, &fetcher, err_out) != 0 ? -1
-           : s_fetch(ctx, fetcher, specs, 2, err_out);
+    char *specs[] = { "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", extra };
+    int rc = s_connect(ctx, repo, &fetcher, err_out) != 0 ? -1
+           : s_fetch(ctx, fetcher, specs, extra ? 3 : 2, err_out);
     git_remote_free(fetcher);
+    free(extra);
     return rc;
 }
 
@@ -792,14 +793,21 @@ s_checkout(s_ctx_t *ctx, git_repository *repo, const git_oid *oid, const char *r
     if (git_commit_lookup(&commit, repo, oid) != 0) {
         git_error_clear();
         return s_err(ctx, err_out, "git: commit %s not found in %s (fetched every branch "
-                     "and tag)", ref, ctx->url_shown);
+                     "and tag%s%s)", ref, ctx->url_shown, ctx->p->fetch_ref ? " and " : "",
+                     ctx->p->fetch_ref ? ctx->p->fetch_ref : "");
     }
     git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
     co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
     int rc = 0;
+    const char *branch = ctx->p->checkout_branch;
+    git_reference *head = NULL;
     if (git_checkout_tree(repo, (git_object *) commit, &co) != 0
-        || git_repository_set_head_detached(repo, oid) != 0)
+        || (branch && *branch
+            ? git_branch_create(&head, repo, branch, commit, 1) != 0
+              || git_repository_set_head(repo, git_reference_name(head)) != 0
+            : git_repository_set_head_detached(repo, oid) != 0))
         rc = s_err(ctx, err_out, "git: cannot check out %s: %s", ref, s_git_msg());
+    git_reference_free(head);
     git_commit_free(commit);
     return rc;
 }
@@ -839,7 +847,7 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
         s_local_t local;
         rc = s_local_open(&ctx, cache_dir, &local, err_out);
         if (rc == 0)
-            rc = s_mirror_fill(&ctx, &local, &oid, err_out);
+            rc = s_fill(&ctx, local.repo, &oid, err_out);
         if (rc == 0) {
             // Local clone: the mirror's packs are hard-linked, not copied.
             co.local = GIT_CLONE_LOCAL;
@@ -858,6 +866,10 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
             rc = s_net_err(&ctx, crc, "cannot clone", err_out);
     }
     cloned = repo != NULL;
+    // A clone from the URL has branches and tags only; a pull request's
+    // head comes by its own ref.
+    if (rc == 0 && !(cache_dir && *cache_dir) && p->fetch_ref && *p->fetch_ref)
+        rc = s_fill(&ctx, repo, &oid, err_out);
     if (rc == 0)
         rc = s_checkout(&ctx, repo, &oid, ref, err_out);
     git_repository_free(repo);

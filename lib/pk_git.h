@@ -32,7 +32,11 @@ typedef struct {
     const char *token;      // https credentials (user "x-access-token" on
                             // github.com, else "oauth2"); never printed
     bool tag;               // tag mode: versions are tags
-    bool pr;                // pull-request mode: not supported yet (error)
+    // Pull only (a pull request's head, which no branch or tag holds):
+    const char *fetch_ref;  // also fetched when the commit is missing
+                            // ("refs/pull/7/head"); NULL: branches and tags
+    const char *checkout_branch;  // the commit checked out on this new local
+                            // branch ("pr-7"); NULL: a detached HEAD
 } pk_git_params_t;
 
 // libgit2 global state (refcounted by libgit2). 0 or -1.
@@ -57,10 +61,11 @@ int pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_d
                  char **versions_json_out, char **err_out);
 
 // Clones into dest_dir (created; must not exist or be empty) and checks out
-// exactly commit ref (40 hex): detached HEAD, index and working tree equal
-// to that commit's tree, remote "origin" set to p->url. With cache_dir the
-// clone is made from the mirror (fetched first when it lacks the commit),
-// otherwise straight from the URL. On failure dest_dir is left as it was
+// exactly commit ref (40 hex): detached HEAD (or p->checkout_branch), index
+// and working tree equal to that commit's tree, remote "origin" set to
+// p->url. With cache_dir the clone is made from the mirror (fetched first
+// when it lacks the commit), otherwise straight from the URL; either way
+// p->fetch_ref is fetched too when the commit is in no branch or tag. On failure dest_dir is left as it was
 // found (what the clone created is removed).
 int pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
                 const char *cache_dir, char **err_out);

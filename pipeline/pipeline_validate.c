@@ -20,9 +20,10 @@ static const char *const s_builtin_secret_types[] = { "file", NULL };
 // Params each built-in resource type passes on (PikoCI's definitions).
 static const struct {
     const char *type;
-    const char *params[8];
+    const char *params[10];
 } s_builtin_params[] = {
-    { "git", { "url", "branch", "name", "token", "pr", "tag", "provider", NULL } },
+    { "git", { "url", "branch", "name", "token", "pr", "tag", "provider", "api_url", "repository",
+               NULL } },
     { "cron", { NULL } },
     { "fs", { "path", NULL } },
     { "artifact", { "dir", "base_dir", NULL } },

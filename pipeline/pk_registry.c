@@ -9,8 +9,10 @@
 #include <string.h>
 
 const pk_registry_native_t pk_registry_natives[] = {
-    { "resource_type", "git", "url, branch, name, token, tag, pr, provider",
-      "git repositories through libgit2 (commits of a branch, or tags with tag = true)" },
+    { "resource_type", "git", "url, branch, name, token, tag, pr, provider, api_url, repository",
+      "git repositories through libgit2 (commits of a branch; tags with tag = true; open pull "
+      "requests with pr = true, listed through the forge's API: provider github, gitlab, gitea "
+      "or forgejo, from the URL's host unless given)" },
     { "resource_type", "cron", "", "a new version on every check (use with check_interval)" },
     { "resource_type", "fs", "path", "a file or directory on the worker, versioned by content" },
     { "runner_type", "exec", "path, args", "runs a program" },
