@@ -15,7 +15,8 @@
 // body (packed object)}; without ref it is acted on silently (a refusal is
 // counted as ignored). OPs (CONTRACT.md has the reply bodies):
 //   pipeline.set {pipeline} {source, vars?}: decoded and validated
-//       (pk_pipeline_parse, pk_pipeline_load_sources with remote fetching).
+//       (pk_pipeline_parse, pk_pipeline_load_sources fetching https://
+//       sources, and pikoci:// names not built in when allow_remote_types).
 //       Invalid: nothing changes, EVENT "pipeline.rejected" {pipeline,
 //       errors}, reply error `pipeline "P" is not valid` + {errors}. Valid:
 //       stored (version +1; pause flags, pins, numbers and baselines kept),
@@ -123,6 +124,9 @@ typedef struct {
                                   // ($PIKOCI_ADOPT_GRACE_MS, else 10 s); < 0 = none,
                                   // they are errored at once
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
+    bool allow_remote_types;      // pipelines (set, and reloaded at start) may fetch a
+                                  // pikoci:// type not built in from the remote
+                                  // registry (PK_SOURCES_REMOTE_BUILTINS); false: an error
 } pk_scheduler_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

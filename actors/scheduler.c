@@ -273,6 +273,8 @@ s_actor(zsock_t *pipe, void *arg)
     self.pipe = pipe;
     self.name = strdup(cfg->name && *cfg->name ? cfg->name : "scheduler");
     self.store = cfg->store;
+    self.sources = PK_SOURCES_HTTPS
+                 | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0);
     self.adopt_grace_ms = cfg->adopt_grace_ms;
     if (!self.adopt_grace_ms) {
         const char *env = getenv("PIKOCI_ADOPT_GRACE_MS");

@@ -62,6 +62,7 @@ typedef struct {
     size_t adopting_count;
     int64_t adopt_grace_ms;     // < 0: no grace
     int64_t adopt_until;        // mono ms when the grace ends
+    int sources;                // pk_pipeline_load_sources flags for every decode
 } sched_t;
 
 // What a signal with `ref` gets back: ok, or error (+ body).

@@ -6,6 +6,8 @@
 // A set keeps what belongs to the pipeline's life rather than its text:
 // pause flags, pins, job numbers and baselines. A job new to the pipeline
 // gets a baseline of the newest versions, so it does not replay history.
+// The type definitions fetched at a set are stored with the pipeline and
+// used when it is reloaded: resolved once, no network needed at start.
 #include "scheduler_internal.h"
 #include "pk_suggest.h"
 
@@ -169,10 +171,13 @@ sched_tell_checker(sched_t *self, sched_pipe_t *sp)
 // --- decoding
 
 // The model of a pipeline text, or NULL with the errors as a list of
-// "file:line:col: error: ..." lines in *errors.
+// "file:line:col: error: ..." lines in *errors. Type sources load as the
+// scheduler was configured (self->sources); kept holds the definitions
+// fetched when the pipeline was set (stored with it, so a reload at start
+// fetches nothing again) and gets what is fetched now.
 static pk_pipeline_t *
-s_decode(const char *name, const char *source, size_t len, const pk_value_t *vars,
-         pk_value_t **errors)
+s_decode(sched_t *self, const char *name, const char *source, size_t len,
+         const pk_value_t *vars, pk_value_t *kept, pk_value_t **errors)
 {
     char *filename = NULL;
     if (asprintf(&filename, "%s.hcl", name) < 0)
@@ -180,7 +185,7 @@ s_decode(const char *name, const char *source, size_t len, const pk_value_t *var
     pk_diags_t *diags = pk_diags_new();
     pk_pipeline_t *p = pk_pipeline_parse(filename ? filename : name, source, len, vars, diags);
     if (p && pk_diags_errors(diags) == 0)
-        pk_pipeline_load_sources(p, true, diags);
+        pk_pipeline_load_sources_kept(p, self->sources, kept, diags);
     if (!p || pk_diags_errors(diags) > 0) {
         *errors = pk_value_new_list();
         if (!p)
@@ -226,6 +231,8 @@ typedef struct {
     const char *source;
     const uint8_t *vars;
     size_t vars_size;
+    const uint8_t *types;
+    size_t types_size;
     const pk_pipeline_t *model;
     uint64_t version;           // out
     bool paused;                // out: the flag it keeps
@@ -241,7 +248,8 @@ s_store_pipe_txn(pk_store_txn_t *txn, void *arg)
     if (rc < 0)
         return -1;
     pk_pipeline_rec_t rec = { .source = (char *) a->source, .vars = (uint8_t *) a->vars,
-                              .vars_size = a->vars_size, .set_ms = zclock_time(),
+                              .vars_size = a->vars_size, .types = (uint8_t *) a->types,
+                              .types_size = a->types_size, .set_ms = zclock_time(),
                               .version = (rc == 0 ? old.version : 0) + 1,
                               .paused = rc == 0 && old.paused };
     pk_pipeline_rec_clear(&old);
@@ -298,19 +306,27 @@ sched_pipeline_set(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (vars && pk_value_kind(vars) == PK_V_NULL)
         vars = NULL;
     pk_value_t *errors = NULL;
-    pk_pipeline_t *p = s_decode(name, pk_value_string(src), pk_value_len(src), vars, &errors);
+    pk_value_t *kept = pk_value_new_object();
+    pk_pipeline_t *p = s_decode(self, name, pk_value_string(src), pk_value_len(src), vars,
+                                kept, &errors);
     if (!p) {
         s_reject(self, name, errors, r);
+        pk_value_destroy(&kept);
         pk_value_destroy(&body);
         return;
     }
-    uint8_t *vbytes = NULL;
-    size_t vsize = 0;
+    uint8_t *vbytes = NULL, *tbytes = NULL;
+    size_t vsize = 0, tsize = 0;
     if (vars)
         pk_value_pack_bytes(vars, &vbytes, &vsize);
-    s_store_pipe_t a = { self, name, pk_value_string(src), vbytes, vsize, p, 0, false };
+    if (pk_value_len(kept))
+        pk_value_pack_bytes(kept, &tbytes, &tsize);
+    pk_value_destroy(&kept);
+    s_store_pipe_t a = { self, name, pk_value_string(src), vbytes, vsize, tbytes, tsize, p, 0,
+                         false };
     int rc = pk_store_write(self->store, s_store_pipe_txn, &a);
     free(vbytes);
+    free(tbytes);
     pk_value_destroy(&body);
     if (rc != 0) {
         zsys_error("%s: cannot store pipeline %s: %s", self->name, name, pk_store_error());
@@ -405,9 +421,11 @@ sched_pipelines_load(sched_t *self)
         if (pk_builds_pipeline_get(self->builds, NULL, names[i], &rec) != 0)
             continue;
         pk_value_t *vars = rec.vars ? pk_value_unpack(rec.vars, rec.vars_size) : NULL;
+        pk_value_t *kept = rec.types ? pk_value_unpack(rec.types, rec.types_size) : NULL;
         pk_value_t *errors = NULL;
-        pk_pipeline_t *p = rec.source ? s_decode(names[i], rec.source, strlen(rec.source),
-                                                 vars, &errors) : NULL;
+        pk_pipeline_t *p = rec.source ? s_decode(self, names[i], rec.source, strlen(rec.source),
+                                                 vars, kept, &errors) : NULL;
+        pk_value_destroy(&kept);
         if (!p) {
             const pk_value_t *first = pk_value_list_at(errors, 0);
             zsys_error("%s: stored pipeline %s no longer decodes, skipped: %s", self->name,

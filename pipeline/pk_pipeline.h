@@ -267,13 +267,35 @@ pk_pipeline_t *pk_pipeline_load(const char *path, const pk_value_t *vars, pk_dia
                                 char **err);
 void pk_pipeline_destroy(pk_pipeline_t **self_p);
 
-// Loads the definitions of types declared with a `source`: built-in ones
-// (`pikoci://NAME`, compiled into pikoci) always, remote ones (`https://...`,
-// fetched once, size and time capped) when fetch_remote. Decoding never does
-// I/O; whoever is about to run a pipeline (pikoci run, the server when a
-// pipeline is set, pikoci validate unless --offline) calls this once after a
-// clean decode. Errors and warnings go to diags; returns the errors added.
-size_t pk_pipeline_load_sources(pk_pipeline_t *self, bool fetch_remote, pk_diags_t *diags);
+// What pk_pipeline_load_sources may fetch over the network (flags, or'ed).
+// With none, nothing leaves the machine: built-in pikoci:// definitions are
+// compiled in, and those never go to the network whatever the flags say.
+enum {
+    PK_SOURCES_HTTPS = 1,           // fetch `source = "https://..."` (and http://)
+    PK_SOURCES_REMOTE_BUILTINS = 2  // a pikoci://NAME not built in is fetched from
+                                    // BASE/<kind dir>/NAME.hcl (--allow-remote-types)
+};
+// BASE: PikoCI's own registry, unless $PIKOCI_REMOTE_TYPES_URL names another
+// (a mirror). Kind dirs as PikoCI lays them out: resource_types, runners,
+// secret_types, services, notification_types.
+#define PK_SOURCES_REMOTE_BASE \
+    "https://raw.githubusercontent.com/PikoCI/pikoci/master/pikoci/builtin"
+
+// Loads the definitions of types declared with a `source` (runner types
+// included): built-in ones (`pikoci://NAME`, compiled into pikoci) always;
+// remote ones (fetched once, size and time capped) as flags allow. A
+// pikoci://NAME neither built in nor allowed to be fetched is an error that
+// lists the built-in names. Decoding never does I/O; whoever is about to run
+// a pipeline (pikoci run, the server when a pipeline is set, pikoci validate
+// unless --offline) calls this once after a clean decode. Errors and
+// warnings go to diags; returns the errors added.
+size_t pk_pipeline_load_sources(pk_pipeline_t *self, int flags, pk_diags_t *diags);
+// The same, keeping what was fetched: kept (an object, may be NULL) maps
+// "KIND SOURCE" to a definition's text. A source found there is used as is,
+// whatever the flags (no fetch); what is fetched now is added. The server
+// stores it with the pipeline, so a restart resolves nothing again.
+size_t pk_pipeline_load_sources_kept(pk_pipeline_t *self, int flags, pk_value_t *kept,
+                                     pk_diags_t *diags);
 
 // Lookups (NULL when absent).
 const pk_variable_t *pk_pipeline_variable(const pk_pipeline_t *self, const char *name);

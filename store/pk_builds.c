@@ -215,11 +215,13 @@ pk_builds_pipeline_put(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 5);
+    msgpack_pack_map(&pk, 6);
     builds_pack_str(&pk, "source");
     builds_pack_str(&pk, rec->source);
     builds_pack_str(&pk, "vars");
     msgpack_pack_bin_with_body(&pk, rec->vars, rec->vars ? rec->vars_size : 0);
+    builds_pack_str(&pk, "types");
+    msgpack_pack_bin_with_body(&pk, rec->types, rec->types ? rec->types_size : 0);
     builds_pack_str(&pk, "set_ms");
     msgpack_pack_int64(&pk, rec->set_ms);
     builds_pack_str(&pk, "version");
@@ -241,6 +243,9 @@ s_pipeline_field(const msgpack_object *key, const msgpack_object *val, void *arg
     else
     if (builds_is(key, "vars"))
         s_bin(val, &out->vars, &out->vars_size);
+    else
+    if (builds_is(key, "types"))
+        s_bin(val, &out->types, &out->types_size);
     else
     if (builds_is(key, "set_ms"))
         out->set_ms = builds_i64(val);
@@ -270,6 +275,7 @@ pk_pipeline_rec_clear(pk_pipeline_rec_t *rec)
 {
     free(rec->source);
     free(rec->vars);
+    free(rec->types);
     memset(rec, 0, sizeof(*rec));
 }
 

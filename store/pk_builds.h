@@ -48,6 +48,8 @@ typedef struct {
     char *source;           // pipeline text as set
     uint8_t *vars;          // packed msgpack object (may be NULL)
     size_t vars_size;
+    uint8_t *types;         // packed msgpack object: the type definitions
+    size_t types_size;      // fetched when it was set (may be NULL)
     int64_t set_ms;
     uint64_t version;       // 1 on the first set, +1 each time it is set again
     bool paused;

@@ -12,3 +12,8 @@ pk_add_script_test(registry_services_e2e ${CMAKE_SOURCE_DIR}/tests/registry/serv
 # the vault secret type against a fake Vault on loopback
 pk_add_script_test(registry_vault_e2e ${CMAKE_SOURCE_DIR}/tests/registry/vault_e2e.py)
 pk_add_test(test_registry_yaml SOURCES test_registry_yaml.c LIBS pk_actors)
+# the git type's pr = true mode: PR heads on the forge's refs of a file://
+# repository, a fake GitHub/GitLab/Gitea API on loopback, a real server
+pk_add_script_test(registry_git_pr_e2e ${CMAKE_SOURCE_DIR}/tests/registry/git_pr_e2e.py)
+# --allow-remote-types: pikoci:// names not built in, fetched from a registry on loopback
+pk_add_script_test(registry_remote_types_e2e ${CMAKE_SOURCE_DIR}/tests/registry/remote_types_e2e.py)

@@ -27,12 +27,18 @@ s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci run FILE --job JOB [--var NAME=VALUE]... [--vars FILE.json]\n"
-        "                  [--resource TYPE.NAME=DIR]...\n\n"
+        "                  [--resource TYPE.NAME=DIR]... [--allow-remote-types]\n\n"
         "Runs one job of the pipeline in FILE locally, with no server, and streams its\n"
         "log to stdout. Each resource the job gets is checked first and its newest\n"
         "version used, unless --resource gives a local directory to use instead (it is\n"
         "copied into $WORKDIR/<name>). Ctrl-C cancels the build: on_cancel and ensure\n"
         "hooks run and every process of the build is stopped.\n\n"
+        "Types with an https:// source are fetched once, before the job runs. A type\n"
+        "whose pikoci://NAME is not built into pikoci is an error unless\n"
+        "--allow-remote-types is given: then it is fetched from PikoCI's registry as\n"
+        "BASE/<kind dir>/NAME.hcl (BASE: $PIKOCI_REMOTE_TYPES_URL, else\n"
+        PK_SOURCES_REMOTE_BASE ").\n"
+        "Built-in names are never fetched.\n\n"
         "exit status: 0 the build succeeded, 1 it failed or was cancelled,\n"
         "             2 it could not be run (invalid pipeline, unknown job, failed check)\n");
 }
@@ -301,6 +307,7 @@ int
 pk_cmd_run(int argc, char **argv)
 {
     const char *file = NULL, *job_name = NULL, *vars_file = NULL;
+    bool remote_types = false;
     const char **kvs = calloc((size_t) argc, sizeof(char *));
     size_t kv_count = 0;
     pk_value_t *local = pk_value_new_object();
@@ -322,6 +329,9 @@ pk_cmd_run(int argc, char **argv)
             fprintf(stderr, "pikoci run: %s needs a value\n", a);
             goto out;
         }
+        else
+        if (!strcmp(a, "--allow-remote-types"))
+            remote_types = true;
         else
         if (!strcmp(a, "--job"))
             job_name = argv[++i];
@@ -375,7 +385,8 @@ pk_cmd_run(int argc, char **argv)
         goto out;
     }
     if (!pk_diags_errors(diags))
-        pk_pipeline_load_sources(p, true, diags);
+        pk_pipeline_load_sources(p, PK_SOURCES_HTTPS
+                                 | (remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0), diags);
     pk_diags_print(diags, stderr);     // warnings too: they point at likely mistakes
     if (pk_diags_errors(diags))
         goto out;

@@ -7,7 +7,9 @@
 //
 // A pipeline given with --pipeline-config is validated here first, so a bad
 // file stops the server before it starts anything, then set through control
-// like `pikoci pipelines set` does. Signals arrive on a signalfd (czmq's
+// like `pikoci pipelines set` does. --allow-remote-types is the scheduler's
+// too, so a pipeline set later (or reloaded at a restart) is held to the
+// same rule as the start-up one. Signals arrive on a signalfd (czmq's
 // handlers are off): SIGINT/SIGTERM stop at once -- running builds are
 // cancelled and, with lmdb, marked errored at the next start -- and SIGQUIT
 // drains: no new builds start, running ones get --drain-timeout to finish.
@@ -75,6 +77,13 @@ s_usage(FILE *out)
         "  --pipeline-name NAME     its name (default: the file's base name)\n"
         "  --var NAME=VALUE         a pipeline variable (repeatable)\n"
         "  --vars FILE.json         pipeline variables from a JSON object\n"
+        "  --allow-remote-types     a type whose pikoci://NAME is not built into pikoci is\n"
+        "                           fetched from PikoCI's registry as\n"
+        "                           BASE/<kind dir>/NAME.hcl (BASE: $PIKOCI_REMOTE_TYPES_URL,\n"
+        "                           else " PK_SOURCES_REMOTE_BASE ")\n"
+        "                           when a pipeline is set (--pipeline-config, pikoci\n"
+        "                           pipelines set) or reloaded at start; without it such a\n"
+        "                           name is an error. Built-in names are never fetched\n"
         "  --drain-timeout DURATION how long SIGQUIT waits for running builds (default 5m)\n"
         "  --adopt-grace DURATION   after a restart, how long builds that were running wait\n"
         "                           for their worker to claim them before they are errored\n"
@@ -97,6 +106,7 @@ typedef struct {
     const char **kvs;
     size_t kv_count;
     bool run_worker;
+    bool remote_types;                  // --allow-remote-types
     uint32_t concurrency;
     int64_t drain_ms;
     int64_t adopt_grace_ms;             // -1: the scheduler's default
@@ -131,6 +141,10 @@ s_parse(int argc, char **argv, s_opts_t *o)
             return 1;
         if (!strcmp(a, "--run-worker")) {
             o->run_worker = true;
+            continue;
+        }
+        if (!strcmp(a, "--allow-remote-types")) {
+            o->remote_types = true;
             continue;
         }
         bool known = false;
@@ -247,7 +261,8 @@ s_load_pipeline(const s_opts_t *o, char **name_out, char **source_out, pk_value_
     pk_diags_t *diags = pk_diags_new();
     pk_pipeline_t *p = pk_pipeline_load(o->pipeline_file, vars, diags, &err);
     if (p && !pk_diags_errors(diags))
-        pk_pipeline_load_sources(p, true, diags);
+        pk_pipeline_load_sources(p, PK_SOURCES_HTTPS
+                                 | (o->remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0), diags);
     pk_diags_print(diags, stderr);
     bool ok = p && !pk_diags_errors(diags);
     if (!p)
@@ -441,7 +456,8 @@ s_start(s_server_t *s, const s_opts_t *o)
     pk_scheduler_config_t sc = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
                                  .adopt_grace_ms = o->adopt_grace_ms < 0 ? 0
                                                  : o->adopt_grace_ms == 0 ? -1
-                                                 : (int) o->adopt_grace_ms };
+                                                 : (int) o->adopt_grace_ms,
+                                 .allow_remote_types = o->remote_types };
     pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {

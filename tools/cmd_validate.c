@@ -1,6 +1,8 @@
 // pikoci validate: decode and check a pipeline file the same way it is
-// checked when set on a server (built-in and remote type definitions loaded
-// too, unless --offline), and print every problem at once as
+// checked when set on a server (built-in and https:// type definitions
+// loaded too, unless --offline; pikoci:// names not built in fetched from
+// the remote registry only with --allow-remote-types, as on the server),
+// and print every problem at once as
 // "file:line:col: error: message" (editors jump to them). Secret-backed
 // variables need no credentials: they validate as placeholders.
 #include "pk_cmds.h"
@@ -13,7 +15,8 @@ static void
 s_usage(FILE *out)
 {
     fprintf(out,
-        "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json] [--offline]\n"
+        "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json]\n"
+        "                       [--offline | --allow-remote-types]\n"
         "\n"
         "Check a pipeline file: HCL syntax, every block and attribute, types,\n"
         "durations and check intervals, references between resources, types,\n"
@@ -28,6 +31,13 @@ s_usage(FILE *out)
         "  --vars FILE        read variable values from a JSON object; --var wins\n"
         "  --offline          do not fetch type definitions given by an https:// source\n"
         "                     (built-in pikoci:// definitions are still checked)\n"
+        "  --allow-remote-types\n"
+        "                     fetch a type whose pikoci://NAME is not built into pikoci\n"
+        "                     from PikoCI's registry as BASE/<kind dir>/NAME.hcl (BASE:\n"
+        "                     $PIKOCI_REMOTE_TYPES_URL, else\n"
+        "                     " PK_SOURCES_REMOTE_BASE ");\n"
+        "                     without it such a name is an error. Built-in names are\n"
+        "                     never fetched. Not together with --offline\n"
         "  -h, --help         show this help\n"
         "\n"
         "Variables take, in order: --var/--vars, their secret (a placeholder here,\n"
@@ -67,7 +77,7 @@ pk_cmd_validate(int argc, char **argv)
     const char **kvs = calloc((size_t) argc + 1, sizeof *kvs);
     size_t nkv = 0;
     int rc = 2;
-    bool offline = false;
+    bool offline = false, remote_types = false;
     if (!kvs)
         return 2;
     for (int i = 1; i < argc; i++) {
@@ -80,6 +90,8 @@ pk_cmd_validate(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--offline"))
             offline = true;
+        else if (!strcmp(argv[i], "--allow-remote-types"))
+            remote_types = true;
         else if ((v = s_option(argc, argv, &i, "--vars", &missing)))
             vars_file = v;
         else if (!missing && (v = s_option(argc, argv, &i, "--var", &missing)))
@@ -104,6 +116,11 @@ pk_cmd_validate(int argc, char **argv)
         fprintf(stderr, "pikoci validate: no pipeline file given\n");
         goto usage;
     }
+    if (offline && remote_types) {
+        fprintf(stderr, "pikoci validate: --offline and --allow-remote-types contradict each "
+                "other (--offline fetches nothing)\n");
+        goto usage;
+    }
     char *err = NULL;
     pk_value_t *vars = pk_pipeline_vars_new(vars_file, kvs, nkv, &err);
     if (!vars) {
@@ -118,7 +135,8 @@ pk_cmd_validate(int argc, char **argv)
     else {
         // definitions only matter for a pipeline that decoded cleanly
         if (!pk_diags_errors(diags))
-            pk_pipeline_load_sources(p, !offline, diags);
+            pk_pipeline_load_sources(p, offline ? 0 : PK_SOURCES_HTTPS
+                                     | (remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0), diags);
         pk_diags_print(diags, stderr);
         size_t errors = pk_diags_errors(diags);
         if (errors)
@@ -138,7 +156,8 @@ pk_cmd_validate(int argc, char **argv)
     pk_value_destroy(&vars);
     goto done;
 usage:
-    fprintf(stderr, "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json] [--offline]\n"
+    fprintf(stderr, "usage: pikoci validate FILE [--var NAME=VALUE]... [--vars VARS.json]\n"
+                    "                       [--offline | --allow-remote-types]\n"
                     "       pikoci validate --help\n");
 done:
     free(kvs);
