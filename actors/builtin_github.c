@@ -18,19 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *
-s_get(const pk_env_t *env, const char *name)
-{
-    const char *v = pk_env_get(env, name);
-    return v && *v ? v : NULL;
-}
-
-static const char *
-s_or(const char *a, const char *b)
-{
-    return a ? a : b;
-}
-
 // The private key: PEM text, or a path to a PEM file.
 static char *
 s_key(const char *param)
@@ -94,8 +81,9 @@ s_conclusion_of(const char *build_status)
 static char *
 s_token(const pk_env_t *env, FILE *out, const char *api)
 {
-    const char *app = s_get(env, "param_app_id"), *inst = s_get(env, "param_installation_id");
-    const char *keyp = s_get(env, "param_private_key");
+    const char *app = pk_builtin_env(env, "param_app_id", NULL);
+    const char *inst = pk_builtin_env(env, "param_installation_id", NULL);
+    const char *keyp = pk_builtin_env(env, "param_private_key", NULL);
     if (!app || !inst || !keyp) {
         fprintf(out, "github-check: params app_id, installation_id and private_key are required\n");
         return NULL;
@@ -144,7 +132,7 @@ s_token(const pk_env_t *env, FILE *out, const char *api)
 static void
 s_id_path(const pk_env_t *env, const char *name, char *buf, size_t size)
 {
-    const char *wd = s_get(env, "WORKDIR");
+    const char *wd = pk_builtin_env(env, "WORKDIR", NULL);
     snprintf(buf, size, "%s/.github-check-", wd ? wd : ".");
     size_t len = strlen(buf);
     for (const char *c = name; *c && len + 4 < size; c++)
@@ -156,20 +144,21 @@ s_id_path(const pk_env_t *env, const char *name, char *buf, size_t size)
 int
 pk_builtin_github_check(const pk_env_t *env, FILE *out)
 {
-    const char *repo = s_get(env, "param_repository");
+    const char *repo = pk_builtin_env(env, "param_repository", NULL);
     if (!repo || !strchr(repo, '/')) {
         fprintf(out, "github-check: param \"repository\" (owner/name) is required\n");
         return 2;
     }
-    const char *api = s_get(env, "param_api_url");
+    const char *api = pk_builtin_env(env, "param_api_url", NULL);
     if (!api)
         api = "https://api.github.com";
     char defname[512];
-    snprintf(defname, sizeof defname, "%s/%s", s_or(s_get(env, "BUILD_PIPELINE_NAME"), ""),
-             s_or(s_get(env, "BUILD_JOB_NAME"), ""));
-    const char *name = s_or(s_get(env, "notify_name"), s_or(s_get(env, "param_name"), defname));
-    const char *status = s_get(env, "notify_status");
-    const char *conclusion = s_get(env, "notify_conclusion");
+    snprintf(defname, sizeof defname, "%s/%s", pk_builtin_env(env, "BUILD_PIPELINE_NAME", ""),
+             pk_builtin_env(env, "BUILD_JOB_NAME", ""));
+    const char *name = pk_builtin_env(env, "notify_name",
+                                      pk_builtin_env(env, "param_name", defname));
+    const char *status = pk_builtin_env(env, "notify_status", NULL);
+    const char *conclusion = pk_builtin_env(env, "notify_conclusion", NULL);
     if (!status && !conclusion)
         conclusion = s_conclusion_of(pk_builtin_status(env));
     char idpath[4400], id[64] = "";
@@ -181,9 +170,9 @@ pk_builtin_github_check(const pk_env_t *env, FILE *out)
         id[strspn(id, "0123456789")] = 0;
         fclose(f);
     }
-    char *sha = s_get(env, "notify_head_sha") ? strdup(s_get(env, "notify_head_sha"))
-              : s_get(env, "param_head_sha") ? strdup(s_get(env, "param_head_sha"))
-              : s_head_sha(s_get(env, "WORKDIR"));
+    const char *given = pk_builtin_env(env, "notify_head_sha",
+                                       pk_builtin_env(env, "param_head_sha", NULL));
+    char *sha = given ? strdup(given) : s_head_sha(pk_builtin_env(env, "WORKDIR", NULL));
     if (!*id && !sha) {
         fprintf(out, "github-check: no head_sha given and no git repository in $WORKDIR\n");
         return 1;
@@ -198,12 +187,12 @@ pk_builtin_github_check(const pk_env_t *env, FILE *out)
         pk_value_object_set(body, "name", pk_value_new_string(name));
         pk_value_object_set(body, "head_sha", pk_value_new_string(sha));
     }
-    const char *base = s_get(env, "param_base_url");
+    const char *base = pk_builtin_env(env, "param_base_url", NULL);
     if (base) {
         char details[2048];
         snprintf(details, sizeof details, "%s/pipelines/%s/jobs/%s/builds/%s", base,
-                 s_or(s_get(env, "BUILD_PIPELINE_NAME"), ""), s_or(s_get(env, "BUILD_JOB_NAME"), ""),
-                 s_or(s_get(env, "BUILD_NUMBER"), ""));
+                 pk_builtin_env(env, "BUILD_PIPELINE_NAME", ""),
+                 pk_builtin_env(env, "BUILD_JOB_NAME", ""), pk_builtin_env(env, "BUILD_NUMBER", ""));
         pk_value_object_set(body, "details_url", pk_value_new_string(details));
     }
     pk_value_object_set(body, "status", pk_value_new_string(conclusion ? "completed" : status));

@@ -13,6 +13,13 @@
 const char *const pk_builtin_names[] = { "slack", "discord", "github-check", "vault", NULL };
 
 const char *
+pk_builtin_env(const pk_env_t *env, const char *name, const char *dflt)
+{
+    const char *v = pk_env_get(env, name);
+    return v && *v ? v : dflt;
+}
+
+const char *
 pk_builtin_status(const pk_env_t *env)
 {
     const char *s = pk_env_get(env, "notify_build_status");

@@ -11,19 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-s_get(const pk_env_t *env, const char *name)
-{
-    const char *v = pk_env_get(env, name);
-    return v && *v ? v : NULL;
-}
-
-static const char *
-s_or(const char *a, const char *b)
-{
-    return a ? a : b;
-}
-
 // 0 with *answer, 1 on 404, -1 on any other failure (reported).
 static int
 s_read(FILE *out, const char *addr, const char *path, const char *const *headers,
@@ -55,9 +42,11 @@ s_read(FILE *out, const char *addr, const char *path, const char *const *headers
 int
 pk_builtin_vault(const pk_env_t *env, FILE *out)
 {
-    const char *addr = s_or(s_get(env, "param_address"), s_get(env, "VAULT_ADDR"));
-    const char *token = s_or(s_get(env, "param_token"), s_get(env, "VAULT_TOKEN"));
-    const char *path = s_get(env, "param_path");
+    const char *addr = pk_builtin_env(env, "param_address",
+                                      pk_builtin_env(env, "VAULT_ADDR", NULL));
+    const char *token = pk_builtin_env(env, "param_token",
+                                       pk_builtin_env(env, "VAULT_TOKEN", NULL));
+    const char *path = pk_builtin_env(env, "param_path", NULL);
     if (!addr || !token || !path) {
         fprintf(out, "vault: address, token and path are required (secret_type attributes "
                 "address and token, path from the variable or the type)\n");
@@ -66,7 +55,7 @@ pk_builtin_vault(const pk_env_t *env, FILE *out)
     char *auth = NULL, *ns = NULL;
     if (asprintf(&auth, "X-Vault-Token: %s", token) < 0)
         return 1;
-    const char *namespace = s_get(env, "param_namespace");
+    const char *namespace = pk_builtin_env(env, "param_namespace", NULL);
     if (namespace && asprintf(&ns, "X-Vault-Namespace: %s", namespace) < 0)
         ns = NULL;
     const char *headers[] = { auth, ns, NULL };

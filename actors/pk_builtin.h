@@ -21,6 +21,9 @@ int pk_builtin_run(const char *name, const pk_env_t *env, FILE *out);
 extern const char *const pk_builtin_names[];
 
 // --- builtin_notify.c (shared with builtin_github.c / builtin_vault.c)
+// The value of name in env when set and not empty, else dflt (a param left
+// empty means "not given", as in PikoCI's shell definitions).
+const char *pk_builtin_env(const pk_env_t *env, const char *name, const char *dflt);
 // The message a notification sends: $NOTIFY_MESSAGE, else PikoCI's default
 // "[pipeline/job] Build #N - status". Caller frees.
 char *pk_builtin_message(const pk_env_t *env);

@@ -377,6 +377,17 @@ pk_kv_set(pk_kv_t *kv, const char *key, const char *value)
 }
 
 void
+pk_kv_set_va(pk_kv_t *kv, va_list ap)
+{
+    const char *k;
+    while ((k = va_arg(ap, const char *))) {
+        const char *v = va_arg(ap, const char *);
+        if (v)
+            pk_kv_set(kv, k, v);
+    }
+}
+
+void
 pk_kv_clear(pk_kv_t *kv)
 {
     for (size_t i = 0; i < kv->count; i++) {

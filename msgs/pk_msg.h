@@ -14,6 +14,7 @@
 // required field or a field of the wrong type is an error.
 #ifndef PK_MSG_H
 #define PK_MSG_H
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -261,6 +262,9 @@ int pk_msg_from_zmsg(zmsg_t *zmsg, pk_msg_t *msg, char *err, size_t errlen);
 // Helpers for building messages
 void pk_strs_push(pk_strs_t *strs, const char *s);
 void pk_kv_set(pk_kv_t *kv, const char *key, const char *value);
+// Sets the (const char *key, const char *value) pairs in ap up to a NULL
+// key; a pair with a NULL value is skipped (an option not given).
+void pk_kv_set_va(pk_kv_t *kv, va_list ap);
 const char *pk_kv_get(const pk_kv_t *kv, const char *key);
 void pk_kv_clear(pk_kv_t *kv);     // frees the strings, leaves an empty map
 

@@ -216,12 +216,7 @@ pk_cli_request(pk_cli_t *cli, const char *op, const void *body, size_t body_size
     pk_kv_t args = { 0 };
     va_list ap;
     va_start(ap, out);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *v = va_arg(ap, const char *);
-        if (v)
-            pk_kv_set(&args, k, v);
-    }
+    pk_kv_set_va(&args, ap);
     va_end(ap);
     int rc = pk_cli_request_kv(cli, op, &args, body, body_size, out);
     pk_kv_clear(&args);

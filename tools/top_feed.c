@@ -288,12 +288,7 @@ top_feed_command(top_feed_t *self, char **msg, const char *op, ...)
     pk_kv_t args = { 0 };
     va_list ap;
     va_start(ap, op);
-    const char *k;
-    while ((k = va_arg(ap, const char *))) {
-        const char *v = va_arg(ap, const char *);
-        if (v)
-            pk_kv_set(&args, k, v);
-    }
+    pk_kv_set_va(&args, ap);
     va_end(ap);
     pk_value_t *v = NULL;
     char *error = NULL;
