@@ -1,5 +1,6 @@
 // runner_harness: see runner_harness.h.
 #include "runner_harness.h"
+#include "test_work_root.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ harness_start(const char *kind, const char *plan_json, bool auto_credit)
         fprintf(stderr, "harness: bad plan JSON: %s\n%s\n", err, plan_json);
         abort();
     }
-    h->build = runner_build_new("build:test/job/1", 1, kind, plan, "/tmp/pikoci-test-work",
+    h->build = runner_build_new("build:test/job/1", 1, kind, plan, test_work_root(),
                                 "test-worker", harness_emit, h);
     runner_build_start(h->build);
     return h;

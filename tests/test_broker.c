@@ -16,6 +16,7 @@
 #include "pk_runner.h"
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
+#include "test_work_root.h"
 
 // Each test its own inproc name: a closed socket's name is released by
 // ZeroMQ's reaper thread, not at once.
@@ -116,7 +117,7 @@ static zactor_t *
 s_runner(const char *name, const char *tags, bool exclusive, uint32_t slots)
 {
     pk_runner_config_t cfg = { .name = name, .endpoint = EP, .slots = slots, .tags = tags,
-                               .exclusive = exclusive, .work_root = "/tmp/pikoci-test-work" };
+                               .exclusive = exclusive, .work_root = test_work_root() };
     zactor_t *r = pk_runner_new(&cfg);
     assert_non_null(r);
     return r;

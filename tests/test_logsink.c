@@ -27,6 +27,7 @@
 #include "pk_runner.h"
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
+#include "test_work_root.h"
 #include "runner_internal.h"      // RUNNER_INITIAL_CREDIT, RUNNER_LOG_CHUNK
 
 // ASan's quarantine would hold freed log chunks and look like growth.
@@ -209,7 +210,7 @@ s_up(fx_t *f, const char *system, const pk_logsink_config_t *tuning, uint32_t sl
     f->sched = s_peer(f, "scheduler");
     if (slots) {
         pk_runner_config_t rcfg = { .name = "w1", .endpoint = f->ep, .slots = slots,
-                                    .work_root = "/tmp/pikoci-test-work" };
+                                    .work_root = test_work_root() };
         f->runner = pk_runner_new(&rcfg);
         assert_non_null(f->runner);
         s_wait_workers(f, 1);
@@ -982,7 +983,7 @@ test_store_failure(void **state)
     f.sink = s_sink(&f, NULL);
     f.sched = s_peer(&f, "scheduler");
     pk_runner_config_t rcfg = { .name = "w1", .endpoint = f.ep, .slots = 1,
-                                .work_root = "/tmp/pikoci-test-work" };
+                                .work_root = test_work_root() };
     f.runner = pk_runner_new(&rcfg);
     s_wait_workers(&f, 1);
     const uint64_t size = 1500007;

@@ -17,6 +17,7 @@
 #include "pk_msg.h"
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
+#include "test_work_root.h"
 
 typedef struct {
     zsock_t *router;
@@ -70,7 +71,7 @@ s_start(s_fixture_t *f, const char *bind, uint32_t slots)
     snprintf(f->endpoint, sizeof f->endpoint, "%s", ep);
     zstr_free(&ep);
     pk_runner_config_t cfg = { .name = "w1", .endpoint = f->endpoint, .slots = slots,
-                               .tags = "linux,gpu", .work_root = "/tmp/pikoci-test-work" };
+                               .tags = "linux,gpu", .work_root = test_work_root() };
     f->runner = pk_runner_new(&cfg);
     assert_non_null(f->runner);
     pk_msg_t m;

@@ -16,6 +16,7 @@
 #include "runner_harness.h"
 #include "pk_proc.h"
 #include "pk_value_msgpack.h"
+#include "test_work_root.h"
 
 // Freed chunks must really be freed for the flat-memory test: keep ASan's
 // quarantine (256 MB by default) small in this binary.
@@ -199,7 +200,7 @@ test_cancel_before_start(void **state)
     h->seq_ok = true;
     h->steps = zlist_new();
     zlist_autofree(h->steps);
-    h->build = runner_build_new("build:test/job/2", 1, "build", plan, "/tmp/pikoci-test-work",
+    h->build = runner_build_new("build:test/job/2", 1, "build", plan, test_work_root(),
                                 "test-worker", harness_emit, h);
     runner_build_cancel(h->build, "cancelled early");
     runner_build_start(h->build);

@@ -35,14 +35,14 @@ cat >"$T/p.hcl" <<HCL
 job "long" {
   task "print" {
     run "shell" {
-      cmd = "i=1; while [ \$i -le $LINES ]; do echo \"line \$i\"; i=\$((i+1)); sleep 0.05; done; echo DONE"
+      cmd = "i=1; while [ \$i -le $LINES ]; do echo \"line \$i\"; echo \$i >$T/long\$BUILD_NUMBER.at; i=\$((i+1)); sleep 0.05; done; echo DONE"
     }
   }
 }
 job "burst" {
   task "flood" {
     run "shell" {
-      cmd = "sleep 1; seq 1 $BURST; echo END"
+      cmd = "sleep 1; touch $T/burst\$BUILD_NUMBER.flooding; seq 1 $BURST; echo END"
     }
   }
 }
@@ -52,6 +52,12 @@ serve() {   # serve N: server N on the fixed port, the same lmdb directory
         --pipeline-config "$T/p.hcl" --pipeline-name p 2>"$T/server$1.log" &
     SERVER_PID=$!
     until_ok 30 grep -q "server ready" "$T/server$1.log" || { echo "# server $1 did not start:"; cat "$T/server$1.log"; return 1; }
+}
+# printed_on N: the task of build N printed 10 more lines than when called
+# (it goes on with nobody to hear it: the outage lasts at least that long)
+printed_on() {
+    local at; at=$(cat "$T/long$1.at")
+    until_ok 10 bash -c "[ \$(cat '$T/long$1.at') -ge $((at + 10)) ]"
 }
 worker_healthy() { pk workers --json 2>/dev/null | json "[w['state'] for w in d if w['name']=='w1'] == ['healthy']" | grep -q True; }
 log_lines() { pk logs p/long/1 2>/dev/null | grep -c '^line '; }
@@ -83,7 +89,7 @@ kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=
 t_kill=$(date +%s%N)
-sleep 1         # the task goes on printing with nobody to hear it
+check "the task goes on printing with nobody to hear it" printed_on 1
 serve 2 || finish
 t_up=$(date +%s%N)
 check "the worker comes back" until_ok 30 worker_healthy
@@ -106,7 +112,7 @@ check "the burst build starts" until_ok 30 build_is p/burst 1 started
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=
-sleep 3
+check "the flood begins while no server is there" until_ok 10 test -e "$T/burst1.flooding"
 serve 3 || finish
 check "the burst build finishes succeeded" until_ok 120 build_is p/burst 1 succeeded
 pk logs p/burst/1 >"$T/burst"
@@ -150,7 +156,7 @@ check "the worker connects to the broker" until_ok 30 worker_healthy
 pk trigger p/long >"$T/out" 2>&1
 check "build 2 runs" until_ok 30 bash -c "'$BIN' logs p/long/2 2>/dev/null | grep -q '^line 20$'"
 kill -KILL "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
-sleep 1
+check "build 2 goes on printing with no server" printed_on 2
 serve_behind 5 || finish
 check "build 2 is adopted by the new server" until_ok 10 has "$T/server5.log" "adopted"
 check "build 2 finishes succeeded" until_ok 60 build_is p/long 2 succeeded
@@ -158,7 +164,7 @@ check "build 2's log is whole" whole_log p/long/2
 pk trigger p/long >"$T/out" 2>&1
 check "build 3 runs" until_ok 30 bash -c "'$BIN' logs p/long/3 2>/dev/null | grep -q '^line 20$'"
 kill -KILL "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null
-sleep 1
+check "build 3 goes on printing with no broker" printed_on 3
 broker 2 || finish
 check "build 3 finishes succeeded after the broker's restart" until_ok 60 build_is p/long 3 succeeded
 check "build 3's log is whole" whole_log p/long/3
