@@ -124,9 +124,11 @@ typedef struct {
                                   // ($PIKOCI_ADOPT_GRACE_MS, else 10 s); < 0 = none,
                                   // they are errored at once
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
-    bool allow_remote_types;      // pipelines (set, and reloaded at start) may fetch a
-                                  // pikoci:// type not built in from the remote
-                                  // registry (PK_SOURCES_REMOTE_BUILTINS); false: an error
+    bool allow_remote_types;      // a pipeline set may fetch a pikoci:// type not
+                                  // built in from the remote registry
+                                  // (PK_SOURCES_REMOTE_BUILTINS); false: an error.
+                                  // What a set fetched is stored with the pipeline
+                                  // and reused when it is reloaded at start
 } pk_scheduler_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

@@ -19,6 +19,7 @@
 #include "runner_internal.h"
 #include "pk_http_call.h"
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,18 +229,20 @@ s_versions(const runner_forge_t *t, const pk_value_t *list, char **out, char **e
 {
     if (pk_value_kind(list) != PK_V_LIST)
         return s_fail(err_out, "git resource: %s did not answer with a list of pull requests",
-                      t->api);
+                      t->api ? t->api : "the forge");
     pk_value_t *versions = pk_value_new_list();
     for (size_t i = pk_value_len(list); i-- > 0;) {
         const pk_value_t *pr = pk_value_list_at(list, i);
         const pk_value_t *number = pk_value_object_get(pr, t->forge == S_GITLAB ? "iid" : "number");
         const char *sha = t->forge == S_GITLAB ? pk_plan_str(pr, "sha", NULL)
                         : pk_plan_str(pk_plan_object(pr, "head"), "sha", NULL);
-        // An entry without a number or a head commit cannot be built.
-        if (!number || pk_value_kind(number) != PK_V_NUMBER || !s_is_sha(sha))
+        // An entry without a number (a positive integer) or a head commit
+        // cannot be built.
+        double n = number && pk_value_kind(number) == PK_V_NUMBER ? pk_value_number(number) : 0;
+        if (!(n >= 1 && n <= 1e15 && n == (double) (int64_t) n) || !s_is_sha(sha))
             continue;
         char num[32];
-        snprintf(num, sizeof num, "%.0f", pk_value_number(number));
+        snprintf(num, sizeof num, "%" PRId64, (int64_t) n);
         pk_value_t *v = pk_value_new_object();
         pk_value_object_set(v, "ref", pk_value_new_string(sha));
         pk_value_object_set(v, "pr", pk_value_new_string(num));
@@ -248,6 +251,17 @@ s_versions(const runner_forge_t *t, const pk_value_t *list, char **out, char **e
     *out = pk_value_to_json(versions);
     pk_value_destroy(&versions);
     return *out ? 0 : s_fail(err_out, "git resource: out of memory");
+}
+
+int
+runner_forge_versions(const runner_forge_t *t, const char *body, size_t len, char **out,
+                      char **err_out)
+{
+    *out = NULL;
+    pk_value_t *list = pk_value_from_json(body, len, NULL);
+    int rc = s_versions(t, list, out, err_out);
+    pk_value_destroy(&list);
+    return rc;
 }
 
 int
@@ -293,11 +307,8 @@ runner_forge_check(const pk_value_t *params, const char *last_pr, char **version
                                                             : " (no token is set)") : "");
         free(why);
     }
-    else {
-        pk_value_t *list = pk_value_from_json(body, strlen(body), NULL);
-        rc = s_versions(&t, list, versions_json_out, err_out);
-        pk_value_destroy(&list);
-    }
+    else
+        rc = runner_forge_versions(&t, body, strlen(body), versions_json_out, err_out);
     free(err);
     free(body);
     if (auth) {

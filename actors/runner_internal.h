@@ -195,6 +195,11 @@ void runner_forge_clear(runner_forge_t *self);
 // the newest only). 0 with *versions_json_out, or -1 with *err_out.
 int runner_forge_check(const pk_value_t *params, const char *last_pr, char **versions_json_out,
                        char **err_out);
+// The versions in a forge's answer to the listing (JSON text), or -1 with
+// *err_out when it is no list; entries without a number or a head sha are
+// skipped.
+int runner_forge_versions(const runner_forge_t *forge, const char *body, size_t len,
+                          char **versions_json_out, char **err_out);
 // The forge's ref holding pull request number's head (caller frees *ref_out).
 int runner_forge_pr_ref(const pk_value_t *params, const char *number, char **ref_out,
                         char **err_out);

@@ -131,6 +131,48 @@ test_pr_ref(void **state)
     pk_value_destroy(&gl);
 }
 
+static void
+s_expect_versions(int forge, const char *answer, const char *want)
+{
+    runner_forge_t t = { .forge = forge };
+    char *got = NULL, *err = NULL;
+    if (runner_forge_versions(&t, answer, strlen(answer), &got, &err) != 0)
+        fail_msg("%s: %s", answer, err);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+// The forges answer most recently updated first; versions go oldest first.
+// Entries that cannot be built (no head sha, a number that is no pull
+// request's) are left out rather than failing the whole check.
+static void
+test_versions(void **state)
+{
+    (void) state;
+    const char *a = "0123456789abcdef0123456789abcdef01234567";
+    const char *b = "89abcdef0123456789abcdef0123456789abcdef";
+    char answer[1024], want[256];
+    snprintf(answer, sizeof answer, "[{\"number\":8,\"head\":{\"sha\":\"%s\"}},"
+             "{\"number\":7,\"head\":{\"sha\":\"%s\"}},{\"number\":-2,\"head\":{\"sha\":\"%s\"}},"
+             "{\"number\":2.5,\"head\":{\"sha\":\"%s\"}},{\"number\":1e300,\"head\":{\"sha\":\"%s\"}},"
+             "{\"number\":9,\"head\":{\"sha\":\"abc\"}},{\"number\":10,\"head\":null}]",
+             a, b, a, a, a);
+    snprintf(want, sizeof want, "[{\"pr\":\"7\",\"ref\":\"%s\"},{\"pr\":\"8\",\"ref\":\"%s\"}]",
+             b, a);
+    s_expect_versions(0, answer, want);         // github
+    s_expect_versions(2, answer, want);         // gitea: the same shape
+    snprintf(answer, sizeof answer, "[{\"iid\":12,\"sha\":\"%s\"},{\"iid\":3,\"sha\":null}]", b);
+    snprintf(want, sizeof want, "[{\"pr\":\"12\",\"ref\":\"%s\"}]", b);
+    s_expect_versions(1, answer, want);         // gitlab: iid and sha
+    s_expect_versions(0, "[]", "[]");
+    runner_forge_t t = { .forge = 0 };
+    char *got = NULL, *err = NULL;
+    assert_int_equal(runner_forge_versions(&t, "{\"message\":\"x\"}", 15, &got, &err), -1);
+    assert_null(got);
+    assert_non_null(strstr(err, "did not answer with a list"));
+    free(err);
+}
+
 int
 main(void)
 {
@@ -139,6 +181,7 @@ main(void)
         cmocka_unit_test(test_given_by_params),
         cmocka_unit_test(test_errors_name_the_param),
         cmocka_unit_test(test_pr_ref),
+        cmocka_unit_test(test_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,8 @@
 // A pipeline given with --pipeline-config is validated here first, so a bad
 // file stops the server before it starts anything, then set through control
 // like `pikoci pipelines set` does. --allow-remote-types is the scheduler's
-// too, so a pipeline set later (or reloaded at a restart) is held to the
-// same rule as the start-up one. Signals arrive on a signalfd (czmq's
+// too, so a pipeline set later is held to the same rule as the start-up
+// one (a restart uses the definitions stored when each was set). Signals arrive on a signalfd (czmq's
 // handlers are off): SIGINT/SIGTERM stop at once -- running builds are
 // cancelled and, with lmdb, marked errored at the next start -- and SIGQUIT
 // drains: no new builds start, running ones get --drain-timeout to finish.
@@ -82,8 +82,9 @@ s_usage(FILE *out)
         "                           BASE/<kind dir>/NAME.hcl (BASE: $PIKOCI_REMOTE_TYPES_URL,\n"
         "                           else " PK_SOURCES_REMOTE_BASE ")\n"
         "                           when a pipeline is set (--pipeline-config, pikoci\n"
-        "                           pipelines set) or reloaded at start; without it such a\n"
-        "                           name is an error. Built-in names are never fetched\n"
+        "                           pipelines set); without it such a name is an error.\n"
+        "                           Built-in names are never fetched. What is fetched is\n"
+        "                           stored with the pipeline: a restart fetches nothing\n"
         "  --drain-timeout DURATION how long SIGQUIT waits for running builds (default 5m)\n"
         "  --adopt-grace DURATION   after a restart, how long builds that were running wait\n"
         "                           for their worker to claim them before they are errored\n"
