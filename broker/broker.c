@@ -61,6 +61,8 @@ typedef struct {
     char *tcp_endpoint;
     zhash_t *asked;           // name -> int64_t mono ms: unknown workers asked for READY
     pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
+    zsock_t *pipe;
+    char *awaiting;           // "AWAIT" roles not all known yet (space-separated)
 } s_broker_t;
 
 static void
@@ -634,6 +636,8 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
     s_to_role(self, "control", raw);
 }
 
+static void s_check_awaiting(s_broker_t *self);
+
 // REPLY from control: [REPLY][body][client id]
 static void
 s_on_reply(s_broker_t *self, zmsg_t **raw)
@@ -691,6 +695,7 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         zhash_freefn(self->roles, m.hello.role, s_frame_free);
         if (renewed && (!strcmp(m.hello.role, "scheduler") || !strcmp(m.hello.role, "logsink")))
             s_reannounce(self, m.hello.role);
+        s_check_awaiting(self);
         break;
     }
     case PK_MSG_READY:
@@ -779,6 +784,23 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+// Answers a pending AWAIT once every role it names has said HELLO.
+static void
+s_check_awaiting(s_broker_t *self)
+{
+    if (!self->awaiting)
+        return;
+    char *copy = strdup(self->awaiting), *save = NULL;
+    bool all = true;
+    for (char *r = strtok_r(copy, " ", &save); r && all; r = strtok_r(NULL, " ", &save))
+        all = zhash_lookup(self->roles, r) != NULL;
+    free(copy);
+    if (all) {
+        zstr_free(&self->awaiting);
+        zstr_send(self->pipe, "ready");
+    }
+}
+
 static int
 s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
 {
@@ -794,6 +816,12 @@ s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
     else
     if (streq(cmd, "ENDPOINT"))
         zstr_send(pipe, self->tcp_endpoint ? self->tcp_endpoint : "");
+    else
+    if (!strncmp(cmd, "AWAIT ", 6)) {
+        zstr_free(&self->awaiting);
+        self->awaiting = strdup(cmd + 6);
+        s_check_awaiting(self);
+    }
     else
     if (streq(cmd, "STATS"))
         zstr_sendf(pipe, "%zu %zu %llu %llu %llu", zhash_size(self->workers),
@@ -842,7 +870,7 @@ static void
 s_actor(zsock_t *pipe, void *arg)
 {
     const pk_broker_config_t *cfg = arg;
-    s_broker_t self = { 0 };
+    s_broker_t self = { .pipe = pipe };
     self.hb_timeout = cfg->heartbeat_timeout_ms > 0 ? cfg->heartbeat_timeout_ms : 3000;
     self.router = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self.router, 1);
@@ -898,6 +926,7 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.workers);
         zhash_destroy(&self.roles);
         zhash_destroy(&self.asked);
+        zstr_free(&self.awaiting);
     }
     else {
         pk_actor_failed(pipe);

@@ -45,6 +45,8 @@ int pk_broker_config_check(const pk_broker_config_t *config, char **reason);
 // NULL when the config fails pk_broker_config_check or an endpoint cannot
 // be bound (the reason is logged).
 // Pipe commands: "ENDPOINT" -> the bound tcp endpoint (string reply);
+// "AWAIT role role..." -> "ready" once each role has said HELLO (at once when
+// they all have; the caller bounds the wait with a receive timeout);
 // "STATS" -> "workers pending dropped events rejected" as a string
 // (rejected: connections refused for an unknown CURVE key).
 zactor_t *pk_broker_new(const pk_broker_config_t *config);

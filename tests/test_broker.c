@@ -387,6 +387,38 @@ test_events_requests_and_garbage(void **state)
     zactor_destroy(&broker);
 }
 
+// AWAIT answers once every named role has said HELLO, not before: what
+// `pikoci server` waits on before it says it is ready.
+static void
+test_await_roles(void **state)
+{
+    (void) state;
+    zactor_t *broker = s_broker(NULL, 0);
+    zsock_set_rcvtimeo(broker, 5000);
+    zstr_send(broker, "AWAIT control scheduler");
+    zsock_t *control = s_peer(EP, "control");
+    // one role of two: the next answer on the pipe is STATUS's, not AWAIT's
+    zstr_send(broker, "STATUS");
+    char *reply = zstr_recv(broker);
+    assert_non_null(reply);
+    assert_string_equal(reply, "ok");
+    zstr_free(&reply);
+    zsock_t *sched = s_peer(EP, "scheduler");
+    reply = zstr_recv(broker);
+    assert_non_null(reply);
+    assert_string_equal(reply, "ready");
+    zstr_free(&reply);
+    // roles already known: answered at once
+    zstr_send(broker, "AWAIT scheduler");
+    reply = zstr_recv(broker);
+    assert_non_null(reply);
+    assert_string_equal(reply, "ready");
+    zstr_free(&reply);
+    zsock_destroy(&sched);
+    zsock_destroy(&control);
+    zactor_destroy(&broker);
+}
+
 static void
 test_bind_failure(void **state)
 {
@@ -404,6 +436,7 @@ main(void)
         cmocka_unit_test(test_pending_until_worker_comes),
         cmocka_unit_test(test_worker_loss),
         cmocka_unit_test(test_events_requests_and_garbage),
+        cmocka_unit_test(test_await_roles),
         cmocka_unit_test(test_bind_failure),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -310,9 +310,10 @@ s_load_pipeline(const s_opts_t *o, char **name_out, char **source_out, pk_value_
     return 0;
 }
 
-// Sets the start-up pipeline through control, as the CLI would. The actors
-// announce their roles asynchronously: a refusal because one is not known
-// to the broker yet is retried for a few seconds.
+// Sets the start-up pipeline through control, as the CLI would. Behind an
+// in-process broker the roles are known by now (s_await_roles); behind
+// another one (--broker) they are announced over tcp, and a refusal because
+// control is not known there yet is retried for a few seconds.
 static int
 s_set_pipeline(const char *endpoint, const pk_curve_client_t *curve, const char *name,
                const char *source, const pk_value_t *vars)
@@ -343,7 +344,7 @@ s_set_pipeline(const char *endpoint, const pk_curve_client_t *curve, const char 
         if (rc == 1 && err && strstr(err, "not running")) {
             free(reply);
             reply = NULL;
-            zclock_sleep(50);       // not an event we can wait for: the role is unknown yet
+            zclock_sleep(50);       // that broker tells no one when a role arrives
             continue;
         }
         break;
@@ -421,6 +422,24 @@ s_stop(s_server_t *s)
         rmdir(s->work_root);
 }
 
+// "server ready" means a request is answered: the actors say HELLO to the
+// broker from their own threads, so wait until it knows every role.
+static int
+s_await_roles(zactor_t *broker)
+{
+    zstr_send(broker, "AWAIT control scheduler checker logsink");
+    zpoller_t *poller = zpoller_new(broker, NULL);
+    bool ok = zpoller_wait(poller, 15000) == broker;
+    zpoller_destroy(&poller);
+    char *reply = ok ? zstr_recv(broker) : NULL;
+    ok = reply && streq(reply, "ready");
+    zstr_free(&reply);
+    if (!ok)
+        fprintf(stderr, "pikoci server: the actors did not announce themselves to the broker "
+                "within 15 s\n");
+    return ok ? 0 : -1;
+}
+
 static int
 s_start(s_server_t *s, const s_opts_t *o)
 {
@@ -465,6 +484,8 @@ s_start(s_server_t *s, const s_opts_t *o)
         fprintf(stderr, "pikoci server: an actor could not start (see the log above)\n");
         return 2;
     }
+    if (s->broker && s_await_roles(s->broker) != 0)
+        return 2;
     if (o->run_worker) {
         const char *tmp = getenv("TMPDIR");
         snprintf(s->work_root, sizeof s->work_root, "%s/pikoci-work-%d",
