@@ -127,6 +127,12 @@ runner_forge_target(const pk_value_t *params, runner_forge_t *t, char **err_out)
     if (rc == 0 && !repo && !(repo = path))
         rc = s_fail(err_out, "git resource: pr = true needs the repository's path on the forge "
                     "and this URL has none: set repository = \"owner/name\"");
+    // the path goes into the API's URL as it is: only what forges allow in
+    // names, so it cannot add a query or climb out of /repos/
+    if (rc == 0 && (strspn(repo, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789._-/") != strlen(repo) || strstr(repo, "..")))
+        rc = s_fail(err_out, "git resource: \"%s\" is not a repository path on a forge "
+                    "(owner/name: letters, digits, '.', '_', '-', '/')", repo);
     if (rc == 0 && !api && !host)
         rc = s_fail(err_out, "git resource: pr = true needs the forge's API address and this URL "
                     "has no host: set api_url");

@@ -104,6 +104,8 @@ test_errors_name_the_param(void **state)
                  "set repository");
     s_expect_err("/srv/git/app.git", "github", NULL, "a/b", "set api_url");
     s_expect_err("https://github.com/", NULL, NULL, NULL, "set repository");
+    s_expect_err("https://github.com/a/b", NULL, NULL, "a/b?state=all", "not a repository path");
+    s_expect_err("https://github.com/a/b", NULL, NULL, "../../user", "not a repository path");
 }
 
 static void
