@@ -10,9 +10,18 @@
 // owner does -- or, after forward_timeout_ms, says the owner did not. One
 // thread, one poll; the poll timeout is the earliest of the next HELLO and
 // the earliest pending deadline.
+//
+// pipeline.set is held before it is forwarded: its type definitions may be
+// fetched over the network, which must not happen on the scheduler's
+// thread (control_fetch.c). The fetch actor's pipe is polled with the rest,
+// so control answers everything else meanwhile; the owner's timeout starts
+// when the signal goes, as the fetch has its own bounds (the fetch
+// timeouts). Sets of one pipeline are forwarded in the order they came,
+// whichever fetch ends first, so the last set asked for is the one kept.
 #include "pk_actor.h"
 #include "pk_builds.h"
 #include "pk_control.h"
+#include "control_internal.h"
 #include "pk_suggest.h"
 #include <ctype.h>
 #include <inttypes.h>
@@ -77,6 +86,7 @@ typedef struct {
     pk_control_queries_t *queries;
     int timeout_ms;
     zhash_t *pending;           // ref -> s_pending_t
+    ctl_sets_t *sets;           // pipeline.sets being fetched
     uint64_t next_ref;
     uint64_t ping_rid;
     bool connected;
@@ -236,6 +246,52 @@ s_check_args(const s_command_t *c, const pk_msg_request_t *q)
     return rc < 0 ? NULL : msg;
 }
 
+// SIGNAL the owner, remember the client under a new ref: the owner's time
+// to answer starts now. canonical (optional) replaces the resource argument.
+static void
+s_signal(s_control_t *self, const s_command_t *c, const pk_kv_t *args, const char *canonical,
+         pk_bytes_t body, uint64_t rid, zframe_t **client)
+{
+    s_pending_t *p = calloc(1, sizeof *p);
+    snprintf(p->ref, sizeof p->ref, "%" PRIu64, ++self->next_ref);
+    p->rid = rid;
+    p->client = *client;
+    *client = NULL;
+    p->owner = c->to;
+    p->deadline = zclock_mono() + self->timeout_ms;
+    pk_msg_t s = { .type = PK_MSG_SIGNAL };
+    s.signal.to = (char *) c->to;
+    s.signal.what = (char *) c->what;
+    for (size_t i = 0; i < args->count; i++)
+        if (strcmp(args->keys[i], "ref") && (!canonical || strcmp(args->keys[i], "resource")))
+            pk_kv_set(&s.signal.args, args->keys[i], args->values[i]);
+    if (canonical)
+        pk_kv_set(&s.signal.args, "resource", canonical);
+    pk_kv_set(&s.signal.args, "ref", p->ref);
+    s.signal.body = body;
+    zmsg_t *z = pk_msg_to_zmsg(&s);
+    s.signal.to = s.signal.what = NULL;
+    s.signal.body = (pk_bytes_t) { 0 };
+    pk_msg_clear(&s);
+    zhash_insert(self->pending, p->ref, p);
+    zhash_freefn(self->pending, p->ref, s_pending_free);
+    self->forwarded++;
+    s_send(self, &z);
+}
+
+// Forward the pipeline.sets whose fetch is done, in the order asked.
+static void
+s_forward_sets(s_control_t *self)
+{
+    const s_command_t *c = s_command("pipeline.set");
+    ctl_set_t *set;
+    while ((set = ctl_sets_next(self->sets))) {
+        s_signal(self, c, &set->args, NULL, (pk_bytes_t) { set->body, set->body_size },
+                 set->rid, &set->client);
+        ctl_set_destroy(&set);
+    }
+}
+
 static void
 s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t **client)
 {
@@ -243,6 +299,12 @@ s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t
     if (why) {
         s_reply(self, *client, q->rid, false, why, NULL, 0);
         free(why);
+        return;
+    }
+    if (!strcmp(c->op, "pipeline.set")) {
+        if (ctl_sets_start(self->sets, q, client) != 0)
+            s_reply(self, *client, q->rid, false, "too many pipelines are being set at once: "
+                    "try again when one is done", NULL, 0);
         return;
     }
     // the checker knows resources by canonical name only; resolving here
@@ -256,32 +318,8 @@ s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t
             return;
         }
     }
-    s_pending_t *p = calloc(1, sizeof *p);
-    snprintf(p->ref, sizeof p->ref, "%" PRIu64, ++self->next_ref);
-    p->rid = q->rid;
-    p->client = *client;
-    *client = NULL;
-    p->owner = c->to;
-    p->deadline = zclock_mono() + self->timeout_ms;
-    pk_msg_t s = { .type = PK_MSG_SIGNAL };
-    s.signal.to = (char *) c->to;
-    s.signal.what = (char *) c->what;
-    for (size_t i = 0; i < q->args.count; i++)
-        if (strcmp(q->args.keys[i], "ref") && (!canonical || strcmp(q->args.keys[i], "resource")))
-            pk_kv_set(&s.signal.args, q->args.keys[i], q->args.values[i]);
-    if (canonical)
-        pk_kv_set(&s.signal.args, "resource", canonical);
+    s_signal(self, c, &q->args, canonical, q->body, q->rid, client);
     free(canonical);
-    pk_kv_set(&s.signal.args, "ref", p->ref);
-    s.signal.body = q->body;
-    zmsg_t *z = pk_msg_to_zmsg(&s);
-    s.signal.to = s.signal.what = NULL;
-    s.signal.body = (pk_bytes_t) { 0 };
-    pk_msg_clear(&s);
-    zhash_insert(self->pending, p->ref, p);
-    zhash_freefn(self->pending, p->ref, s_pending_free);
-    self->forwarded++;
-    s_send(self, &z);
 }
 
 static void
@@ -399,8 +437,9 @@ s_on_pipe(s_control_t *self)
 static void
 s_run(s_control_t *self)
 {
-    zmq_pollitem_t items[] = { { zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0 },
-                               { zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0 } };
+    zmq_pollitem_t items[2 + CTL_SETS_MAX] = {
+        { zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0 } };
     s_hello(self);
     for (;;) {
         int64_t now = zclock_mono();
@@ -412,7 +451,8 @@ s_run(s_control_t *self)
             if (p->deadline < wake)
                 wake = p->deadline;
         int64_t wait = wake - zclock_mono();
-        if (zmq_poll(items, 2, wait < 0 ? 0 : (long) wait) < 0) {
+        int n = 2 + ctl_sets_items(self->sets, items + 2);
+        if (zmq_poll(items, n, wait < 0 ? 0 : (long) wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             break;                      // the context is terminating
@@ -421,6 +461,8 @@ s_run(s_control_t *self)
             break;
         if (items[1].revents & ZMQ_POLLIN)
             s_on_broker(self);
+        ctl_sets_answered(self->sets, items + 2, n - 2);
+        s_forward_sets(self);
     }
 }
 
@@ -433,6 +475,8 @@ s_actor(zsock_t *pipe, void *arg)
     self.name = strdup(cfg->name && *cfg->name ? cfg->name : "control");
     self.timeout_ms = cfg->forward_timeout_ms > 0 ? cfg->forward_timeout_ms
                                                   : S_DEFAULT_TIMEOUT_MS;
+    self.sets = ctl_sets_new(PK_SOURCES_HTTPS
+                             | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0));
     char *err = NULL;
     self.queries = pk_control_queries_new(cfg->store, &err);
     self.dealer = zsock_new(ZMQ_DEALER);
@@ -458,6 +502,7 @@ s_actor(zsock_t *pipe, void *arg)
         pk_actor_failed(pipe);
     }
     zsock_destroy(&self.dealer);
+    ctl_sets_destroy(&self.sets);       // waits for the fetches still running
     pk_control_queries_destroy(&self.queries);
     free(self.name);
 }

@@ -1,7 +1,8 @@
 // control_internal: what control_lookup.c, control_queries.c and
 // control_overview.c share --
 // the queries' state and the lookups that turn request arguments into
-// stored records, with user-facing errors ("did you mean").
+// stored records, with user-facing errors ("did you mean") -- and the
+// pipeline.set fetch that control.c runs in a thread (control_fetch.c).
 #ifndef CONTROL_INTERNAL_H
 #define CONTROL_INTERNAL_H
 #include <string.h>
@@ -53,6 +54,37 @@ void ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r,
                        bool with_pipeline);
 // The "overview" query (control_overview.c).
 int ctl_q_overview(ctl_q_t *q);
+
+// The pipeline.sets whose types are being fetched, each by an actor of its
+// own (control_fetch.c) with flags as the scheduler's load_sources flags,
+// so nobody who schedules waits on the network. A set that is ready
+// carries the body to forward: the client's with `types` (what was
+// fetched) or `errors` (the scheduler's wording of why it is not valid).
+#define CTL_SETS_MAX 16             // being fetched at once; more are refused
+typedef struct _ctl_sets_t ctl_sets_t;
+typedef struct {
+    uint64_t rid;                   // the client's request id
+    zframe_t *client;               // the client's routing id
+    pk_kv_t args;                   // the request's
+    uint8_t *body;                  // to forward, once fetched
+    size_t body_size;
+    zactor_t *fetch;                // NULL once it answered
+} ctl_set_t;
+
+ctl_sets_t *ctl_sets_new(int flags);
+// Waits for the fetches still running (bounded by the fetch timeouts).
+void ctl_sets_destroy(ctl_sets_t **self_p);
+// Start fetching q's set, taking *client: 0, or -1 (too many, or no
+// thread) with *client left.
+int ctl_sets_start(ctl_sets_t *self, const pk_msg_request_t *q, zframe_t **client);
+// Fill items (room for CTL_SETS_MAX) with the running fetches' pipes: how many.
+int ctl_sets_items(ctl_sets_t *self, zmq_pollitem_t *items);
+// After the poll, with those items: take the answers in.
+void ctl_sets_answered(ctl_sets_t *self, const zmq_pollitem_t *items, int n);
+// The next set to forward (fetched, and no set of its pipeline asked for
+// before it still fetching), or NULL. Caller destroys.
+ctl_set_t *ctl_sets_next(ctl_sets_t *self);
+void ctl_set_destroy(ctl_set_t **self_p);
 
 // Packing helpers the queries share: a string or nil, and key/value pairs.
 static inline void

@@ -10,6 +10,16 @@
 //             what OP, args + ref, body}; the owner's SIGNAL{to "control",
 //             what "reply", args {ref, ok, error}, body} becomes the REPLY.
 //             No answer within forward_timeout_ms: a refusal saying so.
+//   pipeline.set  first parsed and its type definitions fetched, in a thread
+//             of its own (https:// sources; pikoci:// names not built in
+//             when allow_remote_types), so the scheduler never waits on the
+//             network; then forwarded with the body gaining `types`
+//             ({"KIND SOURCE": text}, what was fetched) or, when the
+//             pipeline is not valid, `errors` (the scheduler rejects with
+//             them). forward_timeout_ms starts when it is forwarded; the
+//             fetch is bounded by the fetch timeouts. Sets of one pipeline
+//             are forwarded in the order asked; other commands are not
+//             held (a trigger meanwhile meets the pipeline as it was).
 // Anything else gets a refusal listing the known ops; bad arguments get a
 // sentence saying which and why. Queries read the pipeline's definition
 // (jobs, resources) from its stored source, parsed once per version.
@@ -45,6 +55,8 @@ typedef struct {
     const char *name;             // HELLO name (default "control")
     int forward_timeout_ms;       // how long a command waits for its owner (default 10000)
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
+    bool allow_remote_types;      // as the scheduler's: a pipeline set may fetch a
+                                  // pikoci:// type not built in from the remote registry
 } pk_control_config_t;
 
 // NULL when the config is unusable (no endpoint or store) or the store's

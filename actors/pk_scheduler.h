@@ -14,9 +14,14 @@
 // ok "1"|"0", error (a sentence, with "did you mean" for unknown names)},
 // body (packed object)}; without ref it is acted on silently (a refusal is
 // counted as ignored). OPs (CONTRACT.md has the reply bodies):
-//   pipeline.set {pipeline} {source, vars?}: decoded and validated
-//       (pk_pipeline_parse, pk_pipeline_load_sources fetching https://
-//       sources, and pikoci:// names not built in when allow_remote_types).
+//   pipeline.set {pipeline} {source, vars?, types?, errors?}: decoded and
+//       validated (pk_pipeline_parse, pk_pipeline_load_sources). Control
+//       fetches first, off this thread, and adds `types` {"KIND SOURCE":
+//       text}, every definition fetched, used as kept so nothing is fetched
+//       here -- or `errors` [line], taken as the verdict without decoding.
+//       Without either (a signal not from control) the https:// sources,
+//       and pikoci:// names not built in when allow_remote_types, are
+//       fetched here, on the scheduler's thread.
 //       Invalid: nothing changes, EVENT "pipeline.rejected" {pipeline,
 //       errors}, reply error `pipeline "P" is not valid` + {errors}. Valid:
 //       stored (version +1; pause flags, pins, numbers and baselines kept),

@@ -179,33 +179,7 @@ static pk_pipeline_t *
 s_decode(sched_t *self, const char *name, const char *source, size_t len,
          const pk_value_t *vars, pk_value_t *kept, pk_value_t **errors)
 {
-    char *filename = NULL;
-    if (asprintf(&filename, "%s.hcl", name) < 0)
-        filename = NULL;
-    pk_diags_t *diags = pk_diags_new();
-    pk_pipeline_t *p = pk_pipeline_parse(filename ? filename : name, source, len, vars, diags);
-    if (p && pk_diags_errors(diags) == 0)
-        pk_pipeline_load_sources_kept(p, self->sources, kept, diags);
-    if (!p || pk_diags_errors(diags) > 0) {
-        *errors = pk_value_new_list();
-        if (!p)
-            pk_value_list_append(*errors, pk_value_new_string("out of memory"));
-        for (size_t i = 0; i < pk_diags_count(diags); i++) {
-            const pk_diag_t *d = pk_diags_at(diags, i);
-            char *line = NULL;
-            if (d->severity != PK_DIAG_ERROR
-                || asprintf(&line, "%s:%d:%d: error: %s",
-                            d->range.start.file ? d->range.start.file : "",
-                            d->range.start.line, d->range.start.col, d->message) < 0)
-                continue;
-            pk_value_list_append(*errors, pk_value_new_string(line));
-            free(line);
-        }
-        pk_pipeline_destroy(&p);
-    }
-    pk_diags_destroy(&diags);
-    free(filename);
-    return p;
+    return pk_pipeline_from_text(name, source, len, vars, self->sources, kept, errors);
 }
 
 static void
@@ -305,8 +279,18 @@ sched_pipeline_set(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     }
     if (vars && pk_value_kind(vars) == PK_V_NULL)
         vars = NULL;
+    // control fetched the types already (control_fetch.c): its verdict, or
+    // every definition as kept, so nothing here waits on the network
+    const pk_value_t *found = pk_value_object_get(body, "errors");
+    if (found && pk_value_kind(found) == PK_V_LIST && pk_value_len(found)) {
+        s_reject(self, name, pk_value_dup(found), r);
+        pk_value_destroy(&body);
+        return;
+    }
+    const pk_value_t *types = pk_value_object_get(body, "types");
     pk_value_t *errors = NULL;
-    pk_value_t *kept = pk_value_new_object();
+    pk_value_t *kept = types && pk_value_kind(types) == PK_V_OBJECT ? pk_value_dup(types)
+                                                                   : pk_value_new_object();
     pk_pipeline_t *p = s_decode(self, name, pk_value_string(src), pk_value_len(src), vars,
                                 kept, &errors);
     if (!p) {

@@ -319,3 +319,34 @@ pk_pipeline_load_sources_kept(pk_pipeline_t *p, int flags, pk_value_t *kept, pk_
     pk_diags_sort(diags);
     return pk_diags_errors(diags) - before;
 }
+
+pk_pipeline_t *
+pk_pipeline_from_text(const char *name, const char *text, size_t len, const pk_value_t *vars,
+                      int flags, pk_value_t *kept, pk_value_t **errors)
+{
+    *errors = NULL;
+    char *filename = pk_dec_fmt("%s.hcl", name);
+    pk_diags_t *diags = pk_diags_new();
+    pk_pipeline_t *p = pk_pipeline_parse(filename ? filename : name, text, len, vars, diags);
+    if (p && pk_diags_errors(diags) == 0)
+        pk_pipeline_load_sources_kept(p, flags, kept, diags);
+    if (!p || pk_diags_errors(diags) > 0) {
+        *errors = pk_value_new_list();
+        if (!p)
+            pk_value_list_append(*errors, pk_value_new_string("out of memory"));
+        for (size_t i = 0; i < pk_diags_count(diags); i++) {
+            const pk_diag_t *d = pk_diags_at(diags, i);
+            char *line = d->severity != PK_DIAG_ERROR ? NULL
+                       : pk_dec_fmt("%s:%d:%d: error: %s",
+                                    d->range.start.file ? d->range.start.file : "",
+                                    d->range.start.line, d->range.start.col, d->message);
+            if (line)
+                pk_value_list_append(*errors, pk_value_new_string(line));
+            free(line);
+        }
+        pk_pipeline_destroy(&p);
+    }
+    pk_diags_destroy(&diags);
+    free(filename);
+    return p;
+}

@@ -296,6 +296,13 @@ size_t pk_pipeline_load_sources(pk_pipeline_t *self, int flags, pk_diags_t *diag
 // stores it with the pipeline, so a restart resolves nothing again.
 size_t pk_pipeline_load_sources_kept(pk_pipeline_t *self, int flags, pk_value_t *kept,
                                      pk_diags_t *diags);
+// A pipeline as the server takes it in (pipeline.set, a reload): text
+// parsed as NAME.hcl with vars, then its sources loaded (flags and kept as
+// above). NULL with *errors, a list of "file:line:col: error: message"
+// strings (caller destroys), when it is not valid.
+pk_pipeline_t *pk_pipeline_from_text(const char *name, const char *text, size_t len,
+                                     const pk_value_t *vars, int flags, pk_value_t *kept,
+                                     pk_value_t **errors);
 
 // Lookups (NULL when absent).
 const pk_variable_t *pk_pipeline_variable(const pk_pipeline_t *self, const char *name);

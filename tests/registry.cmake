@@ -17,3 +17,5 @@ pk_add_test(test_registry_yaml SOURCES test_registry_yaml.c LIBS pk_actors)
 pk_add_script_test(registry_git_pr_e2e ${CMAKE_SOURCE_DIR}/tests/registry/git_pr_e2e.py)
 # --allow-remote-types: pikoci:// names not built in, fetched from a registry on loopback
 pk_add_script_test(registry_remote_types_e2e ${CMAKE_SOURCE_DIR}/tests/registry/remote_types_e2e.py)
+# a slow registry holds one definition: scheduling goes on while pipelines set fetches it
+pk_add_script_test(registry_slow_types_e2e ${CMAKE_SOURCE_DIR}/tests/registry/slow_types_e2e.py)

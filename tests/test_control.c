@@ -697,6 +697,83 @@ test_forward_timeout(void **state)
     zsock_destroy(&sched);
 }
 
+// pipeline.set goes once its types are resolved (control_fetch.c): the
+// body gains `types` (nothing to fetch here: an empty object) or, for an
+// invalid pipeline, `errors`; a client's own types/errors never pass. Two
+// sets of one pipeline reach the owner in the order they were asked.
+static void
+s_send_set(zsock_t *cl, uint64_t rid, const char *source)
+{
+    pk_msg_t q = { .type = PK_MSG_REQUEST };
+    q.request.rid = rid;
+    q.request.op = "pipeline.set";
+    pk_kv_set(&q.request.args, "pipeline", "two");
+    pk_value_t *body = pk_value_new_object();
+    pk_value_object_set(body, "source", pk_value_new_string(source));
+    pk_value_t *forged = pk_value_new_object();
+    pk_value_object_set(forged, "resource_type https://x.example/t.hcl",
+                        pk_value_new_string("resource_type \"t\" {}"));
+    pk_value_object_set(body, "types", forged);
+    pk_value_object_set(body, "errors", pk_value_new_list());
+    pk_value_pack_bytes(body, &q.request.body.data, &q.request.body.size);
+    pk_value_destroy(&body);
+    assert_int_equal(pk_msg_send(cl, &q), 0);
+    q.request.op = NULL;
+    pk_msg_clear(&q);
+}
+
+static void
+test_set_fetched_first(void **state)
+{
+    fx_t *f = *state;
+    zsock_t *sched = s_owner(f, "scheduler");
+    zsock_t *cl = zsock_new(ZMQ_DEALER);
+    assert_int_equal(zsock_connect(cl, "%s", f->ep), 0);
+    const char *bad = "job \"x\" {\n  tsk \"y\" {\n  }\n}\n";
+    s_send_set(cl, 51, bad);
+    s_send_set(cl, 52, SRC);
+    for (int i = 0; i < 2; i++) {
+        pk_msg_t m;
+        s_expect_signal(sched, "pipeline.set", &m);
+        assert_string_equal(pk_kv_get(&m.signal.args, "pipeline"), "two");
+        pk_value_t *fwd = pk_value_unpack(m.signal.body.data, m.signal.body.size);
+        const pk_value_t *types = pk_value_object_get(fwd, "types");
+        const pk_value_t *errors = pk_value_object_get(fwd, "errors");
+        assert_string_equal(pk_value_string(pk_value_object_get(fwd, "source")),
+                            i == 0 ? bad : SRC);
+        if (i == 0) {                   // the invalid one, first
+            assert_null(types);
+            assert_non_null(errors);
+            assert_true(pk_value_len(errors) > 0);
+            assert_true(!strncmp(pk_value_string(pk_value_list_at(errors, 0)),
+                                 "two.hcl:2:3: error: ", 20));
+        }
+        else {
+            assert_null(errors);
+            assert_non_null(types);
+            assert_int_equal(pk_value_kind(types), PK_V_OBJECT);
+            assert_int_equal(pk_value_len(types), 0);
+        }
+        pk_value_destroy(&fwd);
+        s_answer(sched, pk_kv_get(&m.signal.args, "ref"), i == 1,
+                 i == 1 ? NULL : "pipeline \"two\" is not valid", NULL);
+        pk_msg_clear(&m);
+    }
+    zsock_set_rcvtimeo(cl, 5000);
+    for (uint64_t rid = 51; rid <= 52; rid++) {
+        zmsg_t *z = zmsg_recv(cl);
+        assert_non_null(z);
+        pk_msg_t r;
+        assert_int_equal(pk_msg_from_zmsg(z, &r, NULL, 0), 0);
+        zmsg_destroy(&z);
+        assert_int_equal(r.reply.rid, rid);
+        assert_true(r.reply.ok == (rid == 52));
+        pk_msg_clear(&r);
+    }
+    zsock_destroy(&cl);
+    zsock_destroy(&sched);
+}
+
 // check goes to the checker, the bare resource name made canonical
 static void
 test_check_forwarded(void **state)
@@ -1035,6 +1112,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_op_and_bad_args, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_forward_answered, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_forward_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_set_fetched_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_forwarded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_check_real_checker, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_overview, s_setup, s_teardown),

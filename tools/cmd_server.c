@@ -339,7 +339,8 @@ s_set_pipeline(const char *endpoint, const pk_curve_client_t *curve, const char 
     while (zclock_mono() < deadline) {
         free(err);
         err = NULL;
-        rc = pk_client_request(client, "pipeline.set", &args, packed, packed_size, 5000,
+        // the set may fetch type definitions first (15 s each at most)
+        rc = pk_client_request(client, "pipeline.set", &args, packed, packed_size, 120000,
                                &reply, &reply_size, &err);
         if (rc == 1 && err && strstr(err, "not running")) {
             free(reply);
@@ -478,7 +479,8 @@ s_start(s_server_t *s, const s_opts_t *o)
                                                  : o->adopt_grace_ms == 0 ? -1
                                                  : (int) o->adopt_grace_ms,
                                  .allow_remote_types = o->remote_types };
-    pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
+    pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
+                                .allow_remote_types = o->remote_types };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {
         fprintf(stderr, "pikoci server: an actor could not start (see the log above)\n");

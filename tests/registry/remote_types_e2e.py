@@ -22,8 +22,6 @@ import atexit
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(__file__))
-from util import BIN, check, finish, pikoci
+from util import check, finish, pikoci, start_server, stop_server
 
 T = tempfile.mkdtemp(prefix="pk-reg-remote-")
 atexit.register(shutil.rmtree, T, True)     # also when a step raises
@@ -302,51 +300,22 @@ check("registry failures: only the three fetchable names requested",
 
 
 # 6. the server
-def start_server(log, *args):
-    """pikoci server on a free loopback port; (process, endpoint) once ready."""
-    f = open(log, "w")
-    e = dict(os.environ, **ENV)
-    p = subprocess.Popen([BIN, "server", "--listen", "tcp://127.0.0.1:*"] + list(args),
-                         stdout=subprocess.DEVNULL, stderr=f, env=e)
-    f.close()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        text = open(log).read()
-        m = re.search(r"listening on (tcp://\S+)", text)
-        if "server ready" in text and m:
-            return p, m.group(1)
-        if p.poll() is not None:
-            return p, None
-        time.sleep(0.02)            # the log is a file: nothing to wait on
-    return p, None
-
-
-def stop_server(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        return p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
-
-
 log = os.path.join(T, "server1.log")
-srv, ep = start_server(log, "--allow-remote-types", "--pipeline-config", HCL, *VARS)
+srv, ep = start_server(log, "--allow-remote-types", "--pipeline-config", HCL, *VARS, env=ENV)
 try:
     check("server --allow-remote-types --pipeline-config: ready", ep is not None, open(log).read())
     check("the server set the pipeline", "pipeline remote set" in open(log).read(), open(log).read())
     got = reg.take()
-    # the file is checked before the server starts, then the scheduler
+    # the file is checked before the server starts, then control (in a fetch thread)
     # decodes it again when it is set: each definition twice
-    check("server start: the definitions fetched (validation, then the scheduler)",
+    check("server start: the definitions fetched (validation, then control)",
           sorted(got) == sorted(WANT * 2), got)
     if ep:
         rc, out, err = pikoci("pipelines", "set", "again", HCL, *VARS, "--server", ep, env=ENV)
         check("pipelines set through a server with the flag: accepted",
               rc == 0 and "pipeline again set" in out, out + err)
         got = reg.take()
-        check("the scheduler fetched the definitions for the set", sorted(got) == WANT, got)
+        check("control fetched the definitions for the set", sorted(got) == WANT, got)
         rc, out, err = pikoci("pipelines", "--json", "--server", ep, env=ENV)
         check("both pipelines are on the server", rc == 0 and '"again"' in out and '"remote"' in out,
               out + err)
@@ -355,7 +324,7 @@ finally:
 check("SIGTERM stops the server (exit 0)", rc == 0, open(log).read())
 
 log = os.path.join(T, "server2.log")
-srv, ep = start_server(log)
+srv, ep = start_server(log, env=ENV)
 try:
     check("server without the flag: ready", ep is not None, open(log).read())
     if ep:
@@ -387,14 +356,14 @@ check("and nothing fetched", reg.take() == [], reg.paths)
 db = os.path.join(T, "db")
 log = os.path.join(T, "server4.log")
 srv, ep = start_server(log, "--db-system", "lmdb", "--db-path", db, "--allow-remote-types",
-                       "--pipeline-config", HCL, *VARS)
+                       "--pipeline-config", HCL, *VARS, env=ENV)
 rc = stop_server(srv)
 check("lmdb server with the flag: set the pipeline, stopped",
       ep is not None and rc == 0 and "pipeline remote set" in open(log).read(), open(log).read())
 reg.take()
 reg.close()
 log = os.path.join(T, "server5.log")
-srv, ep = start_server(log, "--db-system", "lmdb", "--db-path", db, "--run-worker")
+srv, ep = start_server(log, "--db-system", "lmdb", "--db-path", db, "--run-worker", env=ENV)
 try:
     check("restarted without the flag and no registry: ready", ep is not None, open(log).read())
     if ep:

@@ -1,8 +1,11 @@
 """Shared by the registry's script tests: TAP-ish checks, a bare git
-repository with tags, running the pikoci binary."""
+repository with tags, running the pikoci binary, a server on loopback."""
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 
 BIN = os.environ["PIKOCI_BIN"]
 SRC = os.environ["PIKOCI_SOURCE_DIR"]
@@ -53,3 +56,33 @@ def pikoci(*args, env=None, timeout=120):
     e.update(env or {})
     p = subprocess.run([BIN] + list(args), env=e, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
+
+
+def start_server(log, *args, env=None):
+    """pikoci server on a free loopback port; (process, endpoint) once ready."""
+    f = open(log, "w")
+    e = dict(os.environ, **(env or {}))
+    p = subprocess.Popen([BIN, "server", "--listen", "tcp://127.0.0.1:*"] + list(args),
+                         stdout=subprocess.DEVNULL, stderr=f, env=e)
+    f.close()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        text = open(log).read()
+        m = re.search(r"listening on (tcp://\S+)", text)
+        if "server ready" in text and m:
+            return p, m.group(1)
+        if p.poll() is not None:
+            return p, None
+        time.sleep(0.02)            # the log is a file: nothing to wait on
+    return p, None
+
+
+def stop_server(p):
+    """SIGTERM, then its exit status (killed after 30 s)."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
