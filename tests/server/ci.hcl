@@ -51,7 +51,8 @@ job "slow" {
 job "nap" {
   task "nap" {
     run "shell" {
-      cmd = "echo napping; [ -z \"$NAP_DIR\" ] || touch \"$NAP_DIR/nap-$BUILD_NUMBER\"; sleep 2; echo woke"
+      # with $NAP_DIR it naps until the test creates $NAP_DIR/wake (at most a minute)
+      cmd = "echo napping; if [ -n \"$NAP_DIR\" ]; then touch \"$NAP_DIR/nap-$BUILD_NUMBER\"; i=0; while [ ! -e \"$NAP_DIR/wake\" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; else sleep 2; fi; echo woke"
     }
   }
 }

@@ -133,6 +133,7 @@ kill -QUIT "$SERVER_PID"
 check "the server logs that it drains" until_ok 10 has "$T/server2.log" "draining"
 pk trigger ci/nap >/dev/null 2>&1
 check "while draining, a new build stays pending" build_is ci/nap 2 pending
+touch "$T/wake"         # nap #1 may end now
 wait "$SERVER_PID"; rc=$?
 check "drained server exits 0" test $rc -eq 0
 check "it waited for the running build" has "$T/server2.log" "drained: no build running"
