@@ -24,12 +24,11 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(__file__))
+from fake_registry import Registry
 from util import check, finish, pikoci, start_server, stop_server
 
 T = tempfile.mkdtemp(prefix="pk-reg-remote-")
@@ -83,44 +82,7 @@ ROUTES = {
 }
 
 
-class Registry:
-    """PikoCI's registry layout under /reg on loopback; every GET recorded."""
-
-    def __init__(self):
-        self.paths = []
-        self.lock = threading.Lock()
-        reg = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                with reg.lock:
-                    reg.paths.append(self.path)
-                code, text = ROUTES.get(self.path, (404, "404: Not Found\n"))
-                data = text.encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://127.0.0.1:%d/reg" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def take(self):
-        with self.lock:
-            out, self.paths = self.paths, []
-        return out
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-reg = Registry()
+reg = Registry(ROUTES)
 ENV = {"PIKOCI_REMOTE_TYPES_URL": reg.base, "TMPDIR": T}
 marker, notes = os.path.join(T, "check-ran"), os.path.join(T, "notes.log")
 VARS = ["--var", "marker=" + marker, "--var", "notes=" + notes]

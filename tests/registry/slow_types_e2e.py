@@ -27,11 +27,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(__file__))
+from fake_registry import Registry
 from util import BIN, check, finish, pikoci, start_server, stop_server
 
 T = tempfile.mkdtemp(prefix="pk-reg-slow-")
@@ -48,64 +47,7 @@ HELD = "/reg/runners/slow.hcl"
 HOLD_LIMIT = 120                   # a safety net only: the test releases it
 
 
-class Registry:
-    """PikoCI's layout under /reg on loopback. HELD is answered only once
-    release is set; every GET is recorded."""
-
-    def __init__(self):
-        self.paths = []
-        self.lock = threading.Lock()
-        self.asked = threading.Condition(self.lock)   # notified at each ask of HELD
-        self.held = 0
-        self.release = threading.Event()
-        self.answered = threading.Event()
-        reg = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                with reg.lock:
-                    reg.paths.append(self.path)
-                    if self.path == HELD:
-                        reg.held += 1
-                        reg.asked.notify_all()
-                if self.path == HELD:
-                    reg.release.wait(HOLD_LIMIT)
-                    code, text = 200, SLOW
-                else:
-                    code, text = 404, "404: Not Found\n"
-                data = text.encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                if self.path == HELD:
-                    reg.answered.set()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://127.0.0.1:%d/reg" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_asked(self, n, timeout):
-        """True once HELD was asked for n times."""
-        with self.lock:
-            return self.asked.wait_for(lambda: self.held >= n, timeout)
-
-    def take(self):
-        with self.lock:
-            out, self.paths = self.paths, []
-        return out
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-reg = Registry()
+reg = Registry({HELD: (200, SLOW)}, held=HELD, hold_limit=HOLD_LIMIT)
 atexit.register(reg.close)
 ENV = {"PIKOCI_REMOTE_TYPES_URL": reg.base, "TMPDIR": T,
        "PIKOCI_CACHE_DIR": os.path.join(T, "cache")}
