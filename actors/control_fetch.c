@@ -10,9 +10,10 @@
 // (the scheduler rejects with these as if it had found them, without
 // fetching the failed sources a second time).
 //
-// The actor's pipe carries one frame, that body, then the actor ends. A
-// fetch cannot be interrupted, so destroying the actor before it answered
-// waits for the fetch: bounded by the fetch timeouts, not by anyone here.
+// The actor's pipe carries one frame, that body, then the actor ends.
+// Destroying it before it answered (control stopping) raises the set's
+// abort flag, which the fetch on that thread watches (pk_fetch_abort_on),
+// so a server stops within a second even while a registry hangs.
 //
 // ctl_sets_t is the queue of those sets in control: their pipes for
 // control's poll, and the sets ready to go out in the order they were
@@ -20,6 +21,7 @@
 // for the earlier one, or the older text would be stored last. Sets of
 // different pipelines do not wait for each other.
 #include "control_internal.h"
+#include "pk_fetch.h"
 #include "pk_value_msgpack.h"
 #include <pthread.h>
 
@@ -37,6 +39,7 @@ typedef struct {
     uint8_t *raw;               // ... and as it came, for a body that is not an object
     size_t raw_size;
     int flags;
+    const atomic_int *abort;    // the set's: non-zero when control stops
 } s_job_t;
 
 static void
@@ -81,6 +84,7 @@ s_actor(zsock_t *pipe, void *arg)
 {
     s_job_t *job = arg;
     pthread_setname_np(pthread_self(), "pk-ctl-fetch");
+    pk_fetch_abort_on(job->abort);
     zsock_signal(pipe, 0);
     uint8_t *data = NULL;
     size_t size = 0;
@@ -103,7 +107,8 @@ s_actor(zsock_t *pipe, void *arg)
 }
 
 static zactor_t *
-s_fetch_new(const char *pipeline, const void *body, size_t size, int flags)
+s_fetch_new(const char *pipeline, const void *body, size_t size, int flags,
+            const atomic_int *abort)
 {
     s_job_t *job = calloc(1, sizeof *job);
     job->pipeline = strdup(pipeline);
@@ -113,6 +118,7 @@ s_fetch_new(const char *pipeline, const void *body, size_t size, int flags)
     job->raw_size = size;
     job->body = size ? pk_value_unpack(body, size) : NULL;
     job->flags = flags;
+    job->abort = abort;
     zactor_t *actor = zactor_new(s_actor, job);
     if (!actor)
         s_job_free(&job);
@@ -148,7 +154,10 @@ ctl_set_destroy(ctl_set_t **self_p)
     ctl_set_t *set = *self_p;
     if (!set)
         return;
-    zactor_destroy(&set->fetch);        // waits for a fetch still running
+    // a fetch still running is told to give up, and waited for (a second
+    // at most: libcurl looks at the flag while it waits)
+    atomic_store(&set->abort, 1);
+    zactor_destroy(&set->fetch);
     zframe_destroy(&set->client);
     pk_kv_clear(&set->args);
     free(set->body);
@@ -175,7 +184,7 @@ ctl_sets_start(ctl_sets_t *self, const pk_msg_request_t *q, zframe_t **client)
         return -1;
     ctl_set_t *set = calloc(1, sizeof *set);
     set->fetch = s_fetch_new(pk_kv_get(&q->args, "pipeline"), q->body.data, q->body.size,
-                             self->flags);
+                             self->flags, &set->abort);
     if (!set->fetch) {
         free(set);
         return -1;

@@ -5,6 +5,7 @@
 // pipeline.set fetch that control.c runs in a thread (control_fetch.c).
 #ifndef CONTROL_INTERNAL_H
 #define CONTROL_INTERNAL_H
+#include <stdatomic.h>
 #include <string.h>
 #include "pk_builds.h"
 #include "pk_control.h"
@@ -69,10 +70,11 @@ typedef struct {
     uint8_t *body;                  // to forward, once fetched
     size_t body_size;
     zactor_t *fetch;                // NULL once it answered
+    atomic_int abort;               // raised to stop the fetch (control stopping)
 } ctl_set_t;
 
 ctl_sets_t *ctl_sets_new(int flags);
-// Waits for the fetches still running (bounded by the fetch timeouts).
+// Stops the fetches still running and waits for them (a second at most).
 void ctl_sets_destroy(ctl_sets_t **self_p);
 // Start fetching q's set, taking *client: 0, or -1 (too many, or no
 // thread) with *client left.

@@ -5,6 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Per thread, so one thread's stop never touches another's fetch.
+static _Thread_local const atomic_int *s_abort;
+
+void
+pk_fetch_abort_on(const atomic_int *flag)
+{
+    s_abort = flag;
+}
+
+static int
+s_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+           curl_off_t ulnow)
+{
+    (void) dltotal, (void) dlnow, (void) ultotal, (void) ulnow;
+    const atomic_int *flag = arg;
+    return flag && atomic_load(flag) ? 1 : 0;
+}
+
 static int
 s_fail(char **err_out, const char *url, const char *what)
 {
@@ -37,6 +55,11 @@ pk_fetch(const char *url, size_t max_bytes, long timeout_ms, char **body_out,
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) max_bytes);
+    if (s_abort) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, s_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *) s_abort);
+    }
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -47,6 +70,9 @@ pk_fetch(const char *url, size_t max_bytes, long timeout_ms, char **body_out,
     else
     if (rc == CURLE_OPERATION_TIMEDOUT)
         snprintf(what, sizeof what, "no complete answer within %ld ms", timeout_ms);
+    else
+    if (rc == CURLE_ABORTED_BY_CALLBACK)
+        snprintf(what, sizeof what, "aborted (pikoci is stopping)");
     else
     if (rc != CURLE_OK)
         snprintf(what, sizeof what, "%s", *errbuf ? errbuf : curl_easy_strerror(rc));

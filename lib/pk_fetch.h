@@ -5,6 +5,7 @@
 // definitions (`source = "https://..."`) once, when a pipeline is set.
 #ifndef PK_FETCH_H
 #define PK_FETCH_H
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define PK_FETCH_MAX_BYTES (1024 * 1024)
@@ -14,5 +15,11 @@
 // *err_out (caller frees) saying what went wrong in words a user can act on.
 int pk_fetch(const char *url, size_t max_bytes, long timeout_ms, char **body_out,
              size_t *len_out, char **err_out);
+
+// From now on, pk_fetch calls on this thread give up ("aborted") soon
+// after *flag becomes non-zero -- libcurl looks at least once a second,
+// even while it waits -- so whoever owns a fetching thread can stop it
+// without waiting out the timeout. NULL: never (the default).
+void pk_fetch_abort_on(const atomic_int *flag);
 
 #endif

@@ -24,6 +24,7 @@ would wait for the held answer and this test would fail."""
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -185,4 +186,29 @@ finally:
             p.wait()
     rc = stop_server(srv)
 check("SIGTERM stops the server (exit 0)", rc == 0, open(log).read())
+
+# stopping while a registry hangs: the fetch is told to give up, so the
+# server does not wait out the fetch timeout (15 s)
+reg.release.clear()
+reg.answered.clear()
+log = os.path.join(T, "server2.log")
+srv, ep = start_server(log, "--allow-remote-types", env=ENV)
+asked = reg.held
+setting = subprocess.Popen([BIN, "pipelines", "set", "B", files["B"], "--server", ep or "",
+                            "--timeout", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=dict(os.environ, **ENV))
+try:
+    check("a second server's set waits on the held definition", reg.wait_asked(asked + 1, 30),
+          reg.paths)
+    srv.send_signal(signal.SIGTERM)
+    try:
+        rc = srv.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    check("SIGTERM while a fetch hangs: the server exits (0) with the registry still holding",
+          rc == 0 and not reg.answered.is_set(), (rc, open(log).read()))
+finally:
+    reg.release.set()
+    stop_server(srv)
+    setting.communicate(timeout=60)
 finish()
