@@ -53,6 +53,13 @@ int ctl_build(ctl_q_t *q, const char *pipeline, const char *job, bool newest_if_
 // with_pipeline adds its pipeline's name.
 void ctl_pack_resource(ctl_q_t *q, const char *pipeline, const pk_resource_t *r,
                        bool with_pipeline);
+// The pairs every answer about a build starts with (pipeline, job, number,
+// status, attempt, times, reason, trigger, worker); the caller's map counts
+// CTL_BUILD_HEAD_PAIRS for them (control_queries.c).
+#define CTL_BUILD_HEAD_PAIRS 11
+void ctl_pack_build_head(msgpack_packer *pk, const char *pipeline, const char *job,
+                         const pk_build_t *b);
+
 // The "overview" query (control_overview.c).
 int ctl_q_overview(ctl_q_t *q);
 

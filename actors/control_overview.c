@@ -19,11 +19,8 @@
 
 typedef struct {
     const char *pipeline;               // borrowed from the names list
-    char *job, *status, *reason, *trigger, *worker, *wait, *step;
-    uint64_t number;
-    uint32_t retry, attempt, approvals_needed, approvals;
-    int64_t created_ms, started_ms, finished_ms;
-    bool dispatched;
+    char *job, *wait, *step;
+    pk_build_t b;                       // without its versions and inputs
 } s_ov_build_t;
 
 typedef struct {
@@ -45,8 +42,8 @@ s_ov_free(s_ov_build_t *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         s_ov_build_t *b = &items[i];
-        free(b->job), free(b->status), free(b->reason), free(b->trigger);
-        free(b->worker), free(b->wait), free(b->step);
+        free(b->job), free(b->wait), free(b->step);
+        pk_build_clear(&b->b);
     }
     free(items);
 }
@@ -62,28 +59,28 @@ s_ov_collect(const char *job, const pk_build_t *b, void *arg)
         *cap = *cap ? *cap * 2 : 64;
         *items = realloc(*items, *cap * sizeof **items);
     }
-    (*items)[(*count)++] = (s_ov_build_t) {
-        .pipeline = ov->pipeline, .job = strdup(job), .status = s_dup(b->status),
-        .reason = s_dup(b->reason), .trigger = s_dup(b->trigger), .worker = s_dup(b->worker),
-        .number = b->number, .retry = b->retry, .attempt = b->attempt,
-        .approvals_needed = b->approvals_needed, .approvals = b->approvals,
-        .created_ms = b->created_ms, .started_ms = b->started_ms,
-        .finished_ms = b->finished_ms, .dispatched = b->dispatched };
+    s_ov_build_t *o = &(*items)[(*count)++];
+    *o = (s_ov_build_t) { .pipeline = ov->pipeline, .job = strdup(job), .b = *b };
+    // b is the scan's: keep its strings, not its versions and inputs
+    o->b.status = s_dup(b->status), o->b.reason = s_dup(b->reason);
+    o->b.trigger = s_dup(b->trigger), o->b.worker = s_dup(b->worker);
+    o->b.versions = (pk_idmap_t) { 0 };
+    o->b.inputs = NULL, o->b.inputs_size = 0;
     return 0;
 }
 
 static bool
 s_ov_busy(const s_ov_build_t *b)
 {
-    return b->dispatched || !strcmp(b->status, "started");
+    return b->b.dispatched || !strcmp(b->b.status, "started");
 }
 
 static bool
 s_ov_older(const s_ov_build_t *a, const s_ov_build_t *b)
 {
-    if (a->created_ms != b->created_ms)
-        return a->created_ms < b->created_ms;
-    return a->number != b->number ? a->number < b->number : a->retry < b->retry;
+    if (a->b.created_ms != b->b.created_ms)
+        return a->b.created_ms < b->b.created_ms;
+    return a->b.number != b->b.number ? a->b.number < b->b.number : a->b.retry < b->b.retry;
 }
 
 // The first serial group jobs a and b share, or NULL.
@@ -104,14 +101,14 @@ s_ov_wait(ctl_q_t *q, const pk_pipeline_t *def, bool paused, const s_ov_build_t 
           size_t n, const s_ov_build_t *me)
 {
     char *w = NULL;
-    if (!strcmp(me->status, "waiting_for_approval")) {
-        if (asprintf(&w, "approval (%u of %u)", me->approvals, me->approvals_needed) < 0)
+    if (!strcmp(me->b.status, "waiting_for_approval")) {
+        if (asprintf(&w, "approval (%u of %u)", me->b.approvals, me->b.approvals_needed) < 0)
             w = NULL;
         return w;
     }
-    if (strcmp(me->status, "pending"))
+    if (strcmp(me->b.status, "pending"))
         return NULL;
-    if (me->dispatched)
+    if (me->b.dispatched)
         return strdup("waiting for a worker");
     const pk_job_t *job = pk_pipeline_job(def, me->job);
     if (!job)
@@ -136,7 +133,7 @@ s_ov_wait(ctl_q_t *q, const pk_pipeline_t *def, bool paused, const s_ov_build_t 
         const char *g = s_ov_group(job, pk_pipeline_job(def, o->job));
         if (!g)
             continue;
-        char *num = pk_build_number_str(o->number, o->retry);
+        char *num = pk_build_number_str(o->b.number, o->b.retry);
         if (s_ov_busy(o) && asprintf(&w, "serial group %s (%s #%s runs)", g, o->job, num) < 0)
             w = NULL;
         if (!s_ov_busy(o) && s_ov_older(o, me) && (!behind || s_ov_older(o, behind))) {
@@ -148,7 +145,7 @@ s_ov_wait(ctl_q_t *q, const pk_pipeline_t *def, bool paused, const s_ov_build_t 
     if (w)
         return w;
     if (behind) {                       // the older one keeps its group (FIFO)
-        char *num = pk_build_number_str(behind->number, behind->retry);
+        char *num = pk_build_number_str(behind->b.number, behind->b.retry);
         if (asprintf(&w, "serial group %s (behind %s #%s)", group, behind->job, num) < 0)
             w = NULL;
         free(num);
@@ -168,7 +165,7 @@ s_ov_step(ctl_q_t *q, const s_ov_build_t *b)
 {
     pk_build_step_t *steps = NULL;
     size_t n = 0;
-    if (pk_builds_steps_list(q->self->builds, q->txn, b->pipeline, b->job, b->number, b->retry,
+    if (pk_builds_steps_list(q->self->builds, q->txn, b->pipeline, b->job, b->b.number, b->b.retry,
                              &steps, &n) != 0 || n == 0)
         return NULL;
     const pk_build_step_t *at = &steps[n - 1];
@@ -186,23 +183,11 @@ static void
 s_ov_pack(ctl_q_t *q, const s_ov_build_t *b)
 {
     msgpack_packer *pk = &q->pk;
-    msgpack_pack_map(pk, 16);
-    ctl_kstr(pk, "pipeline", b->pipeline);
-    ctl_kstr(pk, "job", b->job);
-    char *number = pk_build_number_str(b->number, b->retry);
-    ctl_kstr(pk, "number", number);
-    free(number);
-    ctl_kstr(pk, "status", b->status);
-    ctl_kint(pk, "attempt", b->attempt);
-    ctl_kint(pk, "created_ms", b->created_ms);
-    ctl_kint(pk, "started_ms", b->started_ms);
-    ctl_kint(pk, "finished_ms", b->finished_ms);
-    ctl_kstr(pk, "reason", b->reason);
-    ctl_kstr(pk, "trigger", b->trigger);
-    ctl_kstr(pk, "worker", b->worker);
-    ctl_kbool(pk, "dispatched", b->dispatched);
-    ctl_kint(pk, "approvals_needed", b->approvals_needed);
-    ctl_kint(pk, "approvals", b->approvals);
+    msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 5);
+    ctl_pack_build_head(pk, b->pipeline, b->job, &b->b);
+    ctl_kbool(pk, "dispatched", b->b.dispatched);
+    ctl_kint(pk, "approvals_needed", b->b.approvals_needed);
+    ctl_kint(pk, "approvals", b->b.approvals);
     ctl_kstr(pk, "wait", b->wait);
     ctl_kstr(pk, "step", b->step);
 }
@@ -218,8 +203,8 @@ static int
 s_ov_by_finish(const void *x, const void *y)
 {
     const s_ov_build_t *a = x, *b = y;
-    if (a->finished_ms != b->finished_ms)
-        return a->finished_ms > b->finished_ms ? -1 : 1;
+    if (a->b.finished_ms != b->b.finished_ms)
+        return a->b.finished_ms > b->b.finished_ms ? -1 : 1;
     return -s_ov_by_age(x, y);
 }
 
@@ -269,7 +254,7 @@ ctl_q_overview(ctl_q_t *q)
             for (size_t k = first; k < ov.count && rc == 0; k++) {
                 s_ov_build_t *b = &ov.items[k];
                 b->wait = s_ov_wait(q, defs[i], paused[i], ov.items + first, ov.count - first, b);
-                if (!strcmp(b->status, "started"))
+                if (!strcmp(b->b.status, "started"))
                     b->step = s_ov_step(q, b);
             }
         }

@@ -30,12 +30,10 @@ s_raw(msgpack_packer *pk, const void *data, size_t size)
 
 // --- builds
 
-static void
-s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t *b,
-             bool with_steps)
+void
+ctl_pack_build_head(msgpack_packer *pk, const char *pipeline, const char *job,
+                    const pk_build_t *b)
 {
-    msgpack_packer *pk = &q->pk;
-    msgpack_pack_map(pk, 15 + (with_steps ? 1 : 0));
     ctl_kstr(pk, "pipeline", pipeline);
     ctl_kstr(pk, "job", job);
     char *number = pk_build_number_str(b->number, b->retry);
@@ -49,6 +47,15 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     ctl_kstr(pk, "reason", b->reason);
     ctl_kstr(pk, "trigger", b->trigger);
     ctl_kstr(pk, "worker", b->worker);
+}
+
+static void
+s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t *b,
+             bool with_steps)
+{
+    msgpack_packer *pk = &q->pk;
+    msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 4 + (with_steps ? 1 : 0));
+    ctl_pack_build_head(pk, pipeline, job, b);
     ctl_str(pk, "versions");
     msgpack_pack_map(pk, b->versions.count);
     for (size_t i = 0; i < b->versions.count; i++) {
