@@ -25,14 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t
-s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static void
 s_emit(runner_build_t *b, pk_msg_t *msg)
 {
@@ -108,9 +100,9 @@ runner_build_step_msg(runner_build_t *b, uint32_t step, const char *kind, const 
     m.step.name = strdup(name);
     m.step.status = strdup(status);
     m.step.exit_code = exit_code;
-    m.step.started_ms = started_ms ? started_ms : s_wall_ms();
+    m.step.started_ms = started_ms ? started_ms : (uint64_t) zclock_time();
     if (strcmp(status, "started"))
-        m.step.finished_ms = s_wall_ms();
+        m.step.finished_ms = (uint64_t) zclock_time();
     // a task may write a secret to $PIKOCI_OUTPUT or quote one in an error:
     // nothing leaves the runner unmasked
     m.step.message = message ? runner_build_mask(b, message) : NULL;
@@ -408,7 +400,7 @@ s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
     m.done.attempt = b->attempt;
     m.done.status = strdup(runner_result_status(r));
     m.done.reason = reason ? strdup(reason) : NULL;
-    m.done.finished_ms = s_wall_ms();
+    m.done.finished_ms = (uint64_t) zclock_time();
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->reported, true);
     b->final = pk_msg_to_zmsg(&m);
@@ -483,7 +475,7 @@ s_thread(void *arg)
     m.started.id = strdup(b->id);
     m.started.attempt = b->attempt;
     m.started.worker = strdup(b->worker);
-    m.started.started_ms = s_wall_ms();
+    m.started.started_ms = (uint64_t) zclock_time();
     pthread_mutex_lock(&b->lock);
     b->started_ms = m.started.started_ms;
     s_emit(b, &m);

@@ -53,14 +53,6 @@ typedef struct {
 
 static _Thread_local s_list_t *s_services;
 
-static uint64_t
-s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static void
 s_poke(int fd)
 {
@@ -240,7 +232,7 @@ s_wait_ready(s_service_t *s, run_scope_t scope)
 {
     runner_build_t *b = s->build;
     uint32_t idx = atomic_fetch_add(&b->step_counter, 1);
-    uint64_t started = s_wall_ms();
+    uint64_t started = (uint64_t) zclock_time();
     char full[600];
     snprintf(full, sizeof full, "%s:ready", s->name);
     runner_build_step_msg(b, idx, "service", full, "started", 0, started, NULL, NULL);
@@ -371,7 +363,7 @@ runner_service_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports
     snprintf(name, sizeof name, "%s%s", prefix, pk_plan_str(step, "name", ""));
     snprintf(full, sizeof full, "%s:start", name);
     uint32_t idx = atomic_fetch_add(&b->step_counter, 1);
-    uint64_t started = s_wall_ms();
+    uint64_t started = (uint64_t) zclock_time();
     runner_build_step_msg(b, idx, "service", full, "started", 0, started, NULL, NULL);
     if (!s_services) {
         const char *why = "a service can only run in a job's plan (not inside in_parallel "
@@ -453,7 +445,7 @@ static void
 s_stop(runner_build_t *b, s_service_t *s)
 {
     uint32_t idx = atomic_fetch_add(&b->step_counter, 1);
-    uint64_t started = s_wall_ms();
+    uint64_t started = (uint64_t) zclock_time();
     char full[600];
     snprintf(full, sizeof full, "%s:stop", s->name);
     runner_build_step_msg(b, idx, "service", full, "started", 0, started, NULL, NULL);

@@ -5,6 +5,19 @@
 // stale, and the feed then asks for a snapshot.
 #include "top_model_internal.h"
 
+// A build the model learns of from an event (the snapshot did not have it).
+static top_build_t *
+s_build_new(const char *p, const char *j, const char *n, uint64_t key, int64_t now)
+{
+    top_build_t *b = calloc(1, sizeof *b);
+    b->pipeline = strdup(p);
+    b->job = strdup(j);
+    b->number = strdup(n);
+    b->key = key;
+    b->created_ms = now;
+    return b;
+}
+
 static bool
 s_on_build(top_model_t *self, const char *status, const pk_value_t *body, int64_t now_ms)
 {
@@ -29,14 +42,8 @@ s_on_build(top_model_t *self, const char *status, const pk_value_t *body, int64_
                     (self->active_count - i - 1) * sizeof *self->active);
             self->active_count--;
         }
-        else {
-            b = calloc(1, sizeof *b);
-            b->pipeline = strdup(p);
-            b->job = strdup(j);
-            b->number = strdup(n);
-            b->key = key;
-            b->created_ms = now;
-        }
+        else
+            b = s_build_new(p, j, n, key, now);
         top_model_set_str(&b->status, status);
         top_model_set_str(&b->reason, top_model_str(body, "reason"));
         top_model_set_str(&b->wait, NULL);
@@ -54,12 +61,7 @@ s_on_build(top_model_t *self, const char *status, const pk_value_t *body, int64_
             self->active_cap = self->active_cap ? self->active_cap * 2 : 16;
             self->active = realloc(self->active, self->active_cap * sizeof *self->active);
         }
-        b = calloc(1, sizeof *b);
-        b->pipeline = strdup(p);
-        b->job = strdup(j);
-        b->number = strdup(n);
-        b->key = key;
-        b->created_ms = now;
+        b = s_build_new(p, j, n, key, now);
         self->active[self->active_count++] = b;
         self->stale = true;             // why it waits: the next snapshot says
     }
