@@ -50,33 +50,6 @@ s_spawn_server(void)
     return pid;
 }
 
-// The text after needle in the server's log, up to a space: 0 or -1.
-static int
-s_wait_log(const char *needle, char *out, size_t size)
-{
-    int64_t end = bench_now_us() + 30 * 1000000LL;
-    while (bench_now_us() < end) {
-        FILE *f = fopen(s_log, "r");
-        char line[512];
-        bool found = false;
-        while (f && !found && fgets(line, sizeof line, f)) {
-            char *at = strstr(line, needle);
-            if (at) {
-                snprintf(out, size, "%s", at + strlen(needle));
-                out[strcspn(out, " \n")] = 0;
-                found = true;
-            }
-        }
-        if (f)
-            fclose(f);
-        if (found)
-            return 0;
-        usleep(20000);          // a log is all we can watch
-    }
-    fprintf(stderr, "bench_http: \"%s\" never appeared in %s\n", needle, s_log);
-    return -1;
-}
-
 static pk_value_t *
 s_request(pk_client_t *c, const char *op, const char *k1, const char *v1, const char *k2,
           const char *v2, const void *body, size_t body_size)
@@ -172,8 +145,8 @@ main(void)
     pid_t pid = s_spawn_server();
     int status = 1;
     pk_client_t *c = NULL;
-    if (s_wait_log("listening on ", endpoint, sizeof endpoint) != 0
-        || s_wait_log("http on http://127.0.0.1:", http, sizeof http) != 0
+    if (bench_wait_log(s_log, "listening on ", endpoint, sizeof endpoint) != 0
+        || bench_wait_log(s_log, "http on http://127.0.0.1:", http, sizeof http) != 0
         || !(c = pk_client_new(endpoint, NULL)))
         goto out;
     snprintf(src, sizeof src,

@@ -163,8 +163,9 @@ bench_spawn(bench_server_t *s, char *const args[])
     return pid;
 }
 
-// Waits for "needle" in a log; with endpoint, copies the tcp endpoint that
-// follows "listening on ". 0 or -1.
+// Waits for "needle" in a log; with endpoint, copies what follows it up to
+// a space (the tcp endpoint after "listening on ", the port after "http on
+// ..."). 0 or -1.
 int
 bench_wait_log(const char *log, const char *needle, char *endpoint, size_t size)
 {
