@@ -18,6 +18,16 @@
 // when the signal goes, as the fetch has its own bounds (the fetch
 // timeouts). Sets of one pipeline are forwarded in the order they came,
 // whichever fetch ends first, so the last set asked for is the one kept.
+//
+// Identity (when config->authenticate): every REQUEST's token is checked
+// and the caller's role in the team concerned compared with s_access (one
+// row per op) before anything is answered or forwarded (control_auth.c).
+// The team concerned is the pipeline's for pipeline ops (its record, else
+// "main"; a new pipeline goes to the request's "team"), the request's
+// "team" (default "main") for team ops. Forwarded commands carry the
+// caller's name as args "user" (whatever the client sent there is
+// replaced), so the scheduler knows who approves and who triggers. Every
+// state-changing request and every refusal is appended to the audit log.
 #include "pk_actor.h"
 #include "pk_builds.h"
 #include "pk_control.h"
@@ -29,6 +39,7 @@
 #define S_HELLO_MS 5000
 #define S_DEFAULT_TIMEOUT_MS 10000
 #define S_READ_BATCH 256
+#define S_CLAIMED "_claimed"        // control's own arg: the team a new pipeline was given
 
 typedef enum { A_PIPELINE = 1, A_JOB = 2, A_NUMBER = 4, A_RESOURCE = 8, A_VERSION = 16,
                A_BODY = 32 } s_need_t;
@@ -69,7 +80,78 @@ static const char *const s_ops[] = {
     "overview", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
     "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin",
     "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
+    "login", "logout", "whoami", "tokens.create", "tokens.list", "tokens.revoke", "users.list",
+    "users.create", "users.remove", "users.passwd", "teams.list", "teams.create",
+    "teams.remove", "teams.members", "teams.grant", "teams.revoke", "audit",
     NULL
+};
+
+// Who may do what: the scope the role is checked in, and the role needed.
+typedef enum {
+    Z_ANON,                     // anyone, even without a token (login)
+    Z_USER,                     // any user (their own tokens, whoami)
+    Z_VISIBLE,                  // any user; the answer shows what they may read
+                                // (overview; with a pipeline: as Z_PIPE)
+    Z_TEAM,                     // the role in the request's team
+    Z_PIPE,                     // the role in the pipeline's team
+    Z_ADMIN,                    // a global admin
+    Z_SERVICE                   // only the server's own clients (http's webhooks)
+} s_scope_t;
+
+typedef struct {
+    const char *op;
+    s_scope_t scope;
+    pk_role_t role;
+    bool changes;               // audited when it succeeds or fails, not only when refused
+} s_access_t;
+
+static const s_access_t s_access[] = {
+    { "pipelines", Z_TEAM, PK_ROLE_READ, false },
+    { "pipeline.get", Z_PIPE, PK_ROLE_READ, false },
+    { "jobs", Z_PIPE, PK_ROLE_READ, false },
+    { "builds", Z_PIPE, PK_ROLE_READ, false },
+    { "build", Z_PIPE, PK_ROLE_READ, false },
+    { "logs", Z_PIPE, PK_ROLE_READ, false },
+    { "resources", Z_PIPE, PK_ROLE_READ, false },
+    { "versions", Z_PIPE, PK_ROLE_READ, false },
+    { "overview", Z_VISIBLE, PK_ROLE_READ, false },
+    { "pipeline.set", Z_PIPE, PK_ROLE_MAINTAIN, true },
+    { "pipeline.remove", Z_PIPE, PK_ROLE_MAINTAIN, true },
+    { "pipeline.pause", Z_PIPE, PK_ROLE_WRITE, true },
+    { "pipeline.unpause", Z_PIPE, PK_ROLE_WRITE, true },
+    { "job.pause", Z_PIPE, PK_ROLE_WRITE, true },
+    { "job.unpause", Z_PIPE, PK_ROLE_WRITE, true },
+    { "trigger", Z_PIPE, PK_ROLE_WRITE, true },
+    { "cancel", Z_PIPE, PK_ROLE_WRITE, true },
+    { "retry", Z_PIPE, PK_ROLE_WRITE, true },
+    { "approve", Z_PIPE, PK_ROLE_MAINTAIN, true },
+    { "reject", Z_PIPE, PK_ROLE_MAINTAIN, true },
+    { "pin", Z_PIPE, PK_ROLE_WRITE, true },
+    { "unpin", Z_PIPE, PK_ROLE_WRITE, true },
+    { "check", Z_PIPE, PK_ROLE_WRITE, true },
+    { "webhook.regenerate", Z_PIPE, PK_ROLE_MAINTAIN, true },
+    { "webhook.tokens", Z_PIPE, PK_ROLE_MAINTAIN, false },
+    { "webhook.resolve", Z_SERVICE, PK_ROLE_ADMIN, false },
+    { "checker.stats", Z_ADMIN, PK_ROLE_ADMIN, false },
+    // control_admin.c audits these itself
+    { "login", Z_ANON, PK_ROLE_NONE, false },
+    { "logout", Z_USER, PK_ROLE_NONE, false },
+    { "whoami", Z_USER, PK_ROLE_NONE, false },
+    { "tokens.create", Z_USER, PK_ROLE_NONE, false },
+    { "tokens.list", Z_USER, PK_ROLE_NONE, false },
+    { "tokens.revoke", Z_USER, PK_ROLE_NONE, false },
+    { "users.list", Z_ADMIN, PK_ROLE_ADMIN, false },
+    { "users.create", Z_ADMIN, PK_ROLE_ADMIN, false },
+    { "users.remove", Z_ADMIN, PK_ROLE_ADMIN, false },
+    { "users.passwd", Z_USER, PK_ROLE_NONE, false },
+    { "teams.list", Z_USER, PK_ROLE_NONE, false },
+    { "teams.create", Z_ADMIN, PK_ROLE_ADMIN, false },
+    { "teams.remove", Z_ADMIN, PK_ROLE_ADMIN, false },
+    { "teams.members", Z_TEAM, PK_ROLE_READ, false },
+    { "teams.grant", Z_TEAM, PK_ROLE_ADMIN, false },
+    { "teams.revoke", Z_TEAM, PK_ROLE_ADMIN, false },
+    { "audit", Z_ADMIN, PK_ROLE_ADMIN, false },
+    { NULL, Z_ANON, PK_ROLE_NONE, false }
 };
 
 typedef struct {
@@ -78,6 +160,8 @@ typedef struct {
     zframe_t *client;           // the client's routing id at the broker
     const char *owner;          // role, for the timeout message
     int64_t deadline;
+    char *op, *user, *target;   // for the audit log
+    char *claimed;              // a new pipeline recorded in this team before its set
 } s_pending_t;
 
 typedef struct {
@@ -91,7 +175,10 @@ typedef struct {
     uint64_t ping_rid;
     bool connected;
     int64_t hello_at;
-    uint64_t nqueries, forwarded, answered, timeouts, refused, dropped;
+    uint64_t nqueries, forwarded, answered, timeouts, refused, dropped, denied;
+    ctl_auth_t *auth;           // the identity keyspaces
+    pk_audit_t *audit;
+    bool authenticate;
 } s_control_t;
 
 const char *const *
@@ -105,6 +192,10 @@ s_pending_free(void *item)
 {
     s_pending_t *p = item;
     zframe_destroy(&p->client);
+    free(p->op);
+    free(p->user);
+    free(p->target);
+    free(p->claimed);
     free(p);
 }
 
@@ -120,11 +211,12 @@ s_send(s_control_t *self, zmsg_t **z_p)
 // REPLY{rid, ok, error, body} to a client: the broker routes it by the
 // client id frame we put last.
 static void
-s_reply(s_control_t *self, const zframe_t *client, uint64_t rid, bool ok, const char *error,
-        const void *body, size_t body_size)
+s_reply_as(s_control_t *self, const zframe_t *client, uint64_t rid, bool ok, const char *error,
+           const void *body, size_t body_size, bool denied)
 {
     pk_msg_t r = { .type = PK_MSG_REPLY };
     r.reply.rid = rid;
+    r.reply.denied = denied;
     r.reply.ok = ok;
     r.reply.error = (char *) error;
     r.reply.body.data = (uint8_t *) body;
@@ -140,6 +232,13 @@ s_reply(s_control_t *self, const zframe_t *client, uint64_t rid, bool ok, const 
         self->refused++;
     zmsg_append(z, &(zframe_t *) { zframe_dup((zframe_t *) client) });
     s_send(self, &z);
+}
+
+static void
+s_reply(s_control_t *self, const zframe_t *client, uint64_t rid, bool ok, const char *error,
+        const void *body, size_t body_size)
+{
+    s_reply_as(self, client, rid, ok, error, body, body_size, false);
 }
 
 static void
@@ -160,6 +259,8 @@ s_hello(s_control_t *self)
     }
     self->hello_at = zclock_mono() + S_HELLO_MS;
 }
+
+static void s_unclaim(s_control_t *self, const char *pipeline);
 
 static const s_command_t *
 s_command(const char *op)
@@ -246,6 +347,30 @@ s_check_args(const s_command_t *c, const pk_msg_request_t *q)
     return rc < 0 ? NULL : msg;
 }
 
+// What a request is about, for the audit log: "P/J/N", "P/resource", "P".
+static char *
+s_target(const pk_kv_t *args)
+{
+    const char *parts[] = { pk_kv_get(args, "pipeline"), pk_kv_get(args, "job"),
+                            pk_kv_get(args, "number"), pk_kv_get(args, "resource") };
+    char buf[1024] = "";
+    size_t len = 0;
+    for (int i = 0; i < 4; i++)
+        if (parts[i] && *parts[i] && len < sizeof buf)
+            len += (size_t) snprintf(buf + len, sizeof buf - len, "%s%s", len ? "/" : "",
+                                     parts[i]);
+    return len ? strdup(buf) : NULL;
+}
+
+static void
+s_audit(s_control_t *self, const char *user, const char *op, const char *target,
+        const char *result, const char *detail)
+{
+    if (self->audit && pk_audit_append(self->audit, user ? user : "anonymous", op, target,
+                                       result, detail) != 0)
+        zsys_warning("control: cannot append to the audit log: %s", pk_store_error());
+}
+
 // SIGNAL the owner, remember the client under a new ref: the owner's time
 // to answer starts now. canonical (optional) replaces the resource argument.
 static void
@@ -259,11 +384,18 @@ s_signal(s_control_t *self, const s_command_t *c, const pk_kv_t *args, const cha
     *client = NULL;
     p->owner = c->to;
     p->deadline = zclock_mono() + self->timeout_ms;
+    p->op = strdup(c->op);
+    const char *user = pk_kv_get(args, "user");
+    p->user = strdup(user && *user ? user : "anonymous");
+    p->target = s_target(args);
+    const char *claimed = pk_kv_get(args, S_CLAIMED);
+    p->claimed = claimed ? strdup(claimed) : NULL;
     pk_msg_t s = { .type = PK_MSG_SIGNAL };
     s.signal.to = (char *) c->to;
     s.signal.what = (char *) c->what;
     for (size_t i = 0; i < args->count; i++)
-        if (strcmp(args->keys[i], "ref") && (!canonical || strcmp(args->keys[i], "resource")))
+        if (strcmp(args->keys[i], "ref") && strcmp(args->keys[i], S_CLAIMED)
+            && (!canonical || strcmp(args->keys[i], "resource")))
             pk_kv_set(&s.signal.args, args->keys[i], args->values[i]);
     if (canonical)
         pk_kv_set(&s.signal.args, "resource", canonical);
@@ -296,15 +428,33 @@ static void
 s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t **client)
 {
     char *why = s_check_args(c, q);
+    const char *user = pk_kv_get(&q->args, "user");
     if (why) {
+        char *target = s_target(&q->args);
+        s_audit(self, user && *user ? user : NULL, c->op, target, "failed", why);
+        free(target);
         s_reply(self, *client, q->rid, false, why, NULL, 0);
         free(why);
         return;
     }
     if (!strcmp(c->op, "pipeline.set")) {
-        if (ctl_sets_start(self->sets, q, client) != 0)
+        // a new pipeline belongs to its team from now on: a set of the same
+        // name for another team meanwhile is refused, not merged
+        const char *claimed = pk_kv_get(&q->args, S_CLAIMED);
+        const char *pipeline = pk_kv_get(&q->args, "pipeline");
+        if (claimed && self->auth) {
+            pk_auth_t *auth = ctl_auth_store(self->auth);
+            pk_store_txn_t *txn = pk_store_begin(pk_auth_store(auth), true);
+            if (txn && pk_auth_pipeline_team_set(auth, txn, pipeline, claimed) == 0)
+                pk_store_commit(&txn);
+            pk_store_abort(&txn);
+        }
+        if (ctl_sets_start(self->sets, q, client) != 0) {
             s_reply(self, *client, q->rid, false, "too many pipelines are being set at once: "
                     "try again when one is done", NULL, 0);
+            if (claimed && self->auth)
+                s_unclaim(self, pipeline);
+        }
         return;
     }
     // the checker knows resources by canonical name only; resolving here
@@ -322,30 +472,205 @@ s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t
     free(canonical);
 }
 
+static const s_access_t *
+s_access_of(const char *op)
+{
+    for (const s_access_t *a = s_access; a->op; a++)
+        if (!strcmp(a->op, op))
+            return a;
+    return NULL;
+}
+
+// What a list shows: the pipelines of one team (NULL: any) that who may read.
+typedef struct {
+    s_control_t *self;
+    const ctl_who_t *who;
+    const char *team;
+} s_visible_t;
+
+static bool
+s_visible(void *arg, const char *pipeline)
+{
+    s_visible_t *v = arg;
+    char *team = ctl_auth_pipeline_team(v->self->auth, pipeline);
+    bool yes = (!v->team || !strcmp(team, v->team))
+            && ctl_auth_role(v->self->auth, v->who, team) >= PK_ROLE_READ;
+    free(team);
+    return yes;
+}
+
+static bool
+s_pipeline_exists(s_control_t *self, const char *pipeline)
+{
+    pk_pipeline_rec_t rec;
+    if (pk_builds_pipeline_get(self->queries->builds, NULL, pipeline, &rec) != 0)
+        return false;
+    pk_pipeline_rec_clear(&rec);
+    return true;
+}
+
+// May who do a's op with q's arguments? 0, with *team_out (caller frees;
+// the team concerned, NULL for none), or 1 with *error (caller frees).
+static int
+s_authorise(s_control_t *self, const s_access_t *a, pk_msg_request_t *q, const ctl_who_t *who,
+            char **team_out, char **error)
+{
+    *team_out = NULL;
+    *error = NULL;
+    const char *asked = pk_kv_get(&q->args, "team");
+    const char *pipeline = pk_kv_get(&q->args, "pipeline");
+    s_scope_t scope = a->scope;
+    if (scope == Z_VISIBLE && pipeline && *pipeline)
+        scope = Z_PIPE;
+    if (scope == Z_PIPE && (!pipeline || !*pipeline))
+        scope = Z_TEAM;             // its argument check will say what is missing
+    int rc = 0;
+    switch (scope) {
+    case Z_ANON:
+    case Z_USER:
+    case Z_VISIBLE:
+        return 0;
+    case Z_SERVICE:
+        if (!who->service)
+            rc = asprintf(error, "%s is only for the server's own web face", q->op);
+        return rc < 0 ? (*error = NULL, 1) : rc > 0;
+    case Z_ADMIN:
+        if (!who->admin)
+            rc = asprintf(error, "%s needs a global admin; user \"%s\" is not one", q->op,
+                          who->user);
+        return rc < 0 ? (*error = NULL, 1) : rc > 0;
+    case Z_PIPE: {
+        char *recorded = pk_auth_pipeline_team(ctl_auth_store(self->auth), NULL, pipeline);
+        if (!recorded && !strcmp(q->op, "pipeline.set") && !s_pipeline_exists(self, pipeline)) {
+            *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
+            pk_kv_set(&q->args, S_CLAIMED, *team_out);      // a new pipeline: the asked team
+        }
+        else
+            *team_out = recorded ? recorded : strdup(CTL_DEFAULT_TEAM);
+        if (asked && *asked && strcmp(asked, *team_out)) {
+            rc = asprintf(error, "pipeline \"%s\" belongs to team \"%s\", not \"%s\" "
+                          "(use --team %s)", pipeline, *team_out, asked, *team_out);
+            return rc < 0 ? (*error = NULL, 1) : 1;
+        }
+        break;
+    }
+    case Z_TEAM:
+        *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
+        break;
+    }
+    if (!pk_auth_team_exists(ctl_auth_store(self->auth), NULL, *team_out)) {
+        rc = asprintf(error, "no team \"%s\" (see pikoci teams list)", *team_out);
+        return rc < 0 ? (*error = NULL, 1) : 1;
+    }
+    pk_role_t has = ctl_auth_role(self->auth, who, *team_out);
+    if (has >= a->role)
+        return 0;
+    rc = has == PK_ROLE_NONE
+       ? asprintf(error, "not allowed: user \"%s\" is not a member of team \"%s\" (%s needs "
+                  "the role %s)", who->user, *team_out, q->op, pk_role_name(a->role))
+       : asprintf(error, "not allowed: %s needs the role %s in team \"%s\"; user \"%s\" has "
+                  "%s", q->op, pk_role_name(a->role), *team_out, who->user, pk_role_name(has));
+    return rc < 0 ? (*error = NULL, 1) : 1;
+}
+
+// A refusal for who they are or what they may do: its own counter, the
+// audit log, and a reply that starts with what the CLI recognises.
+static void
+s_deny(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const char *user,
+       const char *why)
+{
+    self->denied++;
+    char *target = s_target(&q->args);
+    s_audit(self, user, q->op, target, "refused", why);
+    free(target);
+    s_reply_as(self, client, q->rid, false, why, NULL, 0, true);
+}
+
+static void
+s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who_t *who,
+         const char *team)
+{
+    self->nqueries++;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    char *error = NULL;
+    int rc;
+    if (ctl_is_admin_op(q->op)) {
+        rc = ctl_admin(self->auth, self->audit, q->op, &q->args, who, q->token, &sb, &error);
+    }
+    else {
+        s_visible_t v = { self, who, !strcmp(q->op, "pipelines") ? team : NULL };
+        if (self->authenticate) {
+            self->queries->visible = s_visible;
+            self->queries->visible_arg = &v;
+        }
+        rc = pk_control_query(self->queries, q->op, &q->args, &sb, &error);
+        self->queries->visible = NULL;
+        self->queries->visible_arg = NULL;
+    }
+    if (rc == 0)
+        s_reply(self, client, q->rid, true, NULL, sb.data, sb.size);
+    else
+        s_reply(self, client, q->rid, false, error ? error : "the query failed", NULL, 0);
+    free(error);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
 {
-    const s_command_t *c = s_command(q->op);
-    if (c) {
-        s_forward(self, c, q, client);
-        return;
-    }
-    if (!pk_control_is_query(q->op)) {
+    const s_access_t *a = s_access_of(q->op);
+    if (!a) {
         char *msg = s_unknown_op(q->op);
         s_reply(self, *client, q->rid, false, msg, NULL, 0);
         free(msg);
         return;
     }
-    self->nqueries++;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    char *error = NULL;
-    if (pk_control_query(self->queries, q->op, &q->args, &sb, &error) == 0)
-        s_reply(self, *client, q->rid, true, NULL, sb.data, sb.size);
+    ctl_who_t who = { 0 };
+    char *team = NULL, *why = NULL;
+    if (self->authenticate) {
+        if (a->scope != Z_ANON && ctl_auth_identify(self->auth, q->token, &who, &why) != 0) {
+            s_deny(self, q, *client, NULL, why);
+            free(why);
+            return;
+        }
+        if (s_authorise(self, a, q, &who, &team, &why) != 0) {
+            s_deny(self, q, *client, who.user, why ? why : "not allowed");
+            free(why);
+            free(team);
+            ctl_who_clear(&who);
+            return;
+        }
+    }
+    const s_command_t *c = s_command(q->op);
+    if (self->authenticate && c) {
+        // the caller, as the owners see it: never what the client claimed
+        pk_kv_set(&q->args, "user", who.user ? who.user : "");
+        if (team)
+            pk_kv_set(&q->args, "team", team);
+    }
+    if (c)
+        s_forward(self, c, q, client);
     else
-        s_reply(self, *client, q->rid, false, error ? error : "the query failed", NULL, 0);
-    free(error);
-    msgpack_sbuffer_destroy(&sb);
+        s_answer(self, q, *client, &who, team);
+    free(team);
+    ctl_who_clear(&who);
+}
+
+// Forget the team of a pipeline that is gone, or whose first set failed
+// (unless an earlier set made it after all).
+static void
+s_unclaim(s_control_t *self, const char *pipeline)
+{
+    pk_pipeline_rec_t rec;
+    if (pk_builds_pipeline_get(self->queries->builds, NULL, pipeline, &rec) == 0) {
+        pk_pipeline_rec_clear(&rec);
+        return;
+    }
+    pk_store_txn_t *txn = pk_store_begin(pk_auth_store(ctl_auth_store(self->auth)), true);
+    if (txn && pk_auth_pipeline_team_set(ctl_auth_store(self->auth), txn, pipeline, NULL) == 0)
+        pk_store_commit(&txn);
+    pk_store_abort(&txn);
 }
 
 // The owner's SIGNAL{what "reply", args {ref, ok, error}, body}.
@@ -365,6 +690,10 @@ s_on_owner_reply(s_control_t *self, pk_msg_signal_t *s)
         error = "refused";
     s_reply(self, p->client, p->rid, yes, yes ? NULL : error, s->body.data, s->body.size);
     self->answered++;
+    s_audit(self, p->user, p->op, p->target, yes ? "ok" : "failed", yes ? NULL : error);
+    if (self->auth && p->target && ((yes && !strcmp(p->op, "pipeline.remove"))
+                                    || (!yes && p->claimed)))
+        s_unclaim(self, p->target);
     zhash_delete(self->pending, ref);
 }
 
@@ -379,6 +708,7 @@ s_expire(s_control_t *self, int64_t now)
         char msg[96];
         snprintf(msg, sizeof msg, "the %s did not answer", p->owner);
         s_reply(self, p->client, p->rid, false, msg, NULL, 0);
+        s_audit(self, p->user, p->op, p->target, "failed", msg);
         self->timeouts++;
         zhash_delete(self->pending, ref);
     }
@@ -428,8 +758,8 @@ s_on_pipe(s_control_t *self)
     else
     if (go_on && streq(cmd, "STATS"))
         zstr_sendf(self->pipe, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                   " %" PRIu64, self->nqueries, self->forwarded, self->answered, self->timeouts,
-                   self->refused, self->dropped);
+                   " %" PRIu64 " %" PRIu64, self->nqueries, self->forwarded, self->answered,
+                   self->timeouts, self->refused, self->dropped, self->denied);
     zstr_free(&cmd);
     return go_on;
 }
@@ -478,7 +808,12 @@ s_actor(zsock_t *pipe, void *arg)
     self.sets = ctl_sets_new(PK_SOURCES_HTTPS
                              | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0));
     char *err = NULL;
+    self.authenticate = cfg->authenticate;
     self.queries = pk_control_queries_new(cfg->store, &err);
+    if (self.queries)
+        self.auth = ctl_auth_new(cfg->store, cfg->service_token, &err);
+    if (self.auth)
+        self.audit = pk_audit_new(cfg->store, &err);
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
         zsock_set_rcvtimeo(self.dealer, 0);
@@ -486,7 +821,7 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_linger(self.dealer, 500);
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
-    bool ok = self.queries && self.dealer
+    bool ok = self.queries && self.auth && self.audit && self.dealer
            && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
@@ -504,6 +839,8 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.dealer);
     ctl_sets_destroy(&self.sets);       // waits for the fetches still running
     pk_control_queries_destroy(&self.queries);
+    ctl_auth_destroy(&self.auth);
+    pk_audit_destroy(&self.audit);
     free(self.name);
 }
 

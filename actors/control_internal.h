@@ -7,6 +7,8 @@
 #define CONTROL_INTERNAL_H
 #include <stdatomic.h>
 #include <string.h>
+#include "pk_audit.h"
+#include "pk_auth.h"
 #include "pk_builds.h"
 #include "pk_control.h"
 #include "pk_pipeline.h"
@@ -17,6 +19,10 @@ struct _pk_control_queries_t {
     pk_builds_t *builds;
     pk_versions_t *versions;
     zhash_t *defs;                  // pipeline name -> parsed definition (control_lookup.c)
+    // which pipelines the caller may see in lists ("pipelines", "overview"):
+    // set by control for each request; NULL shows every one
+    bool (*visible)(void *arg, const char *pipeline);
+    void *visible_arg;
 };
 
 // One query being answered: a read transaction, the request's arguments,
@@ -94,6 +100,42 @@ void ctl_sets_answered(ctl_sets_t *self, const zmq_pollitem_t *items, int n);
 // before it still fetching), or NULL. Caller destroys.
 ctl_set_t *ctl_sets_next(ctl_sets_t *self);
 void ctl_set_destroy(ctl_set_t **self_p);
+
+// Drop the names q->self->visible refuses (freeing them), keeping the order.
+void ctl_filter_names(ctl_q_t *q, char **names, size_t *n);
+
+// --- identity (control_auth.c)
+
+#define CTL_DEFAULT_TEAM "main"
+typedef struct _ctl_auth_t ctl_auth_t;
+
+typedef struct {
+    char *user;                     // NULL: anonymous
+    bool admin;                     // global admin
+    bool service;                   // the server's own in-process clients
+    char token_id[PK_AUTH_TOKEN_ID_LEN + 1];
+} ctl_who_t;
+
+ctl_auth_t *ctl_auth_new(pk_store_t *store, const char *service_token, char **err);
+void ctl_auth_destroy(ctl_auth_t **self_p);
+pk_auth_t *ctl_auth_store(ctl_auth_t *self);
+void ctl_who_clear(ctl_who_t *who);
+// Who presents token: 0 with *who (clear it), or 1 with *error (caller
+// frees) saying why not -- no token, or one revoked/expired/unknown.
+int ctl_auth_identify(ctl_auth_t *self, const char *token, ctl_who_t *who, char **error);
+// who's role in team (a global admin is an admin everywhere).
+pk_role_t ctl_auth_role(ctl_auth_t *self, const ctl_who_t *who, const char *team);
+// The team pipeline belongs to: its record, else "main". Caller frees.
+char *ctl_auth_pipeline_team(ctl_auth_t *self, const char *pipeline);
+
+// The ops control answers itself from the identity keyspaces and the audit
+// log (control_admin.c): login, logout, whoami, tokens.*, users.*, teams.*,
+// audit. Is op one of them?
+bool ctl_is_admin_op(const char *op);
+// Answer it for who (already allowed by control's table): 0 with the
+// result in out, or 1 with *error. Changes are audited here.
+int ctl_admin(ctl_auth_t *auth, pk_audit_t *audit, const char *op, const pk_kv_t *args,
+              const ctl_who_t *who, const char *token, msgpack_sbuffer *out, char **error);
 
 // Packing helpers the queries share: a string or nil, and key/value pairs.
 static inline void

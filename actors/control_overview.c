@@ -233,6 +233,8 @@ ctl_q_overview(ctl_q_t *q)
     else
     if (pk_builds_pipelines_list(q->self->builds, q->txn, &names, &n) != 0)
         return ctl_store_fail(q);
+    else
+        ctl_filter_names(q, names, &n);
     pk_pipeline_t **defs = calloc(n + 1, sizeof *defs);
     bool *paused = calloc(n + 1, sizeof *paused);
     s_ov_t ov = { 0 };

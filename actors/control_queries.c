@@ -96,6 +96,20 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     pk_build_steps_free(&steps, n);
 }
 
+void
+ctl_filter_names(ctl_q_t *q, char **names, size_t *n)
+{
+    if (!q->self->visible)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (q->self->visible(q->self->visible_arg, names[i]))
+            names[kept++] = names[i];
+        else
+            free(names[i]);
+    *n = kept;
+}
+
 // --- the queries
 
 static int
@@ -105,6 +119,7 @@ s_q_pipelines(ctl_q_t *q)
     size_t n = 0;
     if (pk_builds_pipelines_list(q->self->builds, q->txn, &names, &n) != 0)
         return ctl_store_fail(q);
+    ctl_filter_names(q, names, &n);
     msgpack_pack_array(&q->pk, n);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {

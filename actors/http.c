@@ -45,6 +45,7 @@ http_client_new(http_t *h)
                    : pk_client_new(h->endpoint, &err);
     if (!c)
         zsys_warning("http: cannot make a broker client: %s", err ? err : "?");
+    pk_client_set_token(c, h->token);
     free(err);
     return c;
 }
@@ -383,6 +384,7 @@ s_actor(zsock_t *pipe, void *arg)
     const pk_http_config_t *cfg = arg;
     http_t *h = calloc(1, sizeof *h);
     h->endpoint = strdup(cfg->endpoint);
+    h->token = cfg->token ? strdup(cfg->token) : NULL;
     h->curve.cert = cfg->curve.cert ? strdup(cfg->curve.cert) : NULL;
     h->curve.server_key = cfg->curve.server_key ? strdup(cfg->curve.server_key) : NULL;
     h->body_max = cfg->body_max ? cfg->body_max : S_BODY_MAX;
@@ -421,6 +423,7 @@ s_actor(zsock_t *pipe, void *arg)
     http_webhook_cache_free(h);
     pthread_mutex_destroy(&h->lock);
     free(h->endpoint);
+    free(h->token);
     free((char *) h->curve.cert);
     free((char *) h->curve.server_key);
     free(h);

@@ -57,14 +57,29 @@ typedef struct {
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
     bool allow_remote_types;      // as the scheduler's: a pipeline set may fetch a
                                   // pikoci:// type not built in from the remote registry
+    bool authenticate;            // check every request's token and role (pikoci server
+                                  // always sets it; false: everyone may do anything,
+                                  // for tests of the other ops)
+    const char *service_token;    // accepted as user "system", a global admin: the
+                                  // server's own in-process clients (http actor,
+                                  // --pipeline-config). NULL: none.
 } pk_control_config_t;
+
+// First start: when the store has no user yet, create team "main", user
+// "admin" (a global admin, no password) and an API token for it. 1 with
+// *token_out (caller frees; shown once, only its hash is stored), 0 when
+// users exist already, -1 with *err. Run before control starts (it is
+// control's keyspace; nothing else writes it meanwhile).
+int pk_control_bootstrap(pk_store_t *store, char **token_out, char **err);
 
 // NULL when the config is unusable (no endpoint or store) or the store's
 // keyspaces cannot be opened (the reason is logged). Pipe commands:
 //   "$TERM"; "STATUS" -> "ok";
 //   "CONNECTED" -> "yes" once the broker has answered since our HELLO (so
 //                  REQUESTs reach us), else "no";
-//   "STATS" -> "queries forwarded answered timeouts refused dropped".
+//   "STATS" -> "queries forwarded answered timeouts refused dropped denied"
+//              (denied: refused for who the caller is or what they may do,
+//              also counted in refused).
 zactor_t *pk_control_new(const pk_control_config_t *config);
 
 // --- the queries, without the actor

@@ -27,6 +27,8 @@ typedef struct {
     size_t body_max;              // largest webhook body (default 1 MiB)
     unsigned connections_max;     // connections at once (default 64)
     unsigned timeout_s;           // an idle connection is closed after (default 30)
+    const char *token;            // the API token its requests to control carry
+                                  // (pikoci server: its own service token)
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?

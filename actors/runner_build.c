@@ -541,6 +541,14 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
         b->workdir = strdup(work_root);   // the build then fails its first command, loudly
     }
     b->base_env = pk_env_from_environ();
+    // builds never hold the keys: no credential of the runner's own reaches
+    // a command, and the marker turns off the CLI's token discovery there
+    // (lib/pk_cred.h). The pipeline's own env, set below, may still name one.
+    static const char *const creds[] = { "PIKOCI_TOKEN", "PIKOCI_TEAM", "PIKOCI_SERVER",
+                                         "PIKOCI_CURVE_CERT", "PIKOCI_CURVE_SERVER_KEY", NULL };
+    for (int i = 0; creds[i]; i++)
+        pk_env_unset(b->base_env, creds[i]);
+    pk_env_set(b->base_env, "PIKOCI_IN_BUILD", "1");
     const pk_value_t *env = pk_plan_object(plan, "env");
     for (size_t i = 0; env && i < pk_value_len(env); i++)
         if (pk_value_kind(pk_value_object_at(env, i)) == PK_V_STRING)

@@ -19,6 +19,8 @@ struct _pk_client_t {
     uint64_t rid;
     bool hello_sent;
     zlist_t *events;            // pk_msg_t *, oldest first
+    char *token;                // sent with every REQUEST (NULL: anonymous)
+    bool denied;                // the last REPLY's
     char error[512];
 };
 
@@ -98,6 +100,9 @@ pk_client_destroy(pk_client_t **self_p)
     zlist_destroy(&self->events);
     zsock_destroy(&self->sock);
     free(self->endpoint);
+    if (self->token)
+        explicit_bzero(self->token, strlen(self->token));
+    free(self->token);
     free(self);
     *self_p = NULL;
 }
@@ -106,6 +111,23 @@ const char *
 pk_client_error(pk_client_t *self)
 {
     return self ? self->error : "no client";
+}
+
+bool
+pk_client_denied(pk_client_t *self)
+{
+    return self && self->denied;
+}
+
+void
+pk_client_set_token(pk_client_t *self, const char *token)
+{
+    if (!self)
+        return;
+    if (self->token)
+        explicit_bzero(self->token, strlen(self->token));
+    free(self->token);
+    self->token = token && *token ? strdup(token) : NULL;
 }
 
 const char *
@@ -215,9 +237,11 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
     if (!self || !op)
         return -1;
     self->error[0] = 0;
+    self->denied = false;
     int64_t deadline = zclock_mono() + (timeout_ms < 0 ? 0 : timeout_ms);
     pk_msg_t q = { .type = PK_MSG_REQUEST };
     q.request.rid = ++self->rid;
+    q.request.token = self->token;
     q.request.op = (char *) op;
     if (args)
         q.request.args = *args;
@@ -245,6 +269,7 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
             continue;
         }
         int rc = m.reply.ok ? 0 : 1;
+        self->denied = !m.reply.ok && m.reply.denied;
         if (body_out && m.reply.body.size) {
             *body_out = m.reply.body.data;
             m.reply.body.data = NULL;

@@ -60,6 +60,12 @@ int pk_client_event(pk_client_t *self, int timeout_ms, pk_msg_t *event_out);
 // Why the last call failed ("cannot reach tcp://...", "no answer from ...
 // within 5000 ms"); "" when it did not. Borrowed, valid until the next call.
 const char *pk_client_error(pk_client_t *self);
+// The API token every later REQUEST carries (copied; NULL or "": none, an
+// anonymous caller, whom a server refuses).
+void pk_client_set_token(pk_client_t *self, const char *token);
+// Was the last request refused for who we are (no token, a revoked one, or
+// a role too small)? Such a refusal is also a 1 of pk_client_request.
+bool pk_client_denied(pk_client_t *self);
 const char *pk_client_endpoint(pk_client_t *self);
 
 #endif

@@ -154,6 +154,7 @@ typedef struct {        // client -> control
     char *op;           // "pipelines.list", "trigger", ...
     pk_kv_t args;
     pk_bytes_t body;    // optional: larger arguments (a pipeline file)
+    char *token;        // optional: the caller's API token (control authorises by it)
 } pk_msg_request_t;
 
 typedef struct {        // control -> client
@@ -161,6 +162,7 @@ typedef struct {        // control -> client
     bool ok;
     char *error;        // optional
     pk_bytes_t body;    // optional: packed msgpack result
+    bool denied;        // refused for who the caller is (no/bad token) or their role
 } pk_msg_reply_t;
 
 typedef enum {

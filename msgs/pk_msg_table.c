@@ -96,12 +96,14 @@ static const pk_field_t s_request[] = {
     F(request, op, PK_F_STR, true),
     F(request, args, PK_F_KV, false),
     F(request, body, PK_F_RAW, false),
+    F(request, token, PK_F_STR, false),
 };
 static const pk_field_t s_reply[] = {
     F(reply, rid, PK_F_U64, true),
     F(reply, ok, PK_F_BOOL, true),
     F(reply, error, PK_F_STR, false),
     F(reply, body, PK_F_RAW, false),
+    F(reply, denied, PK_F_BOOL, false),
 };
 
 static const pk_field_t s_hello[] = {

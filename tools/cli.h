@@ -1,8 +1,9 @@
 // cli: what the client subcommands of pikoci share (tools/cmd_common.c):
 // the global options (--server, --json, --timeout, --curve-cert,
-// --curve-server-key), one request helper that
+// --curve-server-key, --token, --team), one request helper that
 // turns every outcome into the exit code the CLI promises (0 ok, 1 refused
-// by the server, 2 usage, 3 the server cannot be reached or did not answer),
+// by the server, 2 usage, 3 the server cannot be reached or did not answer,
+// 4 not logged in or not allowed),
 // P/J/N argument splitting, reply field access and aligned tables.
 //
 // Replies are decoded into pk_value trees: the CLI only reads them, and the
@@ -19,6 +20,7 @@
 #define PK_CLI_REFUSED 1
 #define PK_CLI_USAGE 2
 #define PK_CLI_UNREACHABLE 3
+#define PK_CLI_DENIED 4
 
 #define PK_CLI_GLOBAL_HELP \
     "global options:\n" \
@@ -29,11 +31,17 @@
     "                     default $PIKOCI_CURVE_CERT); needs --curve-server-key\n" \
     "  --curve-server-key KEY|FILE  the server's public key, or its .cert file\n" \
     "                     (default $PIKOCI_CURVE_SERVER_KEY)\n" \
+    "  --token TOKEN      the API token to use (default $PIKOCI_TOKEN, else the one\n" \
+    "                     `pikoci login` stored for this server, else, for a server\n" \
+    "                     on this machine run by you, the token it wrote at first start)\n" \
+    "  --team TEAM        the team whose pipelines are meant (default $PIKOCI_TEAM,\n" \
+    "                     else main)\n" \
     "  -h, --help         show this help\n"
 
 #define PK_CLI_EXIT_HELP \
     "exit status: 0 ok, 1 refused by the server (unknown name, invalid input),\n" \
-    "2 usage error, 3 the server cannot be reached or did not answer.\n"
+    "2 usage error, 3 the server cannot be reached or did not answer,\n" \
+    "4 not logged in, or not allowed (the token or the role in the team).\n"
 
 typedef struct {
     const char *cmd;        // "pikoci jobs", for messages
@@ -41,6 +49,8 @@ typedef struct {
     bool json;
     int timeout_ms;
     pk_curve_client_t curve;    // --curve-cert, --curve-server-key (both or neither)
+    const char *token;          // --token (else found by pk_cred_find)
+    const char *team;           // --team / $PIKOCI_TEAM, NULL: the server's default
     pk_client_t *client;    // opened by pk_cli_open
 } pk_cli_t;
 

@@ -2,6 +2,7 @@
 // from the commands so that each cmd_*.c reads as argument parsing plus
 // printing, and the exit-code rules live in one place.
 #include "cli.h"
+#include "pk_cred.h"
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
 #include <stdarg.h>
@@ -25,6 +26,8 @@ pk_cli_init(pk_cli_t *cli, const char *cmd)
     cli->curve.cert = env && *env ? env : NULL;
     env = getenv("PIKOCI_CURVE_SERVER_KEY");
     cli->curve.server_key = env && *env ? env : NULL;
+    env = getenv("PIKOCI_TEAM");
+    cli->team = env && *env ? env : NULL;
 }
 
 void
@@ -90,6 +93,16 @@ pk_cli_global(pk_cli_t *cli, int argc, char **argv, int *i)
     }
     if (!missing && (v = pk_cli_option(argc, argv, i, "--curve-server-key", &missing))) {
         cli->curve.server_key = *v ? v : NULL;
+        return 1;
+    }
+    if (!missing && (v = pk_cli_option(argc, argv, i, "--token", &missing))) {
+        cli->token = *v ? v : NULL;
+        return 1;
+    }
+    if (!missing && (v = pk_cli_option(argc, argv, i, "--team", &missing))) {
+        if (!*v)
+            return pk_cli_usage_error(cli, "--team needs a team name"), -1;
+        cli->team = v;
         return 1;
     }
     if (!missing && (v = pk_cli_option(argc, argv, i, "--timeout", &missing))) {
@@ -160,6 +173,11 @@ pk_cli_open(pk_cli_t *cli)
         free(err);
         return PK_CLI_UNREACHABLE;
     }
+    char *token = pk_cred_find(cli->server, cli->token, NULL);
+    pk_client_set_token(cli->client, token);
+    if (token)
+        explicit_bzero(token, strlen(token));
+    free(token);
     int wait = cli->timeout_ms < S_CONNECT_MAX_MS ? cli->timeout_ms : S_CONNECT_MAX_MS;
     if (pk_client_connect(cli->client, wait) != 0) {
         if (pk_curve_client_set(&cli->curve))
@@ -185,14 +203,28 @@ pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void
     uint8_t *reply = NULL;
     size_t size = 0;
     char *error = NULL;
+    pk_kv_t with_team = { 0 };
+    if (cli->team && (!args || !pk_kv_get(args, "team"))) {
+        for (size_t i = 0; args && i < args->count; i++)
+            pk_kv_set(&with_team, args->keys[i], args->values[i]);
+        pk_kv_set(&with_team, "team", cli->team);
+        args = &with_team;
+    }
     rc = pk_client_request(cli->client, op, args, body, body_size, cli->timeout_ms, &reply,
                            &size, &error);
+    pk_kv_clear(&with_team);
     if (rc < 0) {
         fprintf(stderr, "%s: %s\n", cli->cmd, pk_client_error(cli->client));
         return PK_CLI_UNREACHABLE;
     }
     pk_value_t *v = reply ? pk_value_unpack(reply, size) : NULL;
     free(reply);
+    if (rc == 1 && pk_client_denied(cli->client)) {
+        fprintf(stderr, "%s: %s\n", cli->cmd, error);
+        free(error);
+        pk_value_destroy(&v);
+        return PK_CLI_DENIED;
+    }
     if (rc == 1) {
         fprintf(stderr, "%s: %s\n", cli->cmd, error);
         const pk_value_t *errors = pk_value_object_get(v, "errors");

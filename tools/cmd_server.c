@@ -24,6 +24,8 @@
 #include "pk_client.h"
 #include "pk_cmds.h"
 #include "pk_control.h"
+#include "pk_cred.h"
+#include <sodium.h>
 #include "pk_curve.h"
 #include "pk_duration.h"
 #include "pk_git.h"
@@ -316,7 +318,7 @@ s_load_pipeline(const s_opts_t *o, char **name_out, char **source_out, pk_value_
 // control is not known there yet is retried for a few seconds.
 static int
 s_set_pipeline(const char *endpoint, const pk_curve_client_t *curve, const char *name,
-               const char *source, const pk_value_t *vars)
+               const char *source, const pk_value_t *vars, const char *token)
 {
     char *err = NULL;
     pk_client_t *client = pk_client_new_secure(endpoint, curve, &err);
@@ -325,6 +327,7 @@ s_set_pipeline(const char *endpoint, const pk_curve_client_t *curve, const char 
         free(err);
         return 2;
     }
+    pk_client_set_token(client, token);
     pk_value_t *body = pk_value_new_object();
     pk_value_object_set(body, "source", pk_value_new_string(source));
     pk_value_object_set(body, "vars", pk_value_dup(vars));
@@ -404,6 +407,8 @@ typedef struct {
     zactor_t *broker, *logsink, *checker, *scheduler, *control, *runner;
     zactor_t *http;                     // --http
     char inproc[64], listen[256], work_root[PATH_MAX];
+    char service[72];                   // the in-process clients' token (never stored)
+    char *token_file;                   // the runtime copy of admin's token, removed at stop
 } s_server_t;
 
 static void
@@ -421,6 +426,58 @@ s_stop(s_server_t *s)
     pk_store_close(&s->store);
     if (s->work_root[0])
         rmdir(s->work_root);
+    if (s->token_file)
+        unlink(s->token_file);
+    free(s->token_file);
+    sodium_memzero(s->service, sizeof s->service);
+}
+
+// First start: admin's token (only its hash is stored) goes to a file only
+// this OS user can read -- <db-path>/admin.token for lmdb, so later starts
+// find it again -- and, on every start, to <runtime>/server-<port>.token,
+// where the CLI on this machine looks for it (pk_cred.h). 0, or 2.
+static int
+s_first_token(s_server_t *s, const s_opts_t *o, const char *endpoint)
+{
+    char *token = NULL, *err = NULL;
+    int rc = pk_control_bootstrap(s->store, &token, &err);
+    if (rc < 0) {
+        fprintf(stderr, "pikoci server: %s\n", err ? err : "cannot create the first user");
+        free(err);
+        return 2;
+    }
+    char *durable = NULL;
+    if (!strcmp(o->db_system, "lmdb") && asprintf(&durable, "%s/admin.token", o->db_path) < 0)
+        durable = NULL;
+    if (rc == 1 && durable && pk_cred_write(durable, token, &err) != 0) {
+        zsys_warning("cannot keep admin's first token: %s", err ? err : "?");
+        free(err);
+        err = NULL;
+    }
+    if (!token && durable)
+        token = pk_cred_read(durable, &err);
+    if (err)
+        zsys_warning("%s", err);
+    free(err);
+    err = NULL;
+    free(durable);
+    s->token_file = token ? pk_cred_server_file(endpoint) : NULL;
+    if (s->token_file && pk_cred_write(s->token_file, token, &err) != 0) {
+        zsys_warning("cannot write admin's token for the CLI: %s", err ? err : "?");
+        free(err);
+        zstr_free(&s->token_file);
+    }
+    if (rc == 1)
+        zsys_info("first start: created user \"admin\" (a global admin) and an API token for "
+                  "it%s%s%s", s->token_file ? " in " : "", s->token_file ? s->token_file : "",
+                  !strcmp(o->db_system, "lmdb") ? " and <db-path>/admin.token" : "");
+    else
+    if (s->token_file)
+        zsys_info("admin's first-start token is in %s", s->token_file);
+    if (token)
+        sodium_memzero(token, strlen(token));
+    free(token);
+    return 0;
 }
 
 // "server ready" means a request is answered: the actors say HELLO to the
@@ -479,8 +536,18 @@ s_start(s_server_t *s, const s_opts_t *o)
                                                  : o->adopt_grace_ms == 0 ? -1
                                                  : (int) o->adopt_grace_ms,
                                  .allow_remote_types = o->remote_types };
+    // the server's own clients (http, --pipeline-config) hold a token that
+    // lives only in this process; everyone else needs a user's
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
+    memcpy(s->service, "pks_", 4);
+    sodium_bin2hex(s->service + 4, sizeof s->service - 4, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+    if (s_first_token(s, o, s->broker ? s->listen : o->broker) != 0)
+        return 2;
     pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
-                                .allow_remote_types = o->remote_types };
+                                .allow_remote_types = o->remote_types, .authenticate = true,
+                                .service_token = s->service };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {
         fprintf(stderr, "pikoci server: an actor could not start (see the log above)\n");
@@ -552,7 +619,8 @@ s_wait(s_server_t *s, int sigfd, int64_t drain_ms)
 static int
 s_start_http(s_server_t *s, const s_opts_t *o)
 {
-    pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http };
+    pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http,
+                            .token = s->service };
     if (!s->broker)
         hc.curve = o->curve;
     if (!(s->http = pk_http_new(&hc))) {
@@ -601,6 +669,10 @@ pk_cmd_server(int argc, char **argv)
     zsys_set_logident("pikoci");
     pk_proc_make_subreaper();
     pk_git_init();
+    if (sodium_init() < 0) {
+        fprintf(stderr, "pikoci server: libsodium does not initialise\n");
+        return 2;
+    }
     s_server_t s = { 0 };
     rc = s_start(&s, &o);
     if (rc == 0 && s.broker)
@@ -609,7 +681,7 @@ pk_cmd_server(int argc, char **argv)
         rc = s_start_http(&s, &o);
     if (rc == 0 && pname)
         rc = s_set_pipeline(s.broker ? s.inproc : o.broker, s.broker ? NULL : &o.curve, pname,
-                            source, vars);
+                            source, vars, s.service);
     if (rc == 0) {
         zsys_info("server ready (store %s%s%s, %s)", o.db_system, o.db_path ? " " : "",
                   o.db_path ? o.db_path : "", o.run_worker ? "with a worker" : "no worker");

@@ -37,6 +37,13 @@ static const s_command_t s_commands[] = {
     { "unpin", pk_cmd_unpin, "unpin a resource" },
     { "webhook-token", pk_cmd_webhook, "a resource's webhook token (--regenerate: a new one)" },
     { "workers", pk_cmd_workers, "the workers connected to the server" },
+    { "login", pk_cmd_login, "log in to a server (stores an API token for it)" },
+    { "logout", pk_cmd_logout, "revoke and forget the token login stored" },
+    { "whoami", pk_cmd_whoami, "the user your token is, and your role in each team" },
+    { "tokens", pk_cmd_tokens, "create, list or revoke your API tokens" },
+    { "users", pk_cmd_users, "list, create or remove users; set a password" },
+    { "teams", pk_cmd_teams, "teams and their members' roles" },
+    { "audit", pk_cmd_audit, "the audit log: who changed what, and what was refused" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { NULL, NULL, NULL }

@@ -38,6 +38,13 @@ pk_cmd_fn pk_cmd_unpin;
 pk_cmd_fn pk_cmd_workers;
 pk_cmd_fn pk_cmd_webhook;
 pk_cmd_fn pk_cmd_types;
+pk_cmd_fn pk_cmd_login;
+pk_cmd_fn pk_cmd_logout;
+pk_cmd_fn pk_cmd_whoami;
+pk_cmd_fn pk_cmd_tokens;
+pk_cmd_fn pk_cmd_users;
+pk_cmd_fn pk_cmd_teams;
+pk_cmd_fn pk_cmd_audit;
 pk_cmd_fn pk_cmd_builtin;
 
 #endif

@@ -20,6 +20,7 @@
 // them again with a fresh snapshot.
 #include "top.h"
 #include "pk_client.h"
+#include "pk_cred.h"
 #include "pk_value_msgpack.h"
 #include <czmq.h>
 #include <stdarg.h>
@@ -60,6 +61,7 @@ top_feed_new(const char *endpoint, char **err)
     pk_client_t *probe = pk_client_new(endpoint, err);
     if (!probe)
         return NULL;
+    pk_cred_apply(probe, endpoint);
     top_feed_t *self = calloc(1, sizeof *self);
     self->endpoint = strdup(endpoint);
     self->client = probe;
@@ -202,6 +204,7 @@ top_feed_tick(top_feed_t *self, top_model_t *model, int wait_ms)
     uint64_t before = top_model_version(model);
     if (self->state == S_DOWN && now >= self->next_try) {
         self->client = pk_client_new(self->endpoint, NULL);
+        pk_cred_apply(self->client, self->endpoint);
         self->state = self->client ? S_CONNECTING : S_DOWN;
         self->connect_deadline = now + S_CONNECT_MS;
         if (!self->client)

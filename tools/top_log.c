@@ -12,6 +12,7 @@
 // scrolling back (the oldest go).
 #include "top.h"
 #include "pk_client.h"
+#include "pk_cred.h"
 #include "pk_value_msgpack.h"
 #include <czmq.h>
 #include <inttypes.h>
@@ -42,6 +43,7 @@ top_log_new(const char *endpoint, const char *pipeline, const char *job, const c
 {
     top_log_t *self = calloc(1, sizeof *self);
     self->client = pk_client_new(endpoint, NULL);
+    pk_cred_apply(self->client, endpoint);
     self->pipeline = strdup(pipeline);
     self->job = strdup(job);
     self->number = strdup(number);
