@@ -610,8 +610,9 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
     }
     if (rc == 0)
         s_reply(self, client, q->rid, true, NULL, sb.data, sb.size);
-    else
-        s_reply(self, client, q->rid, false, error ? error : "the query failed", NULL, 0);
+    else        // a failed login is a "who are you" refusal too
+        s_reply_as(self, client, q->rid, false, error ? error : "the query failed", NULL, 0,
+                   !strcmp(q->op, "login"));
     free(error);
     msgpack_sbuffer_destroy(&sb);
 }

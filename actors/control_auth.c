@@ -129,7 +129,7 @@ ctl_auth_identify(ctl_auth_t *self, const char *token, ctl_who_t *who, char **er
             pk_store_abort(&w);
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRId64, now);
-        zhash_update(self->touched, t.id, strdup(buf));
+        zhash_update(self->touched, t.id, buf);     // autofree: copied
     }
     pk_token_clear(&t);
     return 0;

@@ -219,6 +219,7 @@ s_create_txn(pk_store_txn_t *txn, void *arg)
     b->created_ms = zclock_time();
     pk_idmap_copy(&b->versions, nb->versions);
     b->trigger = strdup(nb->trigger);
+    b->by = nb->by && *nb->by ? strdup(nb->by) : NULL;
     if (nb->inputs)
         pk_value_pack_bytes(nb->inputs, &b->inputs, &b->inputs_size);
     rc = pk_builds_job_put(bs, txn, c->pipeline, c->job->name, &rec) == 0
@@ -530,7 +531,8 @@ sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r)
         return;
     }
     sched_new_build_t nb = { .trigger = "manual", .versions = &versions,
-                             .inputs = job->input_count ? inputs : NULL };
+                             .inputs = job->input_count ? inputs : NULL,
+                             .by = pk_kv_get(&m->signal.args, "user") };
     uint64_t number = 0;
     if (sched_create(self, sp, job, &nb, &number, NULL) != 0)
         sched_fail(r, "the scheduler cannot store the build: %s", pk_store_error());

@@ -115,6 +115,7 @@ typedef struct {
     const pk_value_t *inputs;   // object or NULL
     uint64_t retry_of;          // retry: the number retried (a new retry of it)
     const pk_idmap_t *advance;  // resource -> id the job's baseline moves to, same txn
+    const char *by;             // who asked for it (manual), or NULL
 } sched_new_build_t;
 int sched_create(sched_t *self, sched_pipe_t *sp, const pk_job_t *job,
                  const sched_new_build_t *nb, uint64_t *number_out, uint32_t *retry_out);

@@ -226,7 +226,19 @@ sched_find_build(sched_t *self, pk_msg_t *m, sched_pipe_t **sp_out, const pk_job
 typedef struct {
     bool approve;
     const char *message;
+    const char *user;           // who votes (control says), NULL when unknown
 } s_vote_t;
+
+// Has user approved b already? (voters: one name per line)
+static bool
+s_voted(const pk_build_t *b, const char *user)
+{
+    size_t len = strlen(user);
+    for (const char *p = b->voters; p && *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
+        if (strcspn(p, "\n") == len && !strncmp(p, user, len))
+            return true;
+    return false;
+}
 
 static int
 s_vote_fn(pk_build_t *b, void *arg)
@@ -234,8 +246,18 @@ s_vote_fn(pk_build_t *b, void *arg)
     s_vote_t *v = arg;
     if (strcmp(b->status, "waiting_for_approval"))
         return 1;
+    if (v->approve && v->user && s_voted(b, v->user))
+        return 1;                       // one vote per user (checked before, too)
     free(b->status);
     if (v->approve) {
+        if (v->user) {
+            char *voters = NULL;
+            if (asprintf(&voters, "%s%s%s", b->voters ? b->voters : "", b->voters ? "\n" : "",
+                         v->user) < 0)
+                voters = NULL;
+            free(b->voters);
+            b->voters = voters;
+        }
         b->approvals++;
         b->status = strdup(b->approvals >= b->approvals_needed ? "pending" : "waiting_for_approval");
         return 0;
@@ -275,12 +297,25 @@ sched_op_vote(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (sched_find_build(self, m, &sp, &job, &b, r) != 0)
         return;
     char *num = pk_build_number_str(b.number, b.retry);
+    const char *user = pk_kv_get(&m->signal.args, "user");
+    bool approve = !strcmp(m->signal.what, "approve");
+    if (user && !*user)
+        user = NULL;
     if (strcmp(b.status, "waiting_for_approval"))
         sched_fail(r, "build #%s of %s/%s is not waiting for approval (it is %s)", num,
                    sp->name, job->name, b.status);
+    else
+    if (approve && user && s_voted(&b, user))
+        sched_fail(r, "user \"%s\" has approved build #%s of %s/%s already (one vote per user; "
+                   "%u of %u)", user, num, sp->name, job->name, b.approvals, b.approvals_needed);
+    else
+    if (approve && user && !job->self_approve && b.by && !strcmp(b.by, user))
+        sched_fail(r, "user \"%s\" triggered build #%s of %s/%s and may not approve it "
+                   "(the job's approve block says self_approve = false)", user, num, sp->name,
+                   job->name);
     else {
         char *message = s_message(m);
-        s_vote_t v = { !strcmp(m->signal.what, "approve"), message };
+        s_vote_t v = { approve, message, user };
         pk_build_t after;
         if (sched_mutate(self, sp->name, job->name, b.number, b.retry, s_vote_fn, &v,
                          &after) != 0)

@@ -24,7 +24,7 @@ static const pk_block_spec_t s_job_blocks[] = {
     { NULL, 0, 0, NULL }
 };
 static const pk_block_spec_t s_no_blocks[] = { { NULL, 0, 0, NULL } };
-static const char *const s_approve_attrs[] = { "approvals", NULL };
+static const char *const s_approve_attrs[] = { "approvals", "self_approve", NULL };
 static const char *const s_input_attrs[] = { "type", "default", "options", "multiple", NULL };
 static const char *const s_input_types[] = { "string", "number", "bool", NULL };
 
@@ -417,6 +417,8 @@ s_job_body(pk_dec_t *d, pk_job_t *job, const pk_hcl_block_t *b)
         job->approve_label = strdup(pk_hcl_block_label(x, 0));
         job->approvals = 1;
         pk_dec_int(d, pk_hcl_block_body(x), "approvals", 1, &job->approvals);
+        job->self_approve = true;
+        pk_dec_bool(d, pk_hcl_block_body(x), "self_approve", &job->self_approve);
     }
     pk_dec_hooks(d, body, job->hooks, PK_HOOK_COUNT);
     pk_dec_steps(d, body, PK_STEPS_PLAN, &job->plan);

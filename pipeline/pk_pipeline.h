@@ -224,6 +224,7 @@ typedef struct {
     bool interruptible, allow_failure, disable_retry;
     char *approve_label;        // NULL when no approval gate
     int approvals;              // >= 1 when approve_label is set
+    bool self_approve;          // may who triggered a build approve it (default true)
     size_t input_count;
     pk_input_t **inputs;
     pk_hooks_t hooks[PK_HOOK_COUNT];

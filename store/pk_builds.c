@@ -367,7 +367,7 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 15);
+    msgpack_pack_map(&pk, 15 + (b->by ? 1 : 0) + (b->voters ? 1 : 0));
     builds_pack_str(&pk, "number");
     msgpack_pack_uint64(&pk, b->number);
     builds_pack_str(&pk, "retry");
@@ -396,6 +396,14 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     msgpack_pack_uint32(&pk, b->approvals_needed);
     builds_pack_str(&pk, "approvals");
     msgpack_pack_uint32(&pk, b->approvals);
+    if (b->by) {
+        builds_pack_str(&pk, "by");
+        builds_pack_str(&pk, b->by);
+    }
+    if (b->voters) {
+        builds_pack_str(&pk, "voters");
+        builds_pack_str(&pk, b->voters);
+    }
     builds_pack_str(&pk, "dispatched");
     if (b->dispatched)
         msgpack_pack_true(&pk);
@@ -452,6 +460,12 @@ builds_build_field(const msgpack_object *key, const msgpack_object *val, void *a
     else
     if (builds_is(key, "dispatched"))
         out->dispatched = s_bool(val);
+    else
+    if (builds_is(key, "by") && !out->by)
+        out->by = builds_dup_str(val);
+    else
+    if (builds_is(key, "voters") && !out->voters)
+        out->voters = builds_dup_str(val);
 }
 
 int
@@ -547,6 +561,8 @@ pk_build_clear(pk_build_t *b)
     free(b->reason);
     free(b->trigger);
     free(b->worker);
+    free(b->by);
+    free(b->voters);
     free(b->inputs);
     pk_idmap_clear(&b->versions);
     memset(b, 0, sizeof(*b));

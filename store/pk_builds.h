@@ -75,6 +75,8 @@ typedef struct {
     uint8_t *inputs;        // packed msgpack object {name: value}, or NULL
     size_t inputs_size;
     uint32_t approvals_needed, approvals;
+    char *by;               // who triggered it (manual), NULL when unknown
+    char *voters;           // who approved it, one name per line, NULL: nobody yet
     bool dispatched;        // its WORK was sent
 } pk_build_t;
 

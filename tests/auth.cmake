@@ -1,0 +1,3 @@
+# Identity and access end to end (tests/auth/): tokens, roles, teams, builds
+# refused at the control port, approvals by people, hashes only, the audit log.
+pk_add_script_test(auth_access ${CMAKE_CURRENT_SOURCE_DIR}/auth/access.sh)
