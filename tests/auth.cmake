@@ -1,3 +1,5 @@
 # Identity and access end to end (tests/auth/): tokens, roles, teams, builds
 # refused at the control port, approvals by people, hashes only, the audit log.
 pk_add_script_test(auth_access ${CMAKE_CURRENT_SOURCE_DIR}/auth/access.sh)
+# the identity keyspaces and the audit log (store/pk_auth.c, store/pk_audit.c)
+pk_add_test(test_auth SOURCES test_auth.c LIBS pk_store)
