@@ -1,5 +1,6 @@
 // bench_util: see bench_util.h.
 #include "bench_util.h"
+#include "pk_cred.h"
 #include "pk_msg.h"
 #include "pk_runner.h"
 #include "pk_value.h"
@@ -202,6 +203,8 @@ bench_connect(bench_server_t *s, const char *endpoint)
         free(err);
         return -1;
     }
+    pk_cred_apply(s->client, endpoint);     // the server's first-start token
+
     return 0;
 }
 
