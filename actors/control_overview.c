@@ -64,6 +64,7 @@ s_ov_collect(const char *job, const pk_build_t *b, void *arg)
     // b is the scan's: keep its strings, not its versions and inputs
     o->b.status = s_dup(b->status), o->b.reason = s_dup(b->reason);
     o->b.trigger = s_dup(b->trigger), o->b.worker = s_dup(b->worker);
+    o->b.by = s_dup(b->by), o->b.voters = s_dup(b->voters);
     o->b.versions = (pk_idmap_t) { 0 };
     o->b.inputs = NULL, o->b.inputs_size = 0;
     return 0;
