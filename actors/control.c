@@ -710,6 +710,8 @@ s_expire(s_control_t *self, int64_t now)
         snprintf(msg, sizeof msg, "the %s did not answer", p->owner);
         s_reply(self, p->client, p->rid, false, msg, NULL, 0);
         s_audit(self, p->user, p->op, p->target, "failed", msg);
+        if (p->claimed && p->target)
+            s_unclaim(self, p->target);     // unless the late set made it after all
         self->timeouts++;
         zhash_delete(self->pending, ref);
     }

@@ -49,6 +49,10 @@ s_usage(FILE *out)
         "c cancel it, p pause/unpause its job (P: its pipeline), / show one pipeline,\n"
         "? help, q quit.\n"
         "\n"
+        "It acts as the CLI's token does ($PIKOCI_TOKEN, else `pikoci login`'s for this\n"
+        "server, else a local server's first-start token): it shows the pipelines that\n"
+        "token may read, and t/c/p need the role write in the pipeline's team.\n"
+        "\n"
         "options:\n"
         "  --server ENDPOINT  the server (default: $PIKOCI_SERVER, else %s)\n"
         "  -h, --help         show this help\n", S_DEFAULT_SERVER);
