@@ -39,6 +39,8 @@ static const s_command_t s_commands[] = {
     { "workers", pk_cmd_workers, "the workers connected to the server" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
+    { "client", pk_cmd_client, "PikoCI's `client NOUN VERB` lines, run as the commands above" },
+    { "pipeline", pk_cmd_pipeline, "PikoCI's `pipeline validate FILE` (= validate)" },
     { NULL, NULL, NULL }
 };
 

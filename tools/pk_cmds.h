@@ -39,5 +39,7 @@ pk_cmd_fn pk_cmd_workers;
 pk_cmd_fn pk_cmd_webhook;
 pk_cmd_fn pk_cmd_types;
 pk_cmd_fn pk_cmd_builtin;
+pk_cmd_fn pk_cmd_client;      // cmd_client.c: PikoCI's command lines
+pk_cmd_fn pk_cmd_pipeline;
 
 #endif
