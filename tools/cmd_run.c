@@ -27,7 +27,8 @@ s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci run FILE --job JOB [--var NAME=VALUE]... [--vars FILE.json]\n"
-        "                  [--resource TYPE.NAME=DIR]... [--allow-remote-types]\n\n"
+        "                  [--resource TYPE.NAME=DIR]... [--allow-remote-types]\n"
+        "       pikoci run -p FILE -j JOB [-v FILE.json] ...     (PikoCI's form)\n\n"
         "Runs one job of the pipeline in FILE locally, with no server, and streams its\n"
         "log to stdout. Each resource the job gets is checked first and its newest\n"
         "version used, unless --resource gives a local directory to use instead (it is\n"
@@ -39,6 +40,13 @@ s_usage(FILE *out)
         "BASE/<kind dir>/NAME.hcl (BASE: $PIKOCI_REMOTE_TYPES_URL, else\n"
         PK_SOURCES_REMOTE_BASE ").\n"
         "Built-in names are never fetched.\n\n"
+        "options:\n"
+        "  -p, --pipeline-config FILE  the pipeline (or FILE as the first argument)\n"
+        "  -j, --job JOB               the job to run\n"
+        "  --var NAME=VALUE            a pipeline variable (repeatable; wins over --vars)\n"
+        "  -v, --vars FILE.json        pipeline variables from a JSON object\n"
+        "  --resource TYPE.NAME=DIR    use DIR for that resource instead of checking it\n"
+        "  --allow-remote-types        see above\n\n"
         "exit status: 0 the build succeeded, 1 it failed or was cancelled,\n"
         "             2 it could not be run (invalid pipeline, unknown job, failed check)\n");
 }
@@ -324,8 +332,17 @@ pk_cmd_run(int argc, char **argv)
             goto out;
         }
         else
+        // PikoCI's spellings (-p/--pipeline-config, -j, -v) are the same options
+        if (!strcmp(a, "-j"))
+            a = "--job";
+        else
+        if (!strcmp(a, "-v"))
+            a = "--vars";
+        else
+        if (!strcmp(a, "-p"))
+            a = "--pipeline-config";
         if ((!strcmp(a, "--job") || !strcmp(a, "--var") || !strcmp(a, "--vars")
-             || !strcmp(a, "--resource")) && !val) {
+             || !strcmp(a, "--resource") || !strcmp(a, "--pipeline-config")) && !val) {
             fprintf(stderr, "pikoci run: %s needs a value\n", a);
             goto out;
         }
@@ -335,6 +352,14 @@ pk_cmd_run(int argc, char **argv)
         else
         if (!strcmp(a, "--job"))
             job_name = argv[++i];
+        else
+        if (!strcmp(a, "--pipeline-config")) {
+            if (file) {
+                fprintf(stderr, "pikoci run: one pipeline at a time (%s and %s)\n", file, val);
+                goto out;
+            }
+            file = argv[++i];
+        }
         else
         if (!strcmp(a, "--var"))
             kvs[kv_count++] = argv[++i];

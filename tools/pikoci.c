@@ -46,6 +46,8 @@ static const s_command_t s_commands[] = {
     { "audit", pk_cmd_audit, "the audit log: who changed what, and what was refused" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
+    { "client", pk_cmd_client, "PikoCI's `client NOUN VERB` lines, run as the commands above" },
+    { "pipeline", pk_cmd_pipeline, "PikoCI's `pipeline validate FILE` (= validate)" },
     { NULL, NULL, NULL }
 };
 

@@ -46,5 +46,7 @@ pk_cmd_fn pk_cmd_users;
 pk_cmd_fn pk_cmd_teams;
 pk_cmd_fn pk_cmd_audit;
 pk_cmd_fn pk_cmd_builtin;
+pk_cmd_fn pk_cmd_client;      // cmd_client.c: PikoCI's command lines
+pk_cmd_fn pk_cmd_pipeline;
 
 #endif
