@@ -234,6 +234,7 @@ s_q_logs(ctl_q_t *q)
     uint64_t offset, max;
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
+    uint64_t life = rec.life;
     pk_pipeline_rec_clear(&rec);
     pk_build_t b = { 0 };
     if (ctl_job(q, name, def, &job) || ctl_uint_arg(q, "offset", 0, &offset)
@@ -244,9 +245,7 @@ s_q_logs(ctl_q_t *q)
     if (max == 0 || max > S_LOG_MAX_LIMIT)
         max = S_LOG_MAX_LIMIT;
     char *number = pk_build_number_str(b.number, b.retry);
-    char *id;
-    if (asprintf(&id, "build:%s/%s/%s", name, job, number) < 0)
-        id = NULL;
+    char *id = pk_builds_work_id(name, life, job, b.number, b.retry);
     int64_t size = id ? pk_logs_size(q->self->store, id, b.attempt) : -1;
     int rc = 0;
     if (size < 0)
