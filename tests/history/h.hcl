@@ -37,7 +37,7 @@ job "one" {
   concurrency = 1
   task "one" {
     run "shell" {
-      cmd = "echo one; i=0; while [ ! -e \"$NAP_DIR/wake\" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
+      cmd = "touch \"$NAP_DIR/one-$BUILD_NUMBER\"; echo one; i=0; while [ ! -e \"$NAP_DIR/wake\" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
     }
   }
 }
