@@ -8,6 +8,11 @@
 // oldest first, approval), so the scheduler keeps no extra state for
 // monitors. A dispatched build that has not started waits for a worker:
 // the broker holds it (broker.pending tells which tags nobody offers).
+//
+// It costs what it returns, not the history: unfinished builds come from
+// the builds_open index, finished ones from a reverse scan of each job's
+// newest `recent` builds (the newest builds by number are the newest to
+// finish, but for a slow one overtaken by later ones).
 #include "control_internal.h"
 #include <inttypes.h>
 
@@ -68,6 +73,48 @@ s_ov_collect(const char *job, const pk_build_t *b, void *arg)
     o->b.versions = (pk_idmap_t) { 0 };
     o->b.inputs = NULL, o->b.inputs_size = 0;
     return 0;
+}
+
+static int
+s_ov_open(const char *pipeline, const char *job, const pk_build_t *b, void *arg)
+{
+    (void) pipeline;
+    return s_ov_collect(job, b, arg);
+}
+
+// The newest `recent` finished builds of each job of the pipeline (those
+// with a record, and those of its definition).
+static int
+s_ov_recent(ctl_q_t *q, const char *pipeline, const pk_pipeline_t *def, size_t recent,
+            s_ov_t *ov)
+{
+    char **jobs = NULL;
+    size_t nj = 0;
+    if (pk_builds_jobs_list(q->self->builds, q->txn, pipeline, &jobs, &nj) != 0)
+        return -1;
+    for (size_t d = 0; d < def->job_count; d++) {
+        bool known = false;
+        for (size_t j = 0; j < nj && !known; j++)
+            known = !strcmp(jobs[j], def->jobs[d]->name);
+        if (!known) {
+            jobs = realloc(jobs, (nj + 1) * sizeof *jobs);
+            jobs[nj++] = strdup(def->jobs[d]->name);
+        }
+    }
+    int rc = 0;
+    for (size_t j = 0; j < nj && rc == 0 && recent; j++) {
+        pk_build_t *bs = NULL;
+        size_t n = 0;
+        if (pk_builds_page(q->self->builds, q->txn, pipeline, jobs[j], 0, 0, recent, &bs,
+                           &n) != 0)
+            rc = -1;
+        for (size_t i = 0; i < n; i++)
+            if (pk_build_status_terminal(bs[i].status))
+                s_ov_collect(jobs[j], &bs[i], ov);
+        pk_builds_list_free(&bs, n);
+    }
+    pk_builds_names_free(&jobs, nj);
+    return rc;
 }
 
 static bool
@@ -252,7 +299,8 @@ ctl_q_overview(ctl_q_t *q)
             pk_pipeline_rec_clear(&rec);
             size_t first = ov.count;
             ov.pipeline = names[i];
-            if (pk_builds_each(q->self->builds, q->txn, names[i], s_ov_collect, &ov) != 0)
+            if (pk_builds_open_each(q->self->builds, q->txn, names[i], s_ov_open, &ov) != 0
+                || s_ov_recent(q, names[i], defs[i], (size_t) recent, &ov) != 0)
                 rc = ctl_store_fail(q);
             for (size_t k = first; k < ov.count && rc == 0; k++) {
                 s_ov_build_t *b = &ov.items[k];

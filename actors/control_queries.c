@@ -12,7 +12,8 @@
 
 #define S_LOG_MAX_DEFAULT (1u << 20)
 #define S_LOG_MAX_LIMIT (2u << 20)          // under PK_MSG_MAX_FRAME with room to spare
-#define S_VERSIONS_DEFAULT 100
+#define S_VERSIONS_DEFAULT 50         // a page, newest first (fly and PikoCI show 50)
+#define S_BUILDS_DEFAULT 50           // the same for builds; --limit 0 asks for all
 
 typedef int (s_query_fn)(ctl_q_t *q);
 
@@ -208,11 +209,14 @@ s_q_builds(ctl_q_t *q)
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
     pk_pipeline_rec_clear(&rec);
-    if (ctl_job(q, name, def, &job) || ctl_uint_arg(q, "limit", 0, &limit))
+    uint64_t before, after;
+    if (ctl_job(q, name, def, &job) || ctl_uint_arg(q, "limit", S_BUILDS_DEFAULT, &limit)
+        || ctl_uint_arg(q, "before", 0, &before) || ctl_uint_arg(q, "after", 0, &after))
         return 1;
     pk_build_t *items = NULL;
     size_t n = 0;
-    if (pk_builds_list(q->self->builds, q->txn, name, job, (size_t) limit, &items, &n) != 0)
+    if (pk_builds_page(q->self->builds, q->txn, name, job, before, after, (size_t) limit,
+                       &items, &n) != 0)
         return ctl_store_fail(q);
     msgpack_pack_array(&q->pk, n);
     for (size_t i = 0; i < n; i++)
@@ -249,6 +253,7 @@ s_q_logs(ctl_q_t *q)
     uint64_t offset, max;
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
+    uint64_t life = rec.life;
     pk_pipeline_rec_clear(&rec);
     pk_build_t b = { 0 };
     if (ctl_job(q, name, def, &job) || ctl_uint_arg(q, "offset", 0, &offset)
@@ -259,9 +264,7 @@ s_q_logs(ctl_q_t *q)
     if (max == 0 || max > S_LOG_MAX_LIMIT)
         max = S_LOG_MAX_LIMIT;
     char *number = pk_build_number_str(b.number, b.retry);
-    char *id;
-    if (asprintf(&id, "build:%s/%s/%s", name, job, number) < 0)
-        id = NULL;
+    char *id = pk_builds_work_id(name, life, job, b.number, b.retry);
     int64_t size = id ? pk_logs_size(q->self->store, id, b.attempt) : -1;
     int rc = 0;
     if (size < 0)
@@ -348,20 +351,26 @@ s_q_versions(ctl_q_t *q)
     pk_pipeline_rec_t rec;
     pk_pipeline_t *def;
     const pk_resource_t *r;
-    uint64_t limit;
+    uint64_t limit, before, after;
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
     pk_pipeline_rec_clear(&rec);
-    if (ctl_resource(q, name, def, &r) || ctl_uint_arg(q, "limit", S_VERSIONS_DEFAULT, &limit))
+    if (ctl_resource(q, name, def, &r) || ctl_uint_arg(q, "limit", S_VERSIONS_DEFAULT, &limit)
+        || ctl_uint_arg(q, "before", 0, &before) || ctl_uint_arg(q, "after", 0, &after))
         return 1;
+    // ids of a resource are consecutive: the page above after ends at after + limit
+    if (after && !before && limit)
+        before = after + limit + 1;
     uint64_t pin = 0;
     if (pk_builds_pin_get(q->self->builds, q->txn, name, r->canonical, &pin) != 0)
         pin = 0;
     pk_version_t *items = NULL;
     size_t n = 0;
-    if (pk_versions_list(q->self->versions, q->txn, name, r->canonical, 0, (size_t) limit,
+    if (pk_versions_list(q->self->versions, q->txn, name, r->canonical, before, (size_t) limit,
                          &items, &n) != 0)
         return ctl_store_fail(q);
+    while (after && n && items[n - 1].id <= after)
+        pk_version_clear(&items[--n]);
     msgpack_pack_array(&q->pk, n);
     for (size_t i = 0; i < n; i++) {
         msgpack_pack_map(&q->pk, 3);

@@ -7,8 +7,9 @@
 //   /api/pipelines/P/jobs                   jobs
 //   /api/pipelines/P/resources              resources (no webhook tokens: the
 //                                           page is read-only and may be public)
-//   /api/pipelines/P/resources/R/versions   versions [?limit=N]
-//   /api/pipelines/P/jobs/J/builds          builds [?limit=N]
+//   /api/pipelines/P/resources/R/versions   versions [?limit=N&before=ID&after=ID]
+//   /api/pipelines/P/jobs/J/builds          builds [?limit=N&before=N&after=N]
+//                                           (a page: the newest 50 by default)
 //   /api/pipelines/P/jobs/J/builds/N        build
 //   /api/pipelines/P/jobs/J/builds/N/log    the log's bytes [?offset=&max=],
 //                                           X-Log-Offset/-Next/-Size/-Finished
@@ -401,6 +402,17 @@ s_log_bytes(http_t *h, struct MHD_Connection *c, pk_kv_t *args)
     return a;
 }
 
+// The cursor of a listing (?limit, ?before, ?after), passed on as given:
+// control checks them.
+static void
+s_page_args(struct MHD_Connection *c, pk_kv_t *args)
+{
+    static const char *const names[] = { "limit", "before", "after" };
+    for (size_t i = 0; i < 3; i++)
+        if (s_arg(c, names[i]))
+            pk_kv_set(args, names[i], s_arg(c, names[i]));
+}
+
 static http_answer_t
 s_query(http_t *h, const char *op, pk_kv_t *args)
 {
@@ -424,7 +436,6 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     for (char *t = strtok_r(copy, "/", &save); t && n < 10; t = strtok_r(NULL, "/", &save))
         seg[n++] = t;
     pk_kv_t args = { 0 };
-    const char *limit = s_arg(c, "limit");
     bool pipes = n >= 2 && !strcmp(seg[0], "pipelines");
     if (pipes)
         pk_kv_set(&args, "pipeline", seg[1]);
@@ -448,15 +459,14 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     else
     if (pipes && n == 5 && !strcmp(seg[2], "resources") && !strcmp(seg[4], "versions")) {
         pk_kv_set(&args, "resource", seg[3]);
-        if (limit)
-            pk_kv_set(&args, "limit", limit);
+        s_page_args(c, &args);
         *a = s_query(h, "versions", &args);
     }
     else
     if (pipes && n >= 5 && !strcmp(seg[2], "jobs") && !strcmp(seg[4], "builds")) {
         pk_kv_set(&args, "job", seg[3]);
-        if (n == 5 && limit)
-            pk_kv_set(&args, "limit", limit);
+        if (n == 5)
+            s_page_args(c, &args);
         if (n >= 6)
             pk_kv_set(&args, "number", seg[5]);
         if (n == 5 || n == 6)

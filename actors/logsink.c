@@ -447,6 +447,59 @@ s_on_append(s_sink_t *self, const pk_msg_signal_t *sig)
     s_maybe_flush(self, log, true);
 }
 
+// SIGNAL{what "purge", args {pipeline, life}}: the scheduler removed a
+// pipeline; its logs, of that life and every earlier one, go too (a later
+// life's ids end in a higher "@life", see pk_builds_work_id). Pending chunks
+// are committed first so none lands after the purge.
+typedef struct {
+    s_sink_t *self;
+    char *prefix;
+    uint64_t life;
+    size_t deleted, total;
+} s_purge_t;
+
+static bool
+s_purge_match(const char *id, void *arg)
+{
+    s_purge_t *p = arg;
+    const char *at = strrchr(id, '/');
+    at = at ? strchr(at, '@') : NULL;
+    uint64_t life = at ? strtoull(at + 1, NULL, 10) : 1;
+    return life <= p->life;
+}
+
+static int
+s_purge_txn(pk_store_txn_t *txn, void *arg)
+{
+    s_purge_t *p = arg;
+    return pk_logs_delete_where(p->self->store, txn, p->prefix, s_purge_match, p, 256,
+                                &p->deleted);
+}
+
+static void
+s_on_purge(s_sink_t *self, const pk_msg_signal_t *sig)
+{
+    const char *pipeline = pk_kv_get(&sig->args, "pipeline");
+    const char *life = pk_kv_get(&sig->args, "life");
+    s_purge_t p = { self, NULL, life ? strtoull(life, NULL, 10) : 0, 0, 0 };
+    if (!pipeline || !*pipeline || strchr(pipeline, '/') || !p.life
+        || asprintf(&p.prefix, "build:%s/", pipeline) < 0) {
+        s_drop(self, "purge without a valid pipeline and life");
+        return;
+    }
+    s_flush(self);
+    do {
+        if (pk_store_write(self->store, s_purge_txn, &p) != 0) {
+            zsys_error("logsink: cannot remove the logs of pipeline %s: %s", pipeline,
+                       pk_store_error());
+            break;
+        }
+        p.total += p.deleted;
+    } while (p.deleted);
+    zsys_info("logsink: pipeline %s removed: %zu logs deleted", pipeline, p.total);
+    free(p.prefix);
+}
+
 static void
 s_handle(s_sink_t *self, zmsg_t **z_p)
 {
@@ -463,6 +516,9 @@ s_handle(s_sink_t *self, zmsg_t **z_p)
     else
     if (m.type == PK_MSG_SIGNAL && !strcmp(m.signal.what, "append"))
         s_on_append(self, &m.signal);
+    else
+    if (m.type == PK_MSG_SIGNAL && !strcmp(m.signal.what, "purge"))
+        s_on_purge(self, &m.signal);
     else
     if (m.type == PK_MSG_REPLY && m.reply.rid == self->ping_rid)
         self->connected = true;

@@ -33,6 +33,14 @@ sched_pipes_insert(sched_t *self, sched_pipe_t *sp)
     zhash_freefn(self->pipelines, sp->name, s_pipe_destroy);
 }
 
+char *
+sched_work_id(sched_t *self, const char *pipeline, const char *job, uint64_t number,
+              uint32_t retry)
+{
+    sched_pipe_t *sp = zhash_lookup(self->pipelines, pipeline);
+    return pk_builds_work_id(pipeline, sp ? sp->life : 1, job, number, retry);
+}
+
 // --- sending
 
 void
@@ -247,9 +255,16 @@ static void
 s_recover(sched_t *self)
 {
     self->draining = true;              // nothing leaves before everything is known
+    uint64_t indexed = 0;
+    int mig = pk_builds_migrate(self->builds, &indexed);
+    if (mig < 0)
+        zsys_error("%s: cannot index the stored builds: %s", self->name, pk_store_error());
+    else
+    if (mig > 0)
+        zsys_info("%s: store migrated: %" PRIu64 " builds indexed (unfinished builds, "
+                  "versions passed)", self->name, indexed);
     sched_pipelines_load(self);
-    for (sched_pipe_t *sp = zhash_first(self->pipelines); sp; sp = zhash_next(self->pipelines))
-        sched_recover_builds(self, sp);
+    sched_recover_builds(self);
     zlist_t *names = zhash_keys(self->pipelines);
     for (char *name = zlist_first(names); name; name = zlist_next(names)) {
         sched_pipe_t *sp = zhash_lookup(self->pipelines, name);

@@ -26,6 +26,7 @@ typedef struct {
     char *name;
     pk_pipeline_t *model;
     bool paused;                // the pipeline record's flag, kept in step with it
+    uint64_t life;              // its life (pk_builds.h): part of its work ids
 } sched_pipe_t;
 
 // An unfinished build (pending, waiting_for_approval or started): the queue.
@@ -83,6 +84,9 @@ void sched_send_event(sched_t *self, const char *topic, const pk_value_t *body);
 int sched_fail(sched_reply_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Adds or replaces a pipeline (the hash owns sp).
 void sched_pipes_insert(sched_t *self, sched_pipe_t *sp);
+// The work id (and log key) of a build of a loaded pipeline (caller frees).
+char *sched_work_id(sched_t *self, const char *pipeline, const char *job, uint64_t number,
+                    uint32_t retry);
 
 // scheduler_pipes.c
 void sched_pipeline_set(sched_t *self, pk_msg_t *m, sched_reply_t *r);
@@ -155,7 +159,7 @@ void sched_queue_run(sched_t *self);
 // scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE
 // Start-up: builds that were running wait to be adopted, the others queued.
-void sched_recover_builds(sched_t *self, sched_pipe_t *sp);
+void sched_recover_builds(sched_t *self);
 // The grace is over: builds nobody claimed are errored.
 void sched_adopt_expire(sched_t *self);
 // SIGNAL append to the log sink: text becomes the last line of the log.

@@ -322,6 +322,7 @@ sched_pipeline_set(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     sp->name = strdup(name);
     sp->model = p;
     sp->paused = a.paused;
+    sp->life = pk_builds_life(self->builds, NULL, name);
     sched_pipes_insert(self, sp);
     pk_value_t *o = pk_value_new_object();
     pk_value_object_set(o, "pipeline", pk_value_new_string(name));
@@ -350,20 +351,20 @@ sched_pipeline_remove(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (!sp)
         return;
     char *name = strdup(sp->name);
+    uint64_t life = sp->life;
     // running builds are stopped first: their records go with the pipeline
     for (size_t i = 0; i < self->active_count; i++) {
         sched_active_t *a = &self->active[i];
         if (strcmp(a->pipeline, name) || !a->dispatched)
             continue;
-        char *num = pk_build_number_str(a->number, a->retry);
         pk_msg_t c = { .type = PK_MSG_CANCEL };
-        if (asprintf(&c.cancel.id, "build:%s/%s/%s", a->pipeline, a->job, num) >= 0) {
+        if ((c.cancel.id = pk_builds_work_id(a->pipeline, sp->life, a->job, a->number,
+                                             a->retry))) {
             c.cancel.attempt = a->attempt;
             c.cancel.reason = strdup("the pipeline was removed");
             sched_send(self, &c);
         }
         pk_msg_clear(&c);
-        free(num);
     }
     void *args[2] = { self, name };
     if (pk_store_write(self->store, s_remove_txn, args) != 0) {
@@ -378,6 +379,16 @@ sched_pipeline_remove(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     c.signal.what = strdup("pipeline.remove");
     pk_kv_set(&c.signal.args, "pipeline", name);
     pk_kv_set(&c.signal.args, "purge", "true");
+    sched_send(self, &c);
+    pk_msg_clear(&c);
+    // its logs are the log sink's to remove (every life up to this one)
+    char lives[24];
+    snprintf(lives, sizeof lives, "%" PRIu64, life);
+    c = (pk_msg_t) { .type = PK_MSG_SIGNAL };
+    c.signal.to = strdup("logsink");
+    c.signal.what = strdup("purge");
+    pk_kv_set(&c.signal.args, "pipeline", name);
+    pk_kv_set(&c.signal.args, "life", lives);
     sched_send(self, &c);
     pk_msg_clear(&c);
     pk_value_t *o = pk_value_new_object();
@@ -420,6 +431,7 @@ sched_pipelines_load(sched_t *self)
             sp->name = strdup(names[i]);
             sp->model = p;
             sp->paused = rec.paused;
+            sp->life = rec.life ? rec.life : 1;
             sched_pipes_insert(self, sp);
             sched_tell_checker(self, sp);
         }

@@ -180,15 +180,13 @@ static void
 s_send_cancel(sched_t *self, const char *pipeline, const char *job, const pk_build_t *b,
               const char *reason)
 {
-    char *num = pk_build_number_str(b->number, b->retry);
     pk_msg_t c = { .type = PK_MSG_CANCEL };
-    if (asprintf(&c.cancel.id, "build:%s/%s/%s", pipeline, job, num) >= 0) {
+    if ((c.cancel.id = sched_work_id(self, pipeline, job, b->number, b->retry))) {
         c.cancel.attempt = b->attempt;
         c.cancel.reason = strdup(reason ? reason : "cancelled");
         sched_send(self, &c);
     }
     pk_msg_clear(&c);
-    free(num);
 }
 
 int
@@ -270,8 +268,7 @@ s_dispatch(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, uint64_t number
     else
     if (sched_mutate(self, sp->name, job->name, number, retry, s_dispatched_fn, NULL, &b) == 0) {
         pk_msg_t m = { .type = PK_MSG_WORK };
-        if (asprintf(&m.work.id, "build:%s/%s/%s", sp->name, job->name, num) < 0)
-            m.work.id = NULL;
+        m.work.id = pk_builds_work_id(sp->name, sp->life, job->name, number, retry);
         m.work.attempt = b.attempt;
         m.work.kind = strdup("build");
         m.work.timeout_ms = job->timeout_ms > 0 ? (uint64_t) job->timeout_ms : 0;

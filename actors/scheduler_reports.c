@@ -15,16 +15,29 @@
 // stop mid-line.
 #include "scheduler_internal.h"
 
-// "build:<pipeline>/<job>/<3 or 3.1>" -> its parts (pipeline names hold no '/').
+// "build:<pipeline>/<job>/<3 or 3.1>[@life]" -> its parts (pipeline names
+// hold no '/'; no life: the first).
 static int
-s_parse_id(const char *id, char **pipeline, char **job, uint64_t *number, uint32_t *retry)
+s_parse_id(const char *id, char **pipeline, char **job, uint64_t *number, uint32_t *retry,
+           uint64_t *life)
 {
     if (!id || strncmp(id, "build:", 6))
         return -1;
     const char *p = id + 6, *a = strchr(p, '/'), *b = strrchr(p, '/');
     if (!a || a == p || b == a || b == a + 1 || !b[1])
         return -1;
-    if (pk_build_number_parse(b + 1, number, retry) != 0)
+    const char *at = strchr(b + 1, '@');
+    char *digits = at ? strndup(b + 1, (size_t) (at - b - 1)) : strdup(b + 1);
+    *life = 1;
+    if (at) {
+        char *end;
+        *life = strtoull(at + 1, &end, 10);
+        if (!at[1] || *end || *life < 2)
+            *life = 0;
+    }
+    int rc = *life ? pk_build_number_parse(digits, number, retry) : -1;
+    free(digits);
+    if (rc != 0)
         return -1;
     *pipeline = strndup(p, (size_t) (a - p));
     *job = strndup(a + 1, (size_t) (b - a - 1));
@@ -222,13 +235,21 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     uint32_t attempt = m->type == PK_MSG_STARTED ? m->started.attempt
                      : m->type == PK_MSG_DONE ? m->done.attempt : m->step.attempt;
     char *pipeline = NULL, *job = NULL;
-    uint64_t number = 0;
+    uint64_t number = 0, life = 0;
     uint32_t retry = 0;
-    if (s_parse_id(id, &pipeline, &job, &number, &retry) != 0 || attempt == 0) {
+    if (s_parse_id(id, &pipeline, &job, &number, &retry, &life) != 0 || attempt == 0) {
         self->ignored++;
         return;
     }
     sched_pipe_t *sp = zhash_lookup(self->pipelines, pipeline);
+    if (!sp || sp->life != life) {      // a removed pipeline's, or an earlier life's
+        self->ignored++;
+        if (m->type == PK_MSG_STARTED)
+            s_cancel_stale(self, &m->started);
+        free(pipeline);
+        free(job);
+        return;
+    }
     const pk_job_t *jm = sp ? pk_pipeline_job(sp->model, job) : NULL;
     // any report of the attempt proves a runner holds it; a stale one is
     // fenced below and claims nothing that matters
@@ -290,7 +311,7 @@ sched_on_report(sched_t *self, pk_msg_t *m)
 // --- start-up
 
 typedef struct {
-    char *job;
+    char *pipeline, *job;
     uint64_t number;
     uint32_t retry;
     bool ran;
@@ -303,14 +324,13 @@ typedef struct {
 } s_founds_t;
 
 static int
-s_found_one(const char *job, const pk_build_t *b, void *arg)
+s_found_one(const char *pipeline, const char *job, const pk_build_t *b, void *arg)
 {
     s_founds_t *f = arg;
-    if (pk_build_status_terminal(b->status))
-        return 0;
     f->items = realloc(f->items, (f->count + 1) * sizeof(s_found_t));
     s_found_t *it = &f->items[f->count++];
     memset(it, 0, sizeof(*it));
+    it->pipeline = strdup(pipeline);
     it->job = strdup(job);
     it->number = b->number;
     it->retry = b->retry;
@@ -323,26 +343,49 @@ s_found_one(const char *job, const pk_build_t *b, void *arg)
     return 0;
 }
 
+// A build that was dispatched but never reported started: no runner ran it
+// (or one will be fenced off): it goes back to the queue under a new attempt.
+static int
+s_requeue_fn(pk_build_t *b, void *arg)
+{
+    (void) arg;
+    if (strcmp(b->status, "pending") || !b->dispatched)
+        return 1;
+    b->dispatched = false;
+    b->attempt++;
+    return 0;
+}
+
+// The unfinished builds only (builds_open), not the whole history.
 void
-sched_recover_builds(sched_t *self, sched_pipe_t *sp)
+sched_recover_builds(sched_t *self)
 {
     s_founds_t f = { 0 };
-    if (pk_builds_each(self->builds, NULL, sp->name, s_found_one, &f) != 0)
-        zsys_error("%s: cannot read the builds of %s: %s", self->name, sp->name,
-                   pk_store_error());
+    if (pk_builds_open_each(self->builds, NULL, NULL, s_found_one, &f) != 0)
+        zsys_error("%s: cannot read the unfinished builds: %s", self->name, pk_store_error());
     for (size_t i = 0; i < f.count; i++) {
         s_found_t *it = &f.items[i];
-        sched_active_set(self, sp->name, it->job, &it->b);
-        if (it->ran && self->adopt_grace_ms < 0)
-            sched_finish(self, sp->name, it->job, it->number, it->retry, "errored",
+        if (zhash_lookup(self->pipelines, it->pipeline))
+            sched_active_set(self, it->pipeline, it->job, &it->b);
+        bool started = !strcmp(it->b.status, "started");
+        if (!zhash_lookup(self->pipelines, it->pipeline))
+            ;                           // a pipeline that no longer decodes: left as it is
+        else
+        if (it->ran && self->adopt_grace_ms < 0 && started)
+            sched_finish(self, it->pipeline, it->job, it->number, it->retry, "errored",
                          "the server restarted while the build ran");
+        else
+        if (it->ran && self->adopt_grace_ms < 0)
+            sched_mutate(self, it->pipeline, it->job, it->number, it->retry, s_requeue_fn,
+                         NULL, NULL);
         else
         if (it->ran) {
             self->adopting = realloc(self->adopting,
                                      (self->adopting_count + 1) * sizeof(sched_adopt_t));
             self->adopting[self->adopting_count++] = (sched_adopt_t) {
-                strdup(sp->name), strdup(it->job), it->number, it->retry, it->b.attempt };
+                strdup(it->pipeline), strdup(it->job), it->number, it->retry, it->b.attempt };
         }
+        free(it->pipeline);
         free(it->job);
         pk_build_clear(&it->b);
     }
@@ -355,12 +398,17 @@ sched_adopt_expire(sched_t *self)
     static const char why[] = "the server restarted while the build ran and no worker holds it";
     while (self->adopting_count) {
         sched_adopt_t a = self->adopting[--self->adopting_count];
+        // never started: it waits in the queue again (as Concourse's do)
+        if (sched_mutate(self, a.pipeline, a.job, a.number, a.retry, s_requeue_fn, NULL,
+                         NULL) == 0)
+            zsys_info("%s: build %s/%s/%" PRIu64 " was queued, not running, before the "
+                      "restart: queued again", self->name, a.pipeline, a.job, a.number);
+        else
         if (sched_finish(self, a.pipeline, a.job, a.number, a.retry, "errored", why) == 0) {
-            char *num = pk_build_number_str(a.number, a.retry), *id = NULL;
-            if (asprintf(&id, "build:%s/%s/%s", a.pipeline, a.job, num) >= 0)
+            char *id = sched_work_id(self, a.pipeline, a.job, a.number, a.retry);
+            if (id)
                 sched_log_append(self, id, a.attempt, 0, why);
             free(id);
-            free(num);
         }
         free(a.pipeline);
         free(a.job);

@@ -18,6 +18,7 @@
 #include "pk_broker.h"
 #include "pk_curve.h"
 #include "pk_msg.h"
+#include <inttypes.h>
 #include <msgpack.h>
 #include <sys/stat.h>
 
@@ -56,6 +57,7 @@ typedef struct {
     zlist_t *subs;        // s_sub_t
     uint64_t event_seq;
     uint64_t dropped;
+    uint64_t oversized;   // answers too big for one message, refused (and counted in dropped)
     uint64_t events;
     int hb_timeout;
     char *tcp_endpoint;
@@ -655,6 +657,43 @@ s_on_reply(s_broker_t *self, zmsg_t **raw)
     zframe_destroy(&rid);
 }
 
+// An answer of control's too big for one message would be refused by every
+// decoder after it (the client would wait out its timeout): the client gets
+// an error naming the size instead, and the refusal is counted and logged.
+static bool
+s_reply_oversized(s_broker_t *self, zmsg_t *raw, zframe_t *body)
+{
+    size_t size = zframe_size(body);
+    zframe_t *client = zmsg_last(raw);
+    if (size <= PK_MSG_MAX_FRAME || zmsg_size(raw) != 3 || !client)
+        return false;
+    // REPLY{rid, ok, error?, body?}: only rid is needed to answer
+    uint64_t rid = 0;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    if (msgpack_unpack_next(&up, (const char *) zframe_data(body), size, &off)
+            == MSGPACK_UNPACK_SUCCESS && up.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < up.data.via.map.size; i++) {
+            const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 3
+                && !memcmp(kv->key.via.str.ptr, "rid", 3)
+                && kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                rid = kv->val.via.u64;
+        }
+    msgpack_unpacked_destroy(&up);
+    self->dropped++;
+    self->oversized++;
+    char why[256];
+    snprintf(why, sizeof why, "the answer is %zu bytes, over the %u byte limit of one "
+             "message: ask for less (a smaller --limit, or a page with --before/--after)",
+             size, PK_MSG_MAX_FRAME);
+    zsys_warning("broker: refused an answer of %zu bytes (over %u; %" PRIu64 " so far)", size,
+                 PK_MSG_MAX_FRAME, self->oversized);
+    s_reply(self, client, rid, false, why, NULL);
+    return true;
+}
+
 static int
 s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -679,6 +718,8 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
             s_to_role(self, "logsink", &raw);
         goto done;
     }
+    if (type == PK_MSG_REPLY && s_reply_oversized(self, raw, body))
+        goto done;
     pk_msg_t m;
     zmsg_t *copy = zmsg_dup(raw);
     if (pk_msg_from_zmsg(copy, &m, NULL, 0) != 0) {

@@ -21,9 +21,15 @@ pk_builds_new(pk_store_t *store, char **err_out)
     self->builds = pk_store_dbi(store, "builds");
     self->steps = pk_store_dbi(store, "build_steps");
     self->pins = pk_store_dbi(store, "pins");
+    self->open = pk_store_dbi(store, "builds_open");
+    self->passed = pk_store_dbi(store, "builds_passed");
+    self->lives = pk_store_dbi(store, "pipeline_lives");
+    self->meta = pk_store_dbi(store, "builds_meta");
     if (self->pipelines == PK_STORE_NO_DBI || self->jobs == PK_STORE_NO_DBI
         || self->builds == PK_STORE_NO_DBI || self->steps == PK_STORE_NO_DBI
-        || self->pins == PK_STORE_NO_DBI) {
+        || self->pins == PK_STORE_NO_DBI || self->open == PK_STORE_NO_DBI
+        || self->passed == PK_STORE_NO_DBI || self->lives == PK_STORE_NO_DBI
+        || self->meta == PK_STORE_NO_DBI) {
         if (err_out)
             *err_out = strdup(pk_store_error());
         free(self);
@@ -211,11 +217,18 @@ pk_builds_pipeline_put(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
 {
     pk_key_t k;
     s_pipeline_key(&k, name);
+    uint64_t life = rec->life;
+    if (!life && builds_life_for_put(self, txn, name, &life) != 0)
+        return -1;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 6);
+    msgpack_pack_map(&pk, life ? 7 : 6);
+    if (life) {
+        builds_pack_str(&pk, "life");
+        msgpack_pack_uint64(&pk, life);
+    }
     builds_pack_str(&pk, "source");
     builds_pack_str(&pk, rec->source);
     builds_pack_str(&pk, "vars");
@@ -255,6 +268,9 @@ s_pipeline_field(const msgpack_object *key, const msgpack_object *val, void *arg
     else
     if (builds_is(key, "paused"))
         out->paused = s_bool(val);
+    else
+    if (builds_is(key, "life"))
+        out->life = builds_u64(val);
 }
 
 int
@@ -409,7 +425,9 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
         msgpack_pack_true(&pk);
     else
         msgpack_pack_false(&pk);
-    return builds_write(txn, self->builds, &k, &sb);
+    if (builds_write(txn, self->builds, &k, &sb) != 0)
+        return -1;
+    return builds_index_put(self, txn, pipeline, job, b);
 }
 
 void

@@ -17,6 +17,20 @@
 //               {step, kind, name, status, message, exit_code, started_ms,
 //               finished_ms}
 //   pins        (str pipeline, str resource) -> {version_id, pinned_ms}
+// Indexes, kept by pk_builds_put in the transaction that writes the build
+// (pk_builds_index.c), so each costs what it returns however long the
+// history grows:
+//   builds_open   (str pipeline, str job, u64 number, u32 retry) -> nil:
+//                 the unfinished builds (pending, waiting_for_approval,
+//                 started)
+//   builds_passed (str pipeline, str resource, u64 version id, str job) ->
+//                 nil: a succeeded (or warned) build of job used that version
+//   pipeline_lives (str name) -> u64: the last life given to a pipeline of
+//                 that name; it never goes back, so a pipeline removed and
+//                 set again never shares a work id (hence a log key) with
+//                 its earlier life
+//   builds_meta   (str "indexes") -> u64: 1 once the indexes were built for
+//                 a store written before them (pk_builds_migrate)
 // A build is (pipeline, job, number, retry): number counts per job from 1
 // (the job's next_number when it was created); retry 0 is the original
 // build "3", retry M >= 1 its M-th retry "3.M". Build keys end in big-endian
@@ -53,6 +67,9 @@ typedef struct {
     int64_t set_ms;
     uint64_t version;       // 1 on the first set, +1 each time it is set again
     bool paused;
+    uint64_t life;          // 1 for the first pipeline of its name, +1 for each
+                            // re-creation after a removal; 0 in a record
+                            // written before lives (means 1). Set by put.
 } pk_pipeline_rec_t;
 
 typedef struct {
@@ -138,6 +155,37 @@ int pk_builds_last_retry(pk_builds_t *self, pk_store_txn_t *txn, const char *pip
 typedef int (pk_builds_each_fn)(const char *job, const pk_build_t *build, void *arg);
 int pk_builds_each(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                    pk_builds_each_fn *fn, void *arg);
+
+// A page of a job's builds, newest first: limit (0: all) builds with a
+// number below before (0: no bound) and above after (0: no bound). With
+// after and no before, the page is the oldest limit builds above after (the
+// page that follows it going forward), still newest first. 0 or -1.
+int pk_builds_page(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                   const char *job, uint64_t before, uint64_t after, size_t limit,
+                   pk_build_t **items_out, size_t *count_out);
+// Every unfinished build (pipeline NULL: of all pipelines), from the
+// builds_open index: what it costs does not grow with finished history.
+typedef int (pk_builds_open_fn)(const char *pipeline, const char *job, const pk_build_t *build,
+                                void *arg);
+int pk_builds_open_each(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                        pk_builds_open_fn *fn, void *arg);
+// The newest version id of resource used by a succeeded (or warned) build of
+// every job in jobs -- or want, when want (non-zero) is such a version; 0
+// when none. From the builds_passed index. 0 or -1.
+int pk_builds_passed_newest(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                            const char *resource, const char *const *jobs, size_t njobs,
+                            uint64_t want, uint64_t *id_out);
+// Builds the indexes for a store written before them, in one write
+// transaction (the scheduler calls it at start). 0 when nothing was to do,
+// 1 when it indexed (*builds_out builds), -1 on a store error.
+int pk_builds_migrate(pk_builds_t *self, uint64_t *builds_out);
+// The work id of a build, "build:<pipeline>/<job>/<N or N.M>", and for a
+// pipeline in its second life or later "...@<life>" (caller frees). The log
+// of the build is stored under it.
+char *pk_builds_work_id(const char *pipeline, uint64_t life, const char *job, uint64_t number,
+                        uint32_t retry);
+// The life of a pipeline, 1 when it has no record or was written before lives.
+uint64_t pk_builds_life(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline);
 
 // Build steps (written by the scheduler from STEP reports).
 int pk_builds_step_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,

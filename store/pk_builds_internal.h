@@ -9,7 +9,19 @@
 struct _pk_builds_t {
     pk_store_t *store;
     MDB_dbi pipelines, jobs, builds, steps, pins;
+    MDB_dbi open, passed, lives, meta;      // pk_builds_index.c
 };
+
+// pk_builds_index.c: the indexes every build write keeps in step (same
+// transaction), removal of a pipeline's index entries, and lives.
+int builds_index_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                     const char *job, const pk_build_t *b);
+int builds_index_del_pipeline(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
+                              uint64_t life);
+// The life a pipeline record written now gets: the stored record's, or the
+// next one of the name's counter (written here) when there is none.
+int builds_life_for_put(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
+                        uint64_t *life);
 
 void builds_pack_str(msgpack_packer *pk, const char *s);
 bool builds_is(const msgpack_object *key, const char *name);

@@ -123,10 +123,14 @@ pk_builds_pipeline_del(pk_builds_t *self, pk_store_txn_t *txn, const char *name)
     pk_key_str(&k, name);
     if (!pk_key_ok(&k))
         return -1;
+    uint64_t life = pk_builds_life(self, txn, name);
     int rc = pk_store_del(txn, self->pipelines, k.data, k.size);
     if (rc != 0)
         return rc;
-    const MDB_dbi dbis[] = { self->jobs, self->builds, self->steps, self->pins };
+    if (builds_index_del_pipeline(self, txn, name, life) != 0)
+        return -1;
+    const MDB_dbi dbis[] = { self->jobs, self->builds, self->steps, self->pins, self->open,
+                             self->passed };
     for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++)
         if (s_del_prefix(txn, dbis[i], &k) != 0)
             return -1;

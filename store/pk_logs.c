@@ -288,6 +288,62 @@ pk_logs_delete(pk_store_t *store, pk_store_txn_t *txn, const char *id, uint32_t 
     return rc;
 }
 
+// Logs whose id starts with id_prefix and that match: at most max of them
+// deleted in the caller's transaction (the meta keys are collected first).
+typedef struct {
+    const char *prefix;
+    pk_logs_match_fn *match;
+    void *arg;
+    char **ids;
+    uint32_t *attempts;
+    size_t count, max;
+} s_where_t;
+
+static int
+s_where_one(const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    (void) value;
+    (void) value_size;
+    s_where_t *w = arg;
+    pk_key_reader_t r;
+    pk_key_reader_init(&r, key, key_size);
+    const char *id = pk_key_read_str(&r, NULL);
+    uint32_t attempt = pk_key_read_u32(&r);
+    if (pk_key_reader_done(&r) != 0 || (w->match && !w->match(id, w->arg)))
+        return 0;
+    w->ids[w->count] = strdup(id);
+    w->attempts[w->count++] = attempt;
+    return w->count == w->max;
+}
+
+int
+pk_logs_delete_where(pk_store_t *store, pk_store_txn_t *txn, const char *id_prefix,
+                     pk_logs_match_fn *match, void *arg, size_t max, size_t *deleted)
+{
+    *deleted = 0;
+    MDB_dbi logs, meta;
+    if (s_dbis(store, &logs, &meta) != 0 || !max)
+        return -1;
+    pk_key_t prefix;
+    pk_key_init(&prefix);
+    pk_key_str_prefix(&prefix, id_prefix);
+    if (!pk_key_ok(&prefix))
+        return -1;
+    s_where_t w = { id_prefix, match, arg, calloc(max, sizeof(char *)),
+                    calloc(max, sizeof(uint32_t)), 0, max };
+    int rc = pk_store_scan(txn, meta, prefix.data, prefix.size, false, s_where_one, &w) < 0
+           ? -1 : 0;
+    for (size_t i = 0; i < w.count; i++) {
+        if (rc == 0 && pk_logs_delete(store, txn, w.ids[i], w.attempts[i]) < 0)
+            rc = -1;
+        free(w.ids[i]);
+    }
+    *deleted = rc == 0 ? w.count : 0;
+    free(w.ids);
+    free(w.attempts);
+    return rc;
+}
+
 // --- reads
 
 typedef struct {

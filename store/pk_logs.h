@@ -16,6 +16,8 @@
 // number stored: a restarted sink uses it to recognise retransmits.
 #ifndef PK_LOGS_H
 #define PK_LOGS_H
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "pk_store.h"
 
@@ -52,6 +54,15 @@ int pk_logs_append(pk_store_t *store, pk_store_txn_t *txn, pk_log_chunk_t *chunk
 // Delete a log and its meta inside the caller's write transaction.
 // 0, PK_STORE_NOTFOUND, or -1.
 int pk_logs_delete(pk_store_t *store, pk_store_txn_t *txn, const char *id, uint32_t attempt);
+
+// Delete at most max logs (all attempts are separate logs) whose id starts
+// with id_prefix and for which match (NULL: all) is true, inside the
+// caller's write transaction; *deleted gets how many. Call again in a new
+// transaction until it deletes none: a removed pipeline's logs go in
+// bounded transactions. 0 or -1.
+typedef bool (pk_logs_match_fn)(const char *id, void *arg);
+int pk_logs_delete_where(pk_store_t *store, pk_store_txn_t *txn, const char *id_prefix,
+                         pk_logs_match_fn *match, void *arg, size_t max, size_t *deleted);
 
 // 0, PK_STORE_NOTFOUND (no such log: *meta zeroed), or -1.
 int pk_logs_meta(pk_store_t *store, const char *id, uint32_t attempt, pk_log_meta_t *meta);

@@ -319,7 +319,7 @@ test_pipelines_and_names(void **state)
     treport(e, PK_MSG_DONE, "build:p/one/1", 1, "cancelled");   // late: harmless
     tset(e, TPIPELINE);                         // back, from 1 again
     tok(e, "trigger", NULL, "pipeline", "p", "job", "fixed", NULL);
-    s_expect_work(e, "build:p/fixed/1", NULL);
+    s_expect_work(e, "build:p/fixed/1@2", NULL);  // its second life: ids of its own
     s_stop(e);
 }
 

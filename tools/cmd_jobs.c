@@ -23,12 +23,13 @@ s_usage(const s_spec_t *s, FILE *out)
             PK_CLI_EXIT_HELP, s->name, s->usage, s->about, s->options, *s->options ? "\n" : "");
 }
 
-// Parse "pikoci NAME TARGET [--limit N] [global options]" into parts.
+// Parse "pikoci NAME TARGET [--limit N --before N --after N] [global
+// options]" into parts; page (NULL: no such options) gets the three values.
 // Returns the part count, or -(exit code + 1) when done already (help or
 // usage error).
 static int
 s_parse(const s_spec_t *s, pk_cli_t *cli, int argc, char **argv, char **parts,
-        const char **limit)
+        const char **page)
 {
     const char *target = NULL;
     for (int i = 1; i < argc; i++) {
@@ -43,8 +44,12 @@ s_parse(const s_spec_t *s, pk_cli_t *cli, int argc, char **argv, char **parts,
             return -(PK_CLI_USAGE + 1);
         if (g)
             continue;
-        if (limit && (v = pk_cli_option(argc, argv, &i, "--limit", &missing)))
-            *limit = v;
+        if (page && (v = pk_cli_option(argc, argv, &i, "--limit", &missing)))
+            page[0] = v;
+        else if (page && !missing && (v = pk_cli_option(argc, argv, &i, "--before", &missing)))
+            page[1] = v;
+        else if (page && !missing && (v = pk_cli_option(argc, argv, &i, "--after", &missing)))
+            page[2] = v;
         else if (missing)
             return -(pk_cli_usage_error(cli, "%s needs a value", argv[i]) + 1);
         else if (argv[i][0] == '-' && argv[i][1])
@@ -154,20 +159,25 @@ pk_cmd_unpause(int argc, char **argv)
 int
 pk_cmd_builds(int argc, char **argv)
 {
-    static const s_spec_t spec = { "builds", "PIPELINE/JOB [--limit N]",
-        "A job's builds, newest first (a retry 3.1 is listed before 3).",
-        "options:\n  --limit N          at most N builds (default: all)\n",
+    static const s_spec_t spec = { "builds", "PIPELINE/JOB [--limit N] [--before N | --after N]",
+        "A job's builds, newest first (a retry 3.1 is listed before 3), a page at a time:\n"
+        "the newest 50 unless told otherwise.",
+        "options:\n"
+        "  --limit N          at most N builds (default 50; 0: all, if the answer fits\n"
+        "                     in one message)\n"
+        "  --before N         builds numbered below N (the next page back)\n"
+        "  --after N          builds numbered above N (the page forward from N)\n",
         "PIPELINE/JOB", 2, 2 };
     pk_cli_t cli;
     pk_cli_init(&cli, "pikoci builds");
     char *parts[2];
-    const char *limit = NULL;
-    int n = s_parse(&spec, &cli, argc, argv, parts, &limit);
+    const char *page[3] = { NULL, NULL, NULL };
+    int n = s_parse(&spec, &cli, argc, argv, parts, page);
     if (n < 0)
         return -n - 1;
     pk_value_t *v;
     int rc = pk_cli_request(&cli, "builds", NULL, 0, &v, "pipeline", parts[0], "job", parts[1],
-                            "limit", limit, NULL);
+                            "limit", page[0], "before", page[1], "after", page[2], NULL);
     if (rc == PK_CLI_OK && cli.json)
         pk_cli_print_json(v);
     else
@@ -186,6 +196,12 @@ pk_cmd_builds(int argc, char **argv)
         }
         pk_cli_table_print(t, stdout);
         pk_cli_table_destroy(&t);
+        size_t shown = pk_value_len(v);
+        unsigned long want = page[0] ? strtoul(page[0], NULL, 10) : 50;
+        const char *oldest = shown ? pk_cli_str(pk_value_list_at(v, shown - 1), "number") : "";
+        if (want && shown == want && strtoul(oldest, NULL, 10) > 1)
+            fprintf(stderr, "(%zu shown; older ones: pikoci builds %s/%s --before %lu)\n",
+                    shown, parts[0], parts[1], strtoul(oldest, NULL, 10));
     }
     pk_value_destroy(&v);
     s_free_parts(parts, n);

@@ -23,9 +23,14 @@ static const s_spec_t s_specs[] = {
       "error, the newest version id, the pinned version, if any, and the webhook\n"
       "token (POST /webhooks/TOKEN on pikoci server --http checks it at once).", "", 1, 1,
       false },
-    { "versions", "PIPELINE/RESOURCE [--limit N]",
+    { "versions", "PIPELINE/RESOURCE [--limit N] [--before ID | --after ID]",
       "The versions a resource's checks found, newest first, the pinned one marked.",
-      "options:\n  --limit N          at most N versions (default 100)\n", 2, 2, false },
+      "options:\n"
+      "  --limit N          at most N versions (default 50; 0: all, if the answer fits\n"
+      "                     in one message)\n"
+      "  --before ID        versions with an id below ID (the next page back)\n"
+      "  --after ID         versions with an id above ID (the page forward from ID)\n",
+      2, 2, false },
     { "check", "PIPELINE/RESOURCE",
       "Check a resource now (the check interval restarts from now). The command\n"
       "returns once the checker has started the check; see 'pikoci versions'.", "",
@@ -126,7 +131,7 @@ s_run(const char *name, int argc, char **argv)
     snprintf(cmd, sizeof cmd, "pikoci %s", name);
     pk_cli_t cli;
     pk_cli_init(&cli, cmd);
-    const char *pos[2] = { 0 }, *limit = NULL;
+    const char *pos[2] = { 0 }, *limit = NULL, *before = NULL, *after = NULL;
     int npos = 0, want = spec->version ? 2 : 1;
     for (int i = 1; i < argc; i++) {
         bool missing = false;
@@ -140,8 +145,13 @@ s_run(const char *name, int argc, char **argv)
             return PK_CLI_USAGE;
         if (g)
             continue;
-        if (!strcmp(name, "versions") && (v = pk_cli_option(argc, argv, &i, "--limit", &missing)))
+        bool paged = !strcmp(name, "versions");
+        if (paged && (v = pk_cli_option(argc, argv, &i, "--limit", &missing)))
             limit = v;
+        else if (paged && !missing && (v = pk_cli_option(argc, argv, &i, "--before", &missing)))
+            before = v;
+        else if (paged && !missing && (v = pk_cli_option(argc, argv, &i, "--after", &missing)))
+            after = v;
         else if (missing)
             return pk_cli_usage_error(&cli, "%s needs a value", argv[i]);
         else if (argv[i][0] == '-' && argv[i][1])
@@ -161,8 +171,8 @@ s_run(const char *name, int argc, char **argv)
         return PK_CLI_USAGE;
     pk_value_t *v = NULL;
     int rc = pk_cli_request(&cli, name, NULL, 0, &v, "pipeline", parts[0], "resource",
-                            n > 1 ? parts[1] : NULL, "limit", limit, "version",
-                            spec->version ? pos[1] : NULL, NULL);
+                            n > 1 ? parts[1] : NULL, "limit", limit, "before", before,
+                            "after", after, "version", spec->version ? pos[1] : NULL, NULL);
     if (rc == PK_CLI_OK && !strcmp(name, "resources"))
         s_add_tokens(&cli, parts[0], v);
     if (rc == PK_CLI_OK && cli.json)

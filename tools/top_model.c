@@ -413,7 +413,10 @@ top_model_pending(top_model_t *self, const pk_value_t *list)
             size_t pl = strlen(b->pipeline), jl = strlen(b->job);
             const char *at = id + 6;
             if (strncmp(at, b->pipeline, pl) || at[pl] != '/' || strncmp(at + pl + 1, b->job, jl)
-                || at[pl + 1 + jl] != '/' || strcmp(at + pl + 2 + jl, b->number))
+                || at[pl + 1 + jl] != '/'
+                || strncmp(at + pl + 2 + jl, b->number, strlen(b->number))
+                || (at[pl + 2 + jl + strlen(b->number)]       // "@life": a later life's
+                    && at[pl + 2 + jl + strlen(b->number)] != '@'))
                 continue;
             const pk_value_t *tags = pk_value_object_get(o, "tags");
             bool fits = false;
