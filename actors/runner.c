@@ -14,6 +14,14 @@
 // lost (runner_build_resync): its STARTED, steps, uncredited LOG chunks and,
 // for builds finished in the last RUNNER_KEEP_MS, their DONE. Receivers
 // drop what they already have (the sink by seq, the scheduler by fencing).
+//
+// The link itself is watched (a ZeroMQ socket monitor; ZMTP heartbeats
+// close a link the network cut within seconds): the worker's log says when
+// it loses and regains the broker and what it did with its builds. Builds
+// keep running while the broker is away; when the link comes back the same
+// resync runs (what was in flight on the dead connection is gone), and the
+// broker takes them back if its grace has not run out. Finished builds are
+// kept for a resync only while connected, so a long cut loses no DONE.
 #include "pk_runner.h"
 #include "runner_internal.h"
 #include "pk_value_msgpack.h"
@@ -35,6 +43,13 @@ typedef struct {
     zlist_t *kept_at;         // their finish times (int64_t *, mono ms), same order
     uint64_t heartbeat_seq;
     uint64_t dropped;         // malformed frames received
+    zsock_t *monitor;         // the DEALER's connection events
+    char *endpoint;
+    bool connected;           // a handshake succeeded and the link has not closed since
+    bool ever_connected;
+    int64_t lost_at;          // mono ms the link closed
+    int64_t last_complaint;   // mono ms of the last "cannot get in" line
+    int failed_handshakes;
 } s_runner_t;
 
 static void
@@ -134,8 +149,9 @@ s_expire_kept(s_runner_t *self, bool all)
     int64_t now = zclock_mono();
     for (;;) {
         int64_t *at = zlist_first(self->kept_at);
+        // while the broker is away it has not heard their DONE for sure
         if (!at || (!all && zlist_size(self->kept) <= RUNNER_KEEP_MAX
-                    && now - *at < RUNNER_KEEP_MS))
+                    && (!self->connected || now - *at < RUNNER_KEEP_MS)))
             break;
         runner_build_t *b = zlist_pop(self->kept);
         zlist_pop(self->kept_at);
@@ -288,6 +304,80 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+// Why a handshake failed, in the operator's words.
+static const char *
+s_handshake_hint(int event, int value, bool curve)
+{
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return "the broker refused this worker's key: copy its NAME.cert into the broker's "
+               "--curve-allow directory";
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        return curve ? "the broker does not use CURVE: drop --curve-cert/--curve-server-key"
+                     : "the broker uses CURVE: give --curve-cert and --curve-server-key";
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+        return "CURVE failed: is --curve-server-key the broker's public key?";
+    return curve ? "if the broker uses CURVE: is this worker's NAME.cert in its --curve-allow "
+                   "directory, and --curve-server-key the broker's public key?"
+                 : "if the broker uses CURVE, give --curve-cert and --curve-server-key";
+}
+
+static int
+s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_runner_t *self = arg;
+    zmsg_t *z = zmsg_recv(sock);
+    zframe_t *f = z ? zmsg_first(z) : NULL;
+    if (!f || zframe_size(f) < 6) {
+        zmsg_destroy(&z);
+        return 0;
+    }
+    uint16_t event;
+    uint32_t value;
+    memcpy(&event, zframe_data(f), 2);
+    memcpy(&value, zframe_data(f) + 2, 4);
+    zmsg_destroy(&z);
+    int64_t now = zclock_mono();
+    bool curve = zsock_mechanism(self->broker) == ZMQ_CURVE;
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        self->failed_handshakes = 0;
+        if (self->connected)
+            return 0;
+        self->connected = true;
+        if (!self->ever_connected) {
+            self->ever_connected = true;
+            zsys_info("runner %s: connected to the broker at %s", self->name, self->endpoint);
+            return 0;
+        }
+        uint32_t n = s_busy(self);
+        zsys_info("runner %s: the broker is back after %d s; reporting the %u builds that ran "
+                  "meanwhile and %zu that ended", self->name, (int) ((now - self->lost_at) / 1000),
+                  n, zlist_size(self->kept));
+        s_resync(self);         // what was in flight on the dead connection is gone
+        return 0;
+    }
+    if (event == ZMQ_EVENT_DISCONNECTED && self->connected) {
+        self->connected = false;
+        self->lost_at = now;
+        zsys_warning("runner %s: lost the broker at %s; its %u running builds go on and are "
+                     "reported when it is back", self->name, self->endpoint, s_busy(self));
+        return 0;
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+        || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+        || (event == ZMQ_EVENT_DISCONNECTED && !self->connected)) {
+        // a connection that closed before its handshake ended: refused
+        self->failed_handshakes++;
+        if (now - self->last_complaint >= 30000) {
+            self->last_complaint = now;
+            zsys_error("runner %s: cannot get in to the broker at %s (%d handshakes failed): %s",
+                       self->name, self->endpoint, self->failed_handshakes,
+                       s_handshake_hint(event, (int) value, curve));
+        }
+    }
+    return 0;
+}
+
 static int
 s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
 {
@@ -329,6 +419,21 @@ s_actor(zsock_t *pipe, void *arg)
         zsys_error("runner: cannot connect to %s: %s", cfg->endpoint,
                    err ? err : zmq_strerror(zmq_errno()));
     free(err);
+    self.connected = ok && !strncmp(cfg->endpoint, "inproc://", 9);     // no handshake there
+    if (ok && !self.connected) {
+        char ep[64];
+        snprintf(ep, sizeof ep, "inproc://pk-runner-monitor-%p", (void *) &self);
+        if (zmq_socket_monitor(zsock_resolve(self.broker), ep,
+                               ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
+            self.monitor = zsock_new(ZMQ_PAIR);
+            if (self.monitor && zsock_connect(self.monitor, "%s", ep) != 0)
+                zsock_destroy(&self.monitor);
+        }
+    }
+    self.endpoint = strdup(cfg->endpoint);
     zsock_signal(pipe, ok ? 0 : 1);
     if (ok) {
         s_send_ready(&self);
@@ -336,6 +441,8 @@ s_actor(zsock_t *pipe, void *arg)
         zloop_set_nonstop(loop, true);
         zloop_reader(loop, pipe, s_on_pipe, &self);
         zloop_reader(loop, self.broker, s_on_broker, &self);
+        if (self.monitor)
+            zloop_reader(loop, self.monitor, s_on_monitor, &self);
         zmq_pollitem_t wake = { NULL, self.wake_fd, ZMQ_POLLIN, 0 };
         zloop_poller(loop, &wake, s_on_wake, &self);
         zloop_timer(loop, 1000, 0, s_on_heartbeat, &self);
@@ -357,6 +464,10 @@ s_actor(zsock_t *pipe, void *arg)
             zmsg_destroy(&z);
     zlist_destroy(&self.outbox);
     zlist_destroy(&self.builds);
+    if (self.monitor)
+        zmq_socket_monitor(zsock_resolve(self.broker), NULL, 0);
+    zsock_destroy(&self.monitor);
+    free(self.endpoint);
     zsock_destroy(&self.broker);
     close(self.wake_fd);
     pthread_mutex_destroy(&self.lock);

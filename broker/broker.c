@@ -28,8 +28,12 @@ typedef struct {
     pk_strs_t tags;
     uint32_t slots, busy;
     bool exclusive, lost;
+    bool unreachable;     // silent past hb_timeout: its work waits out the grace
     int64_t last_seen;
+    int64_t silent_since; // when it became unreachable (mono ms)
+    int64_t lost_at;      // when it was declared lost (mono ms), for pruning
     uint64_t assigned_total;
+    zhash_t *stale;       // "id:attempt" it was told to cancel (given elsewhere): fenced
 } s_worker_t;
 
 typedef struct {
@@ -38,15 +42,25 @@ typedef struct {
     uint32_t attempt;
     char *kind;
     pk_strs_t tags;
-    zmsg_t *msg;          // [WORK][body] while pending
+    zmsg_t *msg;          // [WORK][body]: kept until the work starts, to hand it on
     s_worker_t *worker;   // when assigned
     int64_t queued_at;
+    bool started;         // its runner said STARTED: it cannot be handed on
+    int64_t orphan_at;    // its worker's READY left it out: errored unless its DONE comes
 } s_work_t;
 
 typedef struct {
     zframe_t *rid;
     char *prefix;
 } s_sub_t;
+
+// A worker silent this long gets no new work (it beats every second).
+#define S_SUSPECT_MS(self) ((self)->hb_timeout < 1500 ? (self)->hb_timeout \
+                            : (self)->hb_timeout / 2 > 1500 ? (self)->hb_timeout / 2 : 1500)
+// A gap this long between two ticks (every 250 ms) is the broker's own stall.
+#define S_STALL_MS 1000
+// Work a READY left out waits this long for the DONE the resync re-sends.
+#define S_ORPHAN_MS 5000
 
 typedef struct {
     zsock_t *router;
@@ -60,6 +74,10 @@ typedef struct {
     uint64_t oversized;   // answers too big for one message, refused (and counted in dropped)
     uint64_t events;
     int hb_timeout;
+    int64_t grace;            // how long an unreachable worker's work waits for it
+    int64_t last_tick;        // mono ms of the last tick: a large gap is our own stall
+    size_t stale_total;       // keys fenced across workers (LOG is checked only then)
+    int64_t handed_at;        // mono ms of the last work handed on (LOG is checked a while)
     char *tcp_endpoint;
     zhash_t *asked;           // name -> int64_t mono ms: unknown workers asked for READY
     pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
@@ -106,6 +124,7 @@ s_worker_free(void *item)
     free(wk->name);
     zframe_destroy(&wk->rid);
     s_strs_clear(&wk->tags);
+    zhash_destroy(&wk->stale);
     free(wk);
 }
 
@@ -191,6 +210,12 @@ s_fail_work(s_broker_t *self, s_work_t *w, const char *status, const char *reaso
 static void
 s_publish(s_broker_t *self, const char *topic, pk_msg_t *event);
 
+static const char *
+s_state(const s_worker_t *wk)
+{
+    return wk->lost ? "lost" : wk->unreachable ? "unreachable" : "healthy";
+}
+
 static void
 s_worker_event(s_broker_t *self, s_worker_t *wk, const char *what)
 {
@@ -202,7 +227,7 @@ s_worker_event(s_broker_t *self, s_worker_t *wk, const char *what)
     msgpack_pack_str_with_body(&pk, "name", 4);
     msgpack_pack_str_with_body(&pk, wk->name, strlen(wk->name));
     msgpack_pack_str_with_body(&pk, "state", 5);
-    const char *state = wk->lost ? "lost" : "healthy";
+    const char *state = s_state(wk);
     msgpack_pack_str_with_body(&pk, state, strlen(state));
     msgpack_pack_str_with_body(&pk, "slots", 5);
     msgpack_pack_uint32(&pk, wk->slots);
@@ -220,10 +245,14 @@ s_worker_event(s_broker_t *self, s_worker_t *wk, const char *what)
 
 // --- dispatch
 
+// A worker that missed a beat gets no new work: what is sent to a worker
+// that is already cut off would wait out its grace for nothing.
 static bool
-s_eligible(const s_worker_t *wk, const s_work_t *w)
+s_eligible(const s_broker_t *self, const s_worker_t *wk, const s_work_t *w, int64_t now)
 {
-    if (wk->lost || wk->busy >= wk->slots)
+    if (wk->lost || wk->unreachable || wk->busy >= wk->slots)
+        return false;
+    if (now - wk->last_seen > S_SUSPECT_MS(self))
         return false;
     if (wk->exclusive && w->tags.count == 0)
         return false;
@@ -242,8 +271,9 @@ static s_worker_t *
 s_pick(s_broker_t *self, const s_work_t *w)
 {
     s_worker_t *best = NULL;
+    int64_t now = zclock_mono();
     for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
-        if (!s_eligible(wk, w))
+        if (!s_eligible(self, wk, w, now))
             continue;
         if (!best) {
             best = wk;
@@ -268,8 +298,8 @@ s_dispatch(s_broker_t *self)
             w->worker = wk;
             wk->busy++;
             wk->assigned_total++;
-            zmsg_t *z = w->msg;
-            w->msg = NULL;
+            w->orphan_at = 0;
+            zmsg_t *z = zmsg_dup(w->msg);    // the original stays until STARTED
             s_send_to(self, wk->rid, &z);
             zhash_insert(self->assigned, w->key, w);
         }
@@ -278,6 +308,15 @@ s_dispatch(s_broker_t *self)
 }
 
 // --- handlers
+
+static s_work_t *
+s_pending_find(s_broker_t *self, const char *key)
+{
+    for (s_work_t *p = zlist_first(self->pending); p; p = zlist_next(self->pending))
+        if (!strcmp(p->key, key))
+            return p;
+    return NULL;
+}
 
 static void
 s_on_work(s_broker_t *self, pk_msg_t *m, zmsg_t **raw)
@@ -316,7 +355,7 @@ s_release(s_broker_t *self, const char *id, uint32_t attempt, const char *worker
     // worker that was declared lost must not free someone else's slot
     if (w && w->worker && !strcmp(w->worker->name, worker_name)) {
         zhash_delete(self->assigned, key);
-        if (w->worker->busy)
+        if (!w->orphan_at && w->worker->busy)
             w->worker->busy--;
         s_work_destroy(&w);
     }
@@ -356,6 +395,51 @@ s_on_credit(s_broker_t *self, pk_msg_t *m, zmsg_t **raw)
     free(key);
 }
 
+// Unstarted work back to the front of the queue: it never ran, so another
+// worker may take it (the one it was sent to is fenced if it shows up with it).
+static void
+s_requeue(s_broker_t *self, s_work_t *w)
+{
+    zhash_delete(self->assigned, w->key);
+    w->worker = NULL;
+    w->orphan_at = 0;
+    w->queued_at = zclock_mono();
+    zlist_push(self->pending, w);
+}
+
+// wk holds work that is now someone else's (or was handed on): it must stop
+// it, and whatever it says about it is dropped (its DONE "cancelled" is not
+// the build's end).
+static void
+s_fence(s_broker_t *self, s_worker_t *wk, const char *key)
+{
+    const char *colon = strrchr(key, ':');
+    if (!colon)
+        return;
+    if (!wk->stale)
+        wk->stale = zhash_new();
+    if (!zhash_lookup(wk->stale, key)) {
+        zhash_insert(wk->stale, key, "");
+        self->stale_total++;
+    }
+    char *id = strndup(key, (size_t) (colon - key));
+    pk_msg_t c = { .type = PK_MSG_CANCEL };
+    c.cancel.id = id;
+    c.cancel.attempt = (uint32_t) atol(colon + 1);
+    c.cancel.reason = "this work was handed to another worker while this one was away";
+    s_send_msg(self, wk->rid, &c);
+    free(id);
+}
+
+static void
+s_unfence(s_broker_t *self, s_worker_t *wk, const char *key)
+{
+    if (wk->stale && zhash_lookup(wk->stale, key)) {
+        zhash_delete(wk->stale, key);
+        self->stale_total--;
+    }
+}
+
 static void
 s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
 {
@@ -372,11 +456,17 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
     wk->slots = m->ready.slots ? m->ready.slots : 1;
     wk->exclusive = m->ready.exclusive;
     bool was_lost = wk->lost;
-    wk->lost = false;
-    wk->last_seen = zclock_mono();
+    int64_t now = zclock_mono();
+    if (wk->unreachable && !was_lost)
+        zsys_info("broker: worker %s is back after %d s; it reports %zu work items",
+                  wk->name, (int) ((now - wk->silent_since) / 1000), m->ready.holding.count);
+    wk->lost = wk->unreachable = false;
+    wk->lost_at = 0;
+    wk->last_seen = now;
     // what the worker still runs is its own again (a broker or server
-    // restart, or a reconnect); anything we thought it held but it does not
-    // report has ended without a word from it
+    // restart, or a reconnect). What we thought it held but it does not
+    // report: never started -> handed on; started -> its DONE may be on its
+    // way (the resync after this READY re-sends it), errored if it is not
     wk->busy = 0;
     zlist_t *keys = zhash_keys(self->assigned);
     for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
@@ -386,19 +476,32 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
         bool held = false;
         for (size_t i = 0; i < m->ready.holding.count && !held; i++)
             held = !strcmp(m->ready.holding.items[i], k);
-        if (!held) {
-            zhash_delete(self->assigned, k);
-            s_fail_work(self, w, "errored", "the worker no longer runs this work");
-            s_work_destroy(&w);
-        }
+        if (held)
+            w->orphan_at = 0;
+        else
+        if (!w->started && w->msg)
+            s_requeue(self, w);
+        else
+        if (!w->orphan_at)
+            w->orphan_at = now;
     }
     zlist_destroy(&keys);
     for (size_t i = 0; i < m->ready.holding.count; i++) {
         const char *k = m->ready.holding.items[i];
         const char *colon = strrchr(k, ':');
         s_work_t *w = zhash_lookup(self->assigned, k);
-        if (w && w->worker != wk)
-            continue;           // given to another worker meanwhile: its reports will be stale
+        if (w && w->worker != wk) {
+            s_fence(self, wk, k);           // handed on while it was away
+            continue;
+        }
+        if (!w && (w = s_pending_find(self, k))) {
+            // handed back to the queue but not taken yet: it never left
+            zlist_remove(self->pending, w);
+            w->worker = wk;
+            w->started = true;
+            zmsg_destroy(&w->msg);
+            zhash_insert(self->assigned, w->key, w);
+        }
         if (!w && colon) {
             w = calloc(1, sizeof(*w));
             w->key = strdup(k);
@@ -406,6 +509,7 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
             w->attempt = (uint32_t) atol(colon + 1);
             w->kind = strdup(!strncmp(k, "check:", 6) ? "check" : "build");
             w->worker = wk;
+            w->started = true;
             zhash_insert(self->assigned, w->key, w);
             if (was_lost) {
                 // reported errored when we lost the worker: stop it (its
@@ -417,7 +521,10 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
                 s_send_msg(self, wk->rid, &c);
             }
         }
-        wk->busy++;
+        if (w) {
+            w->orphan_at = 0;
+            wk->busy++;
+        }
     }
     s_worker_event(self, wk, "ready");
     s_dispatch(self);
@@ -439,36 +546,50 @@ s_reannounce(s_broker_t *self, const char *role)
     }
 }
 
+// Ask a worker to announce itself (READY with what it holds, then a resync
+// of what it may have sent into the void) -- once a second at most, since
+// the heartbeats it queued while we were away arrive together and each
+// READY makes it re-send its unconfirmed log.
+static void
+s_ask_ready(s_broker_t *self, zframe_t *rid, const char *name, const char *reason)
+{
+    int64_t now = zclock_mono();
+    if (!self->asked || zhash_size(self->asked) > 10000) {
+        zhash_destroy(&self->asked);
+        self->asked = zhash_new();
+    }
+    int64_t *at = zhash_lookup(self->asked, name);
+    if (at && now - *at < 1000)
+        return;
+    if (!at) {
+        at = malloc(sizeof *at);
+        zhash_insert(self->asked, name, at);
+        zhash_freefn(self->asked, name, free);
+    }
+    *at = now;
+    pk_msg_t d = { .type = PK_MSG_DISCONNECT };
+    d.disconnect.name = (char *) name;
+    d.disconnect.reason = (char *) reason;
+    s_send_msg(self, rid, &d);
+}
+
 static void
 s_on_heartbeat(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
 {
     s_worker_t *wk = zhash_lookup(self->workers, m->heartbeat.name);
     if (!wk || wk->lost) {
-        // we do not know it (we restarted) or declared it lost: ask it to
-        // announce itself and what it holds -- once a second at most, since
-        // the heartbeats it queued while we were away arrive together and
-        // each READY makes it re-send its unconfirmed log
-        int64_t now = zclock_mono();
-        if (!self->asked || zhash_size(self->asked) > 10000) {
-            zhash_destroy(&self->asked);
-            self->asked = zhash_new();
-        }
-        int64_t *at = zhash_lookup(self->asked, m->heartbeat.name);
-        if (at && now - *at < 1000)
-            return;
-        if (!at) {
-            at = malloc(sizeof *at);
-            zhash_insert(self->asked, m->heartbeat.name, at);
-            zhash_freefn(self->asked, m->heartbeat.name, free);
-        }
-        *at = now;
-        pk_msg_t d = { .type = PK_MSG_DISCONNECT };
-        d.disconnect.name = m->heartbeat.name;
-        d.disconnect.reason = "unknown worker: send READY";
-        s_send_msg(self, rid, &d);
+        // we do not know it (we restarted) or declared it lost
+        s_ask_ready(self, rid, m->heartbeat.name, "unknown worker: send READY");
         return;
     }
     wk->last_seen = zclock_mono();
+    if (wk->unreachable) {
+        // heard again within its grace: its READY takes its work back
+        s_ask_ready(self, rid, m->heartbeat.name, "you were unreachable: send READY");
+        return;
+    }
+    if (zlist_size(self->pending))
+        s_dispatch(self);       // it may have been passed over while it was late
 }
 
 static void
@@ -543,7 +664,7 @@ s_workers_body(s_broker_t *self, msgpack_sbuffer *sb)
         s_pack_str(&pk, "heartbeat_age_ms");
         msgpack_pack_int64(&pk, now - wk->last_seen);
         s_pack_str(&pk, "state");
-        s_pack_str(&pk, wk->lost ? "lost" : "healthy");
+        s_pack_str(&pk, s_state(wk));
     }
 }
 
@@ -640,6 +761,61 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
 
 static void s_check_awaiting(s_broker_t *self);
 
+static s_worker_t *
+s_worker_by_rid(s_broker_t *self, zframe_t *rid)
+{
+    for (s_worker_t *w = zhash_first(self->workers); w; w = zhash_next(self->workers))
+        if (w->rid && zframe_eq(w->rid, rid))
+            return w;
+    return NULL;
+}
+
+// A report about work its sender no longer has a say in -- work it was
+// told to give up, or that is another worker's or back in the queue since
+// it was lost -- is dropped: the same (id, attempt) runs or will run
+// elsewhere, so the scheduler's fencing cannot tell the two apart. A
+// worker's final word (DONE, VERSIONS) on a fenced key lifts the fence.
+static bool
+s_fenced(s_broker_t *self, zframe_t *rid, const char *id, uint32_t attempt, bool final)
+{
+    char *key = s_key(id, attempt);
+    s_worker_t *wk = s_worker_by_rid(self, rid);
+    bool fenced = false;
+    if (wk && wk->stale && zhash_lookup(wk->stale, key)) {
+        fenced = true;
+        if (final)
+            s_unfence(self, wk, key);
+    }
+    else {
+        s_work_t *w = zhash_lookup(self->assigned, key);
+        if (w)
+            fenced = wk && w->worker != wk;
+        else
+        if (self->handed_at && zclock_mono() - self->handed_at < 600000)
+            fenced = s_pending_find(self, key) != NULL;
+    }
+    free(key);
+    return fenced;
+}
+
+// LOG is forwarded undecoded; only while some work was handed on lately is
+// it decoded to be fenced like the other reports.
+static bool
+s_log_fenced(s_broker_t *self, zframe_t *rid, zmsg_t *raw)
+{
+    if (!self->stale_total && !(self->handed_at && zclock_mono() - self->handed_at < 600000))
+        return false;
+    pk_msg_t m;
+    zmsg_t *copy = zmsg_dup(raw);
+    bool fenced = false;
+    if (pk_msg_from_zmsg(copy, &m, NULL, 0) == 0) {
+        fenced = m.type == PK_MSG_LOG && s_fenced(self, rid, m.log.id, m.log.attempt, false);
+        pk_msg_clear(&m);
+    }
+    zmsg_destroy(&copy);
+    return fenced;
+}
+
 // REPLY from control: [REPLY][body][client id]
 static void
 s_on_reply(s_broker_t *self, zmsg_t **raw)
@@ -712,7 +888,8 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     }
     if (type == PK_MSG_LOG) {
         // the hot path: validated by the log sink, forwarded as is
-        if (pk_msgpack_check(zframe_data(body), zframe_size(body), NULL, 0) != 0)
+        if (pk_msgpack_check(zframe_data(body), zframe_size(body), NULL, 0) != 0
+            || s_log_fenced(self, rid, raw))
             self->dropped++;
         else
             s_to_role(self, "logsink", &raw);
@@ -755,17 +932,35 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         s_on_credit(self, &m, &raw);
         break;
     case PK_MSG_STARTED:
-    case PK_MSG_STEP:
-        s_to_role(self, s_owner_role(m.type == PK_MSG_STARTED ? m.started.id : m.step.id), &raw);
+    case PK_MSG_STEP: {
+        const char *id = m.type == PK_MSG_STARTED ? m.started.id : m.step.id;
+        uint32_t attempt = m.type == PK_MSG_STARTED ? m.started.attempt : m.step.attempt;
+        if (s_fenced(self, rid, id, attempt, false)) {
+            self->dropped++;
+            break;
+        }
+        if (m.type == PK_MSG_STARTED) {
+            // from now on it cannot be handed on: it may have done anything
+            char *key = s_key(id, attempt);
+            s_work_t *w = zhash_lookup(self->assigned, key);
+            if (w) {
+                w->started = true;
+                zmsg_destroy(&w->msg);
+            }
+            free(key);
+        }
+        s_to_role(self, s_owner_role(id), &raw);
         break;
+    }
     case PK_MSG_DONE:
     case PK_MSG_VERSIONS: {
         const char *id = m.type == PK_MSG_DONE ? m.done.id : m.versions.id;
         uint32_t attempt = m.type == PK_MSG_DONE ? m.done.attempt : m.versions.attempt;
-        s_worker_t *wk = NULL;
-        for (s_worker_t *w = zhash_first(self->workers); w && !wk; w = zhash_next(self->workers))
-            if (zframe_eq(w->rid, rid))
-                wk = w;
+        if (s_fenced(self, rid, id, attempt, true)) {
+            self->dropped++;
+            break;
+        }
+        s_worker_t *wk = s_worker_by_rid(self, rid);
         if (wk)
             s_release(self, id, attempt, wk->name);
         s_to_role(self, s_owner_role(id), &raw);
@@ -795,6 +990,41 @@ done:
     return 0;
 }
 
+// The grace is over: work it started is errored ("worker W lost"), work it
+// never started goes back to the queue for another worker.
+static void
+s_lose(s_broker_t *self, s_worker_t *wk, int64_t now)
+{
+    wk->lost = true;
+    wk->unreachable = false;
+    wk->lost_at = now;
+    char reason[300];
+    snprintf(reason, sizeof reason, "worker %s lost", wk->name);
+    size_t errored = 0, handed = 0;
+    zlist_t *keys = zhash_keys(self->assigned);
+    for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
+        s_work_t *w = zhash_lookup(self->assigned, k);
+        if (w->worker != wk)
+            continue;
+        if (!w->started && w->msg) {
+            s_requeue(self, w);
+            self->handed_at = now;
+            handed++;
+            continue;
+        }
+        zhash_delete(self->assigned, k);
+        s_fail_work(self, w, "errored", reason);
+        s_work_destroy(&w);
+        errored++;
+    }
+    zlist_destroy(&keys);
+    wk->busy = 0;
+    zsys_warning("broker: worker %s lost (silent for %d ms): %zu work items errored, %zu "
+                 "that never started handed on", wk->name, (int) (now - wk->last_seen),
+                 errored, handed);
+    s_worker_event(self, wk, "lost");
+}
+
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -802,26 +1032,57 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     s_broker_t *self = arg;
     int64_t now = zclock_mono();
-    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
-        if (wk->lost || now - wk->last_seen < self->hb_timeout)
-            continue;
-        wk->lost = true;
-        zsys_warning("broker: worker %s lost (silent for %d ms)", wk->name, (int) (now - wk->last_seen));
-        char reason[300];
-        snprintf(reason, sizeof reason, "worker %s lost", wk->name);
-        zlist_t *keys = zhash_keys(self->assigned);
-        for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
-            s_work_t *w = zhash_lookup(self->assigned, k);
-            if (w->worker != wk)
-                continue;
-            zhash_delete(self->assigned, k);
-            s_fail_work(self, w, "errored", reason);
-            s_work_destroy(&w);
+    int64_t gap = self->last_tick ? now - self->last_tick : 0;
+    self->last_tick = now;
+    if (gap > S_STALL_MS) {
+        // we did not run (stopped, swapped out, starved): nobody was heard
+        // because we did not listen. The time we were away counts against
+        // no one, and what was queued meanwhile is read before the next tick.
+        zsys_warning("broker: stalled for %d ms; workers' silence is counted from now",
+                     (int) gap);
+        for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
+            wk->last_seen += gap;
+            if (wk->unreachable)
+                wk->silent_since += gap;
         }
-        zlist_destroy(&keys);
-        wk->busy = 0;
-        s_worker_event(self, wk, "lost");
+        for (s_work_t *w = zhash_first(self->assigned); w; w = zhash_next(self->assigned))
+            if (w->orphan_at)
+                w->orphan_at += gap;
+        return 0;
     }
+    bool handed = false;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
+        if (wk->lost)
+            continue;
+        if (!wk->unreachable && now - wk->last_seen >= self->hb_timeout) {
+            wk->unreachable = true;
+            wk->silent_since = now;
+            zsys_warning("broker: worker %s unreachable (silent for %d ms); its %u work items "
+                         "wait %d s for it", wk->name, (int) (now - wk->last_seen), wk->busy,
+                         (int) (self->grace / 1000));
+            s_worker_event(self, wk, "unreachable");
+        }
+        if (wk->unreachable && now - wk->silent_since >= self->grace) {
+            s_lose(self, wk, now);
+            handed = true;
+        }
+    }
+    zlist_t *keys = NULL;
+    for (s_work_t *w = zhash_first(self->assigned); w; w = zhash_next(self->assigned))
+        if (w->orphan_at && now - w->orphan_at >= S_ORPHAN_MS) {
+            if (!keys)
+                keys = zlist_new();
+            zlist_append(keys, w->key);
+        }
+    for (char *k = keys ? zlist_first(keys) : NULL; k; k = zlist_next(keys)) {
+        s_work_t *w = zhash_lookup(self->assigned, k);
+        zhash_delete(self->assigned, k);
+        s_fail_work(self, w, "errored", "the worker no longer runs this work");
+        s_work_destroy(&w);
+    }
+    zlist_destroy(&keys);
+    if (handed)
+        s_dispatch(self);
     return 0;
 }
 
@@ -913,11 +1174,17 @@ s_actor(zsock_t *pipe, void *arg)
     const pk_broker_config_t *cfg = arg;
     s_broker_t self = { .pipe = pipe };
     self.hb_timeout = cfg->heartbeat_timeout_ms > 0 ? cfg->heartbeat_timeout_ms : 3000;
+    self.grace = cfg->worker_grace_ms > 0 ? cfg->worker_grace_ms : 0;
     self.router = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self.router, 1);
     zsock_set_router_handover(self.router, 1);     // a reconnecting worker takes its name back
     zsock_set_maxmsgsize(self.router, PK_MSG_MAX_FRAME + 4096);
     zsock_set_sndtimeo(self.router, 0);
+    // ZMTP heartbeats: a peer cut off by the network is closed within
+    // seconds instead of TCP's quarter of an hour, and its next connection
+    // takes its place (handover)
+    zsock_set_heartbeat_ivl(self.router, 1000);
+    zsock_set_heartbeat_timeout(self.router, 5000);
     bool ok = true;
     if (cfg->inproc && zsock_bind(self.router, "%s", cfg->inproc) < 0) {
         zsys_error("broker: cannot bind %s: %s", cfg->inproc, zmq_strerror(zmq_errno()));

@@ -17,8 +17,13 @@
 //   SIGNAL{to} (actor to actor) -> the actor with that role
 //   EVENT (from anyone) -> every client subscribed to a matching topic prefix,
 //                          stamped with one global sequence number
-// Runners heartbeat; one silent for heartbeat_timeout_ms is lost and every
-// work it held is reported back to its sender as errored ("worker W lost").
+// Runners heartbeat; one silent for heartbeat_timeout_ms is shown
+// unreachable and gets no new work, but keeps its work for worker_grace_ms:
+// when it comes back (READY with what it holds) it carries on. Only after
+// the grace is it lost: work it started is reported back to its sender as
+// errored ("worker W lost"), work it never started goes to another worker.
+// A stall of the broker itself (a gap in its own timer) counts against no
+// worker.
 // Malformed frames are dropped and counted, never fatal.
 //
 // Between hosts the tcp listener is a CURVE server (curve_cert) that lets in
@@ -29,10 +34,15 @@
 #define PK_BROKER_H
 #include <czmq.h>
 
+// What `pikoci broker` and `pikoci server` give workers by default (as
+// Buildkite's agents get about 3 minutes).
+#define PK_WORKER_GRACE_MS 180000
+
 typedef struct {
     const char *inproc;           // "inproc://..." for in-process actors (may be NULL)
     const char *listen;           // "tcp://127.0.0.1:7650" (may be NULL; port may be *)
     int heartbeat_timeout_ms;     // default 3000
+    int64_t worker_grace_ms;      // 0: none (lost as soon as unreachable); the CLI's 180 s
     const char *curve_cert;       // the broker's secret certificate (may be NULL)
     const char *curve_allow;      // directory of allowed clients' public certificates
 } pk_broker_config_t;

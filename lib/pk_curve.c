@@ -193,6 +193,17 @@ pk_curve_apply_client(zsock_t *sock, const pk_curve_client_t *curve, char **err)
 {
     if (err)
         *err = NULL;
+    // every link to the broker: a send never waits for a peer that may
+    // never come (a handshake the broker refuses for good leaves the
+    // socket without one, and an actor blocked there ignores $TERM, so the
+    // process ignores SIGTERM); with no limit on the queue that is the only
+    // way a send fails. Sockets that chose their own timeout keep it.
+    if (zsock_sndtimeo(sock) < 0)
+        zsock_set_sndtimeo(sock, 0);
+    // ZMTP heartbeats: a broker cut off by the network is noticed within
+    // seconds (and the socket reconnects) instead of TCP's quarter hour
+    zsock_set_heartbeat_ivl(sock, 1000);
+    zsock_set_heartbeat_timeout(sock, 5000);
     if (!pk_curve_client_set(curve))
         return 0;
     char key[41];

@@ -40,7 +40,9 @@ void pk_curve_apply_server(zsock_t *sock, zcert_t *cert);
 
 // Make sock a CURVE client per curve, before its connect. Nothing to do
 // (curve NULL or both fields NULL): 0. One field without the other, or a
-// field that does not load: -1 with *err (caller frees).
+// field that does not load: -1 with *err (caller frees). Either way a send
+// on sock never blocks for want of a peer (a send timeout of 0 unless one
+// was set) and ZMTP heartbeats notice a dead link within seconds.
 int pk_curve_apply_client(zsock_t *sock, const pk_curve_client_t *curve, char **err);
 
 // Are client settings given, and are they usable? pk_curve_client_check

@@ -10,3 +10,5 @@ pk_add_test(test_readopt SOURCES test_readopt.c LIBS pk_actors)
 # The scheduler's side: adoption grace after a restart, worker loss at a step
 pk_add_test(test_scheduler_adopt SOURCES test_scheduler_adopt.c test_scheduler_util.c
             LIBS pk_actors pk_broker pk_store pk_lib)
+# SIGSTOP of the broker (standalone, then inside the server) past the heartbeat timeout: no worker lost
+pk_add_script_test(dist_stall ${CMAKE_CURRENT_SOURCE_DIR}/dist/stall.sh)

@@ -275,6 +275,12 @@ test_worker_loss(void **state)
     pk_msg_t m;
     assert_true(s_expect(ghost, PK_MSG_WORK, &m, 5000));
     pk_msg_clear(&m);
+    // started, then silent (work it never started would go elsewhere)
+    pk_msg_t st = { .type = PK_MSG_STARTED };
+    st.started.id = "build:p/j/1";
+    st.started.attempt = 1;
+    st.started.worker = "ghost";
+    pk_msg_send(ghost, &st);
     assert_true(s_expect(sched, PK_MSG_DONE, &m, 5000));
     assert_string_equal(m.done.status, "errored");
     assert_string_equal(m.done.reason, "worker ghost lost");

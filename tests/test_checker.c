@@ -831,6 +831,12 @@ test_lost_worker_and_no_answer(void **state)
     s_set(e, "p", &def, 1);
     pk_msg_t m;
     assert_true(s_expect(ghost, PK_MSG_WORK, NULL, &m, 5000));
+    // it starts the check (a check it never started would go to another worker)
+    pk_msg_t started = { .type = PK_MSG_STARTED };
+    started.started.id = m.work.id;
+    started.started.attempt = m.work.attempt;
+    started.started.worker = "ghost";
+    assert_int_equal(pk_msg_send(ghost, &started), 0);
     pk_msg_clear(&m);
     WAIT_FOR(s_checks(e, "x.r") == 1, 5000);
     pk_resource_state_t st = s_state(e, "x.r");

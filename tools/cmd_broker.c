@@ -19,13 +19,19 @@ s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci broker [--listen ENDPOINT] [--heartbeat-timeout DURATION]\n"
+        "                     [--worker-grace DURATION]\n"
         "                     [--curve-cert FILE --curve-allow DIR]\n\n"
         "Runs the broker alone: servers' actors, workers, the CLI and pikoci-top\n"
         "connect to it and it routes their messages.\n\n"
         "options:\n"
         "  --listen ENDPOINT            where to listen (default tcp://127.0.0.1:7650;\n"
         "                               port * picks a free one)\n"
-        "  --heartbeat-timeout DURATION a worker silent this long is lost (default 3s)\n"
+        "  --heartbeat-timeout DURATION a worker silent this long is shown unreachable and\n"
+        "                               gets no new work (default 3s)\n"
+        "  --worker-grace DURATION      how long an unreachable worker's work waits for it:\n"
+        "                               one back within it carries on; after it, work it\n"
+        "                               started is errored and work it never started goes\n"
+        "                               to another worker (default 3m; 0s: at once)\n"
         "  --curve-cert FILE            encrypt and authenticate the tcp listener with CURVE:\n"
         "                               the broker's secret certificate (pikoci keygen)\n"
         "  --curve-allow DIR            with --curve-cert: only clients whose public\n"
@@ -41,7 +47,7 @@ int
 pk_cmd_broker(int argc, char **argv)
 {
     const char *listen = "tcp://127.0.0.1:7650", *curve_cert = NULL, *curve_allow = NULL;
-    int64_t hb_ms = 3000;
+    int64_t hb_ms = 3000, grace_ms = PK_WORKER_GRACE_MS;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -49,6 +55,7 @@ pk_cmd_broker(int argc, char **argv)
             return 0;
         }
         bool known = !strcmp(a, "--listen") || !strcmp(a, "--heartbeat-timeout")
+                  || !strcmp(a, "--worker-grace")
                   || !strcmp(a, "--curve-cert") || !strcmp(a, "--curve-allow");
         if (!known || i + 1 >= argc) {
             fprintf(stderr, known ? "pikoci broker: %s needs a value\n"
@@ -64,6 +71,15 @@ pk_cmd_broker(int argc, char **argv)
         else
         if (!strcmp(a, "--curve-allow"))
             curve_allow = v;
+        else
+        if (!strcmp(a, "--worker-grace")) {
+            char *err = NULL;
+            if (pk_duration_parse(v, &grace_ms, &err) != 0) {
+                fprintf(stderr, "pikoci broker: --worker-grace %s: %s\n", v, err ? err : "?");
+                free(err);
+                return 2;
+            }
+        }
         else {
             char *err = NULL;
             if (pk_duration_parse(v, &hb_ms, &err) != 0 || hb_ms < 100) {
@@ -75,6 +91,7 @@ pk_cmd_broker(int argc, char **argv)
         }
     }
     pk_broker_config_t cfg = { .listen = listen, .heartbeat_timeout_ms = (int) hb_ms,
+                               .worker_grace_ms = grace_ms,
                                .curve_cert = curve_cert, .curve_allow = curve_allow };
     char *reason = NULL;
     if (pk_broker_config_check(&cfg, &reason) != 0) {

@@ -91,7 +91,12 @@ s_usage(FILE *out)
         "  --adopt-grace DURATION   after a restart, how long builds that were running wait\n"
         "                           for their worker to claim them before they are errored\n"
         "                           (default 10s; 0s: error them at once)\n"
-        "  --heartbeat-timeout DURATION  a worker silent this long is lost (default 3s)\n"
+        "  --heartbeat-timeout DURATION  a worker silent this long is shown unreachable and\n"
+        "                           gets no new work (default 3s)\n"
+        "  --worker-grace DURATION  how long an unreachable worker's builds wait for it: one\n"
+        "                           back within it carries on with them; after it they are\n"
+        "                           errored and work it never started goes elsewhere\n"
+        "                           (default 3m; 0s: at once)\n"
         "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
         "                           page there (off by default; port 0 or * picks one)\n\n"
         "Signals: SIGINT/SIGTERM stop now; SIGQUIT stops starting builds, waits for the\n"
@@ -114,6 +119,7 @@ typedef struct {
     int64_t drain_ms;
     int64_t adopt_grace_ms;             // -1: the scheduler's default
     int64_t heartbeat_ms;               // 0: the broker's default
+    int64_t worker_grace_ms;
 } s_opts_t;
 
 static bool
@@ -132,11 +138,11 @@ s_parse(int argc, char **argv, s_opts_t *o)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (s_opts_t) { .db_system = "mem", .pubsub = "mem", .listen = S_DEFAULT_LISTEN,
                       .concurrency = cpus > 0 ? (uint32_t) cpus : 1, .drain_ms = 300000,
-                      .adopt_grace_ms = -1,
+                      .adopt_grace_ms = -1, .worker_grace_ms = PK_WORKER_GRACE_MS,
                       .kvs = calloc((size_t) argc, sizeof(char *)) };
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
-        "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--curve-cert", "--curve-allow", "--curve-client-cert",
+        "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--worker-grace", "--curve-cert", "--curve-allow", "--curve-client-cert",
         "--curve-server-key", "--http", NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -186,9 +192,10 @@ s_parse(int argc, char **argv, s_opts_t *o)
         }
         else
         if (!strcmp(a, "--drain-timeout") || !strcmp(a, "--adopt-grace")
-            || !strcmp(a, "--heartbeat-timeout")) {
+            || !strcmp(a, "--heartbeat-timeout") || !strcmp(a, "--worker-grace")) {
             int64_t *ms = !strcmp(a, "--drain-timeout") ? &o->drain_ms
-                        : !strcmp(a, "--adopt-grace") ? &o->adopt_grace_ms : &o->heartbeat_ms;
+                        : !strcmp(a, "--adopt-grace") ? &o->adopt_grace_ms
+                        : !strcmp(a, "--worker-grace") ? &o->worker_grace_ms : &o->heartbeat_ms;
             char *err = NULL;
             if (pk_duration_parse(v, ms, &err) != 0 || *ms > INT32_MAX
                 || (ms == &o->heartbeat_ms && *ms < 100)) {
@@ -514,7 +521,8 @@ s_start(s_server_t *s, const s_opts_t *o)
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());
         pk_broker_config_t bc = { .inproc = s->inproc, .listen = o->listen,
                                   .curve_cert = o->curve_cert, .curve_allow = o->curve_allow,
-                                  .heartbeat_timeout_ms = (int) o->heartbeat_ms };
+                                  .heartbeat_timeout_ms = (int) o->heartbeat_ms,
+                                  .worker_grace_ms = o->worker_grace_ms };
         s->broker = pk_broker_new(&bc);
         if (!s->broker) {
             fprintf(stderr, "pikoci server: cannot listen on %s (is another server running?)\n",
