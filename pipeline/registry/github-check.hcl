@@ -16,11 +16,12 @@ notification_type "github-check" {
   }
 }
 
-# The same as a resource type, PikoCI's older form, still in its dogfood
-# pipeline: put "github-check" "ci" { status = "in_progress" } opens the
-# check run, a put with conclusion = "success" (failure, ...) completes it;
-# optional put attributes name, head_sha and details_url. A put with neither
-# status nor conclusion is an error, as in PikoCI's type.
+# creates and completes GitHub check runs from put steps.
+# PikoCI's older form, still in its dogfood pipeline: put "github-check"
+# "ci" { status = "in_progress" } opens the check run, a put with conclusion = "success"
+# (failure, ...) completes it; optional put attributes name, head_sha and
+# details_url. A put with neither status nor conclusion is an error, as in
+# PikoCI's type.
 resource_type "github-check" {
   params = ["app_id", "installation_id", "private_key", "repository", "base_url", "api_url"]
 
