@@ -1,4 +1,6 @@
-// builtin_github: the github-check notification type. A GitHub App
+// builtin_github: the github-check notification type, and the resource
+// type of the same name (PikoCI's older form: `put` with $put_status,
+// $put_conclusion, $put_name, $put_head_sha, $put_details_url). A GitHub App
 // authenticates in three steps: an RS256 JWT signed with its private key
 // (pk_jwt) buys an installation token (POST /app/installations/ID/
 // access_tokens), which creates a check run (POST /repos/R/check-runs) or
@@ -141,8 +143,17 @@ s_id_path(const pk_env_t *env, const char *name, char *buf, size_t size)
     snprintf(buf + len, size - len, ".id");
 }
 
+// A step attribute: $notify_<key>, or $put_<key> for the resource type's put.
+static const char *
+s_attr(const pk_env_t *env, bool put, const char *key, const char *dflt)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s_%s", put ? "put" : "notify", key);
+    return pk_builtin_env(env, name, dflt);
+}
+
 int
-pk_builtin_github_check(const pk_env_t *env, FILE *out)
+pk_builtin_github_check(const pk_env_t *env, FILE *out, bool put)
 {
     const char *repo = pk_builtin_env(env, "param_repository", NULL);
     if (!repo || !strchr(repo, '/')) {
@@ -155,12 +166,19 @@ pk_builtin_github_check(const pk_env_t *env, FILE *out)
     char defname[512];
     snprintf(defname, sizeof defname, "%s/%s", pk_builtin_env(env, "BUILD_PIPELINE_NAME", ""),
              pk_builtin_env(env, "BUILD_JOB_NAME", ""));
-    const char *name = pk_builtin_env(env, "notify_name",
-                                      pk_builtin_env(env, "param_name", defname));
-    const char *status = pk_builtin_env(env, "notify_status", NULL);
-    const char *conclusion = pk_builtin_env(env, "notify_conclusion", NULL);
-    if (!status && !conclusion)
-        conclusion = s_conclusion_of(pk_builtin_status(env));
+    const char *name = s_attr(env, put, "name", pk_builtin_env(env, "param_name", defname));
+    const char *status = s_attr(env, put, "status", NULL);
+    const char *conclusion = s_attr(env, put, "conclusion", NULL);
+    if (put && !status && !conclusion) {
+        // PikoCI's resource type refuses too: a put has no build status to conclude from
+        fprintf(out, "github-check: put needs status = \"in_progress\" or a conclusion\n");
+        return 2;
+    }
+    if (!status && !conclusion) {
+        // a notify step in a job hook has no $notify_build_status: the hook's $BUILD_STATUS
+        const char *st = pk_builtin_status(env);
+        conclusion = s_conclusion_of(*st ? st : pk_builtin_env(env, "BUILD_STATUS", ""));
+    }
     char idpath[4400], id[64] = "";
     s_id_path(env, name, idpath, sizeof idpath);
     FILE *f = fopen(idpath, "r");
@@ -170,8 +188,7 @@ pk_builtin_github_check(const pk_env_t *env, FILE *out)
         id[strspn(id, "0123456789")] = 0;
         fclose(f);
     }
-    const char *given = pk_builtin_env(env, "notify_head_sha",
-                                       pk_builtin_env(env, "param_head_sha", NULL));
+    const char *given = s_attr(env, put, "head_sha", pk_builtin_env(env, "param_head_sha", NULL));
     char *sha = given ? strdup(given) : s_head_sha(pk_builtin_env(env, "WORKDIR", NULL));
     if (!*id && !sha) {
         fprintf(out, "github-check: no head_sha given and no git repository in $WORKDIR\n");
@@ -188,6 +205,10 @@ pk_builtin_github_check(const pk_env_t *env, FILE *out)
         pk_value_object_set(body, "head_sha", pk_value_new_string(sha));
     }
     const char *base = pk_builtin_env(env, "param_base_url", NULL);
+    const char *details_url = put ? s_attr(env, put, "details_url", NULL) : NULL;
+    if (details_url)
+        pk_value_object_set(body, "details_url", pk_value_new_string(details_url));
+    else
     if (base) {
         char details[2048];
         snprintf(details, sizeof details, "%s/pipelines/%s/jobs/%s/builds/%s", base,

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const pk_builtin_names[] = { "slack", "discord", "github-check", "vault", NULL };
+const char *const pk_builtin_names[] = { "slack", "discord", "github-check", "github-check-put",
+                                          "vault", NULL };
 
 const char *
 pk_builtin_env(const pk_env_t *env, const char *name, const char *dflt)
@@ -23,25 +24,41 @@ const char *
 pk_builtin_status(const pk_env_t *env)
 {
     const char *s = pk_env_get(env, "notify_build_status");
-    if (!s || !*s)
-        s = pk_env_get(env, "BUILD_STATUS");
-    return s && *s ? s : "unknown";
+    return s ? s : "";
 }
 
+// PikoCI's default line: "<icon> [pipeline/job] Build #N - <status>", or
+// without icon and status for a notify step (no $notify_build_status), then
+// " - <base_url>/pipelines/P/jobs/J/builds/N" when param base_url is given.
 char *
 pk_builtin_message(const pk_env_t *env)
 {
     const char *msg = pk_env_get(env, "NOTIFY_MESSAGE");
     if (msg && *msg)
         return strdup(msg);
-    const char *p = pk_env_get(env, "BUILD_PIPELINE_NAME");
-    const char *j = pk_env_get(env, "BUILD_JOB_NAME");
-    const char *n = pk_env_get(env, "BUILD_NUMBER");
-    char *text = NULL;
-    if (asprintf(&text, "[%s/%s] Build #%s - %s", p ? p : "", j ? j : "", n ? n : "",
-                 pk_builtin_status(env)) < 0)
-        text = NULL;
-    return text;
+    const char *p = pk_builtin_env(env, "BUILD_PIPELINE_NAME", "");
+    const char *j = pk_builtin_env(env, "BUILD_JOB_NAME", "");
+    const char *n = pk_builtin_env(env, "BUILD_NUMBER", "");
+    const char *status = pk_builtin_status(env);
+    const char *icon = !strcmp(status, "success") ? "\u2705 " : !strcmp(status, "failure")
+                     ? "\u274C " : !strcmp(status, "cancel") ? "\u26A0\uFE0F " : "";
+    char *text = NULL, *link = NULL;
+    const char *base = pk_builtin_env(env, "param_base_url", NULL);
+    if (base) {
+        size_t len = strlen(base);
+        while (len && base[len - 1] == '/')
+            len--;
+        // pikoci's own page of the build (the github-check details link's
+        // too); PikoCI's has /teams/<team> in front
+        if (asprintf(&link, " - %.*s/pipelines/%s/jobs/%s/builds/%s", (int) len, base, p, j,
+                     n) < 0)
+            link = NULL;
+    }
+    int rc = *status ? asprintf(&text, "%s[%s/%s] Build #%s - %s%s", icon, p, j, n, status,
+                                link ? link : "")
+                     : asprintf(&text, "[%s/%s] Build #%s%s", p, j, n, link ? link : "");
+    free(link);
+    return rc < 0 ? NULL : text;
 }
 
 int
@@ -97,8 +114,8 @@ pk_builtin_run(const char *name, const pk_env_t *env, FILE *out)
         return s_webhook(env, out, "slack", "text");
     if (!strcmp(name, "discord"))
         return s_webhook(env, out, "discord", "content");
-    if (!strcmp(name, "github-check"))
-        return pk_builtin_github_check(env, out);
+    if (!strcmp(name, "github-check") || !strcmp(name, "github-check-put"))
+        return pk_builtin_github_check(env, out, !strcmp(name, "github-check-put"));
     if (!strcmp(name, "vault"))
         return pk_builtin_vault(env, out);
     fprintf(out, "pikoci builtin: unknown built-in \"%s\"\n", name);

@@ -33,6 +33,7 @@
 #include "pk_control.h"
 #include "control_internal.h"
 #include "pk_suggest.h"
+#include "pk_slug.h"
 #include <ctype.h>
 #include <inttypes.h>
 
@@ -294,15 +295,14 @@ s_unknown_op(const char *op)
     return msg;
 }
 
+// A pipeline name is set as its slug (PikoCI: "My Pipeline" is my-pipeline).
 static bool
 s_valid_name(const char *s)
 {
-    if (!s || !*s || strlen(s) > 200)
-        return false;
-    for (const char *c = s; *c; c++)
-        if (!(isalnum((unsigned char) *c) || *c == '_' || *c == '-' || *c == '.'))
-            return false;
-    return true;
+    char *slug = s ? pk_slug(s) : NULL;
+    bool ok = slug && *slug && strlen(slug) <= PK_SLUG_MAX;
+    free(slug);
+    return ok;
 }
 
 // What is wrong with a command's arguments (caller frees), or NULL.
@@ -330,8 +330,9 @@ s_check_args(const s_command_t *c, const pk_msg_request_t *q)
     uint32_t r;
     int rc = 0;
     if (!strcmp(c->op, "pipeline.set") && !s_valid_name(pipeline))
-        rc = asprintf(&msg, "\"%s\" cannot be a pipeline name: use letters, digits, '_', "
-                      "'-' and '.' (at most 200)", pipeline);
+        rc = asprintf(&msg, "\"%s\" cannot be a pipeline name: it is set as its slug "
+                      "(lowercase letters, digits, '-' and '_'), which must not be empty or "
+                      "longer than %d", pipeline, PK_SLUG_MAX);
     else
     if ((c->needs & A_NUMBER) && pk_build_number_parse(number, &n, &r) != 0)
         rc = asprintf(&msg, "\"%s\" is not a build number (like 3, or 3.1 for a retry)",
@@ -620,6 +621,14 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
 static void
 s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
 {
+    if (!strcmp(q->op, "pipeline.set")) {
+        // set as its slug (PikoCI: "My Pipeline" is my-pipeline), before
+        // anything is decided about the name: access, claims, the owner
+        char *slug = pk_slug(pk_kv_get(&q->args, "pipeline"));
+        if (slug)
+            pk_kv_set(&q->args, "pipeline", slug);
+        free(slug);
+    }
     const s_access_t *a = s_access_of(q->op);
     if (!a) {
         char *msg = s_unknown_op(q->op);

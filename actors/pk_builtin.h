@@ -10,6 +10,7 @@
 // ($param_*, $notify_*, $NOTIFY_MESSAGE, $BUILD_*, $WORKDIR).
 #ifndef PK_BUILTIN_H
 #define PK_BUILTIN_H
+#include <stdbool.h>
 #include <stdio.h>
 #include "pk_env.h"
 
@@ -25,17 +26,21 @@ extern const char *const pk_builtin_names[];
 // empty means "not given", as in PikoCI's shell definitions).
 const char *pk_builtin_env(const pk_env_t *env, const char *name, const char *dflt);
 // The message a notification sends: $NOTIFY_MESSAGE, else PikoCI's default
-// "[pipeline/job] Build #N - status". Caller frees.
+// "<icon> [pipeline/job] Build #N - status" (a notify step, which has no
+// status: "[pipeline/job] Build #N"), plus " - <build link>" with param
+// base_url. Caller frees.
 char *pk_builtin_message(const pk_env_t *env);
-// The build status a notification reports ($notify_build_status, else
-// $BUILD_STATUS, else "unknown").
+// The build status an automatic notification reports: $notify_build_status
+// (success, failure or cancel, PikoCI's words), "" for a notify step.
 const char *pk_builtin_status(const pk_env_t *env);
 // An HTTP request; 0 with *status and *body (caller frees) or -1 with a
 // line on out. what names the call for messages.
 int pk_builtin_http(FILE *out, const char *what, const char *method, const char *url,
                     const char *const *headers, const char *body, long *status, char **answer);
 
-int pk_builtin_github_check(const pk_env_t *env, FILE *out);
+// put: as the github-check resource type's push ($put_* attributes), else
+// as the notification type ($notify_*).
+int pk_builtin_github_check(const pk_env_t *env, FILE *out, bool put);
 int pk_builtin_vault(const pk_env_t *env, FILE *out);
 
 #endif

@@ -144,6 +144,8 @@ s_check_step(s_check_t *c, const pk_value_t *step, const char *where)
     if (!s_opt(c, step, "timeout_ms", PK_V_NUMBER, here) || !s_opt(c, step, "attempts", PK_V_NUMBER, here)
     ||  !s_check_env(c, step, here) || !s_check_hooks(c, step, here))
         return false;
+    if (!strcmp(kind, "put") && !s_opt(c, step, "version", PK_V_OBJECT, here))
+        return false;
     if (!strcmp(kind, "task") || !strcmp(kind, "put") || !strcmp(kind, "notify"))
         return s_check_cmd(c, pk_value_object_get(step, "cmd"), here)
             && s_opt(c, step, "inputs", PK_V_LIST, here) && s_opt(c, step, "outputs", PK_V_LIST, here);

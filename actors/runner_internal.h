@@ -167,12 +167,14 @@ run_result_t runner_hooks_run(runner_build_t *b, const pk_value_t *hooks, run_re
                               pk_env_t *exports, const char *prefix);
 const char *runner_result_status(run_result_t r);
 // $version_<key> for every field of a version (checks: the latest known;
-// gets: the chosen one); non-scalar fields as JSON.
+// gets: the chosen one); nested fields flattened as PikoCI does
+// (version_metadata_sha, version_tags_0).
 void runner_set_version_env(pk_env_t *env, const pk_value_t *version);
 
 // --- runner_native.c: in-process resource operations.
 // check: versions_json_out gets the JSON array text. get: materialise the
-// version into dest. 0 or -1 with *err_out.
+// version into dest. 0 or -1 with *err_out; a get may set *err_out on
+// success too, a line for the step's log (cron prints its date).
 int runner_native_check(const pk_value_t *native, const pk_value_t *last_version,
                         const char *workdir, char **versions_json_out, char **err_out);
 int runner_native_get(const pk_value_t *native, const pk_value_t *version, const char *workdir,

@@ -144,7 +144,7 @@ runner_native_get(const pk_value_t *native, const pk_value_t *version, const cha
     *err_out = NULL;
     const char *type = pk_plan_str(native, "type", "");
     if (!strcmp(type, "cron"))
-        return pk_cronres_pull(err_out);
+        return pk_cronres_pull(pk_plan_str(version, PK_CRONRES_VERSION_KEY, ""), err_out);
     if (!strcmp(type, "fs")) {
         const char *path = s_param(native, "path");
         if (!path)

@@ -144,8 +144,8 @@ runner_notify_all(runner_build_t *b, run_result_t result, pk_env_t *exports)
         pk_value_t *copy = pk_value_dup(note);
         const pk_value_t *env = pk_plan_object(note, "env");
         pk_value_t *own = env ? pk_value_dup(env) : pk_value_new_object();
-        pk_value_object_set(own, "notify_build_status",
-                            pk_value_new_string(runner_result_status(result)));
+        // PikoCI's words (its slack, discord and github-check types match on them)
+        pk_value_object_set(own, "notify_build_status", pk_value_new_string(on));
         pk_value_object_set(copy, "env", own);
         if (pk_plan_int(note, "timeout_ms", 0) <= 0)
             pk_value_object_set(copy, "timeout_ms",

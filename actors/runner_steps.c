@@ -12,6 +12,7 @@
 // and stops them all when it ends; the job-level hooks are followed by the
 // automatic notifications (runner_notify.c).
 #include "runner_internal.h"
+#include <ctype.h>
 #include "pk_condition.h"
 #include "pk_duration.h"
 #include <stdio.h>
@@ -160,18 +161,41 @@ s_exists(const char *workdir, const char *rel)
     return stat(path, &st) == 0;
 }
 
+// $version_<k> as PikoCI gives it: nested objects flatten with '_', lists
+// with _0, _1... (version_metadata_sha, version_tags_0); keys keep their
+// case, characters that cannot be in a variable name become '_'.
+static void
+s_version_env(pk_env_t *env, const char *name, const pk_value_t *v)
+{
+    if (pk_value_kind(v) == PK_V_OBJECT || pk_value_kind(v) == PK_V_LIST) {
+        bool obj = pk_value_kind(v) == PK_V_OBJECT;
+        for (size_t i = 0; i < pk_value_len(v); i++) {
+            char idx[32];
+            snprintf(idx, sizeof idx, "%zu", i);
+            const char *key = obj ? pk_value_object_key(v, i) : idx;
+            size_t len = strlen(name);
+            char *sub = malloc(len + strlen(key) + 2);
+            sprintf(sub, "%s_%s", name, key);
+            for (char *c = sub + len + 1; *c; c++)
+                if (!isalnum((unsigned char) *c) && *c != '_')
+                    *c = '_';
+            s_version_env(env, sub, obj ? pk_value_object_at(v, i) : pk_value_list_at(v, i));
+            free(sub);
+        }
+        return;
+    }
+    char *text = pk_value_to_string(v);
+    pk_env_set(env, name, text ? text : "");
+    free(text);
+}
+
 void
 runner_set_version_env(pk_env_t *env, const pk_value_t *version)
 {
     for (size_t i = 0; version && i < pk_value_len(version); i++) {
-        const pk_value_t *v = pk_value_object_at(version, i);
-        char *text = pk_value_to_string(v);
-        if (!text)
-            text = pk_value_to_json(v);
         char name[256];
         snprintf(name, sizeof name, "version_%s", pk_value_object_key(version, i));
-        pk_env_set(env, name, text ? text : "");
-        free(text);
+        s_version_env(env, name, pk_value_object_at(version, i));
     }
 }
 

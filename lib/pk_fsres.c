@@ -291,18 +291,14 @@ s_feed_field(pk_sha256_t *ctx, const char *s)
         pk_sha256_update(ctx, s, n);
 }
 
-static int
-s_tree_hash(const char *root, char hex[65], char **err_out)
+// The digest of a listing whose file entries carry their content hash.
+static void
+s_tree_digest(const s_tree_t *tree, char hex[65])
 {
-    s_tree_t tree = { .hash_files = true };
-    if (s_tree_list(&tree, root, err_out) != 0) {
-        s_tree_free(&tree);
-        return -1;
-    }
     pk_sha256_t ctx;
     pk_sha256_init(&ctx);
-    for (size_t i = 0; i < tree.count; i++) {
-        const s_entry_t *e = &tree.items[i];
+    for (size_t i = 0; i < tree->count; i++) {
+        const s_entry_t *e = &tree->items[i];
         char kind[2] = { e->kind, ' ' };
         pk_sha256_update(&ctx, kind, 2);
         s_feed_field(&ctx, e->rel);
@@ -313,6 +309,17 @@ s_tree_hash(const char *root, char hex[65], char **err_out)
     uint8_t digest[PK_SHA256_LEN];
     pk_sha256_final(&ctx, digest);
     pk_sha256_hex(digest, hex);
+}
+
+static int
+s_tree_hash(const char *root, char hex[65], char **err_out)
+{
+    s_tree_t tree = { .hash_files = true };
+    if (s_tree_list(&tree, root, err_out) != 0) {
+        s_tree_free(&tree);
+        return -1;
+    }
+    s_tree_digest(&tree, hex);
     s_tree_free(&tree);
     return 0;
 }
@@ -349,13 +356,21 @@ pk_fsres_check(const char *path, const char *last_hash,
         *versions_json_out = strdup("[]");
         return *versions_json_out ? 0 : -1;
     }
+    // PikoCI's fs.hcl gives a file's mtime and size too (as strings); a
+    // directory only path and hash
+    struct stat st;
+    bool file = stat(path, &st) == 0 && S_ISREG(st.st_mode);
     size_t size = 0;
     FILE *out = open_memstream(versions_json_out, &size);
     if (!out)
         return s_err(err_out, "fs: %s: %s", path, strerror(errno));
     fputs("[{\"path\":", out);
     pk_json_write_str(out, path);
-    fprintf(out, ",\"hash\":\"%s\"}]", hash);
+    fprintf(out, ",\"hash\":\"%s\"", hash);
+    if (file)
+        fprintf(out, ",\"modified\":\"%lld\",\"size\":\"%lld\"", (long long) st.st_mtime,
+                (long long) st.st_size);
+    fputs("}]", out);
     fclose(out);
     return 0;
 }
@@ -384,9 +399,31 @@ s_mkdirs(const char *path, char **err_out)
     return 0;
 }
 
+// Makes room for a file or link at dst: an existing file or link there is
+// removed (never written through: a link in the destination must not send
+// the copy elsewhere), a directory there is an error.
 static int
-s_copy_file(const char *src, const char *dst, mode_t mode, bool follow, char **err_out)
+s_make_room(const char *dst, const char *src, char **err_out)
 {
+    struct stat st;
+    if (lstat(dst, &st) != 0)
+        return errno == ENOENT ? 0 : s_err(err_out, "fs: cannot stat \"%s\": %s", dst,
+                                           strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return s_err(err_out, "fs: cannot copy \"%s\": the destination \"%s\" is a "
+                     "directory", src, dst);
+    if (unlink(dst) != 0)
+        return s_err(err_out, "fs: cannot replace \"%s\": %s", dst, strerror(errno));
+    return 0;
+}
+
+// Copies src over dst, hashing the bytes written into hex.
+static int
+s_copy_file(const char *src, const char *dst, mode_t mode, bool follow, char hex[65],
+            char **err_out)
+{
+    if (s_make_room(dst, src, err_out) != 0)
+        return -1;
     int in = open(src, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
     if (in < 0)
         return s_err(err_out, "fs: cannot open \"%s\": %s", src, strerror(errno));
@@ -396,6 +433,8 @@ s_copy_file(const char *src, const char *dst, mode_t mode, bool follow, char **e
         close(in);
         return -1;
     }
+    pk_sha256_t ctx;
+    pk_sha256_init(&ctx);
     char *buf = malloc(S_CHUNK);
     int rc = buf ? 0 : s_err(err_out, "fs: cannot copy \"%s\": %s", src, strerror(ENOMEM));
     while (rc == 0) {
@@ -408,6 +447,7 @@ s_copy_file(const char *src, const char *dst, mode_t mode, bool follow, char **e
         }
         if (n == 0)
             break;
+        pk_sha256_update(&ctx, buf, (size_t) n);
         for (ssize_t off = 0; off < n && rc == 0; ) {
             ssize_t w = write(out, buf + off, (size_t) (n - off));
             if (w < 0 && errno == EINTR)
@@ -419,6 +459,9 @@ s_copy_file(const char *src, const char *dst, mode_t mode, bool follow, char **e
         }
     }
     free(buf);
+    uint8_t digest[PK_SHA256_LEN];
+    pk_sha256_final(&ctx, digest);
+    pk_sha256_hex(digest, hex);
     if (rc == 0 && fchmod(out, mode & 0777) != 0)
         rc = s_err(err_out, "fs: cannot chmod \"%s\": %s", dst, strerror(errno));
     if (close(out) != 0 && rc == 0)
@@ -427,48 +470,46 @@ s_copy_file(const char *src, const char *dst, mode_t mode, bool follow, char **e
     return rc;
 }
 
+// Merges the tree at src into dst (PikoCI's `cp -r SRC/. DST/`): what is
+// already in dst stays unless the tree has an entry of the same name. The
+// hash of what was copied goes to hex.
 static int
-s_copy_tree(const char *src, const char *dst, char **err_out)
+s_copy_tree(const char *src, const char *dst, char hex[65], char **err_out)
 {
     s_tree_t tree = { .hash_files = false };
     int rc = s_tree_list(&tree, src, err_out);
     // Sorted order puts every directory before its contents.
     for (size_t i = 0; i < tree.count && rc == 0; i++) {
-        const s_entry_t *e = &tree.items[i];
+        s_entry_t *e = &tree.items[i];
         char *from = s_join(src, e->rel), *to = s_join(dst, e->rel);
+        struct stat st;
         if (!from || !to)
             rc = s_err(err_out, "fs: %s: %s", dst, strerror(ENOMEM));
         else if (e->kind == 'd') {
-            if (mkdir(to, 0777) != 0)
+            if (lstat(to, &st) == 0 && !S_ISDIR(st.st_mode))
+                rc = s_err(err_out, "fs: cannot copy directory \"%s\": \"%s\" is in the way",
+                           from, to);
+            else if (mkdir(to, 0777) != 0 && errno != EEXIST)
                 rc = s_err(err_out, "fs: cannot create \"%s\": %s", to, strerror(errno));
         }
         else if (e->kind == 'l') {
-            if (symlink(e->payload, to) != 0)
+            if (s_make_room(to, from, err_out) != 0)
+                rc = -1;
+            else if (symlink(e->payload, to) != 0)
                 rc = s_err(err_out, "fs: cannot create link \"%s\": %s", to, strerror(errno));
         }
-        else
-            rc = s_copy_file(from, to, e->mode, false, err_out);
+        else {
+            char got[65];
+            rc = s_copy_file(from, to, e->mode, false, got, err_out);
+            if (rc == 0 && !(e->payload = strdup(got)))
+                rc = s_err(err_out, "fs: %s: %s", to, strerror(ENOMEM));
+        }
         free(from);
         free(to);
     }
+    if (rc == 0)
+        s_tree_digest(&tree, hex);
     s_tree_free(&tree);
-    return rc;
-}
-
-static int
-s_check_empty(const char *dir_path, char **err_out)
-{
-    DIR *dir = opendir(dir_path);
-    if (!dir)
-        return s_err(err_out, "fs: cannot list \"%s\": %s", dir_path, strerror(errno));
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(dir)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            rc = s_err(err_out, "fs: destination \"%s\" is not empty", dir_path);
-            break;
-        }
-    closedir(dir);
     return rc;
 }
 
@@ -483,9 +524,9 @@ pk_fsres_pull(const char *path, const char *hash, const char *dest_dir, char **e
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
         return s_err(err_out, "fs: \"%s\" is %s; an fs resource watches a file or a "
                      "directory", path, s_kind_name(st.st_mode));
-    if (s_mkdirs(dest_dir, err_out) != 0 || s_check_empty(dest_dir, err_out) != 0)
+    if (s_mkdirs(dest_dir, err_out) != 0)
         return -1;
-    char *copy_root = NULL;
+    char got[65];
     int rc;
     if (S_ISREG(st.st_mode)) {
         char *tmp = strdup(path);
@@ -493,25 +534,15 @@ pk_fsres_pull(const char *path, const char *hash, const char *dest_dir, char **e
         free(tmp);
         if (!target)
             return s_err(err_out, "fs: %s: %s", path, strerror(ENOMEM));
-        rc = s_copy_file(path, target, st.st_mode, true, err_out);
-        copy_root = target;
+        rc = s_copy_file(path, target, st.st_mode, true, got, err_out);
+        free(target);
     }
-    else {
-        rc = s_copy_tree(path, dest_dir, err_out);
-        copy_root = strdup(dest_dir);
-    }
-    if (rc == 0 && hash) {
-        char got[65];
-        if (!copy_root)
-            rc = s_err(err_out, "fs: %s: %s", path, strerror(ENOMEM));
-        else if ((rc = pk_fsres_hash(copy_root, got, err_out)) == 0 && strcmp(got, hash)) {
-            rc = s_err(err_out, "fs: \"%s\" changed since version %.12s was found (now "
-                       "%.12s); fs keeps no history, so only the current content can be "
-                       "pulled", path, hash, got);
-        }
-        else if (rc == 1)
-            rc = s_err(err_out, "fs: copy of \"%s\" vanished while it was verified", path);
-    }
-    free(copy_root);
+    else
+        rc = s_copy_tree(path, dest_dir, got, err_out);
+    // the hash is of the bytes copied, so what the build got is the version
+    if (rc == 0 && hash && strcmp(got, hash))
+        rc = s_err(err_out, "fs: \"%s\" changed since version %.12s was found (now "
+                   "%.12s); fs keeps no history, so only the current content can be "
+                   "pulled", path, hash, got);
     return rc;
 }

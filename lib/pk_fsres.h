@@ -11,8 +11,10 @@
 // devices) is an error rather than silently skipped.
 //
 // Versions are JSON text, exactly what a command-based check prints on its
-// last line, so the runner treats native and command checks alike:
-//   [{"path":"<path>","hash":"<64 hex>"}]   or   []
+// last line, so the runner treats native and command checks alike, in the
+// shape of PikoCI's fs.hcl (a file adds its mtime and size, as strings):
+//   [{"path":"<path>","hash":"<64 hex>","modified":"<unix s>","size":"<bytes>"}]
+//   [{"path":"<dir>","hash":"<64 hex>"}]   or   []
 #ifndef PK_FSRES_H
 #define PK_FSRES_H
 
@@ -29,11 +31,15 @@ int pk_fsres_hash(const char *path, char hash[65], char **err_out);
 int pk_fsres_check(const char *path, const char *last_hash,
                    char **versions_json_out, char **err_out);
 
-// pull: copies path into dest_dir (created if missing; must be empty): a
-// directory's contents go directly into dest_dir, a file goes to
-// dest_dir/<basename>. When hash is not NULL the copy is hashed and must
-// match it: the fs type keeps no history, so content that changed since the
-// version was found is an error, not a silent substitution.
+// pull: copies path into dest_dir (created if missing), merging as PikoCI's
+// `cp -r PATH/. $WORKDIR/` does: a directory's contents go directly into
+// dest_dir, a file goes to dest_dir/<basename>; what dest_dir already holds
+// stays unless the copy has an entry of the same name, which replaces it (a
+// file or link in the way is removed first, never written through; a
+// directory in the way of a file is an error). When hash is not NULL the
+// bytes copied are hashed and must match it: the fs type keeps no history,
+// so content that changed since the version was found is an error, not a
+// silent substitution.
 int pk_fsres_pull(const char *path, const char *hash, const char *dest_dir,
                   char **err_out);
 

@@ -80,6 +80,10 @@ int pk_dec_bool(pk_dec_t *d, const pk_hcl_body_t *body, const char *name, bool *
 int pk_dec_int(pk_dec_t *d, const pk_hcl_body_t *body, const char *name, int min, int *out);
 int pk_dec_duration(pk_dec_t *d, const pk_hcl_body_t *body, const char *name, int64_t *out_ms);
 int pk_dec_strlist(pk_dec_t *d, const pk_hcl_body_t *body, const char *name, pk_strlist_t *out);
+// Names and tags are slugs (pk_slug_valid): an error at range naming the
+// rule otherwise. what: "job name", "resource name"; tags: "tag of job \"x\"".
+void pk_dec_check_name(pk_dec_t *d, const char *what, const char *name, pk_range_t range);
+void pk_dec_check_tags(pk_dec_t *d, const char *owner, const pk_strlist_t *tags);
 // Object of every attribute of body not named in skip (NULL-terminated),
 // each value required to be a string, number or bool (args may be a list of
 // those when allow_args). Never NULL except out of memory.

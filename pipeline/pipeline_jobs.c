@@ -6,6 +6,7 @@
 // diagnostics of instances after the first are merged without duplicates
 // so a typo inside a for_each job is reported once, not once per instance.
 #include "pipeline_internal.h"
+#include "pk_slug.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,27 +38,35 @@ typedef struct {
 char *
 pk_pipeline_slug(const char *key)
 {
-    size_t len = strlen(key);
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
-    size_t n = 0;
-    for (const char *p = key; *p; p++) {
-        char c = (char) tolower((unsigned char) *p);
-        bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!keep || c == '-') {
-            if (n > 0 && out[n - 1] != '-')
-                out[n++] = '-';
-            continue;
+    return pk_slug(key);
+}
+
+// A name that is not a slug could not be addressed as P/J or P/R, and could
+// carry '/', '..' or escape sequences into paths, logs and terminals.
+void
+pk_dec_check_name(pk_dec_t *d, const char *what, const char *name, pk_range_t range)
+{
+    if (pk_slug_valid(name))
+        return;
+    char *slug = pk_slug(name), *shown = pk_slug_printable(name);
+    bool hint = slug && *slug && strlen(slug) <= PK_SLUG_MAX;
+    pk_diags_error(d->diags, range, "%s \"%s\" is not allowed: a name is " PK_SLUG_RULE
+                   "%s%s%s", what, shown ? shown : "?", hint ? " (did you mean \"" : "",
+                   hint ? slug : "", hint ? "\"?)" : "");
+    free(slug);
+    free(shown);
+}
+
+void
+pk_dec_check_tags(pk_dec_t *d, const char *owner, const pk_strlist_t *tags)
+{
+    for (size_t i = 0; i < tags->count; i++)
+        if (!pk_slug_valid(tags->items[i])) {
+            char *what = pk_dec_fmt("tag of %s", owner);
+            pk_dec_check_name(d, what ? what : "tag", tags->items[i], tags->range);
+            free(what);
+            return;
         }
-        out[n++] = c;
-    }
-    while (n > 0 && (out[n - 1] == '-' || out[n - 1] == '_'))
-        n--;
-    out[n] = '\0';
-    size_t skip = strspn(out, "-_");
-    memmove(out, out + skip, n - skip + 1);
-    return out;
 }
 
 static int
@@ -396,6 +405,11 @@ s_job_body(pk_dec_t *d, pk_job_t *job, const pk_hcl_block_t *b)
     if (pk_dec_strlist(d, body, "tags", &job->tags) > 0 && job->tags.count > S_MAX_TAGS)
         pk_diags_error(d->diags, job->tags.range, "a job may have at most %d tags, not %zu",
                        S_MAX_TAGS, job->tags.count);
+    else {
+        char *owner = pk_dec_fmt("job \"%s\"", job->name);
+        pk_dec_check_tags(d, owner ? owner : "job", &job->tags);
+        free(owner);
+    }
     pk_dec_bool(d, body, "interruptible", &job->interruptible);
     pk_dec_bool(d, body, "allow_failure", &job->allow_failure);
     pk_dec_bool(d, body, "disable_retry", &job->disable_retry);
@@ -484,6 +498,7 @@ pk_dec_job(pk_dec_t *d, const pk_hcl_block_t *b)
     char *where = pk_dec_where(b);
     pk_dec_check_body(d, body, where, s_job_attrs, s_job_blocks);
     free(where);
+    pk_dec_check_name(d, "job name", pk_hcl_block_label(b, 0), pk_hcl_block_label_range(b, 0));
     s_instance_t *list = NULL;
     size_t n = 0;
     int rc = s_expand(d, b, &list, &n);

@@ -91,6 +91,7 @@ pk_dec_resource(pk_dec_t *d, const pk_hcl_block_t *b)
     char *where = pk_dec_where(b);
     pk_dec_check_body(d, body, where, s_res_attrs, s_params_blocks);
     free(where);
+    pk_dec_check_name(d, "resource name", pk_hcl_block_label(b, 1), pk_hcl_block_label_range(b, 1));
     pk_resource_t *r = calloc(1, sizeof *r);
     if (!r || pk_dec_push((void ***) &d->p->resources, &d->p->resource_count, r)) {
         free(r);
@@ -107,6 +108,9 @@ pk_dec_resource(pk_dec_t *d, const pk_hcl_block_t *b)
     if (pk_dec_bool(d, body, "cache", &cache) > 0)
         r->cache = cache;
     pk_dec_strlist(d, body, "tags", &r->tags);
+    char *owner = pk_dec_fmt("resource \"%s\"", canonical);
+    pk_dec_check_tags(d, owner ? owner : "resource", &r->tags);
+    free(owner);
     pk_dec_string(d, body, "webhook_secret", &r->webhook_secret);
     s_check_interval(d, r, body);
     r->params = s_params(d, b);

@@ -306,6 +306,11 @@ s_step(s_ctx_t *c, const pk_step_t *st)
         }
         pk_value_object_set(out, "cmd", s_cmd(c, rt->push, rt->runner));
         s_cache(out, res, rt, c->args->pipeline, c->args->team);
+        // the build's version of the resource, as $version_* (PikoCI's push sees it)
+        const pk_value_t *version = c->args->versions
+                                  ? pk_value_object_get(c->args->versions, res->canonical) : NULL;
+        if (version && pk_value_kind(version) == PK_V_OBJECT)
+            pk_value_object_set(out, "version", pk_value_dup(version));
         pk_value_t *env = pk_value_new_object();
         s_env_from(env, "param_", res->params, &rt->params);
         s_env_from(env, "put_", st->attrs, NULL);

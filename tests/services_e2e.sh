@@ -27,7 +27,7 @@ check "log step marker:stop after the task" \
     bash -c "grep -n . '$T/out' | awk -F: '/task use/{t=\$1} /marker:stop/{s=\$1} END{exit !(t && s > t)}'"
 check "stop removed the marker" test ! -e "$D/marker"
 check "automatic notification on success, message interpolated" \
-    has "$D/notes" "with-marker|succeeded|ok|build 1 of services/with-marker: succeeded, saw up"
+    has "$D/notes" "with-marker|success|ok|build 1 of services/with-marker: succeeded, saw up"
 check "no failure notification on success" test "$(lines "$D/notes" "|failures|")" -eq 0
 check "notify step ran with the notification's message" has "$D/notes" "with-marker||manual|by hand"
 check "notify hook ran with its own message" has "$D/notes" "with-marker||manual|hook for with-marker"
@@ -41,7 +41,7 @@ pk run "$HCL" --job fails --var dir="$D" >"$T/out" 2>"$T/err"; rc=$?
 check "fails exits 1" test $rc -eq 1
 check "stop ran after the failing task" has "$D/stops" "stopped"
 check "marker removed after failure" test ! -e "$D/marker"
-check "failure notification" has "$D/notes" "fails|failed|failures|FAILED"
+check "failure notification" has "$D/notes" "fails|failure|failures|FAILED"
 check "its \\n became a newline" has "$D/notes" "see build 1"
 check "no success notification on failure" test "$(lines "$D/notes" "|ok|")" -eq 0
 
@@ -68,7 +68,7 @@ wait $pid; rc=$?
 check "cancelled run exits 1" test $rc -eq 1
 check "stop ran after the cancel" has "$D/stops" "stopped"
 check "marker removed after the cancel" test ! -e "$D/marker"
-check "cancel notification (jobs filter)" has "$D/notes" "held|cancelled|cancels|"
+check "cancel notification (jobs filter)" has "$D/notes" "held|cancel|cancels|"
 check "no task process left" bash -c "! pgrep -f 'slee[p] 313.61' >/dev/null"
 
 # 5. a real redis-server on a free loopback port
@@ -79,7 +79,7 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
     check "redis job exits 0" test $rc -eq 0
     check "the task SET and GOT through redis" has "$T/out" "GOT=v-1"
     check "redis became ready" has "$T/out" "Ready to accept connections"
-    check "redis notification with the task's export" has "$D/notes" "redis|succeeded|redis|redis said v-1"
+    check "redis notification with the task's export" has "$D/notes" "redis|success|redis|redis said v-1"
     check "redis is gone after stop" bash -c "! redis-cli -p $port ping >/dev/null 2>&1"
 else
     echo "# SKIPPED: redis-server/redis-cli not installed (apt-get install redis-server)"
@@ -102,16 +102,16 @@ for s in marker:start marker:ready marker:stop notify:file.ok; do
     check "server: build has step $s" has "$T/build" "$s"
 done
 check "server: success notification" \
-    until_ok 10 has "$D/notes" "with-marker|succeeded|ok|build 1 of services/with-marker: succeeded, saw up"
+    until_ok 10 has "$D/notes" "with-marker|success|ok|build 1 of services/with-marker: succeeded, saw up"
 pk trigger services/fails >/dev/null 2>&1
 check "server: fails #1 fails" until_ok 60 build_is services/fails 1 failed
-check "server: failure notification" until_ok 10 has "$D/notes" "fails|failed|failures|FAILED"
+check "server: failure notification" until_ok 10 has "$D/notes" "fails|failure|failures|FAILED"
 pk trigger services/held >/dev/null 2>&1
 check "server: held #1 starts its task" until_ok 30 bash -c "'$BIN' logs services/held/1 | grep -q held-task-started"
 pk cancel services/held/1 >/dev/null 2>&1
 check "server: held #1 cancelled" until_ok 30 build_is services/held 1 cancelled
 check "server: stop ran after the cancel" until_ok 10 test ! -e "$D/marker"
-check "server: cancel notification" until_ok 10 has "$D/notes" "held|cancelled|cancels|"
+check "server: cancel notification" until_ok 10 has "$D/notes" "held|cancel|cancels|"
 check "server: no task process left" until_ok 10 bash -c "! pgrep -f 'slee[p] 313.61'"
 stop_server
 SERVER_PID=

@@ -54,8 +54,8 @@ test_notifications_on_success(void **state)
     (void) state;
     s_notes_case(TASK("t", "echo REF=abc123 > $PIKOCI_OUTPUT"), "succeeded",
                  "hooks-first\n"
-                 "chat.ok|succeeded|#ci|build 4 of it: succeeded ref=abc123 costs $5 $NOPE\n"
-                 "chat.all|succeeded|#ci|any\n");
+                 "chat.ok|success|#ci|build 4 of it: succeeded ref=abc123 costs $5 $NOPE\n"
+                 "chat.all|success|#ci|any\n");
 }
 
 static void
@@ -64,8 +64,8 @@ test_notifications_on_failure(void **state)
     (void) state;
     s_notes_case(TASK("t", "exit 1"), "failed",
                  "hooks-first\n"
-                 "chat.bad|failed|#ci|broken\nsecond line\n"
-                 "chat.all|failed|#ci|any\n");
+                 "chat.bad|failure|#ci|broken\nsecond line\n"
+                 "chat.all|failure|#ci|any\n");
 }
 
 static void
@@ -74,8 +74,8 @@ test_notifications_on_cancel(void **state)
     (void) state;
     s_notes_case(TASK("t", "echo task-running; sleep 30"), "cancelled",
                  "hooks-first\n"
-                 "chat.bad|cancelled|#ci|broken\nsecond line\n"
-                 "chat.all|cancelled|#ci|any\n");
+                 "chat.bad|cancel|#ci|broken\nsecond line\n"
+                 "chat.all|cancel|#ci|any\n");
 }
 
 static void

@@ -326,6 +326,32 @@ struct _pk_cli_table_t {
     char **cells;           // rows * columns, the header first
 };
 
+// A cell as the terminal may show it: one line per row (newline and tab
+// become spaces), and control bytes -- C0, DEL, and C1 as UTF-8 (0xC2
+// 0x80-0x9F) -- written as \xNN, so no value (a check's error, a build's
+// reason) can move the cursor, recolour or retitle the user's terminal.
+static char *
+s_cell(const char *s)
+{
+    char *out = malloc(strlen(s) * 4 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        if (*p == '\n' || *p == '\t')
+            *o++ = ' ';
+        else if (*p < 0x20 || *p == 0x7f)
+            o += sprintf(o, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            o += sprintf(o, "\\xc2\\x%02x", p[1]);
+            p++;
+        }
+        else
+            *o++ = (char) *p;
+    }
+    *o = 0;
+    return out;
+}
+
 static void
 s_table_add(pk_cli_table_t *self, va_list ap)
 {
@@ -335,11 +361,7 @@ s_table_add(pk_cli_table_t *self, va_list ap)
     }
     for (int c = 0; c < self->columns; c++) {
         const char *s = va_arg(ap, const char *);
-        char *copy = strdup(s && *s ? s : "-");
-        for (char *p = copy; *p; p++)           // one line per row
-            if (*p == '\n' || *p == '\t')
-                *p = ' ';
-        self->cells[self->rows * (size_t) self->columns + (size_t) c] = copy;
+        self->cells[self->rows * (size_t) self->columns + (size_t) c] = s_cell(s && *s ? s : "-");
     }
     self->rows++;
 }

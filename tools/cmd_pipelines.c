@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "pk_cmds.h"
 #include "pk_pipeline.h"
+#include "pk_slug.h"
 #include "pk_value_msgpack.h"
 #include <libgen.h>
 #include <stdlib.h>
@@ -149,7 +150,19 @@ s_set(pk_cli_t *cli, int argc, char **argv)
         goto done;
     }
     const char *file = pos[npos - 1];
-    char *name = npos == 2 ? strdup(pos[0]) : s_name_of(file);
+    // the name is set as its slug, as PikoCI does ("My Pipeline" -> my-pipeline)
+    char *given = npos == 2 ? strdup(pos[0]) : s_name_of(file);
+    char *name = given ? pk_slug(given) : NULL;
+    if (!name || !*name) {
+        rc = pk_cli_usage_error(cli, "\"%s\" cannot be a pipeline name: it has no letter or "
+                                "digit", given ? given : "");
+        free(given);
+        free(name);
+        goto done;
+    }
+    if (strcmp(given, name))
+        fprintf(stderr, "%s: pipeline name \"%s\" is set as \"%s\"\n", cli->cmd, given, name);
+    free(given);
     char *err = NULL;
     pk_value_t *vars = pk_pipeline_vars_new(vars_file, kvs, nkv, &err);
     char *source = vars ? s_read_file(cli, file) : NULL;

@@ -19,6 +19,7 @@
 // binds otherwise); with --pubsub-system zmq, --curve-client-cert and
 // --curve-server-key are what every actor's DEALER (and the start-up
 // pipeline's client) uses to reach the remote broker.
+#include "pk_slug.h"
 #include "pk_broker.h"
 #include "pk_checker.h"
 #include "pk_client.h"
@@ -312,6 +313,17 @@ s_load_pipeline(const s_opts_t *o, char **name_out, char **source_out, pk_value_
         char *dot = strrchr(name, '.');
         if (dot && dot != name)
             *dot = 0;
+    }
+    // set as its slug, as PikoCI does ("My Pipeline" -> my-pipeline)
+    char *slug = pk_slug(name);
+    free(name);
+    name = slug;
+    if (!name || !*name) {
+        fprintf(stderr, "pikoci server: the pipeline name has no letter or digit\n");
+        pk_value_destroy(&vars);
+        free(source);
+        free(name);
+        return 2;
     }
     *name_out = name;
     *source_out = source;

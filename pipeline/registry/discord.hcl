@@ -1,8 +1,10 @@
 # discord: posts the message to a Discord webhook (param webhook_url).
-# The message is $NOTIFY_MESSAGE, or "[pipeline/job] Build #N - status"
-# when the notification gives none. Sent by pikoci itself (no curl needed).
+# The message is $NOTIFY_MESSAGE, or PikoCI's default line when the
+# notification gives none: "<icon> [pipeline/job] Build #N - success"
+# (failure, cancel), "[pipeline/job] Build #N" for a notify step, plus
+# " - <link>" with param base_url. Sent by pikoci itself (no curl needed).
 notification_type "discord" {
-  params = ["webhook_url"]
+  params = ["webhook_url", "base_url"]
 
   notify "exec" {
     path = "/proc/self/exe"

@@ -15,3 +15,18 @@ notification_type "github-check" {
     args = ["builtin", "github-check"]
   }
 }
+
+# creates and completes GitHub check runs from put steps.
+# PikoCI's older form, still in its dogfood pipeline: put "github-check"
+# "ci" { status = "in_progress" } opens the check run, a put with conclusion = "success"
+# (failure, ...) completes it; optional put attributes name, head_sha and
+# details_url. A put with neither status nor conclusion is an error, as in
+# PikoCI's type.
+resource_type "github-check" {
+  params = ["app_id", "installation_id", "private_key", "repository", "base_url", "api_url"]
+
+  push "exec" {
+    path = "/proc/self/exe"
+    args = ["builtin", "github-check-put"]
+  }
+}

@@ -101,8 +101,8 @@ rc, out, err = pikoci("run", HCL, "--job", "unit", "--var", "fail=true", *common
 check("unit fails with fail=true", rc == 1, out + err)
 reqs = fake.take()
 disc = [r for r in reqs if r["path"] == "/discord"]
-check("one discord POST on failure, default message",
-      len(disc) == 1 and disc[0]["body"] == {"content": "[pikoci-style/unit] Build #1 - failed"}, disc)
+check("one discord POST on failure, PikoCI's default message",
+      len(disc) == 1 and disc[0]["body"] == {"content": "\u274c [pikoci-style/unit] Build #1 - failure"}, disc)
 slack = [r for r in reqs if r["path"] == "/slack"]
 check("slack says failed", len(slack) == 1 and slack[0]["body"]["text"].endswith(": failed"), slack)
 runs = [r for r in reqs if "/check-runs" in r["path"]]

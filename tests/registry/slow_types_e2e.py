@@ -118,8 +118,9 @@ try:
     if not ep:
         raise SystemExit(finish())
     S = ["--server", ep]
-    rc, out, err = pikoci("pipelines", "set", "A", files["A"], *S, env=ENV)
-    check("pipeline A set", rc == 0 and "pipeline A set" in out, out + err)
+    # pipeline names are slugs (a capital would be set lowercased, as PikoCI does)
+    rc, out, err = pikoci("pipelines", "set", "a", files["A"], *S, env=ENV)
+    check("pipeline A set", rc == 0 and "pipeline a set" in out, out + err)
     check("A needed nothing from the registry", reg.take() == [], reg.paths)
 
     # B's and D1's sets, in the background: their fetches are held at the
@@ -130,16 +131,16 @@ try:
         return subprocess.Popen([BIN, "pipelines", "set", name, path, "--timeout", "60s"] + S,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=e)
-    setting = background("B", files["B"])
-    setting_d1 = background("D", files["D1"])
+    setting = background("b", files["B"])
+    setting_d1 = background("d", files["D1"])
     check("the registry is asked for B's and D's runner", reg.wait_asked(2, 30), reg.paths)
-    setting_d2 = background("D", files["D2"])
+    setting_d2 = background("d", files["D2"])
 
     rc, out, err = pikoci("pipelines", "--json", *S, env=ENV, timeout=30)
     check("while the fetch is held: `pikoci pipelines` answers (A, not yet B)",
-          rc == 0 and '"A"' in out and '"B"' not in out, out + err)
+          rc == 0 and '"a"' in out and '"b"' not in out, out + err)
     try:
-        rc, out, err = pikoci("trigger", "A/quick", "--watch", *S, env=ENV, timeout=60)
+        rc, out, err = pikoci("trigger", "a/quick", "--watch", *S, env=ENV, timeout=60)
     except subprocess.TimeoutExpired as x:
         rc, out, err = -1, str(x.stdout), "timed out: the scheduler waited on the fetch?"
     check("while the fetch is held: trigger A/quick --watch succeeds",
@@ -150,33 +151,33 @@ try:
 
     reg.release.set()
     out, err = setting.communicate(timeout=60)
-    check("released: the set of B completes", setting.returncode == 0 and "pipeline B set" in out,
+    check("released: the set of B completes", setting.returncode == 0 and "pipeline b set" in out,
           out + err)
     outs = [p.communicate(timeout=60) for p in (setting_d1, setting_d2)]
     check("D's sets complete in the order asked (version 1, then 2)",
-          setting_d1.returncode == 0 and "pipeline D set (version 1)" in outs[0][0]
-          and setting_d2.returncode == 0 and "pipeline D set (version 2)" in outs[1][0], outs)
-    rc, out, err = pikoci("trigger", "D/d", "--watch", *S, env=ENV, timeout=60)
+          setting_d1.returncode == 0 and "pipeline d set (version 1)" in outs[0][0]
+          and setting_d2.returncode == 0 and "pipeline d set (version 2)" in outs[1][0], outs)
+    rc, out, err = pikoci("trigger", "d/d", "--watch", *S, env=ENV, timeout=60)
     check("D is its second text", rc == 0 and "inline runner ran" in out, out + err)
     check("the held runner was fetched once per set: the scheduler used what control fetched",
           reg.take() == [HELD, HELD], reg.paths)
-    rc, out, err = pikoci("trigger", "B/b", "--watch", *S, env=ENV, timeout=60)
+    rc, out, err = pikoci("trigger", "b/b", "--watch", *S, env=ENV, timeout=60)
     check("B/b runs through the fetched runner", rc == 0 and "slow runner ran: 42" in out,
           out + err)
 
     # a definition the registry does not have: refused as the scheduler words it
-    rc, out, err = pikoci("pipelines", "set", "C", files["C"], *S, env=ENV, timeout=60)
+    rc, out, err = pikoci("pipelines", "set", "c", files["C"], *S, env=ENV, timeout=60)
     url = reg.base + "/runners/gone.hcl"
     check("a failed fetch: the set is refused (exit 1)",
-          rc == 1 and 'pipeline "C" is not valid' in err, out + err)
+          rc == 1 and 'pipeline "c" is not valid' in err, out + err)
     check("the error is at the type's line and names the URL",
-          'C.hcl:9:1: error: runner_type "gone": "pikoci://gone" is not built in, and '
+          'c.hcl:9:1: error: runner_type "gone": "pikoci://gone" is not built in, and '
           'fetching %s: the server answered HTTP 404' % url in err, err)
     check("the failed fetch was not repeated by the scheduler",
           reg.take() == ["/reg/runners/gone.hcl"], reg.paths)
     rc, out, err = pikoci("pipelines", "--json", *S, env=ENV)
     check("C is not on the server, A, B and D are",
-          rc == 0 and '"A"' in out and '"B"' in out and '"D"' in out and '"C"' not in out,
+          rc == 0 and '"a"' in out and '"b"' in out and '"d"' in out and '"c"' not in out,
           out + err)
 finally:
     reg.release.set()
@@ -194,7 +195,7 @@ reg.answered.clear()
 log = os.path.join(T, "server2.log")
 srv, ep = start_server(log, "--allow-remote-types", env=ENV)
 asked = reg.held
-setting = subprocess.Popen([BIN, "pipelines", "set", "B", files["B"], "--server", ep or "",
+setting = subprocess.Popen([BIN, "pipelines", "set", "b", files["B"], "--server", ep or "",
                             "--timeout", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, env=dict(os.environ, **ENV))
 try:
