@@ -689,9 +689,10 @@ s_on_owner_reply(s_control_t *self, pk_msg_signal_t *s)
     bool yes = ok && !strcmp(ok, "1");
     if (!yes && (!error || !*error))
         error = "refused";
+    // the audit entry is committed before the caller hears the answer
+    s_audit(self, p->user, p->op, p->target, yes ? "ok" : "failed", yes ? NULL : error);
     s_reply(self, p->client, p->rid, yes, yes ? NULL : error, s->body.data, s->body.size);
     self->answered++;
-    s_audit(self, p->user, p->op, p->target, yes ? "ok" : "failed", yes ? NULL : error);
     if (self->auth && p->target && ((yes && !strcmp(p->op, "pipeline.remove"))
                                     || (!yes && p->claimed)))
         s_unclaim(self, p->target);
@@ -708,8 +709,8 @@ s_expire(s_control_t *self, int64_t now)
             continue;
         char msg[96];
         snprintf(msg, sizeof msg, "the %s did not answer", p->owner);
-        s_reply(self, p->client, p->rid, false, msg, NULL, 0);
         s_audit(self, p->user, p->op, p->target, "failed", msg);
+        s_reply(self, p->client, p->rid, false, msg, NULL, 0);
         if (p->claimed && p->target)
             s_unclaim(self, p->target);     // unless the late set made it after all
         self->timeouts++;
