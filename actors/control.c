@@ -599,7 +599,10 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
         rc = ctl_admin(self->auth, self->audit, q->op, &q->args, who, q->token, &sb, &error);
     }
     else {
-        s_visible_t v = { self, who, !strcmp(q->op, "pipelines") ? team : NULL };
+        // "pipelines" lists one team's; the web face, asking for no team, sees all
+        const char *asked = pk_kv_get(&q->args, "team");
+        bool one_team = !strcmp(q->op, "pipelines") && !(who->service && !(asked && *asked));
+        s_visible_t v = { self, who, one_team ? team : NULL };
         if (self->authenticate) {
             self->queries->visible = s_visible;
             self->queries->visible_arg = &v;
