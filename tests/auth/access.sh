@@ -157,4 +157,7 @@ check "the next page is older" test "$(json "all(e['time_ms'] < $last for e in d
 check "logins are audited" test "$(pk audit --action login --json | json "len([e for e in d if e['user']=='reader' and e['result']=='ok'])")" -ge 1
 as writer logout >/dev/null 2>&1
 check "logout forgets the token" test ! -e "$T/cfg-writer/pikoci/token-tcp___127.0.0.1_$port"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?
+check "the server exits 0 (nothing leaked under ASan)" test $rc -eq 0
+check "a stopped server leaves no token file for the CLI" test ! -e "$T/run/pikoci/server-$port.token"
 finish
