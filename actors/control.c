@@ -20,8 +20,8 @@
 // whichever fetch ends first, so the last set asked for is the one kept.
 //
 // Identity (when config->authenticate): every REQUEST's token is checked
-// and the caller's role in the team concerned compared with s_access (one
-// row per op) before anything is answered or forwarded (control_auth.c).
+// and the caller's role in the team concerned checked by ctl_authorise (one
+// row per op, control_access.c) before anything is answered or forwarded.
 // The team concerned is the pipeline's for pipeline ops (its record, else
 // "main"; a new pipeline goes to the request's "team"), the request's
 // "team" (default "main") for team ops. Forwarded commands carry the
@@ -40,7 +40,6 @@
 #define S_HELLO_MS 5000
 #define S_DEFAULT_TIMEOUT_MS 10000
 #define S_READ_BATCH 256
-#define S_CLAIMED "_claimed"        // control's own arg: the team a new pipeline was given
 
 typedef enum { A_PIPELINE = 1, A_JOB = 2, A_NUMBER = 4, A_RESOURCE = 8, A_VERSION = 16,
                A_BODY = 32 } s_need_t;
@@ -85,74 +84,6 @@ static const char *const s_ops[] = {
     "users.create", "users.remove", "users.passwd", "teams.list", "teams.create",
     "teams.remove", "teams.members", "teams.grant", "teams.revoke", "audit",
     NULL
-};
-
-// Who may do what: the scope the role is checked in, and the role needed.
-typedef enum {
-    Z_ANON,                     // anyone, even without a token (login)
-    Z_USER,                     // any user (their own tokens, whoami)
-    Z_VISIBLE,                  // any user; the answer shows what they may read
-                                // (overview; with a pipeline: as Z_PIPE)
-    Z_TEAM,                     // the role in the request's team
-    Z_PIPE,                     // the role in the pipeline's team
-    Z_ADMIN,                    // a global admin
-    Z_SERVICE                   // only the server's own clients (http's webhooks)
-} s_scope_t;
-
-typedef struct {
-    const char *op;
-    s_scope_t scope;
-    pk_role_t role;
-    bool changes;               // audited when it succeeds or fails, not only when refused
-} s_access_t;
-
-static const s_access_t s_access[] = {
-    { "pipelines", Z_TEAM, PK_ROLE_READ, false },
-    { "pipeline.get", Z_PIPE, PK_ROLE_READ, false },
-    { "jobs", Z_PIPE, PK_ROLE_READ, false },
-    { "builds", Z_PIPE, PK_ROLE_READ, false },
-    { "build", Z_PIPE, PK_ROLE_READ, false },
-    { "logs", Z_PIPE, PK_ROLE_READ, false },
-    { "resources", Z_PIPE, PK_ROLE_READ, false },
-    { "versions", Z_PIPE, PK_ROLE_READ, false },
-    { "overview", Z_VISIBLE, PK_ROLE_READ, false },
-    { "pipeline.set", Z_PIPE, PK_ROLE_MAINTAIN, true },
-    { "pipeline.remove", Z_PIPE, PK_ROLE_MAINTAIN, true },
-    { "pipeline.pause", Z_PIPE, PK_ROLE_WRITE, true },
-    { "pipeline.unpause", Z_PIPE, PK_ROLE_WRITE, true },
-    { "job.pause", Z_PIPE, PK_ROLE_WRITE, true },
-    { "job.unpause", Z_PIPE, PK_ROLE_WRITE, true },
-    { "trigger", Z_PIPE, PK_ROLE_WRITE, true },
-    { "cancel", Z_PIPE, PK_ROLE_WRITE, true },
-    { "retry", Z_PIPE, PK_ROLE_WRITE, true },
-    { "approve", Z_PIPE, PK_ROLE_MAINTAIN, true },
-    { "reject", Z_PIPE, PK_ROLE_MAINTAIN, true },
-    { "pin", Z_PIPE, PK_ROLE_WRITE, true },
-    { "unpin", Z_PIPE, PK_ROLE_WRITE, true },
-    { "check", Z_PIPE, PK_ROLE_WRITE, true },
-    { "webhook.regenerate", Z_PIPE, PK_ROLE_MAINTAIN, true },
-    { "webhook.tokens", Z_PIPE, PK_ROLE_MAINTAIN, false },
-    { "webhook.resolve", Z_SERVICE, PK_ROLE_ADMIN, false },
-    { "checker.stats", Z_ADMIN, PK_ROLE_ADMIN, false },
-    // control_admin.c audits these itself
-    { "login", Z_ANON, PK_ROLE_NONE, false },
-    { "logout", Z_USER, PK_ROLE_NONE, false },
-    { "whoami", Z_USER, PK_ROLE_NONE, false },
-    { "tokens.create", Z_USER, PK_ROLE_NONE, false },
-    { "tokens.list", Z_USER, PK_ROLE_NONE, false },
-    { "tokens.revoke", Z_USER, PK_ROLE_NONE, false },
-    { "users.list", Z_ADMIN, PK_ROLE_ADMIN, false },
-    { "users.create", Z_ADMIN, PK_ROLE_ADMIN, false },
-    { "users.remove", Z_ADMIN, PK_ROLE_ADMIN, false },
-    { "users.passwd", Z_USER, PK_ROLE_NONE, false },
-    { "teams.list", Z_USER, PK_ROLE_NONE, false },
-    { "teams.create", Z_ADMIN, PK_ROLE_ADMIN, false },
-    { "teams.remove", Z_ADMIN, PK_ROLE_ADMIN, false },
-    { "teams.members", Z_TEAM, PK_ROLE_READ, false },
-    { "teams.grant", Z_TEAM, PK_ROLE_ADMIN, false },
-    { "teams.revoke", Z_TEAM, PK_ROLE_ADMIN, false },
-    { "audit", Z_ADMIN, PK_ROLE_ADMIN, false },
-    { NULL, Z_ANON, PK_ROLE_NONE, false }
 };
 
 typedef struct {
@@ -389,13 +320,13 @@ s_signal(s_control_t *self, const s_command_t *c, const pk_kv_t *args, const cha
     const char *user = pk_kv_get(args, "user");
     p->user = strdup(user && *user ? user : "anonymous");
     p->target = s_target(args);
-    const char *claimed = pk_kv_get(args, S_CLAIMED);
+    const char *claimed = pk_kv_get(args, CTL_CLAIMED);
     p->claimed = claimed ? strdup(claimed) : NULL;
     pk_msg_t s = { .type = PK_MSG_SIGNAL };
     s.signal.to = (char *) c->to;
     s.signal.what = (char *) c->what;
     for (size_t i = 0; i < args->count; i++)
-        if (strcmp(args->keys[i], "ref") && strcmp(args->keys[i], S_CLAIMED)
+        if (strcmp(args->keys[i], "ref") && strcmp(args->keys[i], CTL_CLAIMED)
             && (!canonical || strcmp(args->keys[i], "resource")))
             pk_kv_set(&s.signal.args, args->keys[i], args->values[i]);
     if (canonical)
@@ -441,7 +372,7 @@ s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t
     if (!strcmp(c->op, "pipeline.set")) {
         // a new pipeline belongs to its team from now on: a set of the same
         // name for another team meanwhile is refused, not merged
-        const char *claimed = pk_kv_get(&q->args, S_CLAIMED);
+        const char *claimed = pk_kv_get(&q->args, CTL_CLAIMED);
         const char *pipeline = pk_kv_get(&q->args, "pipeline");
         if (claimed && self->auth) {
             pk_auth_t *auth = ctl_auth_store(self->auth);
@@ -473,15 +404,6 @@ s_forward(s_control_t *self, const s_command_t *c, pk_msg_request_t *q, zframe_t
     free(canonical);
 }
 
-static const s_access_t *
-s_access_of(const char *op)
-{
-    for (const s_access_t *a = s_access; a->op; a++)
-        if (!strcmp(a->op, op))
-            return a;
-    return NULL;
-}
-
 // What a list shows: the pipelines of one team (NULL: any) that who may read.
 typedef struct {
     s_control_t *self;
@@ -498,80 +420,6 @@ s_visible(void *arg, const char *pipeline)
             && ctl_auth_role(v->self->auth, v->who, team) >= PK_ROLE_READ;
     free(team);
     return yes;
-}
-
-static bool
-s_pipeline_exists(s_control_t *self, const char *pipeline)
-{
-    pk_pipeline_rec_t rec;
-    if (pk_builds_pipeline_get(self->queries->builds, NULL, pipeline, &rec) != 0)
-        return false;
-    pk_pipeline_rec_clear(&rec);
-    return true;
-}
-
-// May who do a's op with q's arguments? 0, with *team_out (caller frees;
-// the team concerned, NULL for none), or 1 with *error (caller frees).
-static int
-s_authorise(s_control_t *self, const s_access_t *a, pk_msg_request_t *q, const ctl_who_t *who,
-            char **team_out, char **error)
-{
-    *team_out = NULL;
-    *error = NULL;
-    const char *asked = pk_kv_get(&q->args, "team");
-    const char *pipeline = pk_kv_get(&q->args, "pipeline");
-    s_scope_t scope = a->scope;
-    if (scope == Z_VISIBLE && pipeline && *pipeline)
-        scope = Z_PIPE;
-    if (scope == Z_PIPE && (!pipeline || !*pipeline))
-        scope = Z_TEAM;             // its argument check will say what is missing
-    int rc = 0;
-    switch (scope) {
-    case Z_ANON:
-    case Z_USER:
-    case Z_VISIBLE:
-        return 0;
-    case Z_SERVICE:
-        if (!who->service)
-            rc = asprintf(error, "%s is only for the server's own web face", q->op);
-        return rc < 0 ? (*error = NULL, 1) : rc > 0;
-    case Z_ADMIN:
-        if (!who->admin)
-            rc = asprintf(error, "%s needs a global admin; user \"%s\" is not one", q->op,
-                          who->user);
-        return rc < 0 ? (*error = NULL, 1) : rc > 0;
-    case Z_PIPE: {
-        char *recorded = pk_auth_pipeline_team(ctl_auth_store(self->auth), NULL, pipeline);
-        if (!recorded && !strcmp(q->op, "pipeline.set") && !s_pipeline_exists(self, pipeline)) {
-            *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
-            pk_kv_set(&q->args, S_CLAIMED, *team_out);      // a new pipeline: the asked team
-        }
-        else
-            *team_out = recorded ? recorded : strdup(CTL_DEFAULT_TEAM);
-        if (asked && *asked && strcmp(asked, *team_out)) {
-            rc = asprintf(error, "pipeline \"%s\" belongs to team \"%s\", not \"%s\" "
-                          "(use --team %s)", pipeline, *team_out, asked, *team_out);
-            return rc < 0 ? (*error = NULL, 1) : 1;
-        }
-        break;
-    }
-    case Z_TEAM:
-        *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
-        break;
-    }
-    if (!pk_auth_team_exists(ctl_auth_store(self->auth), NULL, *team_out)) {
-        rc = asprintf(error, "no team \"%s\" (see pikoci teams list)", *team_out);
-        return rc < 0 ? (*error = NULL, 1) : 1;
-    }
-    pk_role_t has = ctl_auth_role(self->auth, who, *team_out);
-    if (has >= a->role)
-        return 0;
-    rc = has == PK_ROLE_NONE
-       ? asprintf(error, "not allowed: user \"%s\" is not a member of team \"%s\" (%s needs "
-                  "the role %s)", who->user, *team_out, q->op, pk_role_name(a->role))
-       : asprintf(error, "not allowed: %s needs the role %s in team \"%s\"; user \"%s\" has "
-                  "%s", q->op, pk_role_name(a->role), *team_out, who->user, pk_role_name(has));
-    return rc < 0 ? (*error = NULL, 1) : 1;
 }
 
 // A refusal for who they are or what they may do: its own counter, the
@@ -600,7 +448,10 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
         rc = ctl_admin(self->auth, self->audit, q->op, &q->args, who, q->token, &sb, &error);
     }
     else {
-        s_visible_t v = { self, who, !strcmp(q->op, "pipelines") ? team : NULL };
+        // "pipelines" lists one team's; the web face, asking for no team, sees all
+        const char *asked = pk_kv_get(&q->args, "team");
+        bool one_team = !strcmp(q->op, "pipelines") && !(who->service && !(asked && *asked));
+        s_visible_t v = { self, who, one_team ? team : NULL };
         if (self->authenticate) {
             self->queries->visible = s_visible;
             self->queries->visible_arg = &v;
@@ -629,8 +480,7 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
             pk_kv_set(&q->args, "pipeline", slug);
         free(slug);
     }
-    const s_access_t *a = s_access_of(q->op);
-    if (!a) {
+    if (!ctl_access_known(q->op)) {
         char *msg = s_unknown_op(q->op);
         s_reply(self, *client, q->rid, false, msg, NULL, 0);
         free(msg);
@@ -639,12 +489,13 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
     ctl_who_t who = { 0 };
     char *team = NULL, *why = NULL;
     if (self->authenticate) {
-        if (a->scope != Z_ANON && ctl_auth_identify(self->auth, q->token, &who, &why) != 0) {
+        if (!ctl_access_anonymous(q->op)
+            && ctl_auth_identify(self->auth, q->token, &who, &why) != 0) {
             s_deny(self, q, *client, NULL, why);
             free(why);
             return;
         }
-        if (s_authorise(self, a, q, &who, &team, &why) != 0) {
+        if (ctl_authorise(self->auth, self->queries->builds, q, &who, &team, &why) != 0) {
             s_deny(self, q, *client, who.user, why ? why : "not allowed");
             free(why);
             free(team);
@@ -698,9 +549,10 @@ s_on_owner_reply(s_control_t *self, pk_msg_signal_t *s)
     bool yes = ok && !strcmp(ok, "1");
     if (!yes && (!error || !*error))
         error = "refused";
+    // the audit entry is committed before the caller hears the answer
+    s_audit(self, p->user, p->op, p->target, yes ? "ok" : "failed", yes ? NULL : error);
     s_reply(self, p->client, p->rid, yes, yes ? NULL : error, s->body.data, s->body.size);
     self->answered++;
-    s_audit(self, p->user, p->op, p->target, yes ? "ok" : "failed", yes ? NULL : error);
     if (self->auth && p->target && ((yes && !strcmp(p->op, "pipeline.remove"))
                                     || (!yes && p->claimed)))
         s_unclaim(self, p->target);
@@ -717,8 +569,8 @@ s_expire(s_control_t *self, int64_t now)
             continue;
         char msg[96];
         snprintf(msg, sizeof msg, "the %s did not answer", p->owner);
-        s_reply(self, p->client, p->rid, false, msg, NULL, 0);
         s_audit(self, p->user, p->op, p->target, "failed", msg);
+        s_reply(self, p->client, p->rid, false, msg, NULL, 0);
         if (p->claimed && p->target)
             s_unclaim(self, p->target);     // unless the late set made it after all
         self->timeouts++;

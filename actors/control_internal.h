@@ -128,6 +128,21 @@ pk_role_t ctl_auth_role(ctl_auth_t *self, const ctl_who_t *who, const char *team
 // The team pipeline belongs to: its record, else "main". Caller frees.
 char *ctl_auth_pipeline_team(ctl_auth_t *self, const char *pipeline);
 
+// --- who may do what (control_access.c)
+
+// control's own request argument: the team a new pipeline was given when
+// its first set was authorised (never forwarded to the owner)
+#define CTL_CLAIMED "_claimed"
+// Is op in the access table (every op control knows)?
+bool ctl_access_known(const char *op);
+// May op be asked without a token (login)?
+bool ctl_access_anonymous(const char *op);
+// May who do q's op with q's arguments? 0 with *team_out (caller frees; the
+// team concerned, NULL for none; a new pipeline's set also gets CTL_CLAIMED
+// in q's args), or 1 with *error (caller frees) saying why not.
+int ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q,
+                  const ctl_who_t *who, char **team_out, char **error);
+
 // The ops control answers itself from the identity keyspaces and the audit
 // log (control_admin.c): login, logout, whoami, tokens.*, users.*, teams.*,
 // audit. Is op one of them?

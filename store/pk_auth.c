@@ -1,17 +1,14 @@
-// pk_auth: the identity keyspaces (pk_auth.h has the layout). Values are
-// short msgpack arrays: a newer binary may append fields, an older reader
-// ignores what it does not know.
-#include "pk_auth.h"
+// pk_auth: the identity keyspaces (pk_auth.h has the layout): users, teams
+// and members, the pipelines' teams; the tokens are pk_auth_tokens.c.
+// Values are short msgpack arrays: a newer binary may append fields, an
+// older reader ignores what it does not know.
+#include "pk_auth_internal.h"
 #include "pk_key.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct _pk_auth_t {
-    pk_store_t *store;
-    MDB_dbi users, teams, members, tokens, pipeteams;
-};
 
 static const char *const s_roles[] = { "none", "read", "write", "maintain", "admin" };
 
@@ -92,37 +89,37 @@ pk_auth_store(pk_auth_t *self)
 // --- small helpers
 
 // A read transaction of our own when the caller gave none.
-static pk_store_txn_t *
-s_txn(pk_auth_t *self, pk_store_txn_t *txn, bool *own)
+pk_store_txn_t *
+auth_txn(pk_auth_t *self, pk_store_txn_t *txn, bool *own)
 {
     *own = !txn;
     return txn ? txn : pk_store_begin(self->store, false);
 }
 
-static void
-s_end(pk_store_txn_t **txn, bool own)
+void
+auth_end(pk_store_txn_t **txn, bool own)
 {
     if (own)
         pk_store_abort(txn);
 }
 
-static void
-s_pstr(msgpack_packer *pk, const char *s)
+void
+auth_pstr(msgpack_packer *pk, const char *s)
 {
     s = s ? s : "";
     msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
-static char *
-s_ostr(const msgpack_object *o)
+char *
+auth_ostr(const msgpack_object *o)
 {
     if (o->type != MSGPACK_OBJECT_STR || !o->via.str.size)
         return strdup("");
     return strndup(o->via.str.ptr, o->via.str.size);
 }
 
-static int64_t
-s_oint(const msgpack_object *o)
+int64_t
+auth_oint(const msgpack_object *o)
 {
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         return (int64_t) o->via.u64;
@@ -132,8 +129,8 @@ s_oint(const msgpack_object *o)
 }
 
 // Get key's value as an array of at least min items into *un: 0, NOTFOUND, -1.
-static int
-s_get_array(pk_store_txn_t *txn, MDB_dbi dbi, const void *key, size_t size, size_t min,
+int
+auth_get_array(pk_store_txn_t *txn, MDB_dbi dbi, const void *key, size_t size, size_t min,
             msgpack_unpacked *un)
 {
     int rc = pk_store_get_msgpack(txn, dbi, key, size, un);
@@ -144,8 +141,8 @@ s_get_array(pk_store_txn_t *txn, MDB_dbi dbi, const void *key, size_t size, size
     return 0;
 }
 
-static int
-s_put(pk_store_txn_t *txn, MDB_dbi dbi, const void *key, size_t size, msgpack_sbuffer *sb)
+int
+auth_put(pk_store_txn_t *txn, MDB_dbi dbi, const void *key, size_t size, msgpack_sbuffer *sb)
 {
     int rc = pk_store_put_msgpack(txn, dbi, key, size, sb);
     msgpack_sbuffer_destroy(sb);
@@ -176,10 +173,10 @@ s_user_put(pk_auth_t *self, pk_store_txn_t *txn, const char *name, const char *h
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 3);
-    s_pstr(&pk, hash);
+    auth_pstr(&pk, hash);
     admin ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
     msgpack_pack_int64(&pk, created_ms);
-    return s_put(txn, self->users, k.data, k.size, &sb);
+    return auth_put(txn, self->users, k.data, k.size, &sb);
 }
 
 static int
@@ -189,8 +186,8 @@ s_hash(const char *password, char out[crypto_pwhash_STRBYTES])
                              crypto_pwhash_MEMLIMIT_INTERACTIVE);
 }
 
-static int64_t
-s_now_ms(void)
+int64_t
+auth_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -211,7 +208,7 @@ pk_auth_user_add(pk_auth_t *self, pk_store_txn_t *txn, const char *name, const c
     char hash[crypto_pwhash_STRBYTES] = "";
     if (password && s_hash(password, hash) != 0)
         return -1;
-    return s_user_put(self, txn, name, hash, admin, s_now_ms());
+    return s_user_put(self, txn, name, hash, admin, auth_now_ms());
 }
 
 // The stored record: *hash (caller frees) and the rest into out (may be NULL).
@@ -224,15 +221,15 @@ s_user_read(pk_auth_t *self, pk_store_txn_t *txn, const char *name, char **hash,
         return PK_STORE_NOTFOUND;
     msgpack_unpacked un;
     msgpack_unpacked_init(&un);
-    int rc = s_get_array(txn, self->users, k.data, k.size, 3, &un);
+    int rc = auth_get_array(txn, self->users, k.data, k.size, 3, &un);
     if (rc == 0) {
         const msgpack_object *a = un.data.via.array.ptr;
-        char *h = s_ostr(&a[0]);
+        char *h = auth_ostr(&a[0]);
         if (out) {
             out->name = strdup(name);
             out->admin = a[1].type == MSGPACK_OBJECT_BOOLEAN && a[1].via.boolean;
             out->has_password = *h != 0;
-            out->created_ms = s_oint(&a[2]);
+            out->created_ms = auth_oint(&a[2]);
         }
         if (hash)
             *hash = h;
@@ -248,11 +245,11 @@ pk_auth_user_get(pk_auth_t *self, pk_store_txn_t *txn, const char *name, pk_user
 {
     memset(out, 0, sizeof *out);
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return -1;
     int rc = s_user_read(self, txn, name, NULL, out);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     return rc;
 }
 
@@ -326,7 +323,7 @@ s_user_cb(const void *key, size_t ks, const void *value, size_t vs, void *arg)
         const msgpack_object *a = un.data.via.array.ptr;
         u->users[u->n].admin = a[1].type == MSGPACK_OBJECT_BOOLEAN && a[1].via.boolean;
         u->users[u->n].has_password = a[0].type == MSGPACK_OBJECT_STR && a[0].via.str.size;
-        u->users[u->n].created_ms = s_oint(&a[2]);
+        u->users[u->n].created_ms = auth_oint(&a[2]);
     }
     msgpack_unpacked_destroy(&un);
     u->users[u->n++].name = name;
@@ -337,12 +334,12 @@ int
 pk_auth_users(pk_auth_t *self, pk_store_txn_t *txn, pk_user_t **out, size_t *n)
 {
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return -1;
     s_users_t u = { NULL, 0, self };
     int64_t rc = pk_store_scan(txn, self->users, NULL, 0, false, s_user_cb, &u);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     *out = u.users;
     *n = u.n;
     return rc < 0 ? -1 : 0;
@@ -352,11 +349,11 @@ int64_t
 pk_auth_user_count(pk_auth_t *self, pk_store_txn_t *txn)
 {
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return -1;
     int64_t n = pk_store_count(txn, self->users);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     return n;
 }
 
@@ -440,7 +437,7 @@ pk_auth_team_add(pk_auth_t *self, pk_store_txn_t *txn, const char *team)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 1);
-    msgpack_pack_int64(&pk, s_now_ms());
+    msgpack_pack_int64(&pk, auth_now_ms());
     int rc = pk_store_insert(txn, self->teams, k.data, k.size, sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     return rc;
@@ -452,11 +449,11 @@ pk_auth_team_exists(pk_auth_t *self, pk_store_txn_t *txn, const char *team)
     pk_key_t k;
     s_strkey(&k, team, NULL);
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     const void *v;
     size_t vs;
     bool yes = txn && pk_key_ok(&k) && pk_store_get(txn, self->teams, k.data, k.size, &v, &vs) == 0;
-    s_end(&txn, own);
+    auth_end(&txn, own);
     return yes;
 }
 
@@ -495,7 +492,7 @@ s_name_cb(const void *key, size_t ks, const void *value, size_t vs, void *arg)
         pk_role_t r = PK_ROLE_NONE;
         if (pk_store_decode(value, vs, &un) == 0 && un.data.type == MSGPACK_OBJECT_ARRAY
             && un.data.via.array.size >= 1) {
-            int64_t v = s_oint(&un.data.via.array.ptr[0]);
+            int64_t v = auth_oint(&un.data.via.array.ptr[0]);
             r = v >= PK_ROLE_READ && v <= PK_ROLE_ADMIN ? (pk_role_t) v : PK_ROLE_NONE;
         }
         msgpack_unpacked_destroy(&un);
@@ -509,12 +506,12 @@ char **
 pk_auth_teams(pk_auth_t *self, pk_store_txn_t *txn)
 {
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return NULL;
     s_names_t c = { calloc(1, sizeof(char *)), NULL, 0, 0 };
     pk_store_scan(txn, self->teams, NULL, 0, false, s_name_cb, &c);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     return c.names;
 }
 
@@ -536,7 +533,7 @@ pk_auth_member_set(pk_auth_t *self, pk_store_txn_t *txn, const char *team, const
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 1);
     msgpack_pack_int(&pk, (int) role);
-    return s_put(txn, self->members, k.data, k.size, &sb);
+    return auth_put(txn, self->members, k.data, k.size, &sb);
 }
 
 pk_role_t
@@ -547,18 +544,18 @@ pk_auth_member_role(pk_auth_t *self, pk_store_txn_t *txn, const char *team, cons
     if (!pk_key_ok(&k))
         return PK_ROLE_NONE;
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return PK_ROLE_NONE;
     msgpack_unpacked un;
     msgpack_unpacked_init(&un);
     pk_role_t r = PK_ROLE_NONE;
-    if (s_get_array(txn, self->members, k.data, k.size, 1, &un) == 0) {
-        int64_t v = s_oint(&un.data.via.array.ptr[0]);
+    if (auth_get_array(txn, self->members, k.data, k.size, 1, &un) == 0) {
+        int64_t v = auth_oint(&un.data.via.array.ptr[0]);
         r = v >= PK_ROLE_READ && v <= PK_ROLE_ADMIN ? (pk_role_t) v : PK_ROLE_NONE;
     }
     msgpack_unpacked_destroy(&un);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     return r;
 }
 
@@ -569,12 +566,12 @@ pk_auth_members(pk_auth_t *self, pk_store_txn_t *txn, const char *team, char ***
     pk_key_t k;
     s_strkey(&k, team, NULL);
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return -1;
     s_names_t c = { calloc(1, sizeof(char *)), calloc(1, sizeof(pk_role_t)), 0, k.size };
     int64_t rc = pk_store_scan(txn, self->members, k.data, k.size, false, s_name_cb, &c);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     *users = c.names;
     *roles = c.roles;
     *n = c.n;
@@ -607,16 +604,16 @@ pk_auth_pipeline_team(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline
     if (!pk_key_ok(&k))
         return NULL;
     bool own;
-    txn = s_txn(self, txn, &own);
+    txn = auth_txn(self, txn, &own);
     if (!txn)
         return NULL;
     msgpack_unpacked un;
     msgpack_unpacked_init(&un);
     char *team = NULL;
-    if (s_get_array(txn, self->pipeteams, k.data, k.size, 1, &un) == 0)
-        team = s_ostr(&un.data.via.array.ptr[0]);
+    if (auth_get_array(txn, self->pipeteams, k.data, k.size, 1, &un) == 0)
+        team = auth_ostr(&un.data.via.array.ptr[0]);
     msgpack_unpacked_destroy(&un);
-    s_end(&txn, own);
+    auth_end(&txn, own);
     return team;
 }
 
@@ -637,210 +634,7 @@ pk_auth_pipeline_team_set(pk_auth_t *self, pk_store_txn_t *txn, const char *pipe
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 1);
-    s_pstr(&pk, team);
-    return s_put(txn, self->pipeteams, k.data, k.size, &sb);
+    auth_pstr(&pk, team);
+    return auth_put(txn, self->pipeteams, k.data, k.size, &sb);
 }
 
-// --- tokens
-
-static void
-s_token_hash(const char *token, uint8_t out[crypto_hash_sha256_BYTES])
-{
-    crypto_hash_sha256(out, (const uint8_t *) token, strlen(token));
-}
-
-static void
-s_id_of_hash(const uint8_t *hash, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < PK_AUTH_TOKEN_ID_LEN / 2; i++) {
-        out[2 * i] = hex[hash[i] >> 4];
-        out[2 * i + 1] = hex[hash[i] & 15];
-    }
-    out[PK_AUTH_TOKEN_ID_LEN] = 0;
-}
-
-void
-pk_auth_token_id(const char *token, char *out)
-{
-    uint8_t h[crypto_hash_sha256_BYTES];
-    s_token_hash(token, h);
-    s_id_of_hash(h, out);
-}
-
-static int
-s_token_put(pk_auth_t *self, pk_store_txn_t *txn, const uint8_t *hash, const pk_token_t *t)
-{
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 5);
-    s_pstr(&pk, t->user);
-    s_pstr(&pk, t->label);
-    msgpack_pack_int64(&pk, t->created_ms);
-    msgpack_pack_int64(&pk, t->expires_ms);
-    msgpack_pack_int64(&pk, t->last_used_ms);
-    return s_put(txn, self->tokens, hash, crypto_hash_sha256_BYTES, &sb);
-}
-
-int
-pk_auth_token_new(pk_auth_t *self, pk_store_txn_t *txn, const char *user, const char *label,
-                  int64_t expires_ms, char **token_out, char *id_out)
-{
-    uint8_t raw[32];
-    randombytes_buf(raw, sizeof raw);
-    char *token = malloc(PK_AUTH_TOKEN_LEN + 1);
-    memcpy(token, "pkt_", 4);
-    sodium_bin2hex(token + 4, PK_AUTH_TOKEN_LEN - 4 + 1, raw, sizeof raw);
-    sodium_memzero(raw, sizeof raw);
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    s_token_hash(token, hash);
-    pk_token_t t = { .user = (char *) user, .label = (char *) label,
-                     .created_ms = s_now_ms(), .expires_ms = expires_ms };
-    if (s_token_put(self, txn, hash, &t) != 0) {
-        free(token);
-        return -1;
-    }
-    s_id_of_hash(hash, id_out);
-    *token_out = token;
-    return 0;
-}
-
-static void
-s_token_read(const msgpack_object *a, const uint8_t *hash, pk_token_t *out)
-{
-    s_id_of_hash(hash, out->id);
-    out->user = s_ostr(&a[0]);
-    out->label = s_ostr(&a[1]);
-    out->created_ms = s_oint(&a[2]);
-    out->expires_ms = s_oint(&a[3]);
-    out->last_used_ms = s_oint(&a[4]);
-}
-
-int
-pk_auth_token_check(pk_auth_t *self, pk_store_txn_t *txn, const char *token, int64_t now_ms,
-                    pk_token_t *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!token || strlen(token) != PK_AUTH_TOKEN_LEN)
-        return PK_STORE_NOTFOUND;
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    s_token_hash(token, hash);
-    bool own;
-    txn = s_txn(self, txn, &own);
-    if (!txn)
-        return -1;
-    msgpack_unpacked un;
-    msgpack_unpacked_init(&un);
-    int rc = s_get_array(txn, self->tokens, hash, sizeof hash, 5, &un);
-    if (rc == 0) {
-        s_token_read(un.data.via.array.ptr, hash, out);
-        if (out->expires_ms && out->expires_ms <= now_ms) {
-            pk_token_clear(out);
-            rc = PK_STORE_NOTFOUND;
-        }
-    }
-    msgpack_unpacked_destroy(&un);
-    s_end(&txn, own);
-    return rc;
-}
-
-int
-pk_auth_token_touch(pk_auth_t *self, pk_store_txn_t *txn, const char *token, int64_t now_ms)
-{
-    pk_token_t t;
-    int rc = pk_auth_token_check(self, txn, token, 0, &t);
-    if (rc != 0)
-        return rc;
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    s_token_hash(token, hash);
-    t.last_used_ms = now_ms;
-    rc = s_token_put(self, txn, hash, &t);
-    pk_token_clear(&t);
-    return rc;
-}
-
-typedef struct {
-    pk_token_t *tokens;
-    size_t n;
-    const char *user;
-} s_tokens_t;
-
-static int
-s_token_cb(const void *key, size_t ks, const void *value, size_t vs, void *arg)
-{
-    s_tokens_t *c = arg;
-    if (ks != crypto_hash_sha256_BYTES)
-        return 0;
-    msgpack_unpacked un;
-    msgpack_unpacked_init(&un);
-    if (pk_store_decode(value, vs, &un) == 0 && un.data.type == MSGPACK_OBJECT_ARRAY
-        && un.data.via.array.size >= 5) {
-        pk_token_t t = { 0 };
-        s_token_read(un.data.via.array.ptr, key, &t);
-        if (!c->user || !strcmp(c->user, t.user)) {
-            c->tokens = realloc(c->tokens, (c->n + 1) * sizeof *c->tokens);
-            c->tokens[c->n++] = t;
-        }
-        else
-            pk_token_clear(&t);
-    }
-    msgpack_unpacked_destroy(&un);
-    return 0;
-}
-
-int
-pk_auth_tokens(pk_auth_t *self, pk_store_txn_t *txn, const char *user, pk_token_t **out,
-               size_t *n)
-{
-    bool own;
-    txn = s_txn(self, txn, &own);
-    if (!txn)
-        return -1;
-    s_tokens_t c = { NULL, 0, user };
-    int64_t rc = pk_store_scan(txn, self->tokens, NULL, 0, false, s_token_cb, &c);
-    s_end(&txn, own);
-    *out = c.tokens;
-    *n = c.n;
-    return rc < 0 ? -1 : 0;
-}
-
-typedef struct {
-    const char *id, *user;
-    pk_key_t key;
-    bool found;
-} s_revoke_t;
-
-static int
-s_revoke_cb(const void *key, size_t ks, const void *value, size_t vs, void *arg)
-{
-    s_revoke_t *c = arg;
-    if (ks != crypto_hash_sha256_BYTES)
-        return 0;
-    char id[PK_AUTH_TOKEN_ID_LEN + 1];
-    s_id_of_hash(key, id);
-    if (strcmp(id, c->id))
-        return 0;
-    s_tokens_t t = { NULL, 0, c->user };
-    s_token_cb(key, ks, value, vs, &t);
-    if (t.n) {
-        c->found = true;
-        pk_key_init(&c->key);
-        pk_key_bytes(&c->key, key, ks);
-        pk_token_clear(&t.tokens[0]);
-    }
-    free(t.tokens);
-    return c->found ? 1 : 0;
-}
-
-int
-pk_auth_token_revoke(pk_auth_t *self, pk_store_txn_t *txn, const char *user, const char *id)
-{
-    s_revoke_t c = { id, user, { 0 }, false };
-    if (!id || pk_store_scan(txn, self->tokens, NULL, 0, false, s_revoke_cb, &c) < 0)
-        return id ? -1 : PK_STORE_NOTFOUND;
-    if (!c.found)
-        return PK_STORE_NOTFOUND;
-    return pk_store_del(txn, self->tokens, c.key.data, c.key.size);
-}

@@ -3,3 +3,5 @@
 pk_add_script_test(auth_access ${CMAKE_CURRENT_SOURCE_DIR}/auth/access.sh)
 # the identity keyspaces and the audit log (store/pk_auth.c, store/pk_audit.c)
 pk_add_test(test_auth SOURCES test_auth.c LIBS pk_store)
+# control with authenticate on: denied and counted, revoked mid-session, the owner told who
+pk_add_test(test_control_auth SOURCES test_control_auth.c)

@@ -10,11 +10,14 @@
 #include <termios.h>
 #include <unistd.h>
 
-// A password: one line of stdin (echo off when it is a terminal). Caller frees.
-char *
-pk_cli_read_password(const char *prompt)
+// One line of stdin, the prompt shown and echo off when it is a terminal
+// and secret. Caller frees; NULL at end of input.
+static char *
+s_read_line(const char *prompt, bool secret)
 {
-    bool tty = isatty(STDIN_FILENO);
+    bool tty = isatty(STDIN_FILENO) && secret;
+    if (isatty(STDIN_FILENO) && !secret)
+        fprintf(stderr, "%s", prompt);
     struct termios old, quiet;
     if (tty) {
         fprintf(stderr, "%s", prompt);
@@ -36,6 +39,13 @@ pk_cli_read_password(const char *prompt)
     }
     line[strcspn(line, "\r\n")] = 0;
     return line;
+}
+
+// A password: one line of stdin (echo off when it is a terminal). Caller frees.
+char *
+pk_cli_read_password(const char *prompt)
+{
+    return s_read_line(prompt, true);
 }
 
 static void
@@ -133,7 +143,7 @@ pk_cmd_login(int argc, char **argv)
     }
     char *asked = NULL;
     if (!user && isatty(STDIN_FILENO)) {
-        asked = pk_cli_read_password("user: ");     // echo off does not matter much here
+        asked = s_read_line("user: ", false);
         user = asked;
     }
     if (!user || !*user)

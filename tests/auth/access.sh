@@ -28,21 +28,22 @@ check "whoami is admin" bash -c "'$BIN' whoami | grep -q 'admin (global admin)'"
 pk pipelines set sec "$HERE/sec.hcl" --var ep="$PIKOCI_SERVER" --var bin="$BIN" \
     --var dir="$HERE" >/dev/null 2>&1
 check "admin sets a pipeline" test $? -eq 0
+check "admin sets another" pk pipelines set vault "$HERE/vault.hcl"
 
 # 2. anonymous: refused, clear message, exit 4
 XDG_RUNTIME_DIR="$T/nowhere" pk pipelines >"$T/out" 2>"$T/err"; rc=$?
 check "anonymous pipelines exits 4" test $rc -eq 4
 check "anonymous is told to log in" has "$T/err" "not logged in: run \`pikoci login"
-PIKOCI_IN_BUILD=1 pk trigger sec/secret >"$T/out" 2>"$T/err"; rc=$?
+PIKOCI_IN_BUILD=1 pk trigger vault/secret >"$T/out" 2>"$T/err"; rc=$?
 check "with the build marker the CLI finds no token: exit 4" test $rc -eq 4
-pk builds sec/secret --token pkt_0000000000000000000000000000000000000000000000000000000000000000 \
+pk builds vault/secret --token pkt_0000000000000000000000000000000000000000000000000000000000000000 \
     >"$T/out" 2>"$T/err"; rc=$?
 check "an unknown token exits 4" test $rc -eq 4
 check "an unknown token is called not valid" has "$T/err" "token is not valid"
 
 # 3. a build's task cannot use the control port
-pk trigger sec/secret >/dev/null 2>&1
-check "secret #1 succeeds" until_ok 60 build_is sec/secret 1 succeeded
+pk trigger vault/secret >/dev/null 2>&1
+check "secret #1 succeeds" until_ok 60 build_is vault/secret 1 succeeded
 pk trigger sec/evil >/dev/null 2>&1
 check "evil #1 finishes" until_ok 60 build_is sec/evil 1 succeeded
 pk logs sec/evil/1 >"$T/evil.log" 2>&1
@@ -50,12 +51,12 @@ check "the build has the marker" has "$T/evil.log" "marker=1"
 check "the build got no PIKOCI_TOKEN" has "$T/evil.log" "tokens=0"
 check "the build's pipelines set is refused (4)" has "$T/evil.log" "set-rc=4"
 check "the build's trigger is refused (4)" has "$T/evil.log" "trigger-rc=4"
-check "the build's logs of another job are refused (4)" has "$T/evil.log" "logs-rc=4"
+check "the build's logs of another pipeline are refused (4)" has "$T/evil.log" "logs-rc=4"
 check "the build never read the secret" bash -c "! grep -q the-secret-value '$T/evil.log'"
 check "no pipeline evil was made" bash -c "! '$BIN' pipelines | grep -q '^evil '"
-check "secret has only the build admin asked for" bash -c "! '$BIN' builds sec/secret | grep -q '^2 '"
+check "secret has only the build admin asked for" bash -c "! '$BIN' builds vault/secret | grep -q '^2 '"
 pk audit --user anonymous --json >"$T/audit.json"
-for a in pipeline.set:evil trigger:sec/secret logs:sec/secret/1; do
+for a in pipeline.set:evil trigger:vault/secret logs:vault/secret/1; do
     check "audit: the build's ${a%%:*} refused" test "$(json "len([e for e in d if e['action']=='${a%%:*}' and e['target']=='${a#*:}' and e['result']=='refused'])" <"$T/audit.json")" -ge 1
 done
 
@@ -70,11 +71,11 @@ check "the login token file is mode 0600" test "$(stat -c %a "$T/cfg-reader/piko
 echo wrongpass1 | as writer login --user writer >/dev/null 2>"$T/err"; rc=$?
 check "a wrong password exits 4" test $rc -eq 4
 check "reader lists pipelines" bash -c "XDG_CONFIG_HOME='$T/cfg-reader' '$BIN' pipelines | grep -q '^sec '"
-check "reader reads logs" bash -c "XDG_CONFIG_HOME='$T/cfg-reader' '$BIN' logs sec/secret/1 | grep -q the-secret-value"
-as reader trigger sec/secret >"$T/out" 2>"$T/err"; rc=$?
+check "reader reads logs" bash -c "XDG_CONFIG_HOME='$T/cfg-reader' '$BIN' logs vault/secret/1 | grep -q the-secret-value"
+as reader trigger vault/secret >"$T/out" 2>"$T/err"; rc=$?
 check "reader cannot trigger (4)" test $rc -eq 4
 check "reader is told the role needed" has "$T/err" "trigger needs the role write"
-check "writer triggers" as writer trigger sec/secret
+check "writer triggers" as writer trigger vault/secret
 as writer pipelines set other "$HERE/plain.hcl" >"$T/out" 2>"$T/err"; rc=$?
 check "writer cannot set a pipeline (4)" test $rc -eq 4
 check "writer is told the role needed" has "$T/err" "pipeline.set needs the role maintain"
@@ -101,10 +102,10 @@ check "a team keeps its last admin" has "$T/err" "only admin of team \"main\""
 # 6. a token revoked mid-session stops at once
 tok=$(as writer tokens create --label ci 2>/dev/null)
 check "tokens create prints a token" test -n "$tok"
-check "the new token works" as writer builds sec/secret --token "$tok"
+check "the new token works" as writer builds vault/secret --token "$tok"
 id=$(as writer tokens list --json | json "[t['id'] for t in d if t['label']=='ci'][0]")
 check "writer revokes it" as writer tokens revoke "$id"
-as writer builds sec/secret --token "$tok" >/dev/null 2>&1; rc=$?
+as writer builds vault/secret --token "$tok" >/dev/null 2>&1; rc=$?
 check "the revoked token is refused at its next request (4)" test $rc -eq 4
 as reader tokens revoke "$id" >/dev/null 2>&1; rc=$?
 check "nobody revokes a token twice" test $rc -eq 1
@@ -147,7 +148,7 @@ check "the restarted server has the same endpoint" test "${PIKOCI_SERVER##*:}" =
 check "after a restart the CLI still finds admin's token" pk pipelines
 check "after a restart reader's login still works" bash -c "XDG_CONFIG_HOME='$T/cfg-reader' '$BIN' whoami | grep -q '^reader'"
 pk audit --user anonymous --action trigger --json >"$T/after.json"
-check "the refused build trigger is still in the audit log" test "$(json "len([e for e in d if e['target']=='sec/secret' and e['result']=='refused'])" <"$T/after.json")" -ge 1
+check "the refused build trigger is still in the audit log" test "$(json "len([e for e in d if e['target']=='vault/secret' and e['result']=='refused'])" <"$T/after.json")" -ge 1
 pk audit --limit 2 --json >"$T/page1.json"
 check "audit --limit 2 gives 2 entries" test "$(json 'len(d)' <"$T/page1.json")" -eq 2
 last=$(json 'd[-1]["time_ms"]' <"$T/page1.json")
@@ -156,4 +157,7 @@ check "the next page is older" test "$(json "all(e['time_ms'] < $last for e in d
 check "logins are audited" test "$(pk audit --action login --json | json "len([e for e in d if e['user']=='reader' and e['result']=='ok'])")" -ge 1
 as writer logout >/dev/null 2>&1
 check "logout forgets the token" test ! -e "$T/cfg-writer/pikoci/token-tcp___127.0.0.1_$port"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?
+check "the server exits 0 (nothing leaked under ASan)" test $rc -eq 0
+check "a stopped server leaves no token file for the CLI" test ! -e "$T/run/pikoci/server-$port.token"
 finish

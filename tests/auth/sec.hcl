@@ -1,5 +1,4 @@
-# Identity and access end to end (access.sh): "secret" writes something a
-# build of another pipeline must not read; "evil" is a build whose task
+# Identity and access end to end (access.sh): "evil" is a build whose task
 # tries to use the control port with the CLI's default settings; "gated"
 # needs two people's approval and not the triggerer's.
 variable "ep" {
@@ -12,18 +11,10 @@ variable "dir" {
   type = string
 }
 
-job "secret" {
-  task "s" {
-    run "shell" {
-      cmd = "echo the-secret-value"
-    }
-  }
-}
-
 job "evil" {
   task "e" {
     run "shell" {
-      cmd = "echo marker=$PIKOCI_IN_BUILD tokens=$(env | grep -c '^PIKOCI_TOKEN='); ${var.bin} pipelines set evil ${var.dir}/plain.hcl --server ${var.ep} || echo set-rc=$?; ${var.bin} trigger sec/secret --server ${var.ep} || echo trigger-rc=$?; ${var.bin} logs sec/secret/1 --server ${var.ep} || echo logs-rc=$?"
+      cmd = "echo marker=$PIKOCI_IN_BUILD tokens=$(env | grep -c '^PIKOCI_TOKEN='); ${var.bin} pipelines set evil ${var.dir}/plain.hcl --server ${var.ep} || echo set-rc=$?; ${var.bin} trigger vault/secret --server ${var.ep} || echo trigger-rc=$?; ${var.bin} logs vault/secret/1 --server ${var.ep} || echo logs-rc=$?"
     }
   }
 }

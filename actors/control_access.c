@@ -1,0 +1,170 @@
+// control_access: who may do what -- one row per op saying in which scope
+// the caller's role is checked and which role it needs (control_internal.h).
+// control.c asks ctl_authorise for every request before it answers or
+// forwards anything.
+#include "control_internal.h"
+
+// Who may do what: the scope the role is checked in, and the role needed.
+typedef enum {
+    Z_ANON,                     // anyone, even without a token (login)
+    Z_USER,                     // any user (their own tokens, whoami)
+    Z_VISIBLE,                  // any user; the answer shows what they may read
+                                // (overview; with a pipeline: as Z_PIPE)
+    Z_TEAM,                     // the role in the request's team
+    Z_PIPE,                     // the role in the pipeline's team
+    Z_ADMIN,                    // a global admin
+    Z_SERVICE                   // only the server's own clients (http's webhooks)
+} s_scope_t;
+
+typedef struct {
+    const char *op;
+    s_scope_t scope;
+    pk_role_t role;
+} s_access_t;
+
+static const s_access_t s_access[] = {
+    { "pipelines", Z_TEAM, PK_ROLE_READ },
+    { "pipeline.get", Z_PIPE, PK_ROLE_READ },
+    { "jobs", Z_PIPE, PK_ROLE_READ },
+    { "builds", Z_PIPE, PK_ROLE_READ },
+    { "build", Z_PIPE, PK_ROLE_READ },
+    { "logs", Z_PIPE, PK_ROLE_READ },
+    { "resources", Z_PIPE, PK_ROLE_READ },
+    { "versions", Z_PIPE, PK_ROLE_READ },
+    { "overview", Z_VISIBLE, PK_ROLE_READ },
+    { "pipeline.set", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "pipeline.remove", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "pipeline.pause", Z_PIPE, PK_ROLE_WRITE },
+    { "pipeline.unpause", Z_PIPE, PK_ROLE_WRITE },
+    { "job.pause", Z_PIPE, PK_ROLE_WRITE },
+    { "job.unpause", Z_PIPE, PK_ROLE_WRITE },
+    { "trigger", Z_PIPE, PK_ROLE_WRITE },
+    { "cancel", Z_PIPE, PK_ROLE_WRITE },
+    { "retry", Z_PIPE, PK_ROLE_WRITE },
+    { "approve", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "reject", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "pin", Z_PIPE, PK_ROLE_WRITE },
+    { "unpin", Z_PIPE, PK_ROLE_WRITE },
+    { "check", Z_PIPE, PK_ROLE_WRITE },
+    { "webhook.regenerate", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "webhook.tokens", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "webhook.resolve", Z_SERVICE, PK_ROLE_ADMIN },
+    { "checker.stats", Z_ADMIN, PK_ROLE_ADMIN },
+    // control_admin.c audits these itself
+    { "login", Z_ANON, PK_ROLE_NONE },
+    { "logout", Z_USER, PK_ROLE_NONE },
+    { "whoami", Z_USER, PK_ROLE_NONE },
+    { "tokens.create", Z_USER, PK_ROLE_NONE },
+    { "tokens.list", Z_USER, PK_ROLE_NONE },
+    { "tokens.revoke", Z_USER, PK_ROLE_NONE },
+    { "users.list", Z_ADMIN, PK_ROLE_ADMIN },
+    { "users.create", Z_ADMIN, PK_ROLE_ADMIN },
+    { "users.remove", Z_ADMIN, PK_ROLE_ADMIN },
+    { "users.passwd", Z_USER, PK_ROLE_NONE },
+    { "teams.list", Z_USER, PK_ROLE_NONE },
+    { "teams.create", Z_ADMIN, PK_ROLE_ADMIN },
+    { "teams.remove", Z_ADMIN, PK_ROLE_ADMIN },
+    { "teams.members", Z_TEAM, PK_ROLE_READ },
+    { "teams.grant", Z_TEAM, PK_ROLE_ADMIN },
+    { "teams.revoke", Z_TEAM, PK_ROLE_ADMIN },
+    { "audit", Z_ADMIN, PK_ROLE_ADMIN },
+    { NULL, Z_ANON, PK_ROLE_NONE }
+};
+
+static const s_access_t *
+s_access_of(const char *op)
+{
+    for (const s_access_t *a = s_access; a->op; a++)
+        if (!strcmp(a->op, op))
+            return a;
+    return NULL;
+}
+
+bool
+ctl_access_known(const char *op)
+{
+    return op && s_access_of(op) != NULL;
+}
+
+bool
+ctl_access_anonymous(const char *op)
+{
+    const s_access_t *a = op ? s_access_of(op) : NULL;
+    return a && a->scope == Z_ANON;
+}
+
+static bool
+s_pipeline_exists(pk_builds_t *builds, const char *pipeline)
+{
+    pk_pipeline_rec_t rec;
+    if (pk_builds_pipeline_get(builds, NULL, pipeline, &rec) != 0)
+        return false;
+    pk_pipeline_rec_clear(&rec);
+    return true;
+}
+
+int
+ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const ctl_who_t *who,
+              char **team_out, char **error)
+{
+    *team_out = NULL;
+    *error = NULL;
+    const s_access_t *a = s_access_of(q->op);
+    if (!a)
+        return asprintf(error, "unknown op \"%s\"", q->op) < 0 ? (*error = NULL, 1) : 1;
+    const char *asked = pk_kv_get(&q->args, "team");
+    const char *pipeline = pk_kv_get(&q->args, "pipeline");
+    s_scope_t scope = a->scope;
+    if (scope == Z_VISIBLE && pipeline && *pipeline)
+        scope = Z_PIPE;
+    if (scope == Z_PIPE && (!pipeline || !*pipeline))
+        scope = Z_TEAM;             // its argument check will say what is missing
+    int rc = 0;
+    switch (scope) {
+    case Z_ANON:
+    case Z_USER:
+    case Z_VISIBLE:
+        return 0;
+    case Z_SERVICE:
+        if (!who->service)
+            rc = asprintf(error, "%s is only for the server's own web face", q->op);
+        return rc < 0 ? (*error = NULL, 1) : rc > 0;
+    case Z_ADMIN:
+        if (!who->admin)
+            rc = asprintf(error, "%s needs a global admin; user \"%s\" is not one", q->op,
+                          who->user);
+        return rc < 0 ? (*error = NULL, 1) : rc > 0;
+    case Z_PIPE: {
+        char *recorded = pk_auth_pipeline_team(ctl_auth_store(auth), NULL, pipeline);
+        if (!recorded && !strcmp(q->op, "pipeline.set") && !s_pipeline_exists(builds, pipeline)) {
+            *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
+            pk_kv_set(&q->args, CTL_CLAIMED, *team_out);      // a new pipeline: the asked team
+        }
+        else
+            *team_out = recorded ? recorded : strdup(CTL_DEFAULT_TEAM);
+        if (asked && *asked && strcmp(asked, *team_out)) {
+            rc = asprintf(error, "pipeline \"%s\" belongs to team \"%s\", not \"%s\" "
+                          "(use --team %s)", pipeline, *team_out, asked, *team_out);
+            return rc < 0 ? (*error = NULL, 1) : 1;
+        }
+        break;
+    }
+    case Z_TEAM:
+        *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
+        break;
+    }
+    if (!pk_auth_team_exists(ctl_auth_store(auth), NULL, *team_out)) {
+        rc = asprintf(error, "no team \"%s\" (see pikoci teams list)", *team_out);
+        return rc < 0 ? (*error = NULL, 1) : 1;
+    }
+    pk_role_t has = ctl_auth_role(auth, who, *team_out);
+    if (has >= a->role)
+        return 0;
+    rc = has == PK_ROLE_NONE
+       ? asprintf(error, "not allowed: user \"%s\" is not a member of team \"%s\" (%s needs "
+                  "the role %s)", who->user, *team_out, q->op, pk_role_name(a->role))
+       : asprintf(error, "not allowed: %s needs the role %s in team \"%s\"; user \"%s\" has "
+                  "%s", q->op, pk_role_name(a->role), *team_out, who->user, pk_role_name(has));
+    return rc < 0 ? (*error = NULL, 1) : 1;
+}
+
