@@ -7,3 +7,28 @@ job "say" {
     }
   }
 }
+
+resource_type "git" {
+  source = "pikoci://git"
+  params = ["url", "name"]
+}
+
+# never reachable: its versions are the ones the test filled
+resource "git" "app" {
+  params {
+    url  = "file:///nonexistent/pikoci-history.git"
+    name = "app"
+  }
+  check_interval = "@every 1h"
+}
+
+job "uses" {
+  get "git" "app" {
+    trigger = false
+  }
+  task "t" {
+    run "exec" {
+      path = "/bin/true"
+    }
+  }
+}

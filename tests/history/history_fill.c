@@ -4,12 +4,14 @@
 //   history_fill DIR PIPELINE FILE JOB COUNT [PENDING] [--old]
 // stores pipeline PIPELINE (source FILE, no variables), COUNT succeeded
 // builds of JOB numbered 1..COUNT with a log line each, then PENDING builds
-// still pending (never dispatched). --old leaves the store as a binary from
+// still pending (never dispatched), and 200 versions {ref: "v<id>"} of
+// resource git.app. --old leaves the store as a binary from
 // before the history indexes wrote it: no unfinished-builds index, no
 // passed index, no marker -- the server must build them at start.
 #include "pk_builds.h"
 #include "pk_key.h"
 #include "pk_logs.h"
+#include "pk_versions.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +144,29 @@ main(int argc, char **argv)
             f.to = count + pending + 1;
         rc = pk_store_write(store, s_fill, &f);
     }
+    pk_versions_t *vs = rc == 0 ? pk_versions_new(store, &err) : NULL;
+    if (rc == 0 && !vs)
+        rc = -1;
+    if (rc == 0) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, 200);
+        for (int i = 1; i <= 200; i++) {
+            char ref[16];
+            int len = snprintf(ref, sizeof ref, "v%d", i);
+            msgpack_pack_map(&pk, 1);
+            msgpack_pack_str_with_body(&pk, "ref", 3);
+            msgpack_pack_str_with_body(&pk, ref, (size_t) len);
+        }
+        pk_check_result_t r = { .pipeline = argv[2], .resource = "git.app", .versions = sb.data,
+                                .versions_size = sb.size, .checked_ms = 1 };
+        rc = pk_versions_record(vs, &r, 1);
+        pk_version_clear(&r.current);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    pk_versions_destroy(&vs);
     if (rc == 0 && old)
         rc = pk_store_write(store, s_old, store);
     if (rc != 0)
