@@ -413,4 +413,5 @@ sched_adopt_expire(sched_t *self)
         free(a.pipeline);
         free(a.job);
     }
+    sched_queue_run(self);              // the builds queued again may go now
 }
