@@ -426,6 +426,19 @@ pk_control_query(pk_control_queries_t *self, const char *op, const pk_kv_t *args
         pk_store_abort(&q.txn);
         if (rc != 0 && !*error)
             *error = strdup("the query failed");
+        // an answer that cannot travel as one message (the REPLY around it
+        // needs a little room) is refused here, so it never reaches a link
+        // that would drop it: the caller counts the refusal
+        if (rc == 0 && out->size > PK_MSG_MAX_FRAME - 1024) {
+            zsys_warning("control: refused an answer of %zu bytes to \"%s\" (over %u)",
+                         out->size, op, PK_MSG_MAX_FRAME);
+            if (asprintf(error, "the answer is %zu bytes, over the %u byte limit of one "
+                         "message: ask for less (a smaller --limit, or a page with "
+                         "--before/--after)", out->size, PK_MSG_MAX_FRAME) < 0)
+                *error = NULL;
+            out->size = 0;
+            rc = 1;
+        }
         return rc ? 1 : 0;
     }
     return ctl_fail(&q, "\"%s\" is not a query", op ? op : "");

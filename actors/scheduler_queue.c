@@ -241,7 +241,8 @@ s_dispatched_fn(pk_build_t *b, void *arg)
 }
 
 // Resolves the build and sends its WORK, marked dispatched first: after a
-// crash a dispatched build is errored, never run twice.
+// crash a dispatched build waits to be claimed by its runner, never runs
+// twice (scheduler_reports.c).
 static void
 s_dispatch(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, uint64_t number,
            uint32_t retry)

@@ -3,10 +3,13 @@
 // attempt while the build is unfinished (fencing): a late, duplicated or
 // foreign report changes nothing and is counted as ignored.
 //
-// At start, a build that was dispatched or started may still be running on
-// a worker that outlived us: it waits adopt_grace_ms for its runner to
-// re-announce it (any report of its attempt claims it), and is errored when
-// nobody did. Pending and waiting builds join the queue as they are.
+// At start (from the index of unfinished builds, not the whole history), a
+// build that was dispatched or started may still be running on a worker
+// that outlived us: it waits adopt_grace_ms for its runner to re-announce it
+// (any report of its attempt claims it). Nobody did: a started one is
+// errored; one that never started (it waited in the broker for a slot) is
+// queued again under a new attempt, so a late report of the old one is
+// fenced off. Pending and waiting builds join the queue as they are.
 //
 // The broker speaks for runners that cannot: a DONE errored without a
 // finished_ms is its ("worker W lost", "the worker no longer runs this
@@ -413,4 +416,5 @@ sched_adopt_expire(sched_t *self)
         free(a.pipeline);
         free(a.job);
     }
+    sched_queue_run(self);              // the builds queued again may go now
 }

@@ -503,7 +503,7 @@ pk_builds_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
 
 typedef struct {
     pk_build_t *items;
-    size_t count, limit;
+    size_t count, limit, cap;
     int failed;
 } s_list_t;
 
@@ -521,7 +521,10 @@ s_list_one(const void *key, size_t key_size, const void *value, size_t value_siz
     }
     if (!b.status)
         b.status = strdup("pending");
-    l->items = realloc(l->items, (l->count + 1) * sizeof(pk_build_t));
+    if (l->count == l->cap) {           // doubling: listing all is linear
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = realloc(l->items, l->cap * sizeof(pk_build_t));
+    }
     l->items[l->count++] = b;
     return l->limit && l->count >= l->limit ? 1 : 0;
 }

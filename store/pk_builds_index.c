@@ -146,7 +146,7 @@ pk_builds_work_id(const char *pipeline, uint64_t life, const char *job, uint64_t
 
 typedef struct {
     pk_build_t *items;
-    size_t count, limit;
+    size_t count, limit, cap;
     int failed;
 } s_page_t;
 
@@ -164,7 +164,10 @@ s_page_one(const void *key, size_t key_size, const void *value, size_t value_siz
     }
     if (!b.status)
         b.status = strdup("pending");
-    l->items = realloc(l->items, (l->count + 1) * sizeof(pk_build_t));
+    if (l->count == l->cap) {           // doubling: a page of all is linear
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = realloc(l->items, l->cap * sizeof(pk_build_t));
+    }
     l->items[l->count++] = b;
     return l->limit && l->count >= l->limit ? 1 : 0;
 }

@@ -84,7 +84,7 @@ pk_builds_names_free(char ***names_p, size_t count)
 
 typedef struct {
     pk_key_t *keys;
-    size_t count;
+    size_t count, cap;          // doubling: a pipeline of 100,000 builds goes in linear time
 } s_keys_t;
 
 static int
@@ -95,7 +95,10 @@ s_key_one(const void *key, size_t key_size, const void *value, size_t value_size
     s_keys_t *ks = arg;
     if (key_size > PK_KEY_MAX)
         return -1;
-    ks->keys = realloc(ks->keys, (ks->count + 1) * sizeof(pk_key_t));
+    if (ks->count == ks->cap) {
+        ks->cap = ks->cap ? ks->cap * 2 : 64;
+        ks->keys = realloc(ks->keys, ks->cap * sizeof(pk_key_t));
+    }
     pk_key_t *k = &ks->keys[ks->count++];
     pk_key_init(k);
     pk_key_bytes(k, key, key_size);
