@@ -476,7 +476,7 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
         // set as its slug (PikoCI: "My Pipeline" is my-pipeline), before
         // anything is decided about the name: access, claims, the owner
         char *slug = pk_slug(pk_kv_get(&q->args, "pipeline"));
-        if (slug)
+        if (slug && *slug)      // no slug at all: the name check says why
             pk_kv_set(&q->args, "pipeline", slug);
         free(slug);
     }
