@@ -212,9 +212,16 @@ s_create_txn(pk_store_txn_t *txn, void *arg)
     for (size_t i = 0; nb->advance && i < nb->advance->count; i++)
         if (nb->advance->ids[i] > pk_idmap_get(&rec.baseline, nb->advance->names[i]))
             pk_idmap_set(&rec.baseline, nb->advance->names[i], nb->advance->ids[i]);
-    bool gated = c->job->approve_label && !nb->retry_of;
+    // only a retry of a build that passed its gate skips it (a rejected or
+    // never-approved build's retry waits for votes again); the retry keeps
+    // the votes, so a retry of the retry skips it too
+    bool approved = nb->retry_of && nb->approved_needed
+                 && nb->approved_votes >= nb->approved_needed;
+    bool gated = c->job->approve_label && !approved;
     b->status = strdup(gated ? "waiting_for_approval" : "pending");
-    b->approvals_needed = gated ? (uint32_t) c->job->approvals : 0;
+    b->approvals_needed = gated ? (uint32_t) c->job->approvals
+                        : approved ? nb->approved_needed : 0;
+    b->approvals = approved ? nb->approved_votes : 0;
     b->attempt = 1;
     b->created_ms = zclock_time();
     pk_idmap_copy(&b->versions, nb->versions);

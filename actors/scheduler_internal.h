@@ -114,6 +114,8 @@ typedef struct {
     const pk_idmap_t *versions;
     const pk_value_t *inputs;   // object or NULL
     uint64_t retry_of;          // retry: the number retried (a new retry of it)
+    uint32_t approved_votes;    // retry: the retried build's approval votes and
+    uint32_t approved_needed;   // gate; only an approved build's retry skips it
     const pk_idmap_t *advance;  // resource -> id the job's baseline moves to, same txn
 } sched_new_build_t;
 int sched_create(sched_t *self, sched_pipe_t *sp, const pk_job_t *job,

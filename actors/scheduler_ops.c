@@ -259,6 +259,18 @@ s_message(pk_msg_t *m)
     return s;
 }
 
+// Approval-Gates: a reject must say why.
+static bool
+s_reject_without_reason(pk_msg_t *m)
+{
+    if (strcmp(m->signal.what, "reject"))
+        return false;
+    char *message = s_message(m);
+    bool none = !message || !*message || strspn(message, " \t\r\n") == strlen(message);
+    free(message);
+    return none;
+}
+
 static void
 s_status_body(sched_reply_t *r, const char *status)
 {
@@ -278,6 +290,9 @@ sched_op_vote(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (strcmp(b.status, "waiting_for_approval"))
         sched_fail(r, "build #%s of %s/%s is not waiting for approval (it is %s)", num,
                    sp->name, job->name, b.status);
+    else
+    if (s_reject_without_reason(m))
+        sched_fail(r, "a rejection needs a reason (--message)");
     else {
         char *message = s_message(m);
         s_vote_t v = { !strcmp(m->signal.what, "approve"), message };
@@ -335,7 +350,8 @@ sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (!r->error) {
         pk_value_t *inputs = b.inputs ? pk_value_unpack(b.inputs, b.inputs_size) : NULL;
         sched_new_build_t nb = { .trigger = "retry", .versions = &b.versions, .inputs = inputs,
-                                 .retry_of = b.number };
+                                 .retry_of = b.number, .approved_votes = b.approvals,
+                                 .approved_needed = b.approvals_needed };
         uint64_t number;
         uint32_t retry;
         if (sched_create(self, sp, job, &nb, &number, &retry) != 0)
@@ -345,6 +361,12 @@ sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r)
             r->body = pk_value_new_object();
             pk_value_object_set(r->body, "number", pk_value_new_string(rn));
             free(rn);
+            pk_build_t nbuild;          // waiting_for_approval unless it skipped the gate
+            if (pk_builds_get(self->builds, NULL, sp->name, job->name, number, retry,
+                              &nbuild) == 0) {
+                pk_value_object_set(r->body, "status", pk_value_new_string(nbuild.status));
+                pk_build_clear(&nbuild);
+            }
         }
         pk_value_destroy(&inputs);
     }
