@@ -148,6 +148,44 @@ s_cancel_unpinned(sched_t *self, const char *pipeline, const char *resource, uin
     free(reason);
 }
 
+// Unpinned: every job the resource triggers builds its newest version now
+// (unless its newest build already has it), as if it had just been found --
+// while pinned the baseline moved past the versions skipped, so no check
+// would ever bring them back. Jobs behind `passed` follow their upstream.
+static void
+s_resume_latest(sched_t *self, sched_pipe_t *sp, const char *resource)
+{
+    uint64_t latest = sched_latest_id(self, NULL, sp->name, resource);
+    for (size_t j = 0; j < sp->model->job_count && latest; j++) {
+        const pk_job_t *job = sp->model->jobs[j];
+        pk_job_rec_t rec;
+        if (!sched_triggered_by(job, resource)
+            || pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
+            continue;
+        bool paused = rec.paused;
+        pk_job_rec_clear(&rec);
+        pk_build_t last;
+        int rc = pk_builds_latest(self->builds, NULL, sp->name, job->name, &last);
+        bool has = rc == 0 && pk_idmap_get(&last.versions, resource) == latest;
+        if (rc == 0)
+            pk_build_clear(&last);
+        pk_idmap_t versions, advance = { 0 };
+        char *why = NULL;
+        if (paused || has || rc < 0
+            || sched_choose(self, sp->name, job, resource, latest, &versions, &why) != 0) {
+            free(why);
+            continue;
+        }
+        pk_idmap_set(&advance, resource, latest);
+        sched_new_build_t nb = { .trigger = "version", .versions = &versions,
+                                 .advance = &advance };
+        sched_create(self, sp, job, &nb, NULL, NULL);
+        pk_idmap_clear(&versions);
+        pk_idmap_clear(&advance);
+    }
+    sched_downstream(self, sp, NULL);
+}
+
 void
 sched_op_pin(sched_t *self, pk_msg_t *m, sched_reply_t *r)
 {
@@ -193,6 +231,8 @@ sched_op_pin(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     pk_value_destroy(&o);
     if (pin)
         s_cancel_unpinned(self, sp->name, res->canonical, a.id);
+    else
+        s_resume_latest(self, sp, res->canonical);
     r->body = pk_value_new_object();
 }
 
