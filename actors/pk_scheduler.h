@@ -34,7 +34,10 @@
 //       EVENT "pipeline.removed".
 //   pipeline.pause|unpause {pipeline}, job.pause|unpause {pipeline, job}:
 //       the flag in the store; EVENT "pipeline.paused" ... "job.unpaused".
-//       A paused job (or a job of a paused pipeline) gets no builds from
+//       Pausing (unpausing) a pipeline sets (clears) every job's flag too,
+//       and a job's own flag decides: a job unpaused inside a paused
+//       pipeline runs; a job added to a paused pipeline starts paused.
+//       A paused job gets no builds from
 //       versions or upstream jobs, refuses manual triggers, and its pending
 //       builds are not dispatched; running builds finish. Unpausing moves
 //       the baseline to the newest versions: only versions found after

@@ -325,7 +325,7 @@ sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t l
         if (pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
             continue;
         uint64_t base = pk_idmap_get(&rec.baseline, resource);
-        bool paused = rec.paused || sp->paused;
+        bool paused = rec.paused;       // set too by pausing the pipeline
         pk_job_rec_clear(&rec);
         if (last <= base || paused)
             continue;                   // paused: unpausing moves the baseline
@@ -382,7 +382,7 @@ sched_downstream(sched_t *self, sched_pipe_t *sp, const char *jobname)
         pk_job_rec_t rec;
         if (!follows || pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
             continue;
-        bool paused = rec.paused || sp->paused;
+        bool paused = rec.paused;
         pk_job_rec_clear(&rec);
         pk_idmap_t versions;
         char *why = NULL;
@@ -513,12 +513,11 @@ sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r)
         paused = rec.paused;
         pk_job_rec_clear(&rec);
     }
-    if (sp->paused) {
-        sched_fail(r, "pipeline \"%s\" is paused", sp->name);
-        return;
-    }
     if (paused) {
-        sched_fail(r, "job \"%s\" is paused", job->name);
+        if (sp->paused)                 // (the pipeline's pause set the job's flag)
+            sched_fail(r, "pipeline \"%s\" is paused", sp->name);
+        else
+            sched_fail(r, "job \"%s\" is paused", job->name);
         return;
     }
     pk_value_t *body = m->signal.body.size

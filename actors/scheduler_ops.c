@@ -3,9 +3,11 @@
 // fills a sched_reply_t (scheduler.c sends it when the signal had a ref);
 // errors are sentences for the person at the CLI.
 //
-// Unpausing moves the job's baseline to the newest versions: what was found
-// while it was paused is skipped, as PikoCI does; only versions found after
-// unpausing trigger. A pin is checked against the stored versions, and
+// Pause.md: pausing a pipeline sets every job's paused flag and unpausing it
+// clears them; a job's own flag is what holds it, so a job unpaused inside
+// a paused pipeline runs. Unpausing moves the job's baseline to the newest
+// versions: what was found while it was paused is skipped, as PikoCI does;
+// only versions found after unpausing trigger. A pin is checked against the stored versions, and
 // pinning cancels queued builds (not yet dispatched) made with another
 // version of that resource.
 #include "scheduler_internal.h"
@@ -61,13 +63,10 @@ s_pause_txn(pk_store_txn_t *txn, void *arg)
         const pk_job_t *job = a->sp->model->jobs[j];
         if (a->job && a->job != job)
             continue;
-        if (a->paused && !a->job)
-            continue;                   // the pipeline's flag holds its jobs
         pk_job_rec_t rec;
         if (pk_builds_job_get(b, txn, a->sp->name, job->name, &rec) != 0)
             return -1;
-        if (a->job)
-            rec.paused = a->paused;
+        rec.paused = a->paused;         // Pause.md: the pipeline's (un)pause sets every job's
         if (!a->paused)
             s_rebase(a, txn, job, &rec);
         int rc = pk_builds_job_put(b, txn, a->sp->name, job->name, &rec);

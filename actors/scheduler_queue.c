@@ -5,8 +5,8 @@
 // queue again.
 //
 // A pending build is dispatched when nothing holds it: the scheduler is not
-// draining, neither its pipeline nor its job is paused, its job has fewer
-// dispatched builds than `concurrency` (0: no limit), and no build of
+// draining, its job is not paused (pausing a pipeline pauses its jobs), it
+// has fewer dispatched builds than `concurrency` (0: no limit), no build of
 // another job sharing one of its serial_groups is dispatched. The queue is
 // walked oldest first, and a build held by a serial group holds that group
 // for the younger builds behind it, so a busy job cannot starve another of
@@ -355,8 +355,8 @@ sched_queue_run(sched_t *self)
             continue;
         sched_pipe_t *sp = zhash_lookup(self->pipelines, a->pipeline);
         const pk_job_t *job = sp ? pk_pipeline_job(sp->model, a->job) : NULL;
-        if (!job || sp->paused)
-            continue;                   // its pipeline is not loaded, or paused
+        if (!job)
+            continue;                   // its pipeline is not loaded
         pk_job_rec_t rec;
         bool paused = pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0
                    || rec.paused;
