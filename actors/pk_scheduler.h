@@ -63,10 +63,13 @@
 //       "resource.pinned" {pipeline, resource, version} / "resource.unpinned".
 // From the checker:
 //   versions.new {pipeline, resource, last_id}: every job with a get of it
-//       with trigger = true and no passed gets ONE BUILD PER VERSION above
-//       its baseline (as PikoCI does; at most the newest 100), and the
-//       baseline moves with each build in the same transaction, so a version
-//       is built once even across crashes. A get with passed takes the
+//       with trigger = true and no passed gets ONE build, of the newest
+//       version above its baseline (Concourse's model: a push of five
+//       commits is five versions, one build) -- or, when the get says
+//       version = "every", one build per version above it (at most the
+//       newest 100); a pinned resource builds only its pin. The baseline
+//       moves with each build in the same transaction, so a version is
+//       built once even across crashes. A get with passed takes the
 //       newest version in a succeeded (or warning) build of every listed
 //       job; none -> no build.
 //   checker.ready: pipeline.set to the checker again, for all.

@@ -12,7 +12,10 @@
 // No version builds twice, none is lost: a job's baseline holds the newest
 // version id handled per resource, and a build made for a version moves it
 // in the same write transaction. Whatever is above it is built by the next
-// versions.new or at start (sched_catch_up).
+// versions.new or at start (sched_catch_up): by default only the newest of
+// the versions above it (a push of five commits is five versions and one
+// build, as in Concourse), every one of them when the get says
+// version = "every".
 #include "scheduler_internal.h"
 #include "pk_suggest.h"
 
@@ -49,6 +52,18 @@ sched_triggered_by(const pk_job_t *job, const char *resource)
                 && g.items[i]->passed_jobs.count == 0;
     free(g.items);
     return triggers;
+}
+
+// The job's triggering get of resource says version = "every".
+static bool
+s_every_version(const pk_job_t *job, const char *resource)
+{
+    sched_gets_t g = sched_gets(job);
+    bool every = false;
+    for (size_t i = 0; i < g.count && !every; i++)
+        every = !strcmp(g.items[i]->canonical, resource) && g.items[i]->every_version;
+    free(g.items);
+    return every;
 }
 
 static bool
@@ -333,6 +348,9 @@ sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t l
         pk_builds_pin_get(self->builds, NULL, sp->name, resource, &pin);
         if (last - from >= S_VERSIONS_MAX)
             from = last - S_VERSIONS_MAX + 1;
+        if (!pin && !s_every_version(job, resource))
+            from = last;                // Concourse: the newest of what was found
+
         for (uint64_t id = from; id <= last; id++) {
             pk_idmap_t versions, advance = { 0 };
             char *why = NULL;
