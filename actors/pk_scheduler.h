@@ -88,7 +88,11 @@
 //         and a STARTED of a finished build or an old attempt gets a CANCEL
 //         so its runner stops). A STARTED of a build already started is a
 //         runner re-announcing it after a reconnect: the worker is recorded.
-//         STEP is merged into build_steps. DONE failed of an allow_failure
+//         STEP is merged into build_steps -- also after the build was
+//         cancelled (same attempt): its runner ends the step it was in and
+//         runs the on_cancel/ensure hooks, and those steps are kept. When a
+//         build ends, its steps still marked started end with it
+//         (cancelled or errored, with the build's end time). DONE failed of an allow_failure
 //         job is recorded as warning. After succeeded or warning, every job
 //         with a get (trigger = true) whose passed lists the job gets a build
 //         with the newest versions that passed, unless its newest build had

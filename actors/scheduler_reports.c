@@ -87,7 +87,10 @@ s_step_txn(pk_store_txn_t *txn, void *arg)
     int rc = pk_builds_get(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry, &b);
     if (rc != 0)
         return 1;
-    bool current = b.attempt == c->s->attempt && !pk_build_status_terminal(b.status);
+    // a cancelled build's runner goes on a little: it ends the step it was
+    // in and runs the on_cancel and ensure hooks, and those steps are kept
+    bool current = b.attempt == c->s->attempt
+                && (!pk_build_status_terminal(b.status) || !strcmp(b.status, "cancelled"));
     pk_build_clear(&b);
     if (!current)
         return 1;
