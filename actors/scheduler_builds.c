@@ -54,14 +54,30 @@ sched_triggered_by(const pk_job_t *job, const char *resource)
     return triggers;
 }
 
-// The job's triggering get of resource says version = "every".
+// A git resource with pr = true: each version is another pull request, not
+// a newer state of one thing, so skipping all but the newest would leave
+// pull requests unbuilt -- every version builds unless the get says
+// version = "latest".
 static bool
-s_every_version(const pk_job_t *job, const char *resource)
+s_pr_resource(const pk_pipeline_t *p, const char *resource)
+{
+    const pk_resource_t *res = pk_pipeline_resource(p, resource);
+    const pk_value_t *pr = res && !strcmp(res->type, "git") && res->params
+                         ? pk_value_object_get(res->params, "pr") : NULL;
+    return pr && ((pk_value_kind(pr) == PK_V_BOOL && pk_value_bool(pr))
+                  || (pk_value_kind(pr) == PK_V_STRING && !strcmp(pk_value_string(pr), "true")));
+}
+
+// The job's triggering get of resource builds every version it is told of.
+static bool
+s_every_version(const pk_pipeline_t *p, const pk_job_t *job, const char *resource)
 {
     sched_gets_t g = sched_gets(job);
     bool every = false;
-    for (size_t i = 0; i < g.count && !every; i++)
-        every = !strcmp(g.items[i]->canonical, resource) && g.items[i]->every_version;
+    for (size_t i = 0; i < g.count; i++)
+        if (!strcmp(g.items[i]->canonical, resource))
+            every = g.items[i]->every_version
+                 || (!g.items[i]->latest_version && s_pr_resource(p, resource));
     free(g.items);
     return every;
 }
@@ -348,7 +364,7 @@ sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t l
         pk_builds_pin_get(self->builds, NULL, sp->name, resource, &pin);
         if (last - from >= S_VERSIONS_MAX)
             from = last - S_VERSIONS_MAX + 1;
-        if (!pin && !s_every_version(job, resource))
+        if (!pin && !s_every_version(sp->model, job, resource))
             from = last;                // Concourse: the newest of what was found
 
         for (uint64_t id = from; id <= last; id++) {

@@ -270,7 +270,9 @@ s_label_range(const pk_hcl_block_t *b)
 }
 
 // `version = "every"` (Concourse's opt-in: every new version triggers a
-// build) or "latest" (the default: a trigger builds only the newest).
+// build) or "latest" (the default: a trigger builds only the newest; the
+// scheduler's default for a git pr = true resource is every, each version
+// being another pull request).
 static void
 s_get_version(pk_dec_t *d, pk_step_t *s, const pk_hcl_body_t *body, const char *where)
 {
@@ -279,7 +281,9 @@ s_get_version(pk_dec_t *d, pk_step_t *s, const pk_hcl_body_t *body, const char *
         if (!strcmp(v, "every"))
             s->every_version = true;
         else
-        if (strcmp(v, "latest")) {
+        if (!strcmp(v, "latest"))
+            s->latest_version = true;
+        else {
             const pk_hcl_attr_t *a = pk_hcl_body_attr_find(body, "version");
             pk_diags_error(d->diags, pk_hcl_expr_range(pk_hcl_attr_expr(a)),
                            "version of %s must be \"every\" or \"latest\", not \"%s\"",
