@@ -73,6 +73,15 @@
 //       newest version in a succeeded (or warning) build of every listed
 //       job; none -> no build.
 //   checker.ready: pipeline.set to the checker again, for all.
+//   put.recorded {pipeline, resource, build, attempt, id}: the checker
+//       stored the versions a put of that build made (scheduler_puts.c):
+//       id becomes the build's version of resource, so `passed` sees it;
+//       a build that already succeeded gets its downstream looked at again.
+// A STEP of a put that succeeded with {resource, versions} (Concourse's
+// implicit get after put) goes on as SIGNAL{to "checker", what
+// "put.versions", args {pipeline, resource, build, attempt}, body}; for a
+// resource of type trigger, also to every other pipeline declaring that
+// resource (without build).
 // Builds: created pending (or waiting_for_approval behind an approve gate)
 // and dispatched oldest first when the scheduler is not draining, neither
 // the job nor its pipeline is paused, fewer than `concurrency` builds of the

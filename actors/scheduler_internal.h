@@ -10,6 +10,7 @@
 //                      dispatch decisions, cancels
 //   scheduler_reports.c runners' reports (fenced), builds found at start
 //   scheduler_ops.c    control's commands: pause, pin, approve, cancel, retry
+//   scheduler_puts.c   a put's versions: to the checker, back as the build's
 #ifndef SCHEDULER_INTERNAL_H
 #define SCHEDULER_INTERNAL_H
 #include "pk_scheduler.h"
@@ -155,6 +156,9 @@ void sched_queue_run(sched_t *self);
 
 // scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE
+// "build:<pipeline>/<job>/<N or N.M>" -> its parts (caller frees); 0 or -1.
+int sched_parse_build_id(const char *id, char **pipeline, char **job, uint64_t *number,
+                         uint32_t *retry);
 // Start-up: builds that were running wait to be adopted, the others queued.
 void sched_recover_builds(sched_t *self, sched_pipe_t *sp);
 // The grace is over: builds nobody claimed are errored.
@@ -162,6 +166,12 @@ void sched_adopt_expire(sched_t *self);
 // SIGNAL append to the log sink: text becomes the last line of the log.
 void sched_log_append(sched_t *self, const char *id, uint32_t attempt, uint32_t step,
                       const char *text);
+
+// scheduler_puts.c
+// A STEP of a put that succeeded with versions: they go to the checker
+// (and, for a trigger resource, to every pipeline declaring it).
+void sched_put_forward(sched_t *self, const char *pipeline, const pk_msg_step_t *s);
+void sched_put_recorded(sched_t *self, pk_msg_t *m, sched_reply_t *r);   // put.recorded
 
 // scheduler_ops.c
 void sched_op_pause(sched_t *self, pk_msg_t *m, sched_reply_t *r);     // 4 ops

@@ -16,8 +16,9 @@
 #include "scheduler_internal.h"
 
 // "build:<pipeline>/<job>/<3 or 3.1>" -> its parts (pipeline names hold no '/').
-static int
-s_parse_id(const char *id, char **pipeline, char **job, uint64_t *number, uint32_t *retry)
+int
+sched_parse_build_id(const char *id, char **pipeline, char **job, uint64_t *number,
+                     uint32_t *retry)
 {
     if (!id || strncmp(id, "build:", 6))
         return -1;
@@ -227,7 +228,7 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     char *pipeline = NULL, *job = NULL;
     uint64_t number = 0;
     uint32_t retry = 0;
-    if (s_parse_id(id, &pipeline, &job, &number, &retry) != 0 || attempt == 0) {
+    if (sched_parse_build_id(id, &pipeline, &job, &number, &retry) != 0 || attempt == 0) {
         self->ignored++;
         return;
     }
@@ -240,9 +241,11 @@ sched_on_report(sched_t *self, pk_msg_t *m)
         s_step_t c = { self, pipeline, job, number, retry, &m->step };
         if (pk_store_write(self->store, s_step_txn, &c) != 0)
             self->ignored++;
-        else
-        if (claimed)
-            s_adopted_event(self, pipeline, job, number, retry, NULL);
+        else {
+            if (claimed)
+                s_adopted_event(self, pipeline, job, number, retry, NULL);
+            sched_put_forward(self, pipeline, &m->step);
+        }
         free(pipeline);
         free(job);
         return;
