@@ -108,8 +108,8 @@ typedef struct {
     bool left;                  // out: not found, or fn left it
 } s_mutate_t;
 
-// The build just ended: a step still marked started ends with it (status
-// cancelled or errored, the build's end time), so no step's duration keeps
+// The build was just cut off: a step still marked started ends with it
+// (status cancelled or errored, the build's end time), so no step's duration keeps
 // growing when its runner cannot say more. A runner that can (a cancelled
 // build's runner ends its step and runs the hooks) still reports; its word
 // replaces ours (scheduler_reports.c).
@@ -121,8 +121,7 @@ s_close_steps(s_mutate_t *c, pk_store_txn_t *txn)
     if (pk_builds_steps_list(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry,
                              &steps, &n) != 0)
         return -1;
-    const char *status = !strcmp(c->b.status, "cancelled") ? "cancelled"
-                       : !strcmp(c->b.status, "errored") ? "errored" : "failed";
+    const char *status = c->b.status;   // cancelled or errored: see s_mutate_txn
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!steps[i].status || strcmp(steps[i].status, "started"))
@@ -154,7 +153,10 @@ s_mutate_txn(pk_store_txn_t *txn, void *arg)
     c->left = rc != 0;
     if (rc != 0)
         return 1;
-    if (was_open && pk_build_status_terminal(c->b.status) && s_close_steps(c, txn) != 0)
+    // (a runner's own DONE comes after its every STEP: only a build ended
+    // under it -- cancelled, or errored for a lost worker -- can have any)
+    bool cut = !strcmp(c->b.status, "cancelled") || !strcmp(c->b.status, "errored");
+    if (was_open && cut && s_close_steps(c, txn) != 0)
         return -1;
     return pk_builds_put(c->self->builds, txn, c->pipeline, c->job, &c->b) == 0 ? 0 : -1;
 }
