@@ -91,6 +91,9 @@ s_on_signal(checker_t *self, pk_msg_t *m)
     if (!strcmp(m->signal.what, "check.now"))
         checker_check_now(self, m);
     else
+    if (!strcmp(m->signal.what, "put.versions"))
+        checker_on_put(self, m);
+    else
     if (!strncmp(m->signal.what, "webhook.", 8) || !strcmp(m->signal.what, "stats"))
         checker_on_webhook(self, m);
     else {

@@ -8,6 +8,7 @@
 //                      plans, lookups with "did you mean"
 //   checker_checks.c   a check's round trip: fired (due, check.now), answered
 //                      or given up on, batched, stored, announced
+//   checker_puts.c     the versions a put produced, stored like a check's
 //   checker_webhooks.c the webhook tokens and the counters for the http face
 //
 // The files share one checker_t and one checker_res_t per resource, not
@@ -114,6 +115,9 @@ void checker_give_up(checker_t *self, checker_res_t *r, int64_t now);
 // Stores the batch in one write transaction, then tells the bus and the
 // scheduler; a no-op when the batch is empty.
 void checker_flush(checker_t *self);
+
+// checker_puts.c
+void checker_on_put(checker_t *self, pk_msg_t *m);       // put.versions
 
 // checker_webhooks.c
 void checker_webhooks_ensure(checker_t *self, const char *pipeline, zhash_t *set);

@@ -44,6 +44,10 @@
 //         -- never two of one resource at a time
 //   in  VERSIONS{id, attempt, versions | error, output}: stale or unknown
 //         ids are ignored; "worker W lost" and refusals are failed checks
+//   in  SIGNAL{what "put.versions", args {pipeline, resource, build?,
+//         attempt?}, body [versions]}: a put's versions (checker_puts.c),
+//         stored; "put.recorded" {.., build, attempt, id} back to the
+//         scheduler when build was given, then versions.new as below
 //   out SIGNAL{to "scheduler", what "versions.new", args {pipeline,
 //         resource, first_id, last_id}} after the versions are committed
 //   out EVENT "resource.versions" {pipeline, resource, first_id, last_id}

@@ -34,7 +34,10 @@
 //       EVENT "pipeline.removed".
 //   pipeline.pause|unpause {pipeline}, job.pause|unpause {pipeline, job}:
 //       the flag in the store; EVENT "pipeline.paused" ... "job.unpaused".
-//       A paused job (or a job of a paused pipeline) gets no builds from
+//       Pausing (unpausing) a pipeline sets (clears) every job's flag too,
+//       and a job's own flag decides: a job unpaused inside a paused
+//       pipeline runs; a job added to a paused pipeline starts paused.
+//       A paused job gets no builds from
 //       versions or upstream jobs, refuses manual triggers, and its pending
 //       builds are not dispatched; running builds finish. Unpausing moves
 //       the baseline to the newest versions: only versions found after
@@ -60,13 +63,25 @@
 //       "resource.pinned" {pipeline, resource, version} / "resource.unpinned".
 // From the checker:
 //   versions.new {pipeline, resource, last_id}: every job with a get of it
-//       with trigger = true and no passed gets ONE BUILD PER VERSION above
-//       its baseline (as PikoCI does; at most the newest 100), and the
-//       baseline moves with each build in the same transaction, so a version
-//       is built once even across crashes. A get with passed takes the
+//       with trigger = true and no passed gets ONE build, of the newest
+//       version above its baseline (Concourse's model: a push of five
+//       commits is five versions, one build) -- or, when the get says
+//       version = "every", one build per version above it (at most the
+//       newest 100); a pinned resource builds only its pin. The baseline
+//       moves with each build in the same transaction, so a version is
+//       built once even across crashes. A get with passed takes the
 //       newest version in a succeeded (or warning) build of every listed
 //       job; none -> no build.
 //   checker.ready: pipeline.set to the checker again, for all.
+//   put.recorded {pipeline, resource, build, attempt, id}: the checker
+//       stored the versions a put of that build made (scheduler_puts.c):
+//       id becomes the build's version of resource, so `passed` sees it;
+//       a build that already succeeded gets its downstream looked at again.
+// A STEP of a put that succeeded with {resource, versions} (Concourse's
+// implicit get after put) goes on as SIGNAL{to "checker", what
+// "put.versions", args {pipeline, resource, build, attempt}, body}; for a
+// resource of type trigger, also to every other pipeline declaring that
+// resource (without build).
 // Builds: created pending (or waiting_for_approval behind an approve gate)
 // and dispatched oldest first when the scheduler is not draining, neither
 // the job nor its pipeline is paused, fewer than `concurrency` builds of the
@@ -82,7 +97,11 @@
 //         and a STARTED of a finished build or an old attempt gets a CANCEL
 //         so its runner stops). A STARTED of a build already started is a
 //         runner re-announcing it after a reconnect: the worker is recorded.
-//         STEP is merged into build_steps. DONE failed of an allow_failure
+//         STEP is merged into build_steps -- also after the build was
+//         cancelled (same attempt): its runner ends the step it was in and
+//         runs the on_cancel/ensure hooks, and those steps are kept. When a
+//         build ends, its steps still marked started end with it
+//         (cancelled or errored, with the build's end time). DONE failed of an allow_failure
 //         job is recorded as warning. After succeeded or warning, every job
 //         with a get (trigger = true) whose passed lists the job gets a build
 //         with the newest versions that passed, unless its newest build had

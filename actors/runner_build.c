@@ -92,7 +92,37 @@ runner_build_step_msg(runner_build_t *b, uint32_t step, const char *kind, const 
                       const char *status, int64_t exit_code, uint64_t started_ms,
                       const char *message, const pk_env_t *outputs)
 {
+    runner_build_step_msg_put(b, step, kind, name, status, exit_code, started_ms, message,
+                              outputs, NULL, NULL);
+}
+
+// A put's versions leave masked like everything else: as JSON text through
+// the mask and back (a version whose masked text no longer parses is dropped).
+static void
+s_pack_put_versions(runner_build_t *b, const pk_value_t *versions, pk_bytes_t *out)
+{
+    char *json = pk_value_to_json(versions);
+    char *masked = json ? runner_build_mask(b, json) : NULL;
+    pk_value_t *v = masked ? pk_value_from_json(masked, strlen(masked), NULL) : NULL;
+    if (v && pk_value_kind(v) == PK_V_LIST && pk_value_len(v))
+        pk_value_pack_bytes(v, &out->data, &out->size);
+    pk_value_destroy(&v);
+    free(masked);
+    free(json);
+}
+
+void
+runner_build_step_msg_put(runner_build_t *b, uint32_t step, const char *kind, const char *name,
+                          const char *status, int64_t exit_code, uint64_t started_ms,
+                          const char *message, const pk_env_t *outputs, const char *resource,
+                          const pk_value_t *versions)
+{
     pk_msg_t m = { .type = PK_MSG_STEP };
+    if (resource && versions) {
+        s_pack_put_versions(b, versions, &m.step.versions);
+        if (m.step.versions.size)
+            m.step.resource = strdup(resource);
+    }
     m.step.id = strdup(b->id);
     m.step.attempt = b->attempt;
     m.step.step = step;

@@ -128,6 +128,7 @@ typedef struct {
     bool ignore_job_deadline;    // hooks run after a job timeout
     char *capture;               // when non-NULL (checks): keep output here instead of LOG
     size_t capture_len, capture_cap;
+    bool tee;                    // with capture (puts): keep it here and LOG it too
 } run_ctx_t;
 
 int64_t runner_now_ms(void);
@@ -141,6 +142,13 @@ void runner_build_logf(runner_build_t *b, uint32_t step, const char *fmt, ...)
 void runner_build_step_msg(runner_build_t *b, uint32_t step, const char *kind, const char *name,
                            const char *status, int64_t exit_code, uint64_t started_ms,
                            const char *message, const pk_env_t *outputs);
+// The same for a put that succeeded: resource and the versions it produced
+// (a list of objects) go back to the scheduler with it.
+void runner_build_step_msg_put(runner_build_t *b, uint32_t step, const char *kind,
+                               const char *name, const char *status, int64_t exit_code,
+                               uint64_t started_ms, const char *message,
+                               const pk_env_t *outputs, const char *resource,
+                               const pk_value_t *versions);
 void runner_build_add_waiter(runner_build_t *b, int fd);
 void runner_build_remove_waiter(runner_build_t *b, int fd);
 

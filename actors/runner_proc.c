@@ -97,7 +97,7 @@ s_deliver(run_ctx_t *ctx, const char *data, size_t len)
         size_t n = len < RUNNER_LOG_CHUNK ? len : RUNNER_LOG_CHUNK;
         if (ctx->capture)
             s_capture(ctx, data, n);
-        else
+        if (!ctx->capture || ctx->tee)
             runner_build_log(ctx->build, ctx->step, data, n);
         data += n;
         len -= n;
@@ -199,7 +199,8 @@ s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status, const runner_mask_t *ma
             next = ctx->deadline_ms;
         if (kill_at && kill_at < next)
             next = kill_at;
-        bool may_read = ctx->capture || atomic_load(&b->cancel_gen) != ctx->gen || why != RUN_OK;
+        bool may_read = (ctx->capture && !ctx->tee) || atomic_load(&b->cancel_gen) != ctx->gen
+                     || why != RUN_OK;
         if (!may_read) {
             pthread_mutex_lock(&b->lock);
             may_read = b->credits > 0;

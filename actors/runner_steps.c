@@ -229,11 +229,55 @@ runner_container_name(runner_build_t *b, uint32_t step, char *buf, size_t size)
             *c = '-';
 }
 
+// The versions a put produced (Concourse's implicit get after put), NULL
+// when none: a trigger's one version is its params plus where it came from;
+// any other type's are what its push printed on its last line, a JSON array
+// of objects (or one object) -- anything else there is just output.
+static pk_value_t *
+s_put_versions(runner_build_t *b, const pk_value_t *step, const char *output, size_t len)
+{
+    if (!strcmp(pk_plan_str(step, "version_from", ""), "params")) {
+        pk_value_t *v = pk_value_new_object();
+        const pk_value_t *env = pk_plan_object(step, "env");
+        for (size_t i = 0; env && i < pk_value_len(env); i++) {
+            const char *k = pk_value_object_key(env, i);
+            const pk_value_t *val = pk_value_object_at(env, i);
+            if (!strncmp(k, "put_", 4) && k[4] && pk_value_kind(val) == PK_V_STRING)
+                pk_value_object_set(v, k + 4, pk_value_dup(val));
+        }
+        const char *from[][2] = { { "trigger_pipeline", "BUILD_PIPELINE_NAME" },
+                                  { "trigger_job", "BUILD_JOB_NAME" },
+                                  { "trigger_build", "BUILD_NUMBER" } };
+        for (size_t i = 0; i < 3; i++) {
+            const char *val = pk_env_get(b->base_env, from[i][1]);
+            pk_value_object_set(v, from[i][0], pk_value_new_string(val ? val : ""));
+        }
+        pk_value_t *list = pk_value_new_list();
+        pk_value_list_append(list, v);
+        return list;
+    }
+    char *line = output ? runner_last_line(output, len) : NULL;
+    pk_value_t *v = line && (*line == '[' || *line == '{')
+                  ? pk_value_from_json(line, strlen(line), NULL) : NULL;
+    free(line);
+    if (v && pk_value_kind(v) == PK_V_OBJECT) {
+        pk_value_t *list = pk_value_new_list();
+        pk_value_list_append(list, v);
+        v = list;
+    }
+    bool ok = v && pk_value_kind(v) == PK_V_LIST && pk_value_len(v);
+    for (size_t i = 0; ok && i < pk_value_len(v); i++)
+        ok = pk_value_kind(pk_value_list_at(v, i)) == PK_V_OBJECT;
+    if (!ok)
+        pk_value_destroy(&v);
+    return v;
+}
+
 // One attempt of a leaf step (get, task, put, notify). produced gets the
-// step's own exports on success.
+// step's own exports on success; *put_versions a put's versions.
 static run_result_t
 s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_env_t *exports,
-            run_scope_t scope, pk_env_t *produced, int *status)
+            run_scope_t scope, pk_env_t *produced, int *status, pk_value_t **put_versions)
 {
     const char *kind = pk_plan_str(step, "kind", "");
     const char *name = pk_plan_str(step, "name", "");
@@ -291,8 +335,19 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
             r = RUN_ERRORED;
         }
         else {
+            bool put = !strcmp(kind, "put");
+            if (put) {                  // its last line may be its versions
+                ctx.capture = calloc(1, 1);
+                ctx.capture_cap = 1;
+                ctx.tee = true;
+            }
             r = runner_proc_run(&ctx, &cl, status);
             runner_cmdline_clear(&cl);
+            if (put && r == RUN_OK) {
+                pk_value_destroy(put_versions);
+                *put_versions = s_put_versions(b, step, ctx.capture, ctx.capture_len);
+            }
+            free(ctx.capture);
         }
         pk_env_destroy(&own);
         pk_env_destroy(&env);
@@ -464,6 +519,7 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
     uint64_t started = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
     runner_build_step_msg(b, idx, kind, full, "started", 0, started, NULL, NULL);
     pk_env_t *produced = pk_env_new();
+    pk_value_t *put_versions = NULL;
     run_result_t r = RUN_OK;
     int status = 0;
     char *message = NULL;
@@ -483,7 +539,7 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
         if (!strcmp(kind, "if"))
             r = s_if(b, step, idx, exports, scope, prefix);
         else
-            r = s_leaf_once(b, step, idx, exports, scope, produced, &status);
+            r = s_leaf_once(b, step, idx, exports, scope, produced, &status, &put_versions);
         if (r == RUN_STEP_TIMEOUT) {
             char *d = pk_duration_format(timeout);
             char buf[128];
@@ -499,8 +555,10 @@ s_step(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, run_scope_t
     if (r == RUN_STEP_TIMEOUT)
         r = RUN_FAILED;
     pk_env_merge(exports, produced);
-    runner_build_step_msg(b, idx, kind, full, runner_result_status(r), status, started, message,
-                          produced);
+    runner_build_step_msg_put(b, idx, kind, full, runner_result_status(r), status, started,
+                              message, produced, pk_plan_str(step, "resource", NULL),
+                              r == RUN_OK ? put_versions : NULL);
+    pk_value_destroy(&put_versions);
     free(message);
     pk_env_destroy(&produced);
     char hook_prefix[sizeof full + 1];

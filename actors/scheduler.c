@@ -130,6 +130,7 @@ static const struct {
     { "pin", sched_op_pin },
     { "unpin", sched_op_pin },
     { "versions.new", s_versions_new },
+    { "put.recorded", sched_put_recorded },
     { "checker.ready", s_checker_ready },
 };
 

@@ -12,7 +12,10 @@
 // No version builds twice, none is lost: a job's baseline holds the newest
 // version id handled per resource, and a build made for a version moves it
 // in the same write transaction. Whatever is above it is built by the next
-// versions.new or at start (sched_catch_up).
+// versions.new or at start (sched_catch_up): by default only the newest of
+// the versions above it (a push of five commits is five versions and one
+// build, as in Concourse), every one of them when the get says
+// version = "every".
 #include "scheduler_internal.h"
 #include "pk_suggest.h"
 
@@ -49,6 +52,34 @@ sched_triggered_by(const pk_job_t *job, const char *resource)
                 && g.items[i]->passed_jobs.count == 0;
     free(g.items);
     return triggers;
+}
+
+// A git resource with pr = true: each version is another pull request, not
+// a newer state of one thing, so skipping all but the newest would leave
+// pull requests unbuilt -- every version builds unless the get says
+// version = "latest".
+static bool
+s_pr_resource(const pk_pipeline_t *p, const char *resource)
+{
+    const pk_resource_t *res = pk_pipeline_resource(p, resource);
+    const pk_value_t *pr = res && !strcmp(res->type, "git") && res->params
+                         ? pk_value_object_get(res->params, "pr") : NULL;
+    return pr && ((pk_value_kind(pr) == PK_V_BOOL && pk_value_bool(pr))
+                  || (pk_value_kind(pr) == PK_V_STRING && !strcmp(pk_value_string(pr), "true")));
+}
+
+// The job's triggering get of resource builds every version it is told of.
+static bool
+s_every_version(const pk_pipeline_t *p, const pk_job_t *job, const char *resource)
+{
+    sched_gets_t g = sched_gets(job);
+    bool every = false;
+    for (size_t i = 0; i < g.count; i++)
+        if (!strcmp(g.items[i]->canonical, resource))
+            every = g.items[i]->every_version
+                 || (!g.items[i]->latest_version && s_pr_resource(p, resource));
+    free(g.items);
+    return every;
 }
 
 static bool
@@ -174,9 +205,16 @@ s_create_txn(pk_store_txn_t *txn, void *arg)
     for (size_t i = 0; nb->advance && i < nb->advance->count; i++)
         if (nb->advance->ids[i] > pk_idmap_get(&rec.baseline, nb->advance->names[i]))
             pk_idmap_set(&rec.baseline, nb->advance->names[i], nb->advance->ids[i]);
-    bool gated = c->job->approve_label && !nb->retry_of;
+    // only a retry of a build that passed its gate skips it (a rejected or
+    // never-approved build's retry waits for votes again); the retry keeps
+    // the votes, so a retry of the retry skips it too
+    bool approved = nb->retry_of && nb->approved_needed
+                 && nb->approved_votes >= nb->approved_needed;
+    bool gated = c->job->approve_label && !approved;
     b->status = strdup(gated ? "waiting_for_approval" : "pending");
-    b->approvals_needed = gated ? (uint32_t) c->job->approvals : 0;
+    b->approvals_needed = gated ? (uint32_t) c->job->approvals
+                        : approved ? nb->approved_needed : 0;
+    b->approvals = approved ? nb->approved_votes : 0;
     b->attempt = 1;
     b->created_ms = zclock_time();
     pk_idmap_copy(&b->versions, nb->versions);
@@ -281,7 +319,7 @@ sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t l
         if (pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
             continue;
         uint64_t base = pk_idmap_get(&rec.baseline, resource);
-        bool paused = rec.paused || sp->paused;
+        bool paused = rec.paused;       // set too by pausing the pipeline
         pk_job_rec_clear(&rec);
         if (last <= base || paused)
             continue;                   // paused: unpausing moves the baseline
@@ -289,6 +327,9 @@ sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t l
         pk_builds_pin_get(self->builds, NULL, sp->name, resource, &pin);
         if (last - from >= S_VERSIONS_MAX)
             from = last - S_VERSIONS_MAX + 1;
+        if (!pin && !s_every_version(sp->model, job, resource))
+            from = last;                // Concourse: the newest of what was found
+
         for (uint64_t id = from; id <= last; id++) {
             pk_idmap_t versions, advance = { 0 };
             char *why = NULL;
@@ -338,7 +379,7 @@ sched_downstream(sched_t *self, sched_pipe_t *sp, const char *jobname)
         pk_job_rec_t rec;
         if (!follows || pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
             continue;
-        bool paused = rec.paused || sp->paused;
+        bool paused = rec.paused;
         pk_job_rec_clear(&rec);
         pk_idmap_t versions;
         char *why = NULL;
@@ -469,12 +510,11 @@ sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r)
         paused = rec.paused;
         pk_job_rec_clear(&rec);
     }
-    if (sp->paused) {
-        sched_fail(r, "pipeline \"%s\" is paused", sp->name);
-        return;
-    }
     if (paused) {
-        sched_fail(r, "job \"%s\" is paused", job->name);
+        if (sp->paused)                 // (the pipeline's pause set the job's flag)
+            sched_fail(r, "pipeline \"%s\" is paused", sp->name);
+        else
+            sched_fail(r, "job \"%s\" is paused", job->name);
         return;
     }
     pk_value_t *body = m->signal.body.size

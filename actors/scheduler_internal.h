@@ -10,6 +10,7 @@
 //                      dispatch decisions, cancels
 //   scheduler_reports.c runners' reports (fenced), builds found at start
 //   scheduler_ops.c    control's commands: pause, pin, approve, cancel, retry
+//   scheduler_puts.c   a put's versions: to the checker, back as the build's
 #ifndef SCHEDULER_INTERNAL_H
 #define SCHEDULER_INTERNAL_H
 #include "pk_scheduler.h"
@@ -118,6 +119,8 @@ typedef struct {
     const pk_idmap_t *versions;
     const pk_value_t *inputs;   // object or NULL
     uint64_t retry_of;          // retry: the number retried (a new retry of it)
+    uint32_t approved_votes;    // retry: the retried build's approval votes and
+    uint32_t approved_needed;   // gate; only an approved build's retry skips it
     const pk_idmap_t *advance;  // resource -> id the job's baseline moves to, same txn
     const char *by;             // who asked for it (manual), or NULL
 } sched_new_build_t;
@@ -158,6 +161,10 @@ void sched_queue_run(sched_t *self);
 
 // scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE
+// "build:<pipeline>/<job>/<N or N.M>[@life]" -> its parts (caller frees;
+// *life 1 when the id names none); 0 or -1.
+int sched_parse_build_id(const char *id, char **pipeline, char **job, uint64_t *number,
+                         uint32_t *retry, uint64_t *life);
 // Start-up: builds that were running wait to be adopted, the others queued.
 void sched_recover_builds(sched_t *self);
 // The grace is over: builds nobody claimed are errored.
@@ -165,6 +172,12 @@ void sched_adopt_expire(sched_t *self);
 // SIGNAL append to the log sink: text becomes the last line of the log.
 void sched_log_append(sched_t *self, const char *id, uint32_t attempt, uint32_t step,
                       const char *text);
+
+// scheduler_puts.c
+// A STEP of a put that succeeded with versions: they go to the checker
+// (and, for a trigger resource, to every pipeline declaring it).
+void sched_put_forward(sched_t *self, const char *pipeline, const pk_msg_step_t *s);
+void sched_put_recorded(sched_t *self, pk_msg_t *m, sched_reply_t *r);   // put.recorded
 
 // scheduler_ops.c
 void sched_op_pause(sched_t *self, pk_msg_t *m, sched_reply_t *r);     // 4 ops

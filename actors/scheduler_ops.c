@@ -3,9 +3,11 @@
 // fills a sched_reply_t (scheduler.c sends it when the signal had a ref);
 // errors are sentences for the person at the CLI.
 //
-// Unpausing moves the job's baseline to the newest versions: what was found
-// while it was paused is skipped, as PikoCI does; only versions found after
-// unpausing trigger. A pin is checked against the stored versions, and
+// Pause.md: pausing a pipeline sets every job's paused flag and unpausing it
+// clears them; a job's own flag is what holds it, so a job unpaused inside
+// a paused pipeline runs. Unpausing moves the job's baseline to the newest
+// versions: what was found while it was paused is skipped, as PikoCI does;
+// only versions found after unpausing trigger. A pin is checked against the stored versions, and
 // pinning cancels queued builds (not yet dispatched) made with another
 // version of that resource.
 #include "scheduler_internal.h"
@@ -61,13 +63,10 @@ s_pause_txn(pk_store_txn_t *txn, void *arg)
         const pk_job_t *job = a->sp->model->jobs[j];
         if (a->job && a->job != job)
             continue;
-        if (a->paused && !a->job)
-            continue;                   // the pipeline's flag holds its jobs
         pk_job_rec_t rec;
         if (pk_builds_job_get(b, txn, a->sp->name, job->name, &rec) != 0)
             return -1;
-        if (a->job)
-            rec.paused = a->paused;
+        rec.paused = a->paused;         // Pause.md: the pipeline's (un)pause sets every job's
         if (!a->paused)
             s_rebase(a, txn, job, &rec);
         int rc = pk_builds_job_put(b, txn, a->sp->name, job->name, &rec);
@@ -148,6 +147,44 @@ s_cancel_unpinned(sched_t *self, const char *pipeline, const char *resource, uin
     free(reason);
 }
 
+// Unpinned: every job the resource triggers builds its newest version now
+// (unless its newest build already has it), as if it had just been found --
+// while pinned the baseline moved past the versions skipped, so no check
+// would ever bring them back. Jobs behind `passed` follow their upstream.
+static void
+s_resume_latest(sched_t *self, sched_pipe_t *sp, const char *resource)
+{
+    uint64_t latest = sched_latest_id(self, NULL, sp->name, resource);
+    for (size_t j = 0; j < sp->model->job_count && latest; j++) {
+        const pk_job_t *job = sp->model->jobs[j];
+        pk_job_rec_t rec;
+        if (!sched_triggered_by(job, resource)
+            || pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
+            continue;
+        bool paused = rec.paused;
+        pk_job_rec_clear(&rec);
+        pk_build_t last;
+        int rc = pk_builds_latest(self->builds, NULL, sp->name, job->name, &last);
+        bool has = rc == 0 && pk_idmap_get(&last.versions, resource) == latest;
+        if (rc == 0)
+            pk_build_clear(&last);
+        pk_idmap_t versions, advance = { 0 };
+        char *why = NULL;
+        if (paused || has || rc < 0
+            || sched_choose(self, sp->name, job, resource, latest, &versions, &why) != 0) {
+            free(why);
+            continue;
+        }
+        pk_idmap_set(&advance, resource, latest);
+        sched_new_build_t nb = { .trigger = "version", .versions = &versions,
+                                 .advance = &advance };
+        sched_create(self, sp, job, &nb, NULL, NULL);
+        pk_idmap_clear(&versions);
+        pk_idmap_clear(&advance);
+    }
+    sched_downstream(self, sp, NULL);
+}
+
 void
 sched_op_pin(sched_t *self, pk_msg_t *m, sched_reply_t *r)
 {
@@ -193,6 +230,8 @@ sched_op_pin(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     pk_value_destroy(&o);
     if (pin)
         s_cancel_unpinned(self, sp->name, res->canonical, a.id);
+    else
+        s_resume_latest(self, sp, res->canonical);
     r->body = pk_value_new_object();
 }
 
@@ -281,6 +320,18 @@ s_message(pk_msg_t *m)
     return s;
 }
 
+// Approval-Gates: a reject must say why.
+static bool
+s_reject_without_reason(pk_msg_t *m)
+{
+    if (strcmp(m->signal.what, "reject"))
+        return false;
+    char *message = s_message(m);
+    bool none = !message || !*message || strspn(message, " \t\r\n") == strlen(message);
+    free(message);
+    return none;
+}
+
 static void
 s_status_body(sched_reply_t *r, const char *status)
 {
@@ -304,6 +355,9 @@ sched_op_vote(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (strcmp(b.status, "waiting_for_approval"))
         sched_fail(r, "build #%s of %s/%s is not waiting for approval (it is %s)", num,
                    sp->name, job->name, b.status);
+    else
+    if (s_reject_without_reason(m))
+        sched_fail(r, "a rejection needs a reason (--message)");
     else
     if (approve && user && s_voted(&b, user))
         sched_fail(r, "user \"%s\" has approved build #%s of %s/%s already (one vote per user; "
@@ -370,7 +424,8 @@ sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     if (!r->error) {
         pk_value_t *inputs = b.inputs ? pk_value_unpack(b.inputs, b.inputs_size) : NULL;
         sched_new_build_t nb = { .trigger = "retry", .versions = &b.versions, .inputs = inputs,
-                                 .retry_of = b.number };
+                                 .retry_of = b.number, .approved_votes = b.approvals,
+                                 .approved_needed = b.approvals_needed };
         uint64_t number;
         uint32_t retry;
         if (sched_create(self, sp, job, &nb, &number, &retry) != 0)
@@ -380,6 +435,12 @@ sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r)
             r->body = pk_value_new_object();
             pk_value_object_set(r->body, "number", pk_value_new_string(rn));
             free(rn);
+            pk_build_t nbuild;          // waiting_for_approval unless it skipped the gate
+            if (pk_builds_get(self->builds, NULL, sp->name, job->name, number, retry,
+                              &nbuild) == 0) {
+                pk_value_object_set(r->body, "status", pk_value_new_string(nbuild.status));
+                pk_build_clear(&nbuild);
+            }
         }
         pk_value_destroy(&inputs);
     }

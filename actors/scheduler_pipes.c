@@ -242,6 +242,7 @@ s_store_pipe_txn(pk_store_txn_t *txn, void *arg)
             continue;
         }
         jr.next_number = 1;
+        jr.paused = a->paused;          // a new job of a paused pipeline is paused too
         sched_gets_t g = sched_gets(job);
         for (size_t i = 0; i < g.count; i++)
             pk_idmap_set(&jr.baseline, g.items[i]->canonical,

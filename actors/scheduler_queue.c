@@ -5,16 +5,17 @@
 // queue again.
 //
 // A pending build is dispatched when nothing holds it: the scheduler is not
-// draining, neither its pipeline nor its job is paused, its job has fewer
-// dispatched builds than `concurrency` (0: no limit), and no build of
+// draining, its job is not paused (pausing a pipeline pauses its jobs), it
+// has fewer dispatched builds than `concurrency` (0: no limit), no build of
 // another job sharing one of its serial_groups is dispatched. The queue is
 // walked oldest first, and a build held by a serial group holds that group
 // for the younger builds behind it, so a busy job cannot starve another of
 // the group (FIFO by creation).
 //
 // Cancelling a dispatched build marks it cancelled at once and sends CANCEL
-// to its runner; the runner's later reports are fenced out like any report
-// of a finished build.
+// to its runner; of the runner's later reports only its STEPs count (the
+// cancelled step's end, the on_cancel and ensure hooks it runs); the rest
+// are fenced out like any report of a finished build.
 #include "scheduler_internal.h"
 
 // --- the queue in memory
@@ -107,6 +108,33 @@ typedef struct {
     bool left;                  // out: not found, or fn left it
 } s_mutate_t;
 
+// The build was just cut off: a step still marked started ends with it
+// (status cancelled or errored, the build's end time), so no step's duration keeps
+// growing when its runner cannot say more. A runner that can (a cancelled
+// build's runner ends its step and runs the hooks) still reports; its word
+// replaces ours (scheduler_reports.c).
+static int
+s_close_steps(s_mutate_t *c, pk_store_txn_t *txn)
+{
+    pk_build_step_t *steps = NULL;
+    size_t n = 0;
+    if (pk_builds_steps_list(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry,
+                             &steps, &n) != 0)
+        return -1;
+    const char *status = c->b.status;   // cancelled or errored: see s_mutate_txn
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!steps[i].status || strcmp(steps[i].status, "started"))
+            continue;
+        sched_set_str(&steps[i].status, status);
+        steps[i].finished_ms = c->b.finished_ms ? c->b.finished_ms : zclock_time();
+        rc = pk_builds_step_put(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry,
+                                &steps[i]);
+    }
+    pk_build_steps_free(&steps, n);
+    return rc;
+}
+
 static int
 s_mutate_txn(pk_store_txn_t *txn, void *arg)
 {
@@ -118,12 +146,18 @@ s_mutate_txn(pk_store_txn_t *txn, void *arg)
         return rc < 0 ? -1 : 1;
     char *before = strdup(c->b.status);
     uint32_t votes = c->b.approvals;
+    bool was_open = !pk_build_status_terminal(before);
     rc = c->fn(&c->b, c->arg);
     c->event = rc == 0 && (strcmp(before, c->b.status) || votes != c->b.approvals);
     free(before);
     c->left = rc != 0;
     if (rc != 0)
         return 1;
+    // (a runner's own DONE comes after its every STEP: only a build ended
+    // under it -- cancelled, or errored for a lost worker -- can have any)
+    bool cut = !strcmp(c->b.status, "cancelled") || !strcmp(c->b.status, "errored");
+    if (was_open && cut && s_close_steps(c, txn) != 0)
+        return -1;
     return pk_builds_put(c->self->builds, txn, c->pipeline, c->job, &c->b) == 0 ? 0 : -1;
 }
 
@@ -353,8 +387,8 @@ sched_queue_run(sched_t *self)
             continue;
         sched_pipe_t *sp = zhash_lookup(self->pipelines, a->pipeline);
         const pk_job_t *job = sp ? pk_pipeline_job(sp->model, a->job) : NULL;
-        if (!job || sp->paused)
-            continue;                   // its pipeline is not loaded, or paused
+        if (!job)
+            continue;                   // its pipeline is not loaded
         pk_job_rec_t rec;
         bool paused = pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0
                    || rec.paused;

@@ -20,9 +20,9 @@
 
 // "build:<pipeline>/<job>/<3 or 3.1>[@life]" -> its parts (pipeline names
 // hold no '/'; no life: the first).
-static int
-s_parse_id(const char *id, char **pipeline, char **job, uint64_t *number, uint32_t *retry,
-           uint64_t *life)
+int
+sched_parse_build_id(const char *id, char **pipeline, char **job, uint64_t *number,
+                     uint32_t *retry, uint64_t *life)
 {
     if (!id || strncmp(id, "build:", 6))
         return -1;
@@ -103,7 +103,10 @@ s_step_txn(pk_store_txn_t *txn, void *arg)
     int rc = pk_builds_get(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry, &b);
     if (rc != 0)
         return 1;
-    bool current = b.attempt == c->s->attempt && !pk_build_status_terminal(b.status);
+    // a cancelled build's runner goes on a little: it ends the step it was
+    // in and runs the on_cancel and ensure hooks, and those steps are kept
+    bool current = b.attempt == c->s->attempt
+                && (!pk_build_status_terminal(b.status) || !strcmp(b.status, "cancelled"));
     pk_build_clear(&b);
     if (!current)
         return 1;
@@ -240,7 +243,7 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     char *pipeline = NULL, *job = NULL;
     uint64_t number = 0, life = 0;
     uint32_t retry = 0;
-    if (s_parse_id(id, &pipeline, &job, &number, &retry, &life) != 0 || attempt == 0) {
+    if (sched_parse_build_id(id, &pipeline, &job, &number, &retry, &life) != 0 || attempt == 0) {
         self->ignored++;
         return;
     }
@@ -261,9 +264,11 @@ sched_on_report(sched_t *self, pk_msg_t *m)
         s_step_t c = { self, pipeline, job, number, retry, &m->step };
         if (pk_store_write(self->store, s_step_txn, &c) != 0)
             self->ignored++;
-        else
-        if (claimed)
-            s_adopted_event(self, pipeline, job, number, retry, NULL);
+        else {
+            if (claimed)
+                s_adopted_event(self, pipeline, job, number, retry, NULL);
+            sched_put_forward(self, pipeline, &m->step);
+        }
         free(pipeline);
         free(job);
         return;

@@ -123,6 +123,9 @@ typedef struct {        // runner -> scheduler: a step changed state
     uint64_t finished_ms;
     char *message;      // optional: "step timed out after 1m"
     pk_kv_t outputs;    // optional: exported GET_/TASK_ variables
+    char *resource;     // optional, a put that succeeded: its resource ("type.name")
+    pk_bytes_t versions;// optional, with resource: packed msgpack array of the version
+                        // maps the put produced, oldest first (the last is the put's)
 } pk_msg_step_t;
 
 typedef struct {        // runner -> scheduler: the work ended

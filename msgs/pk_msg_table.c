@@ -69,6 +69,8 @@ static const pk_field_t s_step[] = {
     F(step, finished_ms, PK_F_U64, false),
     F(step, message, PK_F_STR, false),
     F(step, outputs, PK_F_KV, false),
+    F(step, resource, PK_F_STR, false),
+    F(step, versions, PK_F_RAW, false),
 };
 static const pk_field_t s_done[] = {
     F(done, id, PK_F_STR, true),

@@ -25,7 +25,9 @@ static const pk_block_spec_t s_parallel_blocks[] = {
     PK_DEC_STEP_SPECS, PK_DEC_HOOK_SPECS, { NULL, 0, 0, NULL }
 };
 static const pk_block_spec_t s_no_blocks[] = { { NULL, 0, 0, NULL } };
-static const char *const s_get_attrs[] = { "timeout", "attempts", "trigger", "passed", NULL };
+static const char *const s_get_attrs[] = {
+    "timeout", "attempts", "trigger", "passed", "version", NULL
+};
 static const char *const s_task_attrs[] = { "timeout", "attempts", "inputs", "outputs", NULL };
 static const char *const s_parallel_attrs[] = {
     "timeout", "attempts", "limit", "fail_fast", NULL
@@ -267,6 +269,30 @@ s_label_range(const pk_hcl_block_t *b)
     return r;
 }
 
+// `version = "every"` (Concourse's opt-in: every new version triggers a
+// build) or "latest" (the default: a trigger builds only the newest; the
+// scheduler's default for a git pr = true resource is every, each version
+// being another pull request).
+static void
+s_get_version(pk_dec_t *d, pk_step_t *s, const pk_hcl_body_t *body, const char *where)
+{
+    char *v = NULL;
+    if (pk_dec_string(d, body, "version", &v) > 0) {
+        if (!strcmp(v, "every"))
+            s->every_version = true;
+        else
+        if (!strcmp(v, "latest"))
+            s->latest_version = true;
+        else {
+            const pk_hcl_attr_t *a = pk_hcl_body_attr_find(body, "version");
+            pk_diags_error(d->diags, pk_hcl_expr_range(pk_hcl_attr_expr(a)),
+                           "version of %s must be \"every\" or \"latest\", not \"%s\"",
+                           where, v);
+        }
+    }
+    free(v);
+}
+
 static pk_step_t *
 s_step(pk_dec_t *d, const pk_hcl_block_t *b, const char *kind)
 {
@@ -290,6 +316,7 @@ s_step(pk_dec_t *d, const pk_hcl_block_t *b, const char *kind)
         pk_dec_check_body(d, body, where, s_get_attrs, s_hook_only);
         pk_dec_bool(d, body, "trigger", &s->trigger);
         pk_dec_strlist(d, body, "passed", &s->passed);
+        s_get_version(d, s, body, where);
     }
     else if (!strcmp(kind, "task")) {
         s->kind = PK_STEP_TASK;

@@ -186,6 +186,9 @@ struct _pk_step_t {
     pk_range_t label_range;     // the labels, or the block type when it has none
     // get
     bool trigger;
+    bool every_version;         // version = "every": each new version triggers a build
+    bool latest_version;        // version = "latest" said: only the newest of those
+                                // found (the default, but for a git pr = true resource)
     pk_strlist_t passed;        // as written: job names or for_each group names
     pk_strlist_t passed_jobs;   // expanded to concrete job (instance) names
     // task

@@ -315,6 +315,12 @@ s_step(s_ctx_t *c, const pk_step_t *st)
         s_env_from(env, "param_", res->params, &rt->params);
         s_env_from(env, "put_", st->attrs, NULL);
         pk_value_object_set(out, "env", env);
+        // the put's version goes back to the scheduler (Concourse's implicit
+        // get): a trigger's is its params, any other type's is what its
+        // push prints as a JSON array of versions on its last line
+        s_set_str(out, "resource", st->canonical);
+        if (rt->source && !strcmp(rt->source, "pikoci://trigger"))
+            s_set_str(out, "version_from", "params");
         return out;
     }
     case PK_STEP_NOTIFY: {

@@ -660,10 +660,12 @@ s_record_one(pk_versions_t *self, pk_store_txn_t *txn, pk_check_result_t *r)
     pk_resource_state_t st;
     if (s_state_get(self, txn, &res, &st) < 0)
         return -1;
-    st.checks++;
-    st.last_check_ms = r->checked_ms;
-    if (r->next_check_ms)
-        st.next_check_ms = r->next_check_ms;
+    if (!r->put) {
+        st.checks++;
+        st.last_check_ms = r->checked_ms;
+        if (r->next_check_ms)
+            st.next_check_ms = r->next_check_ms;
+    }
     const char *error = r->error;
     msgpack_sbuffer *list = NULL;
     size_t count = 0;
@@ -674,6 +676,9 @@ s_record_one(pk_versions_t *self, pk_store_txn_t *txn, pk_check_result_t *r)
         error = r->rejected;
     }
     int rc = 0;
+    if (error && r->put)
+        ;                               // rejected says why; the check's state stays
+    else
     if (error) {
         st.failures++;
         free(st.error);
@@ -681,11 +686,16 @@ s_record_one(pk_versions_t *self, pk_store_txn_t *txn, pk_check_result_t *r)
         st.error = s_head(error, PK_VERSIONS_ERROR_MAX);
         st.output = r->output && *r->output ? s_tail(r->output, PK_VERSIONS_OUTPUT_MAX) : NULL;
     }
+    else
+    if (r->put && !count)
+        ;                               // a put with nothing to record
     else {
-        r->error_cleared = st.error != NULL;
-        free(st.error);
-        free(st.output);
-        st.error = st.output = NULL;
+        if (!r->put) {                  // a put says nothing about the check
+            r->error_cleared = st.error != NULL;
+            free(st.error);
+            free(st.output);
+            st.error = st.output = NULL;
+        }
         uint64_t cur = 0;
         for (size_t i = 0; i < count && rc == 0; i++) {
             int added = s_store_version(self, txn, &res, &st, &list[i], &cur);
@@ -698,6 +708,7 @@ s_record_one(pk_versions_t *self, pk_store_txn_t *txn, pk_check_result_t *r)
                 r->last_new = cur;
             }
         }
+        r->given_last = cur;
         if (rc == 0 && count && cur != st.current_id) {
             st.current_id = cur;
             r->current.id = cur;
@@ -733,6 +744,7 @@ s_reset_outputs(pk_check_result_t *r)
     r->first_new = r->last_new = 0;
     pk_version_clear(&r->current);
     r->error_cleared = false;
+    r->given_last = 0;
     r->rejected[0] = 0;
 }
 

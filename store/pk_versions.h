@@ -59,12 +59,15 @@ typedef struct {
     const char *output;     // the failed check's output (may be NULL)
     int64_t checked_ms;     // unix ms
     int64_t next_check_ms;  // unix ms, 0 if unknown
+    bool put;               // not a check but a put's versions: the check state
+                            // (counts, times, error) is left as it is
     // Filled in by pk_versions_record:
     uint64_t first_new;     // ids of the versions this check added,
     uint64_t last_new;      // 0 when none
     pk_version_t current;   // the new current version when it changed (id 0:
                             // unchanged); the caller frees with pk_version_clear
     bool error_cleared;     // succeeded after a failed check
+    uint64_t given_last;    // the id of the last version given, new or stored before
     char rejected[160];     // versions were malformed: stored as this error
 } pk_check_result_t;
 

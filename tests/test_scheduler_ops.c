@@ -60,7 +60,8 @@ s_refused(treply_t r, const char *error)
 }
 
 // approve "ship it" { approvals = 2 }: waiting until two votes, then run;
-// reject fails with the message; cancel; a retry skips the gate.
+// reject fails with the message; cancel; a retry of an approved build
+// skips the gate, one of a rejected build does not.
 static void
 test_approvals(void **state)
 {
@@ -111,8 +112,14 @@ test_approvals(void **state)
     s_expect_work(e, "build:p/gate/1.1", NULL);
     b = tbuild(e, "gate", "1.1");
     assert_string_equal(b.trigger, "retry");
-    assert_int_equal(b.approvals_needed, 0);
+    assert_int_equal(b.approvals_needed, 2);    // the votes it skipped the gate with
+    assert_int_equal(b.approvals, 2);
     pk_build_clear(&b);
+    // a rejected build's retry waits for votes again; a reject needs a reason
+    assert_string_equal(tok(e, "retry", "status", "pipeline", "p", "job", "gate", "number", "2",
+                            NULL), "waiting_for_approval");
+    s_refused(top(e, "reject", NULL, "pipeline", "p", "job", "gate", "number", "2.1", NULL),
+              "a rejection needs a reason (--message)");
     s_stop(e);
 }
 

@@ -208,7 +208,7 @@ test_pins(void **state)
     assert_non_null(strstr(b.reason, "pinned"));
     pk_build_clear(&b);
 
-    tversion(e, "git.app", "r3", true);         // not the pin: no build
+    uint64_t v3 = tversion(e, "git.app", "r3", true);   // not the pin: no build
     assert_int_equal(tcount(e, "one"), 2);
     treport(e, PK_MSG_DONE, "build:p/one/1", 1, "succeeded");
     s_trigger(e, "one");                        // manual: the pin
@@ -222,9 +222,14 @@ test_pins(void **state)
     r = top(e, "unpin", NULL, "pipeline", "p", "resource", "git.app", NULL);
     assert_false(r.ok);                         // not pinned any more
     treply_clear(&r);
-    uint64_t v4 = tversion(e, "git.app", "r4", true);
-    s_expect_work(e, "build:p/one/4");
+    s_expect_work(e, "build:p/one/4");          // unpin resumes the newest version
     b = tbuild(e, "one", "4");
+    assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v3);
+    pk_build_clear(&b);
+    treport(e, PK_MSG_DONE, "build:p/one/4", 1, "succeeded");
+    uint64_t v4 = tversion(e, "git.app", "r4", true);
+    s_expect_work(e, "build:p/one/5");
+    b = tbuild(e, "one", "5");
     assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v4);
     assert_true(v4 > v2);
     pk_build_clear(&b);

@@ -498,6 +498,47 @@ test_purge_and_reopen(void **state)
     pk_version_clear(&v);
 }
 
+// A put's versions (put = true): stored like a check's, given_last is the
+// put's version whether new or stored before, and the check's own state
+// (counts, times, error) is left alone.
+static void
+test_put(void **state)
+{
+    fixture_t *f = *state;
+    pk_check_result_t r = s_check(f, "artifact.out", "[{\"sha\":\"a\"}]");
+    pk_version_clear(&r.current);
+    pk_check_result_t bad = { .pipeline = "p", .resource = "artifact.out", .error = "boom",
+                              .checked_ms = 1500 };
+    assert_int_equal(pk_versions_record(f->v, &bad, 1), 0);
+    uint8_t *data;
+    size_t size;
+    s_pack_json("[{\"sha\":\"b\"}]", &data, &size);
+    pk_check_result_t put = { .pipeline = "p", .resource = "artifact.out", .versions = data,
+                              .versions_size = size, .checked_ms = 9999, .put = true };
+    assert_int_equal(pk_versions_record(f->v, &put, 1), 0);
+    assert_int_equal(put.first_new, 2);
+    assert_int_equal(put.given_last, 2);
+    assert_int_equal(put.current.id, 2);
+    pk_version_clear(&put.current);
+    free(data);
+    s_pack_json("[{\"sha\":\"a\"}]", &data, &size);   // stored before: its id
+    pk_check_result_t again = { .pipeline = "p", .resource = "artifact.out", .versions = data,
+                                .versions_size = size, .put = true };
+    assert_int_equal(pk_versions_record(f->v, &again, 1), 0);
+    assert_int_equal(again.first_new, 0);
+    assert_int_equal(again.given_last, 1);
+    pk_version_clear(&again.current);
+    free(data);
+    pk_resource_state_t st;
+    assert_int_equal(pk_versions_state(f->v, NULL, "p", "artifact.out", &st), 0);
+    assert_int_equal(st.checks, 2);
+    assert_int_equal(st.failures, 1);
+    assert_int_equal(st.last_check_ms, 1500);
+    assert_string_equal(st.error, "boom");      // a put says nothing about checks
+    assert_int_equal(st.last_id, 2);
+    pk_resource_state_clear(&st);
+}
+
 #define BOTH(fn) \
     cmocka_unit_test_prestate_setup_teardown(fn, s_setup, s_teardown, &s_lmdb), \
     cmocka_unit_test_prestate_setup_teardown(fn, s_setup, s_teardown, &s_mem)
@@ -512,6 +553,7 @@ main(void)
         BOTH(test_errors_and_output),
         BOTH(test_malformed_versions),
         BOTH(test_purge_and_reopen),
+        BOTH(test_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,9 +37,11 @@ static const s_spec_t s_specs[] = {
     { "approve", "PIPELINE/JOB/NUMBER [--message M]",
       "Approve a build waiting for approval.",
       "options:\n  --message M        a note kept with the approval\n", true },
-    { "reject", "PIPELINE/JOB/NUMBER [--message M]",
-      "Reject a build waiting for approval: it ends without running.",
-      "options:\n  --message M        why, kept with the build\n", true },
+    { "reject", "PIPELINE/JOB/NUMBER --message M",
+      "Reject a build waiting for approval: it ends failed without running. A\n"
+      "rejection needs a reason: --message is required. A retry of a rejected\n"
+      "build waits for approval again.",
+      "options:\n  --message M        why (required), kept with the build as its reason\n", true },
     { NULL, NULL, NULL, NULL, false }
 };
 
@@ -124,6 +126,10 @@ s_run(const char *name, int argc, char **argv)
     const char *what = trigger ? "PIPELINE/JOB" : "PIPELINE/JOB/NUMBER";
     if (!target) {
         rc = pk_cli_usage_error(&cli, "give %s", what);
+        goto done;
+    }
+    if (!strcmp(name, "reject") && (!message || !*message)) {
+        rc = pk_cli_usage_error(&cli, "a rejection needs a reason: --message M");
         goto done;
     }
     char *parts[3] = { 0 };

@@ -20,6 +20,7 @@ resource "git" "app" {
 job "build" {
   get "git" "app" {
     trigger = true
+    version = "every"
   }
   task "compile" {
     run "shell" {
