@@ -14,7 +14,7 @@
 #include "runner_internal.h"
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
-#include <ftw.h>
+#include <errno.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <stdarg.h>
@@ -348,17 +348,20 @@ report:;
 // it is committed, so when every credit is back, every byte is. An empty
 // chunk asks the sink to commit now rather than at its next tick. A sink
 // that does not answer (gone, or none at all) costs RUNNER_LOG_SETTLE_MS.
-static void
+// false when the sink did not confirm in time: the build must not claim a
+// result its log cannot back (the sink keeps failing to store it: a full
+// disk, a store error), so it is reported errored instead.
+static bool
 s_settle_log(runner_build_t *b)
 {
     pthread_mutex_lock(&b->lock);
     bool sent = b->log_seq > 0;
     pthread_mutex_unlock(&b->lock);
     if (!sent)
-        return;
+        return true;
     int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake < 0)
-        return;
+        return false;
     runner_build_add_waiter(b, wake);
     pk_msg_t m = { .type = PK_MSG_LOG };
     m.log.id = strdup(b->id);
@@ -368,15 +371,16 @@ s_settle_log(runner_build_t *b)
     s_emit_log(b, &m);
     pthread_mutex_unlock(&b->lock);
     int64_t deadline = runner_deadline(RUNNER_LOG_SETTLE_MS);
+    bool settled = false;
     for (;;) {
         pthread_mutex_lock(&b->lock);
-        bool settled = b->credits >= RUNNER_INITIAL_CREDIT;
+        settled = b->credits >= RUNNER_INITIAL_CREDIT;
         pthread_mutex_unlock(&b->lock);
         int64_t left = deadline - runner_now_ms();
         if (settled || left <= 0) {
             if (!settled)
-                zsys_warning("runner: %s: the log sink did not confirm the log; reporting anyway",
-                             b->id);
+                zsys_warning("runner: %s: the log sink did not confirm the log; the build "
+                             "is reported errored", b->id);
             break;
         }
         struct pollfd pfd = { wake, POLLIN, 0 };
@@ -389,17 +393,28 @@ s_settle_log(runner_build_t *b)
     }
     runner_build_remove_waiter(b, wake);
     close(wake);
+    return settled;
 }
 
 static void
 s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
 {
-    s_settle_log(b);
+    char *why = NULL;
+    if (!s_settle_log(b)) {
+        char *d = pk_duration_format(RUNNER_LOG_SETTLE_MS);
+        why = runner_fmt("the build's log could not be stored (the log sink did not confirm "
+                         "it within %s; is the server's disk full?); the build itself %s%s%s",
+                         d, runner_result_status(r), reason ? ": " : "", reason ? reason : "");
+        free(d);
+        r = RUN_ERRORED;
+        reason = why;
+    }
     pk_msg_t m = { .type = PK_MSG_DONE };
     m.done.id = strdup(b->id);
     m.done.attempt = b->attempt;
     m.done.status = strdup(runner_result_status(r));
     m.done.reason = reason ? strdup(reason) : NULL;
+    free(why);
     m.done.finished_ms = (uint64_t) zclock_time();
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->reported, true);
@@ -457,16 +472,6 @@ s_run_build(runner_build_t *b)
     free(reason);
 }
 
-static int
-s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    remove(path);
-    return 0;
-}
-
 static void *
 s_thread(void *arg)
 {
@@ -496,7 +501,7 @@ s_thread(void *arg)
         s_run_check(b);
     else
         s_run_build(b);
-    nftw(b->workdir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    runner_rm_tree(b->workdir);
     runner_secrets_release(b);          // no value outlives its build in memory
     atomic_store(&b->finished, true);
     b->emit(b->emit_arg, NULL);
@@ -540,7 +545,7 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
         free(b->workdir);
         b->workdir = strdup(work_root);   // the build then fails its first command, loudly
     }
-    b->base_env = pk_env_from_environ();
+    b->base_env = pk_env_for_builds();     // no credential of the runner's
     const pk_value_t *env = pk_plan_object(plan, "env");
     for (size_t i = 0; env && i < pk_value_len(env); i++)
         if (pk_value_kind(pk_value_object_at(env, i)) == PK_V_STRING)
@@ -548,6 +553,28 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
                        pk_value_string(pk_value_object_at(env, i)));
     pk_env_set(b->base_env, "WORKDIR", b->workdir);
     return b;
+}
+
+int
+runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char **err_out)
+{
+    *err_out = NULL;
+    pk_proc_user_clear(&self->run_as);
+    pk_proc_user_copy(&self->run_as, user);
+    // the workdir is the build user's, and nobody else's (mkdtemp: 0700)
+    if (chown(self->workdir, user->uid, user->gid) != 0) {
+        *err_out = runner_fmt("cannot give the workdir %s to user %s: %s", self->workdir,
+                              user->name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    bool home = user->home && stat(user->home, &st) == 0 && S_ISDIR(st.st_mode)
+             && st.st_uid == user->uid;
+    // a home it cannot write would break tools that keep state there
+    pk_env_set(self->base_env, "HOME", home ? user->home : self->workdir);
+    pk_env_set(self->base_env, "USER", user->name);
+    pk_env_set(self->base_env, "LOGNAME", user->name);
+    return 0;
 }
 
 void
@@ -601,6 +628,7 @@ runner_build_destroy(runner_build_t **self_p)
     }
     pk_value_destroy(&b->plan);
     pk_env_destroy(&b->base_env);
+    pk_proc_user_clear(&b->run_as);
     pthread_mutex_destroy(&b->lock);
     zmsg_t *z;
     while ((z = zlist_pop(b->window)))

@@ -16,6 +16,7 @@
 #include "pk_env.h"
 #include "pk_msg.h"
 #include "pk_plan.h"
+#include "pk_proc.h"
 #include "pk_value.h"
 
 // --- runner_expand.c
@@ -52,6 +53,10 @@ runner_build_t *runner_build_new(const char *id, uint32_t attempt, const char *k
 // Starts the build's thread. It emits STARTED, STEP and LOG messages, then
 // exactly one DONE (builds) or VERSIONS (checks), then finishes.
 void runner_build_start(runner_build_t *self);
+// Before runner_build_start: every process of the build runs as user (a
+// copy is kept): its $WORKDIR is handed to that user, $HOME/$USER/$LOGNAME
+// are that user's. 0, or -1 with *err_out when the workdir cannot be given.
+int runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char **err_out);
 void runner_build_cancel(runner_build_t *self, const char *reason);
 void runner_build_credit(runner_build_t *self, uint32_t credits);
 bool runner_build_finished(runner_build_t *self);
@@ -76,6 +81,15 @@ void runner_build_resync(runner_build_t *self);
 size_t runner_build_window(runner_build_t *self);
 // Cancels if still running, waits for the thread, frees.
 void runner_build_destroy(runner_build_t **self_p);
+
+// --- runner_workroot.c: the runner's work root, held for its life (see the
+// file's top). claim: made (0700, or 0711 when shared with a --run-as user),
+// locked, marked, and dead runners' roots beside it removed; returns the
+// lock's fd, or -1 with *err_out (e.g. another live runner holds it).
+int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
+void runner_workroot_release(int fd, const char *work_root);
+// rm -r that never follows a link nor crosses into another file system.
+void runner_rm_tree(const char *path);
 
 // --- runner_build internals shared with runner_proc.c / runner_steps.c
 typedef enum {
@@ -117,6 +131,7 @@ struct _runner_build_t {
     int64_t job_deadline_ms;     // monotonic; 0 = none
     int64_t job_timeout_ms;
     pk_env_t *base_env;          // runner's environment + plan env + WORKDIR
+    pk_proc_user_t run_as;       // run_as.name NULL: processes run as the runner
 };
 
 typedef struct {
@@ -147,6 +162,12 @@ void runner_build_remove_waiter(runner_build_t *b, int fd);
 // --- runner_proc.c: run one command line to completion under ctx.
 // *status gets the exit status when RUN_OK/RUN_FAILED.
 run_result_t runner_proc_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status);
+// Every process of build b starts here: as b's --run-as user if it has
+// one, and dying with the thread that spawns it (the build's own thread or
+// one of its in_parallel threads, which outlive their processes), so
+// nothing of a build outlives a runner that is killed. NULL with *err;
+// *privs true when dropping privileges failed (the step errors).
+pk_proc_t *runner_spawn(runner_build_t *b, runner_cmdline_t *cl, char **err, bool *privs);
 
 // --- runner_steps.c: plan interpretation
 // What a sequence of steps runs under: the nearest deadline (monotonic ms,
