@@ -30,6 +30,7 @@
 
 struct _pk_proc_t {
     pid_t pid;
+    bool guarded;    // registered with the guardian
     int out_fd;      // read end of the merged stdout/stderr pipe
     int pid_fd;      // pidfd of the child
     bool exited;
@@ -81,6 +82,96 @@ s_resolve(const char *path, char *const envp[])
         dirs += n + (end ? 1 : 0);
     }
     return NULL;
+}
+
+// --- the guardian (see pk_proc.h)
+
+static int s_guard_fd = -1;     // write end; the guardian reads the other
+#define S_GUARD_MAX 8192        // groups registered at once
+
+static bool
+s_guard_tell(char op, pid_t pgid)
+{
+    if (s_guard_fd < 0)
+        return false;
+    char line[32];
+    int n = snprintf(line, sizeof line, "%c%d\n", op, (int) pgid);
+    // shorter than PIPE_BUF: one atomic write whichever thread sends it
+    return write(s_guard_fd, line, (size_t) n) == n;
+}
+
+static void
+s_guard_run(int fd)
+{
+    static pid_t groups[S_GUARD_MAX];
+    size_t count = 0;
+    char buf[4096], line[32];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;      // the runner's process is gone
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] != '\n') {
+                if (len < sizeof line - 1)
+                    line[len++] = buf[i];
+                continue;
+            }
+            line[len] = 0;
+            long pgid = 0;
+            for (size_t k = 1; k < len && line[k] >= '0' && line[k] <= '9'; k++)
+                pgid = pgid * 10 + (line[k] - '0');
+            if (pgid > 1 && line[0] == '+' && count < S_GUARD_MAX)
+                groups[count++] = (pid_t) pgid;
+            else
+            if (pgid > 1 && line[0] == '-')
+                for (size_t k = 0; k < count; k++)
+                    if (groups[k] == (pid_t) pgid) {
+                        groups[k] = groups[--count];
+                        break;
+                    }
+            len = 0;
+        }
+    }
+    for (size_t k = 0; k < count; k++)
+        kill(-groups[k], SIGKILL);
+    _exit(0);
+}
+
+int
+pk_proc_guard_start(void)
+{
+    if (s_guard_fd >= 0)
+        return 0;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        // a terminal's ^C reaches our whole group: the guardian stays for
+        // the runner's own orderly stop, and ends on EOF like always
+        const int ign[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE };
+        struct sigaction sa = { .sa_handler = SIG_IGN };
+        for (size_t i = 0; i < sizeof ign / sizeof ign[0]; i++)
+            sigaction(ign[i], &sa, NULL);
+        if (fds[0] != 3) {
+            dup2(fds[0], 3);
+            fds[0] = 3;
+        }
+        syscall(SYS_close_range, 4, ~0U, 0);
+        syscall(SYS_close_range, 0, 2, 0);
+        s_guard_run(fds[0]);
+    }
+    close(fds[0]);
+    s_guard_fd = fds[1];
+    return 0;
 }
 
 // Signals a daemon may ignore or catch: the child resets them to their
@@ -298,6 +389,8 @@ pk_proc_spawn_opts(const char *path, char *const argv[], char *const envp[], con
     self->out_fd = pipefd[0];
     self->pid_fd = s_pidfd_open(pid);
     fcntl(self->pid_fd, F_SETFD, FD_CLOEXEC);
+    if (opts && opts->die_with_parent)
+        self->guarded = s_guard_tell('+', pid);
     return self;
 }
 
@@ -426,6 +519,8 @@ pk_proc_destroy(pk_proc_t **self_p)
         ;
     if (self->out_fd >= 0)
         close(self->out_fd);
+    if (self->guarded)
+        s_guard_tell('-', self->pid);
     free(self);
     *self_p = NULL;
 }

@@ -93,6 +93,18 @@ int pk_proc_signal(pk_proc_t *self, int sig);
 // Make this process a child subreaper (PR_SET_CHILD_SUBREAPER), so processes
 // orphaned by our children are reparented here and can be reaped.
 int pk_proc_make_subreaper(void);
+// The guardian: a tiny child forked at start that outlives a runner killed
+// with -9 just long enough to SIGKILL the process groups of that runner's
+// build processes. PR_SET_PDEATHSIG only reaches each group's leader; its
+// background jobs (grandchildren) would live on and finish their side
+// effects. Each die_with_parent spawn registers its group with the guardian
+// over a pipe ("+PGID\n", "-PGID\n" once reaped); when the pipe's write end
+// closes -- the runner's process is gone, however it went -- the guardian
+// kills the groups still registered and exits. Call once, early (before
+// threads and sockets: the child only makes async-signal-safe calls).
+// 0, or -1 (spawns then only have the leader's PDEATHSIG).
+int pk_proc_guard_start(void);
+
 // Reap every exited process in the group (reparented grandchildren). Safe to
 // call at any time; never blocks.
 void pk_proc_reap_group(pk_proc_t *self);

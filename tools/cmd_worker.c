@@ -156,6 +156,8 @@ pk_cmd_worker(int argc, char **argv)
     zsys_set_logstream(stderr);
     zsys_set_logident("pikoci-worker");
     pk_proc_make_subreaper();
+    // before any thread: build processes die with us, even by kill -9
+    pk_proc_guard_start();
     pk_git_init();
     pk_runner_config_t cfg = { .name = name ? name : default_name, .endpoint = broker,
                                .slots = slots, .tags = tags, .exclusive = exclusive,
