@@ -295,6 +295,7 @@ s_run_check(runner_build_t *b)
         pk_env_t *env = pk_env_dup(b->base_env);
         runner_set_version_env(env, last);
         runner_set_cache_dir(plan, env);
+        runner_give_cache_dir(b, env);
         runner_cmdline_t cl;
         if (runner_expand(pk_plan_object(plan, "cmd"), env, NULL, b->workdir, b->id, &cl, &err) != 0) {
             pk_env_destroy(&env);

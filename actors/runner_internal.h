@@ -90,6 +90,11 @@ int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
 void runner_workroot_release(int fd, const char *work_root);
 // rm -r that never follows a link nor crosses into another file system.
 void runner_rm_tree(const char *path);
+// With --run-as (no-ops without): dir and everything in it become the build
+// user's (a native get's checkout, made by the runner itself); the step's
+// $CACHE_DIR too, its parents made passable.
+void runner_give_tree(runner_build_t *b, const char *dir);
+void runner_give_cache_dir(runner_build_t *b, const pk_env_t *env);
 
 // --- runner_build internals shared with runner_proc.c / runner_steps.c
 typedef enum {

@@ -156,3 +156,62 @@ runner_workroot_release(int fd, const char *work_root)
     rmdir(work_root);       // empty by now: every build removed its workdir
     close(fd);
 }
+
+// --- --run-as: what the runner makes for a build, handed to the build user
+
+// fd's entries, recursively, to uid:gid. Only through directory fds opened
+// with O_NOFOLLOW, never a path: a build process racing us (a parallel
+// step) cannot swap in a link that would make us chown outside the tree.
+static void
+s_give_fd(int fd, uid_t uid, gid_t gid, int depth)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (fchownat(dirfd(d), e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        struct stat st;
+        if (depth < 64 && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                s_give_fd(sub, uid, gid, depth + 1);
+        }
+    }
+    closedir(d);
+}
+
+void
+runner_give_tree(runner_build_t *b, const char *dir)
+{
+    if (!b->run_as.name)
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fchown(fd, b->run_as.uid, b->run_as.gid) != 0) {
+        close(fd);
+        return;
+    }
+    s_give_fd(fd, b->run_as.uid, b->run_as.gid, 0);
+}
+
+void
+runner_give_cache_dir(runner_build_t *b, const pk_env_t *env)
+{
+    const char *dir = pk_env_get(env, "CACHE_DIR");
+    if (!b->run_as.name || !dir)
+        return;
+    // the build user passes through the cache root to its resource's cache
+    char up[4096];
+    snprintf(up, sizeof up, "%s", runner_cache_root());
+    chmod(up, 0711);
+    snprintf(up, sizeof up, "%s/resources", runner_cache_root());
+    chmod(up, 0711);
+    runner_give_tree(b, dir);
+}
