@@ -401,7 +401,12 @@ static void
 s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
 {
     char *why = NULL;
-    if (!s_settle_log(b)) {
+    bool settled = s_settle_log(b);
+    if (!settled && r == RUN_CANCELLED && reason
+        && !strncmp(reason, "the log could not be stored", 27))
+        r = RUN_ERRORED;            // the sink cancelled us for it (logsink.c) and says why
+    else
+    if (!settled) {
         char *d = pk_duration_format(RUNNER_LOG_SETTLE_MS);
         why = runner_fmt("the build's log could not be stored (the log sink did not confirm "
                          "it within %s; is the server's disk full?); the build itself %s%s%s",

@@ -7,3 +7,7 @@ pk_add_script_test(proc_runner_death ${CMAKE_CURRENT_SOURCE_DIR}/proc/death.sh)
 # store, keys or tokens and inherits no credential (root only: else SKIP)
 pk_add_script_test(proc_run_as ${CMAKE_CURRENT_SOURCE_DIR}/proc/run_as.sh)
 set_tests_properties(proc_run_as PROPERTIES SKIP_RETURN_CODE 77)
+# a build whose log cannot be stored (the store's disk is full) ends errored,
+# never succeeded (root and mount namespaces: else SKIP)
+pk_add_script_test(proc_log_full ${CMAKE_CURRENT_SOURCE_DIR}/proc/log_full.sh)
+set_tests_properties(proc_log_full PROPERTIES SKIP_RETURN_CODE 77)
