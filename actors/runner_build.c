@@ -345,13 +345,17 @@ report:;
 
 // --- builds
 
+#define S_LOG_LOST "the log could not be stored"     // logsink.c's cancel reason
+
 // DONE promises that the log is stored: the sink credits a chunk only once
 // it is committed, so when every credit is back, every byte is. An empty
-// chunk asks the sink to commit now rather than at its next tick. A sink
-// that does not answer (gone, or none at all) costs RUNNER_LOG_SETTLE_MS.
-// false when the sink did not confirm in time: the build must not claim a
-// result its log cannot back (the sink keeps failing to store it: a full
-// disk, a store error), so it is reported errored instead.
+// chunk asks the sink to commit now rather than at its next tick. While the
+// server is away (restarting) the wait goes on -- on its return we resend
+// the window and the credit comes -- for RUNNER_LOG_SETTLE_MS at most. A
+// sink whose store keeps failing (a full disk) says so: it cancels the
+// build with S_LOG_LOST as the reason, which ends the wait at once.
+// false when the log was not confirmed: the build must not claim a result
+// its log cannot back, so it is reported errored instead.
 static bool
 s_settle_log(runner_build_t *b)
 {
@@ -376,9 +380,11 @@ s_settle_log(runner_build_t *b)
     for (;;) {
         pthread_mutex_lock(&b->lock);
         settled = b->credits >= RUNNER_INITIAL_CREDIT;
+        bool lost = b->cancel_reason && !strncmp(b->cancel_reason, S_LOG_LOST,
+                                                 strlen(S_LOG_LOST));
         pthread_mutex_unlock(&b->lock);
         int64_t left = deadline - runner_now_ms();
-        if (settled || left <= 0) {
+        if (settled || lost || left <= 0) {
             if (!settled)
                 zsys_warning("runner: %s: the log sink did not confirm the log; the build "
                              "is reported errored", b->id);
@@ -402,14 +408,20 @@ s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
 {
     char *why = NULL;
     bool settled = s_settle_log(b);
-    if (!settled && r == RUN_CANCELLED && reason
-        && !strncmp(reason, "the log could not be stored", 27))
+    char *lost = NULL;
+    pthread_mutex_lock(&b->lock);
+    if (!settled && b->cancel_reason && !strncmp(b->cancel_reason, S_LOG_LOST, strlen(S_LOG_LOST)))
+        lost = strdup(b->cancel_reason);
+    pthread_mutex_unlock(&b->lock);
+    if (lost) {
         r = RUN_ERRORED;            // the sink cancelled us for it (logsink.c) and says why
+        reason = why = lost;
+    }
     else
     if (!settled) {
         char *d = pk_duration_format(RUNNER_LOG_SETTLE_MS);
-        why = runner_fmt("the build's log could not be stored (the log sink did not confirm "
-                         "it within %s; is the server's disk full?); the build itself %s%s%s",
+        why = runner_fmt(S_LOG_LOST " (the log sink did not confirm it within %s); the build "
+                         "itself %s%s%s",
                          d, runner_result_status(r), reason ? ": " : "", reason ? reason : "");
         free(d);
         r = RUN_ERRORED;
