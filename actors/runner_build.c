@@ -579,7 +579,13 @@ runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char **err
     *err_out = NULL;
     pk_proc_user_clear(&self->run_as);
     pk_proc_user_copy(&self->run_as, user);
-    // the workdir is the build user's, and nobody else's (mkdtemp: 0700)
+    // the workdir is the build user's, and nobody else's (mkdtemp: 0700);
+    // never the work root itself (what workdir is when mkdtemp failed)
+    const char *base = strrchr(self->workdir, '/');
+    if (!base || strncmp(base, "/build-", 7)) {
+        *err_out = runner_fmt("no workdir could be made under %s", self->workdir);
+        return -1;
+    }
     if (chown(self->workdir, user->uid, user->gid) != 0) {
         *err_out = runner_fmt("cannot give the workdir %s to user %s: %s", self->workdir,
                               user->name, strerror(errno));

@@ -638,7 +638,8 @@ pk_cmd_server(int argc, char **argv)
     zsys_set_logident("pikoci");
     pk_proc_make_subreaper();
     // before any thread: build processes die with us, even by kill -9
-    pk_proc_guard_start();
+    if (o.run_worker)
+        pk_proc_guard_start();
     pk_git_init();
     s_server_t s = { 0 };
     rc = s_start(&s, &o);

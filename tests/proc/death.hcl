@@ -12,3 +12,13 @@ job "slow" {
     }
   }
 }
+
+# the same, for a `pikoci worker` of its own
+job "slow_ext" {
+  tags = ["ext"]
+  task "sleepy" {
+    run "shell" {
+      cmd = "(sleep 6; touch ${var.mark}.ext-grandchild) & echo \"started pgid $$\"; sleep 6; touch ${var.mark}.ext-leader"
+    }
+  }
+}

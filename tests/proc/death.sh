@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build processes die with their runner (#22): a task runs in
-# `pikoci server --run-worker`, the server is killed with -9, and then the
+# `pikoci server --run-worker` (then in a `pikoci worker`), the runner's
+# process is killed with -9, and then the
 # task's whole process group (leader and background job) is gone within
 # seconds and neither ever writes the marker it would have written after
 # its sleep. The dead runner's work root is left behind; the next server on
@@ -9,7 +10,7 @@
 # (its lock held) stay.
 set -uo pipefail
 T=$(mktemp -d)
-trap 'stop_server; [ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'stop_server; for p in ${HOLDER:-} ${WORKER_PID:-}; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 . "$(dirname "$0")/../server/lib.sh"
 export TMPDIR="$T/tmp"
 mkdir -p "$TMPDIR"
@@ -63,4 +64,29 @@ check "a live runner's work root stays" test -d "$TMPDIR/pikoci-work-999999998/b
 check "other directories stay" test -d "$TMPDIR/keepme"
 check "the cut-off build is not succeeded" until_ok 30 bash -c \
     "'$BIN' builds death/slow --json | grep -q '\"errored\"'"
+
+# the same with a worker of its own
+WT="$T/wtmp"
+mkdir -p "$WT"
+worker() {
+    "$BIN" worker --broker "$PIKOCI_SERVER" --tags ext --exclusive-tags --concurrency 1 \
+        --work-dir "$WT" 2>>"$T/worker.log" &
+    WORKER_PID=$!
+}
+worker
+pk trigger death/slow_ext >/dev/null
+START=$(date +%s)
+check "the worker's task started" until_ok 30 bash -c "'$BIN' logs death/slow_ext | grep -q 'started pgid'"
+PGID=$(pk logs death/slow_ext | sed -n 's/.*started pgid \([0-9]*\).*/\1/p' | head -1)
+OLD_ROOT="$WT/pikoci-work-$WORKER_PID"
+check "the worker's task group is running" alive "$PGID"
+kill -KILL "$WORKER_PID"
+wait "$WORKER_PID" 2>/dev/null
+check "the worker's task processes are gone within 5 s of the kill -9" until_ok 5 gone "$PGID"
+while [ $(( $(date +%s) - START )) -lt 9 ]; do sleep 0.5; done
+check "its leader never wrote its marker" test ! -e "$T/mark.ext-leader"
+check "its background job never wrote its marker" test ! -e "$T/mark.ext-grandchild"
+check "the dead worker's work root is still there" test -d "$OLD_ROOT"
+worker
+check "a new worker removes the dead worker's work root" until_ok 10 test ! -e "$OLD_ROOT"
 finish
