@@ -24,8 +24,8 @@ typedef struct {
     const pk_proc_user_t *run_as; // run every build process as this user (NULL: as we are)
 } pk_runner_config_t;
 
-// The work root is claimed for the actor's life (locked; a second runner on
-// it does not start) and work roots of dead runners beside it are removed
+// The work root is claimed for the actor's life (a shared lock) and work
+// roots of dead runners beside it are removed
 // (actors/runner_workroot.c). Every build process dies with the runner,
 // even with kill -9 (PR_SET_PDEATHSIG).
 

@@ -84,8 +84,8 @@ void runner_build_destroy(runner_build_t **self_p);
 
 // --- runner_workroot.c: the runner's work root, held for its life (see the
 // file's top). claim: made (0700, or 0711 when shared with a --run-as user),
-// locked, marked, and dead runners' roots beside it removed; returns the
-// lock's fd, or -1 with *err_out (e.g. another live runner holds it).
+// locked (shared: runners of one process may share it), marked, and dead
+// runners' roots beside it removed; returns the lock's fd, or -1 with *err_out.
 int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
 void runner_workroot_release(int fd, const char *work_root);
 // rm -r that never follows a link nor crosses into another file system.

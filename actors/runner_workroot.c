@@ -4,10 +4,13 @@
 // A runner killed with -9 leaves its work root behind, with the workdirs of
 // the builds it was running. Work roots are named per process
 // (DIR/pikoci-work-PID), so the next runner on the same DIR cannot know
-// them by name; it knows them by a lock instead: a live runner holds an
-// flock on its work root's directory for as long as it lives (the kernel
-// drops it when the process dies, however it dies), and marks the
-// directory with MARKER. A starting runner removes, in its work root's
+// them by name; it knows them by a lock instead: a live runner holds a
+// shared flock on its work root's directory for as long as it lives (the
+// kernel drops it when the process dies, however it dies), and marks the
+// directory with MARKER. Shared, because runners in one process may share
+// a work root (their workdirs are mkdtemp'd): the first to claim it (an
+// exclusive lock at that moment) clears leftovers of an earlier life under
+// the same name, the last to release it removes it. A starting runner removes, in its work root's
 // parent, every pikoci-work-* directory that is ours (same owner, a real
 // directory, not a link), carries the marker, and whose lock it can take:
 // only a dead runner's. A directory without the marker (an older pikoci,
@@ -96,11 +99,7 @@ runner_workroot_claim(const char *work_root, bool shared, char **err_out)
         *err_out = runner_fmt("work root %s: %s", work_root, strerror(errno));
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        *err_out = runner_fmt("work root %s is in use by another runner", work_root);
-        close(fd);
-        return -1;
-    }
+    bool first = flock(fd, LOCK_EX | LOCK_NB) == 0;
     fchmod(fd, mode);
     int mk = openat(fd, MARKER, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (mk >= 0) {
@@ -110,8 +109,9 @@ runner_workroot_claim(const char *work_root, bool shared, char **err_out)
         }
         close(mk);
     }
-    // leftovers of an earlier life under the very same name (a reused pid)
-    DIR *own = opendir(work_root);
+    // leftovers of an earlier life under the very same name (a reused pid),
+    // when no other runner uses it now
+    DIR *own = first ? opendir(work_root) : NULL;
     for (struct dirent *e = own ? readdir(own) : NULL; e; e = readdir(own))
         if (!strncmp(e->d_name, "build-", 6)) {
             char path[4096];
@@ -120,6 +120,11 @@ runner_workroot_claim(const char *work_root, bool shared, char **err_out)
         }
     if (own)
         closedir(own);
+    if (flock(fd, LOCK_SH) != 0) {
+        *err_out = runner_fmt("work root %s: cannot lock it: %s", work_root, strerror(errno));
+        close(fd);
+        return -1;
+    }
     // dead runners' roots beside ours
     char *parent = strdup(work_root);
     char *slash = strrchr(parent, '/');
@@ -150,10 +155,13 @@ runner_workroot_release(int fd, const char *work_root)
 {
     if (fd < 0)
         return;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/" MARKER, work_root);
-    unlink(path);
-    rmdir(work_root);       // empty by now: every build removed its workdir
+    // the last runner on it (no other holds the lock) removes it
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/" MARKER, work_root);
+        unlink(path);
+        rmdir(work_root);   // empty by now: every build removed its workdir
+    }
     close(fd);
 }
 
