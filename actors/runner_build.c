@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define S_LOG_LOST "the log could not be stored"     // logsink.c's cancel reason
+
 static void
 s_emit(runner_build_t *b, pk_msg_t *msg)
 {
@@ -56,7 +58,7 @@ s_emit_log(runner_build_t *b, pk_msg_t *m)
 void
 runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len)
 {
-    if (!len)
+    if (!len || atomic_load(&b->log_lost))
         return;
     pk_msg_t m = { .type = PK_MSG_LOG };
     m.log.id = strdup(b->id);
@@ -211,6 +213,8 @@ runner_build_cancel(runner_build_t *b, const char *reason)
     pthread_mutex_lock(&b->lock);
     free(b->cancel_reason);
     b->cancel_reason = strdup(reason && *reason ? reason : "cancelled");
+    if (!strncmp(b->cancel_reason, S_LOG_LOST, strlen(S_LOG_LOST)))
+        atomic_store(&b->log_lost, true);
     atomic_fetch_add(&b->cancel_gen, 1);
     s_poke_waiters(b);
     pthread_mutex_unlock(&b->lock);
@@ -344,8 +348,6 @@ report:;
 }
 
 // --- builds
-
-#define S_LOG_LOST "the log could not be stored"     // logsink.c's cancel reason
 
 // DONE promises that the log is stored: the sink credits a chunk only once
 // it is committed, so when every credit is back, every byte is. An empty

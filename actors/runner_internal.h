@@ -132,6 +132,8 @@ struct _runner_build_t {
     size_t waiter_count;
     char *cancel_reason;
     atomic_int cancel_gen;       // bumped by each cancel
+    atomic_bool log_lost;        // the sink cannot store our log: output is dropped
+                                 // (so hooks read to the end instead of waiting for credit)
     atomic_uint step_counter;    // next step index
     int64_t job_deadline_ms;     // monotonic; 0 = none
     int64_t job_timeout_ms;

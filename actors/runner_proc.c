@@ -213,7 +213,8 @@ s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status, const runner_mask_t *ma
             next = ctx->deadline_ms;
         if (kill_at && kill_at < next)
             next = kill_at;
-        bool may_read = ctx->capture || atomic_load(&b->cancel_gen) != ctx->gen || why != RUN_OK;
+        bool may_read = ctx->capture || atomic_load(&b->cancel_gen) != ctx->gen || why != RUN_OK
+                     || atomic_load(&b->log_lost);
         if (!may_read) {
             pthread_mutex_lock(&b->lock);
             may_read = b->credits > 0;

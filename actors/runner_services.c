@@ -107,7 +107,7 @@ s_pump(void *arg)
         }
         if (give_up && now >= give_up)
             break;
-        bool may_read = terminating;
+        bool may_read = terminating || atomic_load(&b->log_lost);
         if (!may_read) {
             pthread_mutex_lock(&b->lock);
             may_read = b->credits > 0;

@@ -347,7 +347,11 @@ test_log_not_stored_is_errored(void **state)
     assert_string_equal(h->done_reason, "the log could not be stored: No space left on device");
     harness_destroy(&h);
 
-    h = harness_start("build", "{\"steps\":[" SH("big", "head -c 4000000 /dev/zero") "}]}", false);
+    // its hooks still run to their end: with no credit to come, their
+    // output is read and dropped instead of stalling them
+    h = harness_start("build", "{\"steps\":[" SH("big", "head -c 4000000 /dev/zero") "}],"
+                      "\"hooks\":{\"ensure\":[" SH("e", "head -c 1000000 /dev/zero") "}]}}",
+                      false);
     h->keep_log = false;
     assert_true(harness_wait_logs(h, RUNNER_INITIAL_CREDIT, 10000));
     runner_build_cancel(h->build, "the log could not be stored: MDB_MAP_FULL");
