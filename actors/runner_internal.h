@@ -95,6 +95,10 @@ void runner_rm_tree(const char *path);
 // $CACHE_DIR too, its parents made passable.
 void runner_give_tree(runner_build_t *b, const char *dir);
 void runner_give_cache_dir(runner_build_t *b, const pk_env_t *env);
+// runner_native_get into b's workdir; for a path on this machine ("fs",
+// "dir") under --run-as, made by a child running as the build user.
+int runner_native_get_as(runner_build_t *b, const pk_value_t *native, const pk_value_t *version,
+                         char **err_out);
 
 // --- runner_build internals shared with runner_proc.c / runner_steps.c
 typedef enum {

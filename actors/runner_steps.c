@@ -248,7 +248,7 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
         pk_value_t *native = err ? NULL
                            : runner_secrets_subst_value(secrets, pk_plan_object(step, "native"),
                                                         &err);
-        r = native && runner_native_get(native, version, b->workdir, &err) == 0
+        r = native && runner_native_get_as(b, native, version, &err) == 0
           ? RUN_OK : RUN_FAILED;
         if (r == RUN_OK)
             runner_give_tree(b, b->workdir);    // --run-as: the checkout is the task's

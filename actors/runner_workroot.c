@@ -23,7 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,4 +226,70 @@ runner_give_cache_dir(runner_build_t *b, const pk_env_t *env)
     snprintf(up, sizeof up, "%s/resources", runner_cache_root());
     chmod(up, 0711);
     runner_give_tree(b, dir);
+}
+
+// A native get of a path on this machine ("fs", "dir") with --run-as: the
+// copy is made by a child running as the build user, so a pipeline cannot
+// read through the runner what its tasks may not (the store, keys). After a
+// fork in a threaded process the child only uses what glibc keeps usable
+// (malloc, stdio, its own setuid: a single thread) and ends with _exit.
+int
+runner_native_get_as(runner_build_t *b, const pk_value_t *native, const pk_value_t *version,
+                     char **err_out)
+{
+    const char *type = pk_plan_str(native, "type", "");
+    if (!b->run_as.name || (strcmp(type, "fs") && strcmp(type, "dir")))
+        return runner_native_get(native, version, b->workdir, err_out);
+    *err_out = NULL;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        *err_out = runner_fmt("get: pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        *err_out = runner_fmt("get: fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        const pk_proc_user_t *u = &b->run_as;
+        char *err = NULL;
+        int rc = -1;
+        if (setgroups(u->ngroups, u->groups) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0
+            || getuid() != u->uid)
+            err = runner_fmt("get: cannot run as user %s: %s", u->name, strerror(errno));
+        else {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            rc = runner_native_get(native, version, b->workdir, &err);
+        }
+        if (err && write(fds[1], err, strlen(err)) < 0) {
+            // the parent reports a failure without its words
+        }
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    char buf[2048];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fds[0], buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t) n;
+        if (len == sizeof buf - 1)
+            break;
+    }
+    buf[len] = 0;
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    *err_out = strdup(len ? buf : "get: the copy as the build user failed");
+    return -1;
 }

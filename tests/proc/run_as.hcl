@@ -79,3 +79,26 @@ job "checkout" {
     }
   }
 }
+
+resource_type "fs" {
+  source = "pikoci://fs"
+}
+
+# a path on the worker the build user may not read: the runner copies it as
+# the build user, so the get fails instead of handing the store over
+resource "fs" "store" {
+  params {
+    path = "${var.db}/data.mdb"
+  }
+  check_interval = "@every 1h"
+}
+
+job "steal" {
+  get "fs" "store" {
+  }
+  task "look" {
+    run "shell" {
+      cmd = "ls -la; echo stolen"
+    }
+  }
+}

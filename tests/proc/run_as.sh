@@ -79,6 +79,14 @@ check "the task may change the runner's checkout" grep -q "^edited-checkout" "$T
 check "the runner does not read a root-only file through the task's output link" \
     grep -q "^leak=none" "$T/log3"
 
+pk check "$P/store" >/dev/null 2>&1
+pk trigger "$P/steal" >/dev/null
+check "a get of the store's file as the build user fails" until_ok 60 build_is "$P/steal" 1 failed
+pk logs "$P/steal/1" >"$T/log4" 2>&1
+sed 's/^/# /' "$T/log4"
+check "for want of permission" grep -qi "permission denied" "$T/log4"
+check "and the task never saw it" bash -c "! grep -q stolen '$T/log4'"
+
 # a worker of its own, taking the tagged job
 "$BIN" worker --broker "$PIKOCI_SERVER" --tags ext --exclusive-tags --concurrency 1 \
     --work-dir "$TMPDIR" --run-as "$U" 2>"$T/worker.log" &
