@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <grp.h>
 #include <pwd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "pk_proc.h"
@@ -342,6 +344,43 @@ test_run_as_user(void **state)
     free(err);
 }
 
+// A process that may not change user (here: a child of the test that gave
+// up root) gets no process at all, and the reason, flagged as a failure to
+// drop privileges -- never a process running with the rights it had.
+static void
+test_run_as_refused_without_rights(void **state)
+{
+    (void) state;
+    if (geteuid() != 0)
+        skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0
+            || setresuid(65534, 65534, 65534) != 0)
+            _exit(10);
+        gid_t g = 2;
+        pk_proc_user_t user = { .name = "daemon-ish", .uid = 2, .gid = 2, .groups = &g,
+                                .ngroups = 1 };
+        pk_proc_opts_t opts = { .die_with_parent = true, .user = &user };
+        char *argv[] = { "true", NULL };
+        char *err = NULL;
+        pk_proc_t *p = pk_proc_spawn_opts("/bin/true", argv, NULL, "/", &opts, &err);
+        if (p)
+            _exit(11);
+        if (!opts.setup_failed)
+            _exit(12);
+        if (!err || !strstr(err, "cannot run as user daemon-ish (uid 2)")
+            || !strstr(err, "Operation not permitted"))
+            _exit(13);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static pk_proc_opts_t s_clone_opts = { .die_with_parent = true };
 
 static int
@@ -365,6 +404,7 @@ main(void)
         cmocka_unit_test(test_destroy_kills_running),
         cmocka_unit_test(test_dies_with_its_thread),
         cmocka_unit_test(test_run_as_user),
+        cmocka_unit_test(test_run_as_refused_without_rights),
     };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_status),
