@@ -90,6 +90,7 @@ int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
 void runner_workroot_release(int fd, const char *work_root);
 // rm -r that never follows a link nor crosses into another file system.
 void runner_rm_tree(const char *path);
+// --- runner_runas.c
 // With --run-as (no-ops without): dir and everything in it become the build
 // user's (a native get's checkout, made by the runner itself); the step's
 // $CACHE_DIR too, its parents made passable.
