@@ -13,6 +13,14 @@
 // pending and is retried a tick later; no credit leaves until the bytes are
 // stored.
 //
+// A store that keeps failing (a full disk: ENOSPC, MDB_MAP_FULL once the map
+// cannot grow, EIO) is given GIVE_UP_MS; then every build whose chunks are
+// waiting is cancelled with the store's error as the reason (CANCEL, routed
+// by the broker to the runner that holds it). Its chunks stay pending and
+// are still retried, but the runner gets no credit for them, so it reports
+// the build errored -- "the log could not be stored" -- never succeeded with
+// a log that is not there (runner_build.c, s_settle_log).
+//
 // A chunk beyond the expected seq is held back for HOLD_MS before it is
 // stored as a gap: after a server restart a runner's chunks queued while we
 // were away arrive before the ones it resends from its window (and chunks
@@ -35,6 +43,7 @@
 #define DRAIN_MAX 100000            // messages a pipe command takes in at most
 #define HOLD_MS 3000                // a chunk beyond a gap waits this long for it to fill
 #define HOLD_MAX 64                 // chunks held per log, at most (a window is 16)
+#define GIVE_UP_MS 5000             // commits failing this long: cancel the builds waiting
 
 typedef struct {
     char *id;
@@ -47,6 +56,7 @@ typedef struct {
     pk_msg_log_t *held;     // chunks beyond a gap, in arrival order
     size_t nheld;
     int64_t held_since;
+    bool gave_up;           // its build was cancelled: its log could not be stored
 } s_log_t;
 
 typedef struct {
@@ -75,6 +85,7 @@ typedef struct {
     size_t held_logs;       // logs with chunks held back
     size_t held_bytes;
     int64_t retry_at;       // after a failed commit, not before this
+    int64_t failing_since;  // first of the failed commits in a row (0: none)
     uint64_t ping_rid;
     uint64_t chunks, bytes, dropped, duplicates, gaps, commits, errors;
     char last_error[256];
@@ -191,6 +202,26 @@ s_write(pk_store_txn_t *txn, void *arg)
     return pk_logs_append(b->self->store, txn, b->chunks, b->self->nsegs);
 }
 
+// The store has failed for GIVE_UP_MS: cancel every build whose log waits
+// (see the top), once each.
+static void
+s_give_up(s_sink_t *self)
+{
+    for (s_log_t *log = zhash_first(self->logs); log; log = zhash_next(self->logs)) {
+        if (log->gave_up || !log->owed)
+            continue;
+        log->gave_up = true;
+        char reason[400];
+        snprintf(reason, sizeof reason, "the log could not be stored: %s", self->last_error);
+        zsys_error("logsink: cancelling %s#%u: %s", log->id, log->attempt, reason);
+        pk_msg_t c = { .type = PK_MSG_CANCEL };
+        c.cancel.id = log->id;
+        c.cancel.attempt = log->attempt;
+        c.cancel.reason = reason;
+        s_send(self, &c, self->stopping ? 0 : 5000);
+    }
+}
+
 // Commit everything pending in one transaction, then credit and publish.
 static int
 s_flush(s_sink_t *self)
@@ -212,9 +243,15 @@ s_flush(s_sink_t *self)
             zsys_error("logsink: commit of %zu bytes failed (kept, will retry): %s",
                        self->pending_bytes, self->last_error);
         self->retry_at = zclock_mono() + self->flush_ms;
+        if (!self->failing_since)
+            self->failing_since = zclock_mono();
+        else
+        if (zclock_mono() - self->failing_since >= GIVE_UP_MS)
+            s_give_up(self);
         free(chunks);
         return -1;
     }
+    self->failing_since = 0;
     self->commits += self->nsegs > 0;
     self->retry_at = 0;
     // credit first: a runner waiting for it should not wait behind the events

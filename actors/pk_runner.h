@@ -9,6 +9,7 @@
 #define PK_RUNNER_H
 #include <czmq.h>
 #include "pk_curve.h"
+#include "pk_proc.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,7 +21,13 @@ typedef struct {
     bool exclusive;           // take only tagged work
     const char *work_root;    // where per-build $WORKDIRs are made
     pk_curve_client_t curve;    // CURVE to a broker on another machine (optional)
+    const pk_proc_user_t *run_as; // run every build process as this user (NULL: as we are)
 } pk_runner_config_t;
+
+// The work root is claimed for the actor's life (a shared lock) and work
+// roots of dead runners beside it are removed
+// (actors/runner_workroot.c). Every build process dies with the runner,
+// even with kill -9 (PR_SET_PDEATHSIG).
 
 // Starts the actor; returns NULL if the config is unusable. Destroy with
 // zactor_destroy: running work is cancelled and its threads joined.

@@ -34,6 +34,8 @@ typedef struct {
     uint32_t slots;
     bool exclusive;
     char *work_root;
+    int work_lock;            // flock'd fd on work_root (runner_workroot.c)
+    pk_proc_user_t run_as;    // name NULL: builds run as we are
     zsock_t *broker;
     int wake_fd;
     pthread_mutex_t lock;
@@ -209,6 +211,14 @@ s_on_work(s_runner_t *self, pk_msg_work_t *w)
     }
     runner_build_t *b = runner_build_new(w->id, w->attempt, w->kind, plan, self->work_root,
                                          self->name, s_emit, self);
+    char *err = NULL;
+    if (self->run_as.name && runner_build_run_as(b, &self->run_as, &err) != 0) {
+        zsys_error("runner %s: %s", self->name, err);
+        s_refuse(self, w, err);
+        free(err);
+        runner_build_destroy(&b);
+        return;
+    }
     zlist_append(self->builds, b);
     runner_build_start(b);
 }
@@ -399,6 +409,8 @@ s_actor(zsock_t *pipe, void *arg)
     self.slots = cfg->slots ? cfg->slots : 1;
     self.exclusive = cfg->exclusive;
     self.work_root = strdup(cfg->work_root ? cfg->work_root : "/tmp/pikoci-work");
+    if (cfg->run_as)
+        pk_proc_user_copy(&self.run_as, cfg->run_as);
     self.outbox = zlist_new();
     self.builds = zlist_new();
     self.kept = zlist_new();
@@ -413,9 +425,15 @@ s_actor(zsock_t *pipe, void *arg)
     // is bounded by log credit (16 chunks a build) and one heartbeat a second
     zsock_set_sndhwm(self.broker, 0);
     char *err = NULL;
-    bool ok = pk_curve_apply_client(self.broker, &cfg->curve, &err) == 0
-           && zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    self.work_lock = runner_workroot_claim(self.work_root, self.run_as.name != NULL, &err);
+    bool ok = self.work_lock >= 0;
     if (!ok)
+        zsys_error("runner: %s", err);
+    free(err);
+    err = NULL;
+    ok = ok && pk_curve_apply_client(self.broker, &cfg->curve, &err) == 0
+            && zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    if (!ok && self.work_lock >= 0)
         zsys_error("runner: cannot connect to %s: %s", cfg->endpoint,
                    err ? err : zmq_strerror(zmq_errno()));
     free(err);
@@ -469,6 +487,8 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.monitor);
     free(self.endpoint);
     zsock_destroy(&self.broker);
+    runner_workroot_release(self.work_lock, self.work_root);
+    pk_proc_user_clear(&self.run_as);
     close(self.wake_fd);
     pthread_mutex_destroy(&self.lock);
     free(self.name);

@@ -14,7 +14,7 @@
 #include "runner_internal.h"
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
-#include <ftw.h>
+#include <errno.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <stdarg.h>
@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define S_LOG_LOST "the log could not be stored"     // logsink.c's cancel reason
 
 static void
 s_emit(runner_build_t *b, pk_msg_t *msg)
@@ -56,7 +58,7 @@ s_emit_log(runner_build_t *b, pk_msg_t *m)
 void
 runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len)
 {
-    if (!len)
+    if (!len || atomic_load(&b->log_lost))
         return;
     pk_msg_t m = { .type = PK_MSG_LOG };
     m.log.id = strdup(b->id);
@@ -241,6 +243,8 @@ runner_build_cancel(runner_build_t *b, const char *reason)
     pthread_mutex_lock(&b->lock);
     free(b->cancel_reason);
     b->cancel_reason = strdup(reason && *reason ? reason : "cancelled");
+    if (!strncmp(b->cancel_reason, S_LOG_LOST, strlen(S_LOG_LOST)))
+        atomic_store(&b->log_lost, true);
     atomic_fetch_add(&b->cancel_gen, 1);
     s_poke_waiters(b);
     pthread_mutex_unlock(&b->lock);
@@ -325,6 +329,7 @@ s_run_check(runner_build_t *b)
         pk_env_t *env = pk_env_dup(b->base_env);
         runner_set_version_env(env, last);
         runner_set_cache_dir(plan, env);
+        runner_give_cache_dir(b, env);
         runner_cmdline_t cl;
         if (runner_expand(pk_plan_object(plan, "cmd"), env, NULL, b->workdir, b->id, &cl, &err) != 0) {
             pk_env_destroy(&env);
@@ -376,19 +381,24 @@ report:;
 
 // DONE promises that the log is stored: the sink credits a chunk only once
 // it is committed, so when every credit is back, every byte is. An empty
-// chunk asks the sink to commit now rather than at its next tick. A sink
-// that does not answer (gone, or none at all) costs RUNNER_LOG_SETTLE_MS.
-static void
+// chunk asks the sink to commit now rather than at its next tick. While the
+// server is away (restarting) the wait goes on -- on its return we resend
+// the window and the credit comes -- for RUNNER_LOG_SETTLE_MS at most. A
+// sink whose store keeps failing (a full disk) says so: it cancels the
+// build with S_LOG_LOST as the reason, which ends the wait at once.
+// false when the log was not confirmed: the build must not claim a result
+// its log cannot back, so it is reported errored instead.
+static bool
 s_settle_log(runner_build_t *b)
 {
     pthread_mutex_lock(&b->lock);
     bool sent = b->log_seq > 0;
     pthread_mutex_unlock(&b->lock);
     if (!sent)
-        return;
+        return true;
     int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake < 0)
-        return;
+        return false;
     runner_build_add_waiter(b, wake);
     pk_msg_t m = { .type = PK_MSG_LOG };
     m.log.id = strdup(b->id);
@@ -398,15 +408,18 @@ s_settle_log(runner_build_t *b)
     s_emit_log(b, &m);
     pthread_mutex_unlock(&b->lock);
     int64_t deadline = runner_deadline(RUNNER_LOG_SETTLE_MS);
+    bool settled = false;
     for (;;) {
         pthread_mutex_lock(&b->lock);
-        bool settled = b->credits >= RUNNER_INITIAL_CREDIT;
+        settled = b->credits >= RUNNER_INITIAL_CREDIT;
+        bool lost = b->cancel_reason && !strncmp(b->cancel_reason, S_LOG_LOST,
+                                                 strlen(S_LOG_LOST));
         pthread_mutex_unlock(&b->lock);
         int64_t left = deadline - runner_now_ms();
-        if (settled || left <= 0) {
+        if (settled || lost || left <= 0) {
             if (!settled)
-                zsys_warning("runner: %s: the log sink did not confirm the log; reporting anyway",
-                             b->id);
+                zsys_warning("runner: %s: the log sink did not confirm the log; the build "
+                             "is reported errored", b->id);
             break;
         }
         struct pollfd pfd = { wake, POLLIN, 0 };
@@ -419,17 +432,39 @@ s_settle_log(runner_build_t *b)
     }
     runner_build_remove_waiter(b, wake);
     close(wake);
+    return settled;
 }
 
 static void
 s_emit_done(runner_build_t *b, run_result_t r, const char *reason)
 {
-    s_settle_log(b);
+    char *why = NULL;
+    bool settled = s_settle_log(b);
+    char *lost = NULL;
+    pthread_mutex_lock(&b->lock);
+    if (!settled && b->cancel_reason && !strncmp(b->cancel_reason, S_LOG_LOST, strlen(S_LOG_LOST)))
+        lost = strdup(b->cancel_reason);
+    pthread_mutex_unlock(&b->lock);
+    if (lost) {
+        r = RUN_ERRORED;            // the sink cancelled us for it (logsink.c) and says why
+        reason = why = lost;
+    }
+    else
+    if (!settled) {
+        char *d = pk_duration_format(RUNNER_LOG_SETTLE_MS);
+        why = runner_fmt(S_LOG_LOST " (the log sink did not confirm it within %s); the build "
+                         "itself %s%s%s",
+                         d, runner_result_status(r), reason ? ": " : "", reason ? reason : "");
+        free(d);
+        r = RUN_ERRORED;
+        reason = why;
+    }
     pk_msg_t m = { .type = PK_MSG_DONE };
     m.done.id = strdup(b->id);
     m.done.attempt = b->attempt;
     m.done.status = strdup(runner_result_status(r));
     m.done.reason = reason ? strdup(reason) : NULL;
+    free(why);
     m.done.finished_ms = (uint64_t) zclock_time();
     pthread_mutex_lock(&b->lock);
     atomic_store(&b->reported, true);
@@ -487,16 +522,6 @@ s_run_build(runner_build_t *b)
     free(reason);
 }
 
-static int
-s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    remove(path);
-    return 0;
-}
-
 static void *
 s_thread(void *arg)
 {
@@ -526,7 +551,7 @@ s_thread(void *arg)
         s_run_check(b);
     else
         s_run_build(b);
-    nftw(b->workdir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    runner_rm_tree(b->workdir);
     runner_secrets_release(b);          // no value outlives its build in memory
     atomic_store(&b->finished, true);
     b->emit(b->emit_arg, NULL);
@@ -570,14 +595,13 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
         free(b->workdir);
         b->workdir = strdup(work_root);   // the build then fails its first command, loudly
     }
-    b->base_env = pk_env_from_environ();
     // builds never hold the keys: no credential of the runner's own reaches
-    // a command, and the marker turns off the CLI's token discovery there
-    // (lib/pk_cred.h). The pipeline's own env, set below, may still name one.
-    static const char *const creds[] = { "PIKOCI_TOKEN", "PIKOCI_TEAM", "PIKOCI_SERVER",
-                                         "PIKOCI_CURVE_CERT", "PIKOCI_CURVE_SERVER_KEY", NULL };
-    for (int i = 0; creds[i]; i++)
-        pk_env_unset(b->base_env, creds[i]);
+    // a command (lib/pk_env.c), nor the CLI's server and team, and the
+    // marker turns off the CLI's token discovery there (lib/pk_cred.h). The
+    // pipeline's own env, set below, may still name one.
+    b->base_env = pk_env_for_builds();
+    pk_env_unset(b->base_env, "PIKOCI_TEAM");
+    pk_env_unset(b->base_env, "PIKOCI_SERVER");
     pk_env_set(b->base_env, "PIKOCI_IN_BUILD", "1");
     const pk_value_t *env = pk_plan_object(plan, "env");
     for (size_t i = 0; env && i < pk_value_len(env); i++)
@@ -586,6 +610,34 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
                        pk_value_string(pk_value_object_at(env, i)));
     pk_env_set(b->base_env, "WORKDIR", b->workdir);
     return b;
+}
+
+int
+runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char **err_out)
+{
+    *err_out = NULL;
+    pk_proc_user_clear(&self->run_as);
+    pk_proc_user_copy(&self->run_as, user);
+    // the workdir is the build user's, and nobody else's (mkdtemp: 0700);
+    // never the work root itself (what workdir is when mkdtemp failed)
+    const char *base = strrchr(self->workdir, '/');
+    if (!base || strncmp(base, "/build-", 7)) {
+        *err_out = runner_fmt("no workdir could be made under %s", self->workdir);
+        return -1;
+    }
+    if (chown(self->workdir, user->uid, user->gid) != 0) {
+        *err_out = runner_fmt("cannot give the workdir %s to user %s: %s", self->workdir,
+                              user->name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    bool home = user->home && stat(user->home, &st) == 0 && S_ISDIR(st.st_mode)
+             && st.st_uid == user->uid;
+    // a home it cannot write would break tools that keep state there
+    pk_env_set(self->base_env, "HOME", home ? user->home : self->workdir);
+    pk_env_set(self->base_env, "USER", user->name);
+    pk_env_set(self->base_env, "LOGNAME", user->name);
+    return 0;
 }
 
 void
@@ -639,6 +691,7 @@ runner_build_destroy(runner_build_t **self_p)
     }
     pk_value_destroy(&b->plan);
     pk_env_destroy(&b->base_env);
+    pk_proc_user_clear(&b->run_as);
     pthread_mutex_destroy(&b->lock);
     zmsg_t *z;
     while ((z = zlist_pop(b->window)))

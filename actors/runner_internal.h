@@ -16,6 +16,7 @@
 #include "pk_env.h"
 #include "pk_msg.h"
 #include "pk_plan.h"
+#include "pk_proc.h"
 #include "pk_value.h"
 
 // --- runner_expand.c
@@ -40,7 +41,7 @@ typedef struct _runner_build_t runner_build_t;
 #define RUNNER_KILL_GRACE_MS 2000       // SIGTERM -> SIGKILL
 #define RUNNER_LOG_CHUNK 16384          // bytes per LOG message
 #define RUNNER_INITIAL_CREDIT 16        // LOG messages in flight before the first CREDIT
-#define RUNNER_LOG_SETTLE_MS 10000      // DONE waits this long at most for the log to be stored
+#define RUNNER_LOG_SETTLE_MS 60000      // DONE waits this long at most for the log to be stored
 #define RUNNER_KEEP_MS 60000            // a finished build's DONE is re-sent on reconnect this long
 #define RUNNER_KEEP_MAX 64              // finished builds kept for that, at most
 
@@ -52,6 +53,10 @@ runner_build_t *runner_build_new(const char *id, uint32_t attempt, const char *k
 // Starts the build's thread. It emits STARTED, STEP and LOG messages, then
 // exactly one DONE (builds) or VERSIONS (checks), then finishes.
 void runner_build_start(runner_build_t *self);
+// Before runner_build_start: every process of the build runs as user (a
+// copy is kept): its $WORKDIR is handed to that user, $HOME/$USER/$LOGNAME
+// are that user's. 0, or -1 with *err_out when the workdir cannot be given.
+int runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char **err_out);
 void runner_build_cancel(runner_build_t *self, const char *reason);
 void runner_build_credit(runner_build_t *self, uint32_t credits);
 bool runner_build_finished(runner_build_t *self);
@@ -76,6 +81,25 @@ void runner_build_resync(runner_build_t *self);
 size_t runner_build_window(runner_build_t *self);
 // Cancels if still running, waits for the thread, frees.
 void runner_build_destroy(runner_build_t **self_p);
+
+// --- runner_workroot.c: the runner's work root, held for its life (see the
+// file's top). claim: made (0700, or 0711 when shared with a --run-as user),
+// locked (shared: runners of one process may share it), marked, and dead
+// runners' roots beside it removed; returns the lock's fd, or -1 with *err_out.
+int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
+void runner_workroot_release(int fd, const char *work_root);
+// rm -r that never follows a link nor crosses into another file system.
+void runner_rm_tree(const char *path);
+// --- runner_runas.c
+// With --run-as (no-ops without): dir and everything in it become the build
+// user's (a native get's checkout, made by the runner itself); the step's
+// $CACHE_DIR too, its parents made passable.
+void runner_give_tree(runner_build_t *b, const char *dir);
+void runner_give_cache_dir(runner_build_t *b, const pk_env_t *env);
+// runner_native_get into b's workdir; for a path on this machine ("fs",
+// "dir") under --run-as, made by a child running as the build user.
+int runner_native_get_as(runner_build_t *b, const pk_value_t *native, const pk_value_t *version,
+                         char **err_out);
 
 // --- runner_build internals shared with runner_proc.c / runner_steps.c
 typedef enum {
@@ -113,10 +137,13 @@ struct _runner_build_t {
     size_t waiter_count;
     char *cancel_reason;
     atomic_int cancel_gen;       // bumped by each cancel
+    atomic_bool log_lost;        // the sink cannot store our log: output is dropped
+                                 // (so hooks read to the end instead of waiting for credit)
     atomic_uint step_counter;    // next step index
     int64_t job_deadline_ms;     // monotonic; 0 = none
     int64_t job_timeout_ms;
     pk_env_t *base_env;          // runner's environment + plan env + WORKDIR
+    pk_proc_user_t run_as;       // run_as.name NULL: processes run as the runner
 };
 
 typedef struct {
@@ -155,6 +182,12 @@ void runner_build_remove_waiter(runner_build_t *b, int fd);
 // --- runner_proc.c: run one command line to completion under ctx.
 // *status gets the exit status when RUN_OK/RUN_FAILED.
 run_result_t runner_proc_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status);
+// Every process of build b starts here: as b's --run-as user if it has
+// one, and dying with the thread that spawns it (the build's own thread or
+// one of its in_parallel threads, which outlive their processes), so
+// nothing of a build outlives a runner that is killed. NULL with *err;
+// *privs true when dropping privileges failed (the step errors).
+pk_proc_t *runner_spawn(runner_build_t *b, runner_cmdline_t *cl, char **err, bool *privs);
 
 // --- runner_steps.c: plan interpretation
 // What a sequence of steps runs under: the nearest deadline (monotonic ms,

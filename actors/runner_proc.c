@@ -113,6 +113,18 @@ s_note(run_ctx_t *ctx, const runner_mask_t *mask, const char *text)
     free(shown);
 }
 
+pk_proc_t *
+runner_spawn(runner_build_t *b, runner_cmdline_t *cl, char **err, bool *privs)
+{
+    pk_proc_opts_t opts = { .die_with_parent = true,
+                            .user = b->run_as.name ? &b->run_as : NULL };
+    pk_proc_t *p = pk_proc_spawn_opts(cl->argv[0], cl->argv, pk_env_envp(cl->env), b->workdir,
+                                      &opts, err);
+    if (privs)
+        *privs = !p && opts.setup_failed;
+    return p;
+}
+
 static run_result_t s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status,
                           const runner_mask_t *mask);
 
@@ -152,12 +164,14 @@ s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status, const runner_mask_t *ma
     if (!cl->argv)
         return RUN_OK;   // no-op command
     char *err = NULL;
-    pk_proc_t *p = pk_proc_spawn(cl->argv[0], cl->argv, pk_env_envp(cl->env), b->workdir, &err);
+    bool privs = false;
+    pk_proc_t *p = runner_spawn(b, cl, &err, &privs);
     if (!p) {
         s_note(ctx, mask, err);     // it may quote argv[0], which may hold a secret
         free(err);
         *status = 127;
-        return RUN_FAILED;
+        // not the task's fault, and never run with more rights than meant
+        return privs ? RUN_ERRORED : RUN_FAILED;
     }
     runner_mask_stream_t *masker = mask && runner_mask_count(mask)
                                  ? runner_mask_stream_new(mask) : NULL;
@@ -200,7 +214,7 @@ s_run(run_ctx_t *ctx, runner_cmdline_t *cl, int *status, const runner_mask_t *ma
         if (kill_at && kill_at < next)
             next = kill_at;
         bool may_read = (ctx->capture && !ctx->tee) || atomic_load(&b->cancel_gen) != ctx->gen
-                     || why != RUN_OK;
+                     || why != RUN_OK || atomic_load(&b->log_lost);
         if (!may_read) {
             pthread_mutex_lock(&b->lock);
             may_read = b->credits > 0;

@@ -107,7 +107,7 @@ s_pump(void *arg)
         }
         if (give_up && now >= give_up)
             break;
-        bool may_read = terminating;
+        bool may_read = terminating || atomic_load(&b->log_lost);
         if (!may_read) {
             pthread_mutex_lock(&b->lock);
             may_read = b->credits > 0;
@@ -327,7 +327,7 @@ s_spawn(runner_build_t *b, const pk_value_t *step, pk_env_t *exports, const char
         if (!err)
             runner_secrets_apply(s->secrets, &cl, &err);
         if (!err)
-            s->proc = pk_proc_spawn(cl.argv[0], cl.argv, pk_env_envp(cl.env), b->workdir, &err);
+            s->proc = runner_spawn(b, &cl, &err, NULL);
     }
     else
         atomic_store(&s->exited, true);     // a no-op start: nothing to run

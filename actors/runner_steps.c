@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include "pk_condition.h"
 #include "pk_duration.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,21 @@ s_flatten(pk_env_t *out, const char *prefix, const pk_value_t *v)
 static void
 s_read_task_output(const char *path, const char *step_name, pk_env_t *out)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    // the task made it: a link (to a file only we may read) or a FIFO
+    // (that would block us) is not its output
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
         return;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return;
+    }
     char *prefix = pk_env_name_from("TASK_", step_name);
     char line[65536];
     size_t total = 0;
@@ -303,8 +316,10 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
         pk_value_t *native = err ? NULL
                            : runner_secrets_subst_value(secrets, pk_plan_object(step, "native"),
                                                         &err);
-        r = native && runner_native_get(native, version, b->workdir, &err) == 0
+        r = native && runner_native_get_as(b, native, version, &err) == 0
           ? RUN_OK : RUN_FAILED;
+        if (r == RUN_OK)
+            runner_give_tree(b, b->workdir);    // --run-as: the checkout is the task's
         if (err)
             runner_build_logf(b, idx, "%s\n", err);    // masked there
         free(err);
@@ -318,6 +333,7 @@ s_leaf_once(runner_build_t *b, const pk_value_t *step, uint32_t idx, const pk_en
             runner_notify_prepare(b, env, own);
         runner_set_version_env(env, version);
         runner_set_cache_dir(step, env);
+        runner_give_cache_dir(b, env);
         char outpath[4200] = "";
         if (!strcmp(kind, "task")) {
             snprintf(outpath, sizeof outpath, "%s/.pikoci-output-%u", b->workdir, idx);

@@ -39,6 +39,43 @@ pk_env_from_environ(void)
     return self;
 }
 
+int
+pk_env_is_credential(const char *name)
+{
+    if (strncmp(name, "PIKOCI_", 7))
+        return 0;
+    static const char *names[] = { "PIKOCI_TOKEN", "PIKOCI_WORKER_TOKEN", "PIKOCI_SECRET_KEY",
+                                   "PIKOCI_CURVE_CERT", "PIKOCI_CURVE_SERVER_KEY", NULL };
+    for (const char **n = names; *n; n++)
+        if (!strcmp(name, *n))
+            return 1;
+    static const char *suffixes[] = { "_TOKEN", "_KEY", "_CERT", "_SECRET", "_PASSWORD",
+                                      "_TOKEN_FILE", "_KEY_FILE", "_CERT_FILE", NULL };
+    size_t len = strlen(name);
+    for (const char **s = suffixes; *s; s++) {
+        size_t n = strlen(*s);
+        if (len > n && !strcmp(name + len - n, *s))
+            return 1;
+    }
+    return 0;
+}
+
+pk_env_t *
+pk_env_for_builds(void)
+{
+    pk_env_t *self = pk_env_from_environ();
+    for (size_t i = 0; i < self->count;) {
+        const char *e = self->entries[i];
+        char *name = strndup(e, (size_t) (strchr(e, '=') - e));
+        if (pk_env_is_credential(name))
+            pk_env_unset(self, name);
+        else
+            i++;
+        free(name);
+    }
+    return self;
+}
+
 pk_env_t *
 pk_env_dup(const pk_env_t *self)
 {

@@ -11,6 +11,13 @@ typedef struct _pk_env_t pk_env_t;
 pk_env_t *pk_env_new(void);
 // A copy of this process's environment
 pk_env_t *pk_env_from_environ(void);
+// The runner's environment as build processes may inherit it: without the
+// PIKOCI_* variables that carry a credential or point at one (PIKOCI_TOKEN,
+// PIKOCI_WORKER_TOKEN, PIKOCI_SECRET_KEY, PIKOCI_CURVE_CERT, and any
+// PIKOCI_*_TOKEN, _KEY, _CERT, _SECRET, _PASSWORD). Builds never hold a key.
+pk_env_t *pk_env_for_builds(void);
+// Whether NAME is such a variable.
+int pk_env_is_credential(const char *name);
 pk_env_t *pk_env_dup(const pk_env_t *self);
 void pk_env_destroy(pk_env_t **self_p);
 

@@ -202,7 +202,19 @@ test_dispatch_by_tags(void **state)
         pk_msg_clear(&m);
     }
     assert_int_equal(bytes, 800000);    // more than the initial credit allows: credit flowed
+    // the runner's last word (an empty chunk) is confirmed too, as a sink
+    // does: a log never confirmed keeps DONE waiting, then errors the build
+    pk_msg_t last;
+    assert_true(s_expect(sink, PK_MSG_LOG, &last, 5000));
+    assert_int_equal(last.log.data.size, 0);
+    pk_msg_t c = { .type = PK_MSG_CREDIT };
+    c.credit.id = last.log.id;
+    c.credit.attempt = last.log.attempt;
+    c.credit.credits = 1;
+    pk_msg_send(sink, &c);
+    pk_msg_clear(&last);
     char *w = s_run_to_done(sched, "build:p/log/1", status, sizeof status);
+    assert_string_equal(status, "succeeded");
     free(w);
     zactor_destroy(&gpu);
     zactor_destroy(&plain);

@@ -1,6 +1,9 @@
 // pk_proc with real processes: exit statuses, merged output, environment and
 // PATH from the task's env, fd hygiene, whole-group kill of a grandchild that
-// ignores SIGTERM, and 200 MB of output read with flat memory.
+// ignores SIGTERM, and 200 MB of output read with flat memory. The same
+// tests run again through the clone path (pk_proc_spawn_opts), which also
+// kills a process when the thread that spawned it ends, and, as root, runs
+// one as an unprivileged user.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,9 +16,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "pk_proc.h"
+
+// NULL: posix_spawn; the second group runs everything through the clone path
+static pk_proc_opts_t *s_opts;
+
+static pk_proc_t *
+s_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, char **err)
+{
+    return pk_proc_spawn_opts(path, argv, envp, cwd, s_opts, err);
+}
 
 static int64_t
 s_now_ms(void)
@@ -64,7 +80,7 @@ s_sh(const char *script, char *const envp[], const char *cwd)
 {
     char *argv[] = { "sh", "-c", (char *) script, NULL };
     char *err = NULL;
-    pk_proc_t *p = pk_proc_spawn("/bin/sh", argv, envp, cwd, &err);
+    pk_proc_t *p = s_spawn("/bin/sh", argv, envp, cwd, &err);
     if (!p)
         fail_msg("spawn failed: %s", err);
     return p;
@@ -103,7 +119,7 @@ test_merged_output_env_cwd(void **state)
     // a bare program name is found on the task's PATH
     char *argv[] = { "true", NULL };
     char *err = NULL;
-    p = pk_proc_spawn("true", argv, envp, NULL, &err);
+    p = s_spawn("true", argv, envp, NULL, &err);
     assert_non_null(p);
     s_run(p, NULL, 0, 10000);
     assert_int_equal(pk_proc_status(p), 0);
@@ -116,13 +132,13 @@ test_spawn_errors(void **state)
     (void) state;
     char *argv[] = { "x", NULL };
     char *err = NULL;
-    assert_null(pk_proc_spawn("no-such-program-pikoci", argv, NULL, NULL, &err));
+    assert_null(s_spawn("no-such-program-pikoci", argv, NULL, NULL, &err));
     assert_non_null(strstr(err, "command not found"));
     free(err);
-    assert_null(pk_proc_spawn("/no/such/file", argv, NULL, NULL, &err));
+    assert_null(s_spawn("/no/such/file", argv, NULL, NULL, &err));
     assert_non_null(strstr(err, "cannot start"));
     free(err);
-    assert_null(pk_proc_spawn("/bin/true", argv, NULL, "/no/such/dir", &err));
+    assert_null(s_spawn("/bin/true", argv, NULL, "/no/such/dir", &err));
     assert_non_null(strstr(err, "/no/such/dir"));
     free(err);
 }
@@ -153,7 +169,7 @@ test_ignored_signals_reset(void **state)
     sigaction(SIGTERM, &ign, &old_term);
     char *argv[] = { "grep", "SigIgn", "/proc/self/status", NULL };
     char *err = NULL;
-    pk_proc_t *p = pk_proc_spawn("/bin/grep", argv, NULL, NULL, &err);
+    pk_proc_t *p = s_spawn("/bin/grep", argv, NULL, NULL, &err);
     assert_non_null(p);
     char out[256];
     s_run(p, out, sizeof out, 10000);
@@ -261,9 +277,135 @@ test_200mb_output_flat_memory(void **state)
     pk_proc_destroy(&p);
 }
 
+// PR_SET_PDEATHSIG watches the spawning THREAD: a process whose thread
+// ends is killed (the runner spawns from threads that outlive their
+// processes; a runner killed with -9 ends them all).
+static void *
+s_spawn_thread(void *arg)
+{
+    char *argv[] = { "sh", "-c", "sleep 30", NULL };
+    char *err = NULL;
+    pk_proc_opts_t opts = { .die_with_parent = true };
+    *(pk_proc_t **) arg = pk_proc_spawn_opts("/bin/sh", argv, NULL, NULL, &opts, &err);
+    free(err);
+    return NULL;
+}
+
+static void
+test_dies_with_its_thread(void **state)
+{
+    (void) state;
+    pk_proc_t *p = NULL;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, s_spawn_thread, &p), 0);
+    pthread_join(t, NULL);
+    assert_non_null(p);
+    int64_t t0 = s_now_ms();
+    s_run(p, NULL, 0, 10000);
+    assert_int_equal(pk_proc_status(p), 128 + SIGKILL);
+    assert_true(s_now_ms() - t0 < 5000);
+    pk_proc_destroy(&p);
+}
+
+// As root: the child runs as nobody, in its groups only, with its own
+// output pipe; a user that cannot be had is refused with the reason.
+static void
+test_run_as_user(void **state)
+{
+    (void) state;
+    if (geteuid() != 0)
+        skip();
+    pk_proc_user_t user;
+    char *err = NULL;
+    if (pk_proc_user_lookup("nobody", &user, &err) != 0) {
+        free(err);
+        skip();
+    }
+    pk_proc_opts_t opts = { .die_with_parent = true, .user = &user };
+    char *argv[] = { "sh", "-c", "echo $(id -u) $(id -g) $(id -G); cat /proc/self/status | grep -c '^CapEff:.0000000000000000$'", NULL };
+    pk_proc_t *p = pk_proc_spawn_opts("/bin/sh", argv, NULL, "/", &opts, &err);
+    assert_non_null(p);
+    char out[256], want[256];
+    s_run(p, out, sizeof out, 10000);
+    pk_proc_destroy(&p);
+    snprintf(want, sizeof want, "%u %u %u\n1\n", (unsigned) user.uid, (unsigned) user.gid,
+             (unsigned) user.gid);
+    assert_string_equal(out, want);
+    // a cwd the user cannot enter is the spawn's error, not a root process
+    assert_null(pk_proc_spawn_opts("/bin/true", argv, NULL, "/root", &opts, &err));
+    assert_non_null(strstr(err, "/root"));
+    free(err);
+    pk_proc_user_clear(&user);
+    assert_int_equal(pk_proc_user_lookup("root", &user, &err), -1);
+    assert_non_null(strstr(err, "root"));
+    free(err);
+    assert_int_equal(pk_proc_user_lookup("no-such-user-pikoci", &user, &err), -1);
+    assert_non_null(strstr(err, "no such user"));
+    free(err);
+}
+
+// A process that may not change user (here: a child of the test that gave
+// up root) gets no process at all, and the reason, flagged as a failure to
+// drop privileges -- never a process running with the rights it had.
+static void
+test_run_as_refused_without_rights(void **state)
+{
+    (void) state;
+    if (geteuid() != 0)
+        skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0
+            || setresuid(65534, 65534, 65534) != 0)
+            _exit(10);
+        gid_t g = 2;
+        pk_proc_user_t user = { .name = "daemon-ish", .uid = 2, .gid = 2, .groups = &g,
+                                .ngroups = 1 };
+        pk_proc_opts_t opts = { .die_with_parent = true, .user = &user };
+        char *argv[] = { "true", NULL };
+        char *err = NULL;
+        pk_proc_t *p = pk_proc_spawn_opts("/bin/true", argv, NULL, "/", &opts, &err);
+        if (p)
+            _exit(11);
+        if (!opts.setup_failed)
+            _exit(12);
+        if (!err || !strstr(err, "cannot run as user daemon-ish (uid 2)")
+            || !strstr(err, "Operation not permitted"))
+            _exit(13);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static pk_proc_opts_t s_clone_opts = { .die_with_parent = true };
+
+static int
+s_clone_path(void **state)
+{
+    (void) state;
+    s_opts = &s_clone_opts;
+    return 0;
+}
+
 int
 main(void)
 {
+    const struct CMUnitTest clone_tests[] = {
+        cmocka_unit_test(test_exit_status),
+        cmocka_unit_test(test_merged_output_env_cwd),
+        cmocka_unit_test(test_spawn_errors),
+        cmocka_unit_test(test_fd_hygiene),
+        cmocka_unit_test(test_ignored_signals_reset),
+        cmocka_unit_test(test_group_kill_grandchild_ignoring_term),
+        cmocka_unit_test(test_destroy_kills_running),
+        cmocka_unit_test(test_dies_with_its_thread),
+        cmocka_unit_test(test_run_as_user),
+        cmocka_unit_test(test_run_as_refused_without_rights),
+    };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_status),
         cmocka_unit_test(test_merged_output_env_cwd),
@@ -274,5 +416,6 @@ main(void)
         cmocka_unit_test(test_destroy_kills_running),
         cmocka_unit_test(test_200mb_output_flat_memory),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("posix_spawn", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("clone", clone_tests, s_clone_path, NULL);
 }

@@ -330,6 +330,39 @@ test_credit_flow_control(void **state)
     harness_destroy(&h);
 }
 
+// A log that cannot be stored: the sink (here the test) never credits it
+// and cancels the build with "the log could not be stored: WHY", as
+// logsink.c does when its store keeps failing. The build then ends
+// errored with that reason, never succeeded -- whether the cancel comes
+// while the task runs or while the runner waits for the log at the end.
+static void
+test_log_not_stored_is_errored(void **state)
+{
+    (void) state;
+    harness_t *h = harness_start("build", "{\"steps\":[" SH("t", "echo one line") "}]}", false);
+    // the task is done and the runner waits for its log to be confirmed
+    assert_true(harness_wait_text(h, "one line", 10000));
+    assert_false(harness_wait(h, 300));
+    runner_build_cancel(h->build, "the log could not be stored: No space left on device");
+    assert_true(harness_wait(h, 10000));
+    assert_string_equal(h->done_status, "errored");
+    assert_string_equal(h->done_reason, "the log could not be stored: No space left on device");
+    harness_destroy(&h);
+
+    // its hooks still run to their end: with no credit to come, their
+    // output is read and dropped instead of stalling them
+    h = harness_start("build", "{\"steps\":[" SH("big", "head -c 4000000 /dev/zero") "}],"
+                      "\"hooks\":{\"ensure\":[" SH("e", "head -c 1000000 /dev/zero") "}]}}",
+                      false);
+    h->keep_log = false;
+    assert_true(harness_wait_logs(h, RUNNER_INITIAL_CREDIT, 10000));
+    runner_build_cancel(h->build, "the log could not be stored: MDB_MAP_FULL");
+    assert_true(harness_wait(h, 10000));
+    assert_string_equal(h->done_status, "errored");
+    assert_non_null(strstr(h->done_reason, "MDB_MAP_FULL"));
+    harness_destroy(&h);
+}
+
 static long
 s_rss_kb(void)
 {
@@ -394,6 +427,7 @@ main(void)
         cmocka_unit_test(test_if_else),
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_credit_flow_control),
+        cmocka_unit_test(test_log_not_stored_is_errored),
         cmocka_unit_test(test_200mb_flat_memory),
         cmocka_unit_test(test_bad_plan_errors),
     };

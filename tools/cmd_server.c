@@ -42,7 +42,9 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <errno.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S_DEFAULT_LISTEN "tcp://127.0.0.1:7650"
@@ -76,6 +78,10 @@ s_usage(FILE *out)
         "  --concurrency N          work items the embedded worker runs at once\n"
         "                           (default: the number of CPUs)\n"
         "  --tags T1,T2             tags of the embedded worker\n"
+        "  --run-as USER            the embedded worker runs every build process as USER,\n"
+        "                           an unprivileged user who cannot read the store (the\n"
+        "                           server must run as root); without it builds run with\n"
+        "                           the server's own rights: its store and keys\n"
         "  --pipeline-config FILE   set this pipeline at start (validated first)\n"
         "  --pipeline-name NAME     its name (default: the file's base name)\n"
         "  --var NAME=VALUE         a pipeline variable (repeatable)\n"
@@ -115,6 +121,7 @@ typedef struct {
     const char *db_system, *db_path, *pubsub, *broker, *listen, *tags;
     const char *pipeline_file, *pipeline_name, *vars_file;
     const char *curve_cert, *curve_allow;
+    const char *run_as;                 // --run-as USER (with --run-worker)
     const char *http;                   // --http HOST:PORT, NULL: no http face
     pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;
@@ -148,8 +155,9 @@ s_parse(int argc, char **argv, s_opts_t *o)
                       .kvs = calloc((size_t) argc, sizeof(char *)) };
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
-        "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--worker-grace", "--curve-cert", "--curve-allow", "--curve-client-cert",
-        "--curve-server-key", "--http", NULL };
+        "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--worker-grace",
+        "--curve-cert", "--curve-allow", "--curve-client-cert", "--curve-server-key", "--http",
+        "--run-as", NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -224,6 +232,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
         else if (!strcmp(a, "--curve-client-cert")) o->curve.cert = v;
         else if (!strcmp(a, "--curve-server-key"))  o->curve.server_key = v;
         else if (!strcmp(a, "--http"))            o->http = v;
+        else if (!strcmp(a, "--run-as"))          o->run_as = v;
         else                                      o->kvs[o->kv_count++] = v;
     }
     if (!strcmp(o->db_system, "lmdb") && !o->db_path) {
@@ -253,6 +262,10 @@ s_parse(int argc, char **argv, s_opts_t *o)
     if (o->http && pk_http_listen_check(o->http, &http_err) != 0) {
         fprintf(stderr, "pikoci server: %s\n", http_err ? http_err : "bad --http");
         free(http_err);
+        return 2;
+    }
+    if (o->run_as && !o->run_worker) {
+        fprintf(stderr, "pikoci server: --run-as goes with --run-worker (workers take it too)\n");
         return 2;
     }
     if ((o->pipeline_name || o->kv_count || o->vars_file) && !o->pipeline_file) {
@@ -433,6 +446,7 @@ typedef struct {
     char inproc[64], listen[256], work_root[PATH_MAX];
     char service[72];                   // the in-process clients' token (never stored)
     char *token_file;                   // the runtime copy of admin's token, removed at stop
+    pk_proc_user_t run_as;              // name NULL: no --run-as
 } s_server_t;
 
 static void
@@ -454,6 +468,7 @@ s_stop(s_server_t *s)
         unlink(s->token_file);
     free(s->token_file);
     sodium_memzero(s->service, sizeof s->service);
+    pk_proc_user_clear(&s->run_as);
 }
 
 // First start: admin's token (only its hash is stored) goes to a file only
@@ -504,6 +519,24 @@ s_first_token(s_server_t *s, const s_opts_t *o, const char *endpoint)
     return 0;
 }
 
+// With --run-as the build user must not read the store: a directory we did
+// not create (created ones are 0700) loses group and other access.
+static void
+s_private_store(const s_opts_t *o)
+{
+    struct stat st;
+    if (strcmp(o->db_system, "lmdb") || !o->db_path || stat(o->db_path, &st) != 0
+        || !(st.st_mode & 077))
+        return;
+    if (chmod(o->db_path, st.st_mode & 0700) == 0)
+        zsys_info("--run-as: made the store directory %s private to this user (mode 0%o)",
+                  o->db_path, (unsigned) (st.st_mode & 0700));
+    else
+        zsys_warning("--run-as: the store directory %s is open to other users (mode 0%o) and "
+                     "cannot be made private: %s", o->db_path, (unsigned) (st.st_mode & 0777),
+                     strerror(errno));
+}
+
 // "server ready" means a request is answered: the actors say HELLO to the
 // broker from their own threads, so wait until it knows every role.
 static int
@@ -526,6 +559,8 @@ static int
 s_start(s_server_t *s, const s_opts_t *o)
 {
     char *err = NULL;
+    if (o->run_as && pk_cmd_run_as(&s->run_as, o->run_as, "server") != 0)
+        return 2;
     s->store = pk_store_open(o->db_system, o->db_path, &err);
     if (!s->store) {
         fprintf(stderr, "pikoci server: cannot open the %s store: %s\n", o->db_system,
@@ -533,6 +568,8 @@ s_start(s_server_t *s, const s_opts_t *o)
         free(err);
         return 2;
     }
+    if (o->run_as)
+        s_private_store(o);
     const char *endpoint = o->broker;
     if (!strcmp(o->pubsub, "mem")) {
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());
@@ -590,7 +627,8 @@ s_start(s_server_t *s, const s_opts_t *o)
         snprintf(name, sizeof name, "%s-%d", host, (int) getpid());
         pk_runner_config_t rc = { .name = name, .endpoint = endpoint, .slots = o->concurrency,
                                   .tags = o->tags, .work_root = s->work_root,
-                                  .curve = o->curve };
+                                  .curve = o->curve,
+                                  .run_as = s->run_as.name ? &s->run_as : NULL };
         if (!(s->runner = pk_runner_new(&rc))) {
             fprintf(stderr, "pikoci server: the embedded worker could not start\n");
             return 2;
@@ -693,6 +731,9 @@ pk_cmd_server(int argc, char **argv)
     zsys_set_logstream(stderr);
     zsys_set_logident("pikoci");
     pk_proc_make_subreaper();
+    // before any thread: build processes die with us, even by kill -9
+    if (o.run_worker)
+        pk_proc_guard_start();
     pk_git_init();
     if (sodium_init() < 0) {
         fprintf(stderr, "pikoci server: libsodium does not initialise\n");

@@ -24,7 +24,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci worker --broker ENDPOINT [--name NAME] [--tags T1,T2] [--exclusive-tags]\n"
-        "                     [--concurrency N] [--work-dir DIR]\n"
+        "                     [--concurrency N] [--work-dir DIR] [--run-as USER]\n"
         "                     [--curve-cert FILE --curve-server-key KEY|FILE]\n\n"
         "Runs builds and checks for the server behind the broker at ENDPOINT.\n\n"
         "options:\n"
@@ -34,7 +34,11 @@ s_usage(FILE *out)
         "  --tags T1,T2        work tagged with a subset of these may run here\n"
         "  --exclusive-tags    take only tagged work\n"
         "  --concurrency N     work items at once (default: the number of CPUs)\n"
-        "  --work-dir DIR      where builds' $WORKDIRs are made (default $TMPDIR or /tmp)\n"
+        "  --work-dir DIR      where builds' $WORKDIRs are made (default $TMPDIR or /tmp);\n"
+        "                      a worker removes the work directories dead workers left there\n"
+        "  --run-as USER       run every build process as USER (an unprivileged user;\n"
+        "                      the worker must run as root): without it builds run with\n"
+        "                      the worker's own rights, keys included\n"
         "  --curve-cert FILE   connect with CURVE using this worker's secret certificate\n"
         "                      (pikoci keygen; the broker must have its NAME.cert in its\n"
         "                      --curve-allow directory)\n"
@@ -49,6 +53,7 @@ int
 pk_cmd_worker(int argc, char **argv)
 {
     const char *broker = getenv("PIKOCI_BROKER"), *name = NULL, *tags = NULL, *dir = NULL;
+    const char *run_as = NULL;
     pk_curve_client_t curve = { 0 };
     bool exclusive = false;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -65,7 +70,8 @@ pk_cmd_worker(int argc, char **argv)
         }
         bool known = !strcmp(a, "--broker") || !strcmp(a, "--name") || !strcmp(a, "--tags")
                   || !strcmp(a, "--concurrency") || !strcmp(a, "--work-dir")
-                  || !strcmp(a, "--curve-cert") || !strcmp(a, "--curve-server-key");
+                  || !strcmp(a, "--curve-cert") || !strcmp(a, "--curve-server-key")
+                  || !strcmp(a, "--run-as");
         if (!known || i + 1 >= argc) {
             fprintf(stderr, known ? "pikoci worker: %s needs a value\n"
                                   : "pikoci worker: unknown option %s (see pikoci worker --help)\n", a);
@@ -83,6 +89,9 @@ pk_cmd_worker(int argc, char **argv)
         else
         if (!strcmp(a, "--work-dir"))
             dir = v;
+        else
+        if (!strcmp(a, "--run-as"))
+            run_as = v;
         else
         if (!strcmp(a, "--curve-cert"))
             curve.cert = v;
@@ -107,8 +116,12 @@ pk_cmd_worker(int argc, char **argv)
         fprintf(stderr, "pikoci worker: --exclusive-tags needs --tags: it would never take any work\n");
         return 2;
     }
+    pk_proc_user_t user = { 0 };
+    if (run_as && pk_cmd_run_as(&user, run_as, "worker") != 0)
+        return 2;
     char *err = NULL;
     if (pk_curve_client_check(&curve, &err) != 0) {
+        pk_proc_user_clear(&user);
         fprintf(stderr, "pikoci worker: %s\n", err ? err : "unusable CURVE keys");
         free(err);
         return 2;
@@ -143,10 +156,13 @@ pk_cmd_worker(int argc, char **argv)
     zsys_set_logstream(stderr);
     zsys_set_logident("pikoci-worker");
     pk_proc_make_subreaper();
+    // before any thread: build processes die with us, even by kill -9
+    pk_proc_guard_start();
     pk_git_init();
     pk_runner_config_t cfg = { .name = name ? name : default_name, .endpoint = broker,
                                .slots = slots, .tags = tags, .exclusive = exclusive,
-                               .work_root = work_root, .curve = curve };
+                               .work_root = work_root, .curve = curve,
+                               .run_as = run_as ? &user : NULL };
     zactor_t *runner = pk_runner_new(&cfg);
     int rc = 2;
     if (runner) {
@@ -162,6 +178,7 @@ pk_cmd_worker(int argc, char **argv)
     else
         fprintf(stderr, "pikoci worker: the runner could not start (see above)\n");
     rmdir(work_root);
+    pk_proc_user_clear(&user);
     pk_git_shutdown();
     close(sigfd);
     return rc;

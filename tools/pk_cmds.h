@@ -7,6 +7,7 @@
 // server cannot be reached).
 #ifndef PK_CMDS_H
 #define PK_CMDS_H
+#include "pk_proc.h"
 
 #define PK_VERSION "0.1.0"
 
@@ -48,5 +49,10 @@ pk_cmd_fn pk_cmd_audit;
 pk_cmd_fn pk_cmd_builtin;
 pk_cmd_fn pk_cmd_client;      // cmd_client.c: PikoCI's command lines
 pk_cmd_fn pk_cmd_pipeline;
+
+// --run-as USER of `pikoci worker` and `pikoci server --run-worker`
+// (cmd_runas.c): the user looked up and checked (not root, we are root);
+// 0, or 2 with the reason printed as "pikoci CMD: ...".
+int pk_cmd_run_as(pk_proc_user_t *user_out, const char *name, const char *cmd);
 
 #endif
