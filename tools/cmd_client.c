@@ -64,9 +64,9 @@ static const s_row_t s_rows[] = {
     { "pipelines", "update", "pipelines set %p %c", "vk", NULL },
     { "pipelines", "list", "pipelines list", "", NULL },
     { "pipelines", "get", "pipelines get %p", "", NULL },
-    { "pipelines", "graph", NULL, "f", "pikoci draws no graph yet; `pikoci jobs P` lists the jobs" },
+    { "pipelines", "graph", NULL, "pf", "pikoci draws no graph yet; `pikoci jobs P` lists the jobs" },
     { "pipelines", "delete", "pipelines rm %p", "", NULL },
-    { "pipelines", "rename", NULL, "N", "set it under the new name, then `pikoci pipelines rm OLD`" },
+    { "pipelines", "rename", NULL, "pN", "set it under the new name, then `pikoci pipelines rm OLD`" },
     { "pipelines", "pause", "pipelines pause %p", "", NULL },
     { "pipelines", "unpause", "pipelines unpause %p", "", NULL },
     { "jobs", "get", "builds %p/%j", "", "a job's builds, newest first" },
@@ -79,9 +79,9 @@ static const s_row_t s_rows[] = {
     { "builds", "retry", "retry %p/%j/%b", "", NULL },
     { "builds", "approve", "approve %p/%j/%b", "m", NULL },
     { "builds", "reject", "reject %p/%j/%b", "m", NULL },
-    { "builds", "delete", NULL, "b", "builds are kept; `pikoci pipelines rm P` removes a pipeline's" },
-    { "builds", "report", NULL, "b", "`pikoci build P/J/N --json` and `pikoci logs P/J/N`" },
-    { "resources", "get", NULL, "r", "`pikoci resources P` shows every resource of P" },
+    { "builds", "delete", NULL, "pjb", "builds are kept; `pikoci pipelines rm P` removes a pipeline's" },
+    { "builds", "report", NULL, "pjb", "`pikoci build P/J/N --json` and `pikoci logs P/J/N`" },
+    { "resources", "get", NULL, "pr", "`pikoci resources P` shows every resource of P" },
     { "resources", "trigger", "check %p/%r", "", NULL },
     { "resources", "versions", "versions %p/%r", "", NULL },
     { "resources", "webhook-regenerate", "webhook-token %p/%r --regenerate", "", NULL },
@@ -143,15 +143,28 @@ s_opt_print(FILE *out, char slot, bool meta)
     fprintf(out, "%s%s%s", first, meta ? " " : "", meta ? o->meta : "");
 }
 
-// The PikoCI form of a row: "pikoci client NOUN VERB -p PIPELINE [-v VARS.json]".
+// What -n/--name names in a noun's verbs: 'p' (pipelines), 'j' (jobs), 0.
+static char
+s_name_slot(const char *noun)
+{
+    return !strcmp(noun, "pipelines") ? 'p' : !strcmp(noun, "jobs") ? 'j' : 0;
+}
+
+// The PikoCI form of a row, as CLI.md writes it: "pikoci client pipelines
+// get -n PIPELINE", "pikoci client builds get -p PIPELINE -j JOB -b NUMBER".
 static void
 s_print_pikoci_form(FILE *out, const s_row_t *r)
 {
     fprintf(out, "pikoci client %s %s", r->noun, r->verb);
     for (const char *t = r->target ? r->target : ""; *t; t++)
         if (*t == '%') {
-            fputc(' ', out);
-            s_opt_print(out, *++t, true);
+            char slot = *++t;
+            if (slot == s_name_slot(r->noun))
+                fprintf(out, " -n %s", s_opt(slot)->meta);
+            else {
+                fputc(' ', out);
+                s_opt_print(out, slot, true);
+            }
         }
     for (const char *o = r->optional; *o; o++) {
         fputs(" [", out);
@@ -452,7 +465,7 @@ pk_cmd_client(int argc, char **argv)
         goto out;
     }
     // -n NAME is the pipeline of `pipelines` and the job of `jobs`
-    char n_is = !strcmp(noun, "pipelines") ? 'p' : !strcmp(noun, "jobs") ? 'j' : 0;
+    char n_is = s_name_slot(noun);
     if (slots['n']) {
         if (!n_is) {
             fprintf(stderr, "pikoci client %s %s: -n/--name is not one of its options\n",
