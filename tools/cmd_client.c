@@ -394,6 +394,14 @@ pk_cmd_client(int argc, char **argv)
                            "can reach the server" : "identity comes from CURVE keys");
             goto out;
         }
+        // --opt=VALUE is --opt VALUE
+        char name[64];
+        const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int) (eq - a), a);
+            a = name;
+            val = eq + 1;
+        }
         bool global = false;
         for (const char **g = s_global_valued; *g && !global; g++)
             global = !strcmp(a, *g);
@@ -410,7 +418,7 @@ pk_cmd_client(int argc, char **argv)
             fprintf(stderr, "pikoci client: %s needs a value\n", a);
             goto out;
         }
-        i++;
+        i += eq ? 0 : 1;
         if (global) {
             s_push(&globals, a, strlen(a));
             s_push(&globals, val, strlen(val));

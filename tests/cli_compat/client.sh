@@ -35,6 +35,8 @@ same "pipelines get -p" "pipelines get -p compat" "pipelines get compat --json"
 same "pipelines get -pn -tc main" "pipelines get -tc main -pn compat" "pipelines get compat --json"
 same "pipelines get --name --team-canonical" "--team-canonical main pipelines get --name compat" \
     "pipelines get compat --json"
+same "--opt=VALUE spellings" "--team-canonical=main pipelines get --name=compat --server=\$PIKOCI_SERVER" \
+    "pipelines get compat --json"
 pk client pipelines create -n p2 -c "$D/compat.hcl" -v "$D/vars.json" >"$T/out" 2>&1; rc=$?
 check "pipelines create exits 0" test $rc -eq 0
 check "pipelines create set p2 with the vars file" \
