@@ -53,7 +53,8 @@ s_cluster(int n, double single_us)
         bench_server_stop(&s);
         return;
     }
-    char *server[] = { "pikoci", "server", "--pubsub-system", "zmq", "--broker", endpoint, NULL };
+    char *server[] = { "pikoci", "server", "--run-worker=false", "--pubsub-system", "zmq",
+                       "--broker", endpoint, NULL };
     bool ok = bench_spawn(&s, server) > 0 && bench_wait_log(s.logs[1], "server ready", NULL, 0) == 0;
     for (int i = 0; ok && i < 8; i++) {
         char name[16];

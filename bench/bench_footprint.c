@@ -37,7 +37,8 @@ static double
 s_start_to_ready(void)
 {
     bench_server_t s = { 0 };
-    char *args[] = { "pikoci", "server", "--listen", "tcp://127.0.0.1:*", NULL };
+    char *args[] = { "pikoci", "server", "--run-worker=false", "--listen", "tcp://127.0.0.1:*",
+                     NULL };
     int64_t t0 = bench_now_us();
     s.pid = bench_spawn(&s, args);
     char endpoint[256];

@@ -113,4 +113,13 @@ void pk_cli_table_destroy(pk_cli_table_t **self_p);
 int pk_cli_logs(pk_cli_t *cli, const char *pipeline, const char *job, const char *number,
                 uint64_t offset, bool follow, char **status_out);
 
+// How many workers the broker knows, or -1 (no answer; nothing printed
+// beyond pk_cli_request's reason).
+int pk_cli_worker_count(pk_cli_t *cli);
+// What a server with no worker means, said by `pikoci workers` and by a
+// refused trigger.
+#define PK_CLI_NO_WORKER \
+    "no worker is connected: checks and builds wait for one (`pikoci worker --broker " \
+    "ENDPOINT`; `pikoci server` runs one itself unless --run-worker=false)"
+
 #endif

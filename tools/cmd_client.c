@@ -20,7 +20,7 @@
 // When pikoci's client commands take a team (`--team T`), set this to that
 // option: -t/--team-canonical is then passed on. Until then only the team
 // every pipeline is in, main, is accepted.
-#define S_TEAM_OPTION NULL
+#define S_TEAM_OPTION "--team"
 
 #define S_NOT_YET 2     // the exit code of a form that is not available yet
 
@@ -64,9 +64,9 @@ static const s_row_t s_rows[] = {
     { "pipelines", "update", "pipelines set %p %c", "vk", NULL },
     { "pipelines", "list", "pipelines list", "", NULL },
     { "pipelines", "get", "pipelines get %p", "", NULL },
-    { "pipelines", "graph", NULL, "f", "pikoci draws no graph yet; `pikoci jobs P` lists the jobs" },
+    { "pipelines", "graph", NULL, "pf", "pikoci draws no graph yet; `pikoci jobs P` lists the jobs" },
     { "pipelines", "delete", "pipelines rm %p", "", NULL },
-    { "pipelines", "rename", NULL, "N", "set it under the new name, then `pikoci pipelines rm OLD`" },
+    { "pipelines", "rename", NULL, "pN", "set it under the new name, then `pikoci pipelines rm OLD`" },
     { "pipelines", "pause", "pipelines pause %p", "", NULL },
     { "pipelines", "unpause", "pipelines unpause %p", "", NULL },
     { "jobs", "get", "builds %p/%j", "", "a job's builds, newest first" },
@@ -79,9 +79,9 @@ static const s_row_t s_rows[] = {
     { "builds", "retry", "retry %p/%j/%b", "", NULL },
     { "builds", "approve", "approve %p/%j/%b", "m", NULL },
     { "builds", "reject", "reject %p/%j/%b", "m", NULL },
-    { "builds", "delete", NULL, "b", "builds are kept; `pikoci pipelines rm P` removes a pipeline's" },
-    { "builds", "report", NULL, "b", "`pikoci build P/J/N --json` and `pikoci logs P/J/N`" },
-    { "resources", "get", NULL, "r", "`pikoci resources P` shows every resource of P" },
+    { "builds", "delete", NULL, "pjb", "builds are kept; `pikoci pipelines rm P` removes a pipeline's" },
+    { "builds", "report", NULL, "pjb", "`pikoci build P/J/N --json` and `pikoci logs P/J/N`" },
+    { "resources", "get", NULL, "pr", "`pikoci resources P` shows every resource of P" },
     { "resources", "trigger", "check %p/%r", "", NULL },
     { "resources", "versions", "versions %p/%r", "", NULL },
     { "resources", "webhook-regenerate", "webhook-token %p/%r --regenerate", "", NULL },
@@ -96,7 +96,7 @@ static const char *s_missing_nouns[] = {
 
 // pikoci's own global client options that take a value: passed on as given.
 static const char *s_global_valued[] = {
-    "--server", "--timeout", "--curve-cert", "--curve-server-key", NULL
+    "--server", "--timeout", "--curve-cert", "--curve-server-key", "--token", NULL
 };
 
 // The commands the templates name.
@@ -143,15 +143,28 @@ s_opt_print(FILE *out, char slot, bool meta)
     fprintf(out, "%s%s%s", first, meta ? " " : "", meta ? o->meta : "");
 }
 
-// The PikoCI form of a row: "pikoci client NOUN VERB -p PIPELINE [-v VARS.json]".
+// What -n/--name names in a noun's verbs: 'p' (pipelines), 'j' (jobs), 0.
+static char
+s_name_slot(const char *noun)
+{
+    return !strcmp(noun, "pipelines") ? 'p' : !strcmp(noun, "jobs") ? 'j' : 0;
+}
+
+// The PikoCI form of a row, as CLI.md writes it: "pikoci client pipelines
+// get -n PIPELINE", "pikoci client builds get -p PIPELINE -j JOB -b NUMBER".
 static void
 s_print_pikoci_form(FILE *out, const s_row_t *r)
 {
     fprintf(out, "pikoci client %s %s", r->noun, r->verb);
     for (const char *t = r->target ? r->target : ""; *t; t++)
         if (*t == '%') {
-            fputc(' ', out);
-            s_opt_print(out, *++t, true);
+            char slot = *++t;
+            if (slot == s_name_slot(r->noun))
+                fprintf(out, " -n %s", s_opt(slot)->meta);
+            else {
+                fputc(' ', out);
+                s_opt_print(out, slot, true);
+            }
         }
     for (const char *o = r->optional; *o; o++) {
         fputs(" [", out);
@@ -197,7 +210,7 @@ s_usage(FILE *out)
         fputc('\n', out);
     }
     fprintf(out,
-        "\noptions: -t|--team-canonical TEAM (only main until pikoci has teams),\n"
+        "\noptions: -t|--team-canonical TEAM (pikoci's --team),\n"
         "  -p|--pipeline-name|-pn, -j|--job-name|-jn, -n|--name (the pipeline for\n"
         "  `pipelines`, the job for `jobs`), -b|--build-number, -r|--resource-canonical,\n"
         "  -c|--config, -v|--vars, --var, -m|--message;\n"
@@ -319,10 +332,28 @@ s_expand(const s_row_t *r, const char **slots, s_args_t *out)
     return 0;
 }
 
+// pikoci's own command for a PikoCI noun whose client form is not mapped
+// (its options differ), or NULL when pikoci has none.
+static const char *
+s_own_form(const char *noun)
+{
+    static const char *const own[][2] = {
+        { "login", "use `pikoci login` (see pikoci login --help)" },
+        { "users", "use `pikoci users` (see pikoci users --help)" },
+        { "teams", "use `pikoci teams` (see pikoci teams --help)" },
+        { "api-tokens", "use `pikoci tokens` (see pikoci tokens --help)" },
+        { "audit", "use `pikoci audit` (see pikoci audit --help)" },
+        { NULL, NULL } };
+    for (int i = 0; own[i][0]; i++)
+        if (!strcmp(own[i][0], noun))
+            return own[i][1];
+    return NULL;
+}
+
 static int
 s_not_yet(const char *what, const char *instead)
 {
-    fprintf(stderr, "pikoci client: %s: not available yet in pikoci%s%s\n", what,
+    fprintf(stderr, "pikoci client: %s: not available yet as a client form%s%s\n", what,
             instead ? "; " : "", instead ? instead : "");
     return S_NOT_YET;
 }
@@ -347,8 +378,7 @@ pk_cmd_client(int argc, char **argv)
                     if (!strcmp(*n, noun)) {
                         char what[64];
                         snprintf(what, sizeof what, "`client %s`", noun);
-                        rc = s_not_yet(what, !strcmp(noun, "login") ? "see `pikoci --help`"
-                                                                     : NULL);
+                        rc = s_not_yet(what, s_own_form(noun));
                         goto out;
                     }
                 if (!s_noun_known(noun)) {
@@ -381,6 +411,14 @@ pk_cmd_client(int argc, char **argv)
                            "can reach the server" : "identity comes from CURVE keys");
             goto out;
         }
+        // --opt=VALUE is --opt VALUE
+        char name[64];
+        const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int) (eq - a), a);
+            a = name;
+            val = eq + 1;
+        }
         bool global = false;
         for (const char **g = s_global_valued; *g && !global; g++)
             global = !strcmp(a, *g);
@@ -397,7 +435,7 @@ pk_cmd_client(int argc, char **argv)
             fprintf(stderr, "pikoci client: %s needs a value\n", a);
             goto out;
         }
-        i++;
+        i += eq ? 0 : 1;
         if (global) {
             s_push(&globals, a, strlen(a));
             s_push(&globals, val, strlen(val));
@@ -452,7 +490,7 @@ pk_cmd_client(int argc, char **argv)
         goto out;
     }
     // -n NAME is the pipeline of `pipelines` and the job of `jobs`
-    char n_is = !strcmp(noun, "pipelines") ? 'p' : !strcmp(noun, "jobs") ? 'j' : 0;
+    char n_is = s_name_slot(noun);
     if (slots['n']) {
         if (!n_is) {
             fprintf(stderr, "pikoci client %s %s: -n/--name is not one of its options\n",

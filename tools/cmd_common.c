@@ -5,6 +5,7 @@
 #include "pk_cred.h"
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
+#include <czmq.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@ pk_cli_init(pk_cli_t *cli, const char *cmd)
 {
     memset(cli, 0, sizeof *cli);
     cli->cmd = cmd;
+    // czmq would install handlers with the first socket that only set
+    // zsys_interrupted, which no command looks at: `logs -f` and `trigger
+    // --watch` outlived Ctrl-C and `timeout`. A client has nothing to tidy,
+    // so the dispositions it started with stand: die by the signal (the
+    // shell shows 130 for SIGINT, 143 for SIGTERM).
+    zsys_handler_set(NULL);
     const char *env = getenv("PIKOCI_SERVER");
     cli->server = env && *env ? env : S_DEFAULT_SERVER;
     cli->timeout_ms = S_DEFAULT_TIMEOUT_MS;

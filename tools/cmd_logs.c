@@ -27,6 +27,7 @@ s_usage(FILE *out)
         "\n"
         "options:\n"
         "  -f, --follow       keep writing as the log grows, until the build has finished\n"
+        "                     (SIGINT/SIGTERM stop it at once: exit 130/143)\n"
         "  --offset BYTES     start at this byte of the log (default 0)\n"
         "\n"
         PK_CLI_GLOBAL_HELP
@@ -58,6 +59,8 @@ pk_cli_logs(pk_cli_t *cli, const char *pipeline, const char *job, const char *nu
     if (rc != PK_CLI_OK)
         return rc;
     if (follow) {
+        // SIGINT/SIGTERM end a follower at once: pk_cli_init keeps czmq's
+        // handlers out (stdout is flushed after every write)
         char *prefix;
         if (asprintf(&prefix, "log.build:%s/%s/", pipeline, job) < 0)
             return PK_CLI_UNREACHABLE;

@@ -1,8 +1,10 @@
 // pikoci server: the whole CI server in one process. It only wires things:
 // a store, the broker (inproc for its own actors, --listen for the CLI,
 // pikoci-top and workers), the log sink, checker, scheduler and control
-// actors and, with --run-worker, a runner -- the same actors a distributed
-// setup spreads over machines. With --pubsub-system zmq the actors connect
+// actors and a runner (unless --run-worker=false, as in PikoCI) -- the same
+// actors a distributed setup spreads over machines. Every option is a flag,
+// an environment variable and a line of a --config file, from one table
+// (s_flags): flag over environment over file. With --pubsub-system zmq the actors connect
 // to a standalone broker (--broker) instead of starting one.
 //
 // A pipeline given with --pipeline-config is validated here first, so a bad
@@ -23,6 +25,7 @@
 #include "pk_broker.h"
 #include "pk_checker.h"
 #include "pk_client.h"
+#include "conf.h"
 #include "pk_cmds.h"
 #include "pk_control.h"
 #include "pk_cred.h"
@@ -39,6 +42,8 @@
 #include "pk_store.h"
 #include "pk_value_msgpack.h"
 #include <czmq.h>
+#include <ctype.h>
+#include <stddef.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -49,63 +54,177 @@
 
 #define S_DEFAULT_LISTEN "tcp://127.0.0.1:7650"
 
+typedef struct {
+    const char *db_system, *db_path, *pubsub, *broker, *listen, *tags;
+    const char *pipeline_file, *pipeline_name, *vars_file;
+    const char *curve_cert, *curve_allow;
+    const char *run_as;                 // --run-as USER (with --run-worker)
+    const char *http;                   // --http HOST:PORT, NULL: no http face
+    const char *config;                 // --config FILE
+    pk_curve_client_t curve;            // the actors' CURVE to a --broker
+    const char **kvs;                   // --var, from one source (see s_set)
+    size_t kv_count;
+    int kv_source;
+    bool run_worker;
+    bool remote_types;                  // --allow-remote-types
+    uint32_t concurrency;
+    int64_t drain_ms;
+    int64_t adopt_grace_ms;             // -1: the scheduler's default
+    int64_t heartbeat_ms;               // 0: the broker's default
+    int64_t worker_grace_ms;
+    zlist_t *owned;                     // the strings read from --config
+} s_opts_t;
+
+// Every setting is a flag, a variable of the environment and a line of the
+// --config file at once, all three from this one table. The sources, in
+// the order they are applied (later wins): the file, the environment, the
+// command line.
+typedef enum { S_FILE, S_ENV, S_ARGV } s_source_t;
+
+typedef enum {
+    S_STR,          // any text
+    S_CHOICE,       // one of meta's |-separated words
+    S_SWITCH,       // --x (true), --x=true|false (also 1/0, yes/no, on/off)
+    S_COUNT,        // 1 to 1024
+    S_DURATION,     // 500ms, 10s, 5m (pk_duration)
+    S_LIST,         // repeatable; the values of the latest source that has any
+    S_IGNORED,      // PikoCI's, accepted with a note (help says why)
+    S_CONFIG        // --config itself
+} s_kind_t;
+
+typedef struct {
+    const char *name;       // --NAME; NAME (or NAME with _) in the file; $PIKOCI_NAME
+    const char *alias;      // PikoCI's short spelling, or NULL
+    s_kind_t kind;
+    size_t field;           // where in s_opts_t
+    const char *meta;       // the value, in help
+    bool pikoci;            // a PikoCI flag: its bare $NAME (Server.md) is read too
+    const char *help;       // lines after the first are indented under it
+} s_flag_t;
+
+#define S_AT(f) offsetof(s_opts_t, f)
+
+static const s_flag_t s_flags[] = {
+    { "config", "-c", S_CONFIG, S_AT(config), "FILE", false,
+      "read settings from FILE, one a line: `NAME = VALUE`\n"
+      "or `NAME: VALUE`, NAME as the flag without -- (# comments;\n"
+      "a list in [ ] for --var)" },
+    { "db-system", NULL, S_CHOICE, S_AT(db_system), "mem|lmdb", true,
+      "where state lives (default mem: in memory, nothing on\n"
+      "disk; lmdb: durable, in --db-path)" },
+    { "db-path", NULL, S_STR, S_AT(db_path), "DIR", false,
+      "the lmdb directory (required with --db-system lmdb)" },
+    { "pubsub-system", NULL, S_CHOICE, S_AT(pubsub), "mem|zmq", true,
+      "mem (default): start the broker in this process;\n"
+      "zmq: connect the actors to the broker at --broker" },
+    { "broker", NULL, S_STR, S_AT(broker), "ENDPOINT", false,
+      "the standalone broker (with --pubsub-system zmq)" },
+    { "listen", NULL, S_STR, S_AT(listen), "ENDPOINT", false,
+      "where the CLI, pikoci-top and workers connect\n"
+      "(default " S_DEFAULT_LISTEN "; port * picks one;\n"
+      "beyond loopback it needs --curve-cert/--curve-allow)" },
+    { "curve-cert", NULL, S_STR, S_AT(curve_cert), "FILE", false,
+      "make --listen a CURVE server with this secret\n"
+      "certificate (pikoci keygen)" },
+    { "curve-allow", NULL, S_STR, S_AT(curve_allow), "DIR", false,
+      "with --curve-cert: the public certificates (NAME.cert)\n"
+      "of the workers and users allowed to connect" },
+    { "curve-client-cert", NULL, S_STR, S_AT(curve.cert), "FILE", false,
+      "with --pubsub-system zmq: connect to --broker over\n"
+      "CURVE with this secret certificate" },
+    { "curve-server-key", NULL, S_STR, S_AT(curve.server_key), "KEY|FILE", false,
+      "the --broker's public key or .cert file (with\n"
+      "--curve-client-cert)" },
+    { "run-worker", NULL, S_SWITCH, S_AT(run_worker), "[=false]", true,
+      "run builds and checks in this process too (the default);\n"
+      "--run-worker=false: only separate `pikoci worker`s run them" },
+    { "concurrency", NULL, S_COUNT, S_AT(concurrency), "N", true,
+      "work items the embedded worker runs at once\n"
+      "(default: the number of CPUs)" },
+    { "tags", NULL, S_STR, S_AT(tags), "T1,T2", false, "tags of the embedded worker" },
+    { "pipeline-config", NULL, S_STR, S_AT(pipeline_file), "FILE", true,
+      "set this pipeline at start (validated first)" },
+    { "pipeline-name", "-n", S_STR, S_AT(pipeline_name), "NAME", true,
+      "its name (default: the file's base name)" },
+    { "var", NULL, S_LIST, S_AT(kvs), "NAME=VALUE", false,
+      "a pipeline variable (repeatable)" },
+    { "vars", "-v", S_STR, S_AT(vars_file), "FILE.json", true,
+      "pipeline variables from a JSON object" },
+    { "allow-remote-types", NULL, S_SWITCH, S_AT(remote_types), "", false,
+      "a type whose pikoci://NAME is not built into pikoci is\n"
+      "fetched from PikoCI's registry as\n"
+      "BASE/<kind dir>/NAME.hcl (BASE: $PIKOCI_REMOTE_TYPES_URL,\n"
+      "else " PK_SOURCES_REMOTE_BASE ")\n"
+      "when a pipeline is set (--pipeline-config, pikoci\n"
+      "pipelines set); without it such a name is an error.\n"
+      "Built-in names are never fetched. What is fetched is\n"
+      "stored with the pipeline: a restart fetches nothing" },
+    { "drain-timeout", NULL, S_DURATION, S_AT(drain_ms), "DURATION", true,
+      "how long SIGQUIT waits for running builds (default 5m)" },
+    { "adopt-grace", NULL, S_DURATION, S_AT(adopt_grace_ms), "DURATION", false,
+      "after a restart, how long builds that were running wait\n"
+      "for their worker to claim them before they are errored\n"
+      "(default 10s; 0s: error them at once)" },
+    { "heartbeat-timeout", NULL, S_DURATION, S_AT(heartbeat_ms), "DURATION", false,
+      "a worker silent this long is shown unreachable and\n"
+      "gets no new work (default 3s)" },
+    { "worker-grace", NULL, S_DURATION, S_AT(worker_grace_ms), "DURATION", false,
+      "how long an unreachable worker's builds wait for it: one\n"
+      "back within it carries on with them; after it they are\n"
+      "errored and work it never started goes elsewhere\n"
+      "(default 3m; 0s: at once)" },
+    { "run-as", NULL, S_STR, S_AT(run_as), "USER", false,
+      "the embedded worker runs every build process as USER,\n"
+      "an unprivileged user who cannot read the store (the\n"
+      "server must run as root); without it builds run with\n"
+      "the server's own rights: its store and keys" },
+    { "http", NULL, S_STR, S_AT(http), "HOST:PORT", false,
+      "serve webhooks, /metrics, /healthz, /api and a read-only\n"
+      "page there (off by default; port 0 or * picks one)" },
+    { "jwt-secret", NULL, S_IGNORED, 0, "SECRET", true,
+      "PikoCI's; accepted and ignored: pikoci signs no JWTs\n"
+      "(links between machines are authenticated with CURVE)" },
+    { "log-level", NULL, S_IGNORED, 0, "LEVEL", true,
+      "PikoCI's; accepted and ignored: pikoci logs at one level" },
+    { NULL, NULL, S_STR, 0, NULL, false, NULL }
+};
+
+#define S_HELP_COL 27
+
 static void
 s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci server [OPTIONS]\n\n"
-        "Runs the CI server: broker, checker, scheduler, log sink and control in one\n"
-        "process, and with --run-worker a runner too -- a complete CI system.\n\n"
-        "options:\n"
-        "  --db-system mem|lmdb     where state lives (default mem: in memory, nothing on\n"
-        "                           disk; lmdb: durable, in --db-path)\n"
-        "  --db-path DIR            the lmdb directory (required with --db-system lmdb)\n"
-        "  --pubsub-system mem|zmq  mem (default): start the broker in this process;\n"
-        "                           zmq: connect the actors to the broker at --broker\n"
-        "  --broker ENDPOINT        the standalone broker (with --pubsub-system zmq)\n"
-        "  --listen ENDPOINT        where the CLI, pikoci-top and workers connect\n"
-        "                           (default " S_DEFAULT_LISTEN "; port * picks one;\n"
-        "                           beyond loopback it needs --curve-cert/--curve-allow)\n"
-        "  --curve-cert FILE        make --listen a CURVE server with this secret\n"
-        "                           certificate (pikoci keygen)\n"
-        "  --curve-allow DIR        with --curve-cert: the public certificates (NAME.cert)\n"
-        "                           of the workers and users allowed to connect\n"
-        "  --curve-client-cert FILE with --pubsub-system zmq: connect to --broker over\n"
-        "                           CURVE with this secret certificate\n"
-        "  --curve-server-key KEY|FILE  the --broker's public key or .cert file (with\n"
-        "                           --curve-client-cert)\n"
-        "  --run-worker             also run builds and checks in this process\n"
-        "  --concurrency N          work items the embedded worker runs at once\n"
-        "                           (default: the number of CPUs)\n"
-        "  --tags T1,T2             tags of the embedded worker\n"
-        "  --run-as USER            the embedded worker runs every build process as USER,\n"
-        "                           an unprivileged user who cannot read the store (the\n"
-        "                           server must run as root); without it builds run with\n"
-        "                           the server's own rights: its store and keys\n"
-        "  --pipeline-config FILE   set this pipeline at start (validated first)\n"
-        "  --pipeline-name NAME     its name (default: the file's base name)\n"
-        "  --var NAME=VALUE         a pipeline variable (repeatable)\n"
-        "  --vars FILE.json         pipeline variables from a JSON object\n"
-        "  --allow-remote-types     a type whose pikoci://NAME is not built into pikoci is\n"
-        "                           fetched from PikoCI's registry as\n"
-        "                           BASE/<kind dir>/NAME.hcl (BASE: $PIKOCI_REMOTE_TYPES_URL,\n"
-        "                           else " PK_SOURCES_REMOTE_BASE ")\n"
-        "                           when a pipeline is set (--pipeline-config, pikoci\n"
-        "                           pipelines set); without it such a name is an error.\n"
-        "                           Built-in names are never fetched. What is fetched is\n"
-        "                           stored with the pipeline: a restart fetches nothing\n"
-        "  --drain-timeout DURATION how long SIGQUIT waits for running builds (default 5m)\n"
-        "  --adopt-grace DURATION   after a restart, how long builds that were running wait\n"
-        "                           for their worker to claim them before they are errored\n"
-        "                           (default 10s; 0s: error them at once)\n"
-        "  --heartbeat-timeout DURATION  a worker silent this long is shown unreachable and\n"
-        "                           gets no new work (default 3s)\n"
-        "  --worker-grace DURATION  how long an unreachable worker's builds wait for it: one\n"
-        "                           back within it carries on with them; after it they are\n"
-        "                           errored and work it never started goes elsewhere\n"
-        "                           (default 3m; 0s: at once)\n"
-        "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
-        "                           page there (off by default; port 0 or * picks one)\n\n"
+        "Runs the CI server: broker, checker, scheduler, log sink, control and a runner\n"
+        "in one process -- a complete CI system (--run-worker=false: no runner).\n\n"
+        "options:\n");
+    for (const s_flag_t *f = s_flags; f->name; f++) {
+        char head[128];
+        int n = snprintf(head, sizeof head, "  %s%s--%s%s%s", f->alias ? f->alias : "",
+                         f->alias ? ", " : "", f->name,
+                         f->kind == S_SWITCH || !*f->meta ? "" : " ",
+                         f->kind == S_SWITCH ? f->meta : f->meta);
+        fputs(head, out);
+        const char *h = f->help;
+        if (n + 1 >= S_HELP_COL)
+            fprintf(out, "\n%*s", S_HELP_COL, "");
+        else
+            fprintf(out, "%*s", S_HELP_COL - n, "");
+        for (; *h; h++) {
+            fputc(*h, out);
+            if (*h == '\n')
+                fprintf(out, "%*s", S_HELP_COL, "");
+        }
+        fputc('\n', out);
+    }
+    fprintf(out,
+        "\n"
+        "Every option can also come from the environment, as PIKOCI_ and its name in\n"
+        "capitals with _ for - (--db-path: $PIKOCI_DB_PATH); PikoCI's own options also\n"
+        "from its bare name (Server.md: $DB_SYSTEM, $RUN_WORKER...), PIKOCI_ winning.\n"
+        "A flag wins over the environment, which wins over --config FILE ($PIKOCI_CONFIG).\n"
+        "PikoCI's --port has no counterpart: --http is the web face, --listen the CLI's.\n\n"
         "Every request needs an API token. On first start (a store with no user) the\n"
         "server makes user \"admin\" (a global admin) and a token for it, written (mode\n"
         "0600) to $XDG_RUNTIME_DIR/pikoci/ (else /tmp/pikoci-UID/) as server-PORT.token,\n"
@@ -117,31 +236,194 @@ s_usage(FILE *out)
         "             that could not start\n");
 }
 
-typedef struct {
-    const char *db_system, *db_path, *pubsub, *broker, *listen, *tags;
-    const char *pipeline_file, *pipeline_name, *vars_file;
-    const char *curve_cert, *curve_allow;
-    const char *run_as;                 // --run-as USER (with --run-worker)
-    const char *http;                   // --http HOST:PORT, NULL: no http face
-    pk_curve_client_t curve;            // the actors' CURVE to a --broker
-    const char **kvs;
-    size_t kv_count;
-    bool run_worker;
-    bool remote_types;                  // --allow-remote-types
-    uint32_t concurrency;
-    int64_t drain_ms;
-    int64_t adopt_grace_ms;             // -1: the scheduler's default
-    int64_t heartbeat_ms;               // 0: the broker's default
-    int64_t worker_grace_ms;
-} s_opts_t;
-
 static bool
-s_choice(const char *opt, const char *val, const char *a, const char *b)
+s_word_in(const char *words, const char *w)
 {
-    if (!strcmp(val, a) || !strcmp(val, b))
-        return true;
-    fprintf(stderr, "pikoci server: %s %s: unknown value; valid choices: %s, %s\n", opt, val, a, b);
+    size_t len = strlen(w);
+    for (const char *p = words; *p; ) {
+        size_t n = strcspn(p, "|");
+        if (n == len && !strncmp(p, w, n))
+            return true;
+        p += n + (p[n] ? 1 : 0);
+    }
     return false;
+}
+
+// Set flag f to v, which came from source; what names them in messages
+// ("--db-system sqlite", "PIKOCI_DB_SYSTEM=sqlite", "FILE:3: db-system =
+// sqlite"). 0, or 2 with the reason printed.
+static int
+s_set(s_opts_t *o, const s_flag_t *f, const char *v, s_source_t source, const char *what)
+{
+    void *field = (char *) o + f->field;
+    switch (f->kind) {
+    case S_STR:
+    case S_CONFIG:
+        *(const char **) field = v;
+        return 0;
+    case S_CHOICE:
+        if (s_word_in(f->meta, v)) {
+            *(const char **) field = v;
+            return 0;
+        }
+        fprintf(stderr, "pikoci server: %s: unknown value; valid choices: ", what);
+        for (const char *p = f->meta; *p; p++)
+            fputs(*p == '|' ? ", " : (char[]) { *p, 0 }, stderr);
+        fputc('\n', stderr);
+        return 2;
+    case S_SWITCH:
+        if (!v || s_word_in("true|1|yes|on", v))
+            *(bool *) field = true;
+        else
+        if (s_word_in("false|0|no|off", v))
+            *(bool *) field = false;
+        else {
+            fprintf(stderr, "pikoci server: %s: expected true or false\n", what);
+            return 2;
+        }
+        return 0;
+    case S_COUNT: {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || !*v || n < 1 || n > 1024) {
+            fprintf(stderr, "pikoci server: %s: expected a number from 1 to 1024\n", what);
+            return 2;
+        }
+        *(uint32_t *) field = (uint32_t) n;
+        return 0;
+    }
+    case S_DURATION: {
+        int64_t ms = 0;
+        char *err = NULL;
+        bool heartbeat = field == &o->heartbeat_ms;
+        if (pk_duration_parse(v, &ms, &err) != 0 || ms > INT32_MAX || (heartbeat && ms < 100)) {
+            fprintf(stderr, "pikoci server: %s: %s\n", what,
+                    err ? err : heartbeat && ms < 100 ? "at least 100ms" : "too long");
+            free(err);
+            return 2;
+        }
+        *(int64_t *) field = ms;
+        return 0;
+    }
+    case S_LIST:
+        // a source that gives any replaces those of the sources beneath it
+        if ((int) source != o->kv_source) {
+            o->kv_count = 0;
+            o->kv_source = (int) source;
+        }
+        o->kvs = realloc(o->kvs, (o->kv_count + 1) * sizeof(char *));
+        o->kvs[o->kv_count++] = v;
+        return 0;
+    case S_IGNORED:
+        fprintf(stderr, "pikoci server: %s: ignored (PikoCI's option; see pikoci server --help)\n",
+                what);
+        return 0;
+    }
+    return 2;
+}
+
+// The flag named "--NAME" (or its alias) in argv, or NAME (- or _) in a file.
+static const s_flag_t *
+s_flag(const char *name, bool dashes)
+{
+    for (const s_flag_t *f = s_flags; f->name; f++) {
+        if (dashes) {
+            if ((f->alias && !strcmp(name, f->alias))
+                || (!strncmp(name, "--", 2) && !strcmp(name + 2, f->name)))
+                return f;
+            continue;
+        }
+        size_t i = 0;
+        for (; f->name[i] && name[i]; i++)
+            if (tolower((unsigned char) name[i]) != f->name[i]
+                && !(name[i] == '_' && f->name[i] == '-'))
+                break;
+        if (!f->name[i] && !name[i])
+            return f;
+    }
+    return NULL;
+}
+
+// "PIKOCI_DB_PATH" (prefixed) or "DB_PATH" for f.
+static void
+s_env_name(const s_flag_t *f, bool prefixed, char *buf, size_t size)
+{
+    size_t n = (size_t) snprintf(buf, size, "%s", prefixed ? "PIKOCI_" : "");
+    for (const char *p = f->name; *p && n + 1 < size; p++)
+        buf[n++] = *p == '-' ? '_' : (char) toupper((unsigned char) *p);
+    buf[n] = 0;
+}
+
+static int
+s_from_file(const char *key, const char *value, const char *where, void *arg)
+{
+    s_opts_t *o = arg;
+    const s_flag_t *f = s_flag(key, false);
+    if (!f || f->kind == S_CONFIG) {
+        fprintf(stderr, "pikoci server: %s: %s '%s' (see pikoci server --help)\n", where,
+                f ? "a settings file cannot name another one:" : "unknown setting", key);
+        return -1;
+    }
+    zlist_append(o->owned, (void *) value);     // a copy (autofree) that lives on
+    const char *v = zlist_last(o->owned);
+    char what[1400];
+    snprintf(what, sizeof what, "%s: %s = %s", where, key, value);
+    return s_set(o, f, v, S_FILE, what) == 0 ? 0 : -1;
+}
+
+static int
+s_from_env(s_opts_t *o)
+{
+    for (const s_flag_t *f = s_flags; f->name; f++) {
+        if (f->kind == S_CONFIG)
+            continue;
+        char name[64];
+        s_env_name(f, true, name, sizeof name);
+        const char *v = getenv(name);
+        if ((!v || !*v) && f->pikoci) {
+            s_env_name(f, false, name, sizeof name);
+            v = getenv(name);
+        }
+        if (!v || !*v)
+            continue;
+        char what[1200];
+        snprintf(what, sizeof what, "%s=%s", name, v);
+        if (s_set(o, f, v, S_ENV, what) != 0)
+            return 2;
+    }
+    return 0;
+}
+
+// The flag at argv[*i] and its value (advancing *i): 0 set, 2 error.
+static int
+s_from_argv(s_opts_t *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    char name[128];
+    const char *eq = strncmp(a, "--", 2) ? NULL : strchr(a, '=');
+    snprintf(name, sizeof name, "%.*s", (int) (eq ? eq - a : (ptrdiff_t) strlen(a)), a);
+    const s_flag_t *f = s_flag(name, true);
+    if (!f) {
+        if (!strcmp(name, "--port") || !strcmp(name, "-p"))
+            fprintf(stderr, "pikoci server: %s: PikoCI's one port has no counterpart: --http "
+                    "HOST:PORT serves the web face and webhooks, --listen ENDPOINT the CLI, "
+                    "pikoci-top and workers\n", name);
+        else
+            fprintf(stderr, "pikoci server: unknown %s %s (see pikoci server --help)\n",
+                    a[0] == '-' ? "option" : "argument", a);
+        return 2;
+    }
+    const char *v = eq ? eq + 1 : NULL;
+    if (!v && f->kind != S_SWITCH) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "pikoci server: %s needs a value\n", a);
+            return 2;
+        }
+        v = argv[++*i];
+    }
+    char what[1200];
+    snprintf(what, sizeof what, "%s%s%s", name, v ? " " : "", v ? v : "");
+    return s_set(o, f, v, S_ARGV, what);
 }
 
 // 0 parsed, 1 --help printed, 2 usage error (printed).
@@ -152,89 +434,27 @@ s_parse(int argc, char **argv, s_opts_t *o)
     *o = (s_opts_t) { .db_system = "mem", .pubsub = "mem", .listen = S_DEFAULT_LISTEN,
                       .concurrency = cpus > 0 ? (uint32_t) cpus : 1, .drain_ms = 300000,
                       .adopt_grace_ms = -1, .worker_grace_ms = PK_WORKER_GRACE_MS,
-                      .kvs = calloc((size_t) argc, sizeof(char *)) };
-    static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
-        "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
-        "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--worker-grace",
-        "--curve-cert", "--curve-allow", "--curve-client-cert", "--curve-server-key", "--http",
-        "--run-as", NULL };
+                      .run_worker = true, .kv_source = -1,
+                      .owned = zlist_new() };
+    zlist_autofree(o->owned);
+    // --help and --config first: the file is the lowest source
+    const char *config = getenv("PIKOCI_CONFIG");
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return 1;
-        if (!strcmp(a, "--run-worker")) {
-            o->run_worker = true;
-            continue;
-        }
-        if (!strcmp(a, "--allow-remote-types")) {
-            o->remote_types = true;
-            continue;
-        }
-        bool known = false;
-        for (const char **w = with_value; *w && !known; w++)
-            known = !strcmp(a, *w);
-        if (!known) {
-            fprintf(stderr, "pikoci server: unknown %s %s (see pikoci server --help)\n",
-                    a[0] == '-' ? "option" : "argument", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "pikoci server: %s needs a value\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--db-system")) {
-            if (!s_choice(a, v, "mem", "lmdb"))
-                return 2;
-            o->db_system = v;
-        }
+        if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc)
+            config = argv[++i];
         else
-        if (!strcmp(a, "--pubsub-system")) {
-            if (!s_choice(a, v, "mem", "zmq"))
-                return 2;
-            o->pubsub = v;
-        }
-        else
-        if (!strcmp(a, "--concurrency")) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 1 || n > 1024) {
-                fprintf(stderr, "pikoci server: --concurrency %s: expected a number from 1 to 1024\n", v);
-                return 2;
-            }
-            o->concurrency = (uint32_t) n;
-        }
-        else
-        if (!strcmp(a, "--drain-timeout") || !strcmp(a, "--adopt-grace")
-            || !strcmp(a, "--heartbeat-timeout") || !strcmp(a, "--worker-grace")) {
-            int64_t *ms = !strcmp(a, "--drain-timeout") ? &o->drain_ms
-                        : !strcmp(a, "--adopt-grace") ? &o->adopt_grace_ms
-                        : !strcmp(a, "--worker-grace") ? &o->worker_grace_ms : &o->heartbeat_ms;
-            char *err = NULL;
-            if (pk_duration_parse(v, ms, &err) != 0 || *ms > INT32_MAX
-                || (ms == &o->heartbeat_ms && *ms < 100)) {
-                fprintf(stderr, "pikoci server: %s %s: %s\n", a, v,
-                        err ? err : ms == &o->heartbeat_ms ? "at least 100ms" : "too long");
-                free(err);
-                return 2;
-            }
-        }
-        else
-        if (!strcmp(a, "--db-path"))         o->db_path = v;
-        else if (!strcmp(a, "--broker"))          o->broker = v;
-        else if (!strcmp(a, "--listen"))          o->listen = v;
-        else if (!strcmp(a, "--tags"))            o->tags = v;
-        else if (!strcmp(a, "--pipeline-config")) o->pipeline_file = v;
-        else if (!strcmp(a, "--pipeline-name"))   o->pipeline_name = v;
-        else if (!strcmp(a, "--vars"))            o->vars_file = v;
-        else if (!strcmp(a, "--curve-cert"))      o->curve_cert = v;
-        else if (!strcmp(a, "--curve-allow"))     o->curve_allow = v;
-        else if (!strcmp(a, "--curve-client-cert")) o->curve.cert = v;
-        else if (!strcmp(a, "--curve-server-key"))  o->curve.server_key = v;
-        else if (!strcmp(a, "--http"))            o->http = v;
-        else if (!strcmp(a, "--run-as"))          o->run_as = v;
-        else                                      o->kvs[o->kv_count++] = v;
+        if (!strncmp(argv[i], "--config=", 9))
+            config = argv[i] + 9;
     }
+    if (config && *config && pk_conf_read(config, "pikoci server", s_from_file, o) != 0)
+        return 2;
+    if (s_from_env(o) != 0)
+        return 2;
+    for (int i = 1; i < argc; i++)
+        if (s_from_argv(o, argc, argv, &i) != 0)
+            return 2;
     if (!strcmp(o->db_system, "lmdb") && !o->db_path) {
         fprintf(stderr, "pikoci server: --db-system lmdb needs --db-path DIR\n");
         return 2;
@@ -273,6 +493,13 @@ s_parse(int argc, char **argv, s_opts_t *o)
         return 2;
     }
     return 0;
+}
+
+static void
+s_opts_free(s_opts_t *o)
+{
+    free(o->kvs);
+    zlist_destroy(&o->owned);
 }
 
 // The pipeline to set at start: validated here, so a bad file stops us
@@ -707,17 +934,17 @@ pk_cmd_server(int argc, char **argv)
     if (rc != 0) {
         if (rc == 1)
             s_usage(stdout);
-        free(o.kvs);
+        s_opts_free(&o);
         return rc == 1 ? 0 : 2;
     }
     if ((rc = s_check_curve(&o)) != 0) {
-        free(o.kvs);
+        s_opts_free(&o);
         return rc;
     }
     char *pname = NULL, *source = NULL;
     pk_value_t *vars = NULL;
     if (o.pipeline_file && (rc = s_load_pipeline(&o, &pname, &source, &vars)) != 0) {
-        free(o.kvs);
+        s_opts_free(&o);
         return rc;
     }
     sigset_t mask;
@@ -751,6 +978,9 @@ pk_cmd_server(int argc, char **argv)
     if (rc == 0) {
         zsys_info("server ready (store %s%s%s, %s)", o.db_system, o.db_path ? " " : "",
                   o.db_path ? o.db_path : "", o.run_worker ? "with a worker" : "no worker");
+        if (!o.run_worker)
+            zsys_info("no worker in this process (--run-worker=false): checks and builds wait "
+                      "for a `pikoci worker --broker %s`", s.broker ? s.listen : o.broker);
         s_wait(&s, sigfd, o.drain_ms);
     }
     s_stop(&s);
@@ -759,6 +989,6 @@ pk_cmd_server(int argc, char **argv)
     free(pname);
     free(source);
     pk_value_destroy(&vars);
-    free(o.kvs);
+    s_opts_free(&o);
     return rc;
 }

@@ -26,7 +26,9 @@ static const s_spec_t s_specs[] = {
       "options:\n"
       "  --input NAME=VALUE give input NAME a value (repeatable)\n"
       "  --watch            then write the build's log as it arrives and exit with\n"
-      "                     the build's result: 0 succeeded or warning, 1 otherwise\n",
+      "                     the build's result: 0 succeeded or warning, 1 otherwise;\n"
+      "                     SIGINT/SIGTERM stop watching at once (exit 130/143, as\n"
+      "                     killed by the signal) and the build goes on\n",
       false },
     { "cancel", "PIPELINE/JOB/NUMBER",
       "Cancel a pending or running build.", "", false },
@@ -150,6 +152,9 @@ s_run(const char *name, int argc, char **argv)
     pk_value_t *reply = NULL;
     rc = pk_cli_request(&cli, name, packed, size, &reply, "pipeline", parts[0], "job", parts[1],
                         "number", trigger ? NULL : parts[2], NULL);
+    if (rc == PK_CLI_REFUSED && trigger && pk_cli_worker_count(&cli) == 0)
+        // "has no version yet" because no check can run: say why
+        fprintf(stderr, "%s: %s\n", cli.cmd, PK_CLI_NO_WORKER);
     if (rc == PK_CLI_OK && cli.json)
         pk_cli_print_json(reply);
     else

@@ -75,6 +75,16 @@ s_pending(pk_cli_t *cli, bool always)
 }
 
 int
+pk_cli_worker_count(pk_cli_t *cli)
+{
+    pk_value_t *v = NULL;
+    int n = pk_cli_request(cli, "broker.workers", NULL, 0, &v, NULL) == PK_CLI_OK
+          ? (int) pk_value_len(v) : -1;
+    pk_value_destroy(&v);
+    return n;
+}
+
+int
 pk_cmd_workers(int argc, char **argv)
 {
     pk_cli_t cli;
@@ -121,6 +131,8 @@ pk_cmd_workers(int argc, char **argv)
         }
         pk_cli_table_print(t, stdout);
         pk_cli_table_destroy(&t);
+        if (!pk_value_len(v))
+            printf("%s\n", PK_CLI_NO_WORKER);
         rc = s_pending(&cli, false);
     }
     pk_value_destroy(&v);

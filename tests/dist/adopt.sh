@@ -48,7 +48,7 @@ job "burst" {
 }
 HCL
 serve() {   # serve N: server N on the fixed port, the same lmdb directory
-    "$BIN" server --db-system lmdb --db-path "$T/db" --listen "$PIKOCI_SERVER" \
+    "$BIN" server --run-worker=false --db-system lmdb --db-path "$T/db" --listen "$PIKOCI_SERVER" \
         --pipeline-config "$T/p.hcl" --pipeline-name p 2>"$T/server$1.log" &
     SERVER_PID=$!
     until_ok 30 grep -q "server ready" "$T/server$1.log" || { echo "# server $1 did not start:"; cat "$T/server$1.log"; return 1; }
@@ -143,7 +143,7 @@ broker() {  # broker N
     until_ok 30 grep -q "listening on" "$T/broker$1.log" || { echo "# broker $1 did not start:"; cat "$T/broker$1.log"; return 1; }
 }
 serve_behind() {   # serve_behind N: a server of actors only, on the broker
-    "$BIN" server --pubsub-system zmq --broker "$PIKOCI_SERVER" --db-system lmdb --db-path "$T/db" \
+    "$BIN" server --run-worker=false --pubsub-system zmq --broker "$PIKOCI_SERVER" --db-system lmdb --db-path "$T/db" \
         2>"$T/server$1.log" &
     SERVER_PID=$!
     until_ok 30 grep -q "server ready" "$T/server$1.log" || { echo "# server $1 did not start:"; cat "$T/server$1.log"; return 1; }

@@ -38,7 +38,7 @@ job "long" {
   }
 }
 HCL
-start_server "$T/server.log" --pipeline-config "$T/p.hcl" --pipeline-name p --worker-grace 2s || finish
+start_server "$T/server.log" --run-worker=false --pipeline-config "$T/p.hcl" --pipeline-name p --worker-grace 2s || finish
 worker() {  # worker NAME: a worker process in the background ($WPID)
     "$BIN" worker --broker "$PIKOCI_SERVER" --name "$1" --concurrency 1 --work-dir "$T/work-$1" 2>"$T/$1.log" &
     WPID=$!

@@ -263,7 +263,7 @@ check("registry failures: only the three fetchable names requested",
 
 # 6. the server
 log = os.path.join(T, "server1.log")
-srv, ep = start_server(log, "--allow-remote-types", "--pipeline-config", HCL, *VARS, env=ENV)
+srv, ep = start_server(log, "--run-worker=false", "--allow-remote-types", "--pipeline-config", HCL, *VARS, env=ENV)
 try:
     check("server --allow-remote-types --pipeline-config: ready", ep is not None, open(log).read())
     check("the server set the pipeline", "pipeline remote set" in open(log).read(), open(log).read())
@@ -286,7 +286,7 @@ finally:
 check("SIGTERM stops the server (exit 0)", rc == 0, open(log).read())
 
 log = os.path.join(T, "server2.log")
-srv, ep = start_server(log, env=ENV)
+srv, ep = start_server(log, "--run-worker=false", env=ENV)
 try:
     check("server without the flag: ready", ep is not None, open(log).read())
     if ep:
@@ -317,7 +317,7 @@ check("and nothing fetched", reg.take() == [], reg.paths)
 # was stored when it was set -- and a build through the fetched types runs
 db = os.path.join(T, "db")
 log = os.path.join(T, "server4.log")
-srv, ep = start_server(log, "--db-system", "lmdb", "--db-path", db, "--allow-remote-types",
+srv, ep = start_server(log, "--run-worker=false", "--db-system", "lmdb", "--db-path", db, "--allow-remote-types",
                        "--pipeline-config", HCL, *VARS, env=ENV)
 rc = stop_server(srv)
 check("lmdb server with the flag: set the pipeline, stopped",

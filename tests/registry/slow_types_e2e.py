@@ -193,7 +193,7 @@ check("SIGTERM stops the server (exit 0)", rc == 0, open(log).read())
 reg.release.clear()
 reg.answered.clear()
 log = os.path.join(T, "server2.log")
-srv, ep = start_server(log, "--allow-remote-types", env=ENV)
+srv, ep = start_server(log, "--run-worker=false", "--allow-remote-types", env=ENV)
 asked = reg.held
 setting = subprocess.Popen([BIN, "pipelines", "set", "b", files["B"], "--server", ep or "",
                             "--timeout", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
