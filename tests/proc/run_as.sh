@@ -38,7 +38,7 @@ refused() {     # refused PATTERN COMMAND...: exit status 2 and PATTERN in the m
 }
 check "--run-as root is refused" refused "uid/gid 0 is root" "$BIN" server --run-worker --run-as root
 check "--run-as an unknown user is refused" refused "no such user" "$BIN" server --run-worker --run-as no-such-user-pikoci
-check "--run-as without --run-worker is refused" refused "run-worker" "$BIN" server --run-as "$U"
+check "--run-as with --run-worker=false is refused" refused "run-worker" timeout 20 "$BIN" server --run-worker=false --run-as "$U"
 check "pikoci worker --run-as root is refused" refused "is root" "$BIN" worker --broker tcp://127.0.0.1:1 --run-as root
 check "--help tells of --run-as" bash -c "'$BIN' worker --help | grep -q -- --run-as && '$BIN' server --help | grep -q -- --run-as"
 
