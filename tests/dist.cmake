@@ -12,3 +12,5 @@ pk_add_test(test_scheduler_adopt SOURCES test_scheduler_adopt.c test_scheduler_u
             LIBS pk_actors pk_broker pk_store pk_lib)
 # SIGSTOP of the broker (standalone, then inside the server) past the heartbeat timeout: no worker lost
 pk_add_script_test(dist_stall ${CMAKE_CURRENT_SOURCE_DIR}/dist/stall.sh)
+# set-up mistakes against a CURVE broker: said in each process's log; every process stops on SIGTERM
+pk_add_script_test(dist_setup ${CMAKE_CURRENT_SOURCE_DIR}/dist/setup.sh)
