@@ -14,3 +14,6 @@ pk_add_test(test_scheduler_adopt SOURCES test_scheduler_adopt.c test_scheduler_u
 pk_add_script_test(dist_stall ${CMAKE_CURRENT_SOURCE_DIR}/dist/stall.sh)
 # set-up mistakes against a CURVE broker: said in each process's log; every process stops on SIGTERM
 pk_add_script_test(dist_setup ${CMAKE_CURRENT_SOURCE_DIR}/dist/setup.sh)
+# network partitions in namespaces the test makes (veth pair, ip link set down): shorter and longer than the grace
+pk_add_script_test(dist_partition ${CMAKE_CURRENT_SOURCE_DIR}/dist/partition.sh)
+set_tests_properties(dist_partition PROPERTIES SKIP_RETURN_CODE 77)
