@@ -33,6 +33,7 @@ typedef struct {
     int64_t lost_at;      // when it was declared lost (mono ms), for pruning
     uint64_t assigned_total;
     zhash_t *stale;       // "id:attempt" it was told to cancel (given elsewhere): fenced
+    char *key;            // its CURVE key (ZAP User-Id), NULL on plain links
 } s_worker_t;
 
 typedef struct {
@@ -51,6 +52,7 @@ typedef struct {
 typedef struct {
     zframe_t *rid;
     char *prefix;
+    char *key;            // the subscriber's CURVE key, NULL on plain links
 } s_sub_t;
 
 // A worker silent this long gets no new work (it beats every second).
@@ -76,6 +78,10 @@ typedef struct {
     int64_t last_tick;        // mono ms of the last tick: a large gap is our own stall
     size_t stale_total;       // keys fenced across workers (LOG is checked only then)
     int64_t handed_at;        // mono ms of the last work handed on (LOG is checked a while)
+    zhash_t *keys;            // CURVE keys of live sessions -> "" allowed, "revoked"
+    size_t revoked;           // how many of them are revoked (messages checked only then)
+    int64_t keys_checked_at;
+    const char *cur_key;      // the key of the message being handled (NULL: plain)
     char *tcp_endpoint;
     zhash_t *asked;           // name -> int64_t mono ms: unknown workers asked for READY
     pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
@@ -123,7 +129,17 @@ s_worker_free(void *item)
     zframe_destroy(&wk->rid);
     s_strs_clear(&wk->tags);
     zhash_destroy(&wk->stale);
+    free(wk->key);
     free(wk);
+}
+
+static void
+s_sub_free(s_sub_t *s)
+{
+    zframe_destroy(&s->rid);
+    free(s->prefix);
+    free(s->key);
+    free(s);
 }
 
 static void
@@ -605,9 +621,7 @@ s_publish(s_broker_t *self, const char *topic, pk_msg_t *event)
                 zmsg_destroy(&z);
                 if (zmq_errno() == EHOSTUNREACH) {     // the client went away
                     zlist_remove(self->subs, s);
-                    zframe_destroy(&s->rid);
-                    free(s->prefix);
-                    free(s);
+                    s_sub_free(s);
                 }
                 else
                     self->dropped++;    // a slow subscriber: monitors may miss events
@@ -717,6 +731,7 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
         s_sub_t *s = calloc(1, sizeof(*s));
         s->rid = zframe_dup(rid);
         s->prefix = strdup(prefix ? prefix : "");
+        s->key = self->cur_key ? strdup(self->cur_key) : NULL;
         zlist_append(self->subs, s);
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
@@ -831,6 +846,8 @@ s_on_reply(s_broker_t *self, zmsg_t **raw)
     zframe_destroy(&rid);
 }
 
+static bool s_key_revoked(s_broker_t *self, const char *key);
+
 static int
 s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -845,6 +862,13 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     int type = cmd ? pk_msg_type_from_command((const char *) zframe_data(cmd), zframe_size(cmd)) : -1;
     if (!rid || type < 0 || !body || zmsg_size(raw) > 3) {
         self->dropped++;
+        goto done;
+    }
+    self->cur_key = self->auth ? zframe_meta(cmd, "User-Id") : NULL;
+    if (self->cur_key && !*self->cur_key)
+        self->cur_key = NULL;                   // a plain (inproc) peer
+    if (self->cur_key && s_key_revoked(self, self->cur_key)) {
+        self->dropped++;                        // revoked: as if it were not there
         goto done;
     }
     if (type == PK_MSG_LOG) {
@@ -875,9 +899,15 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         s_check_awaiting(self);
         break;
     }
-    case PK_MSG_READY:
+    case PK_MSG_READY: {
         s_on_ready(self, rid, &m);
+        s_worker_t *wk = zhash_lookup(self->workers, m.ready.name);
+        if (wk && wk->rid && zframe_eq(wk->rid, rid)) {
+            free(wk->key);
+            wk->key = self->cur_key ? strdup(self->cur_key) : NULL;
+        }
         break;
+    }
     case PK_MSG_HEARTBEAT:
         s_on_heartbeat(self, rid, &m);
         break;
@@ -984,6 +1014,85 @@ s_lose(s_broker_t *self, s_worker_t *wk, int64_t now)
     s_worker_event(self, wk, "lost");
 }
 
+// --- revocation: a key taken out of the allow directory cuts the sessions
+// already in (ZAP only judges new connections). Every message's key
+// (the ZAP User-Id) is noted; once a second each noted key is asked about
+// again. A revoked key's messages are dropped from then on, its workers
+// are lost at once (their running work errored, work they never started
+// handed on) and its subscriptions end. Put back, it is let in again.
+
+// Is this message's sender cut off? Notes a key seen for the first time.
+static bool
+s_key_revoked(s_broker_t *self, const char *key)
+{
+    if (!self->keys)
+        self->keys = zhash_new();
+    const char *state = zhash_lookup(self->keys, key);
+    if (!state) {
+        zhash_insert(self->keys, key, "");      // admitted by ZAP a moment ago
+        return false;
+    }
+    return *state != 0;
+}
+
+static void
+s_revoke(s_broker_t *self, const char *key, int64_t now)
+{
+    size_t workers = 0, subs = 0;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers))
+        if (wk->key && !strcmp(wk->key, key) && !wk->lost) {
+            s_lose(self, wk, now);
+            workers++;
+        }
+    s_sub_t *s = zlist_first(self->subs);
+    while (s) {
+        s_sub_t *next = zlist_next(self->subs);
+        if (s->key && !strcmp(s->key, key)) {
+            zlist_remove(self->subs, s);
+            s_sub_free(s);
+            subs++;
+        }
+        s = next;
+    }
+    zsys_warning("broker: CURVE key %s is no longer allowed: its sessions are cut (%zu "
+                 "workers lost, %zu subscriptions ended)", key, workers, subs);
+}
+
+static void
+s_check_keys(s_broker_t *self, int64_t now)
+{
+    if (!self->auth || !self->keys || now - self->keys_checked_at < 1000)
+        return;
+    self->keys_checked_at = now;
+    zlist_t *keys = zhash_keys(self->keys);
+    bool handed = false;
+    for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
+        bool was = *(const char *) zhash_lookup(self->keys, k) != 0;
+        bool now_revoked = !pk_curve_auth_allows(self->auth, k);
+        if (was == now_revoked)
+            continue;
+        zhash_update(self->keys, k, now_revoked ? "revoked" : "");
+        if (now_revoked) {
+            self->revoked++;
+            s_revoke(self, k, now);
+            handed = true;
+        }
+        else {
+            self->revoked--;
+            zsys_info("broker: CURVE key %s is allowed again", k);
+        }
+    }
+    zlist_destroy(&keys);
+    // keys of sessions long gone would be asked about forever: forget the
+    // allowed ones now and then (a live session notes its key again)
+    if (zhash_size(self->keys) > 4096) {
+        zhash_destroy(&self->keys);
+        self->revoked = 0;
+    }
+    if (handed)
+        s_dispatch(self);
+}
+
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -1026,6 +1135,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
             handed = true;
         }
     }
+    s_check_keys(self, now);
     zlist_t *keys = NULL;
     for (s_work_t *w = zhash_first(self->assigned); w; w = zhash_next(self->assigned))
         if (w->orphan_at && now - w->orphan_at >= S_ORPHAN_MS) {
@@ -1182,11 +1292,9 @@ s_actor(zsock_t *pipe, void *arg)
         for (w = zhash_first(self.assigned); w; w = zhash_next(self.assigned))
             s_work_destroy(&w);
         s_sub_t *s;
-        while ((s = zlist_pop(self.subs))) {
-            zframe_destroy(&s->rid);
-            free(s->prefix);
-            free(s);
-        }
+        while ((s = zlist_pop(self.subs)))
+            s_sub_free(s);
+        zhash_destroy(&self.keys);
         zlist_destroy(&self.pending);
         zlist_destroy(&self.subs);
         zhash_destroy(&self.assigned);

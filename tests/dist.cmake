@@ -17,3 +17,5 @@ pk_add_script_test(dist_setup ${CMAKE_CURRENT_SOURCE_DIR}/dist/setup.sh)
 # network partitions in namespaces the test makes (veth pair, ip link set down): shorter and longer than the grace
 pk_add_script_test(dist_partition ${CMAKE_CURRENT_SOURCE_DIR}/dist/partition.sh)
 set_tests_properties(dist_partition PROPERTIES SKIP_RETURN_CODE 77)
+# a key taken out of --curve-allow cuts the sessions already in (worker lost, follower silenced)
+pk_add_script_test(dist_revoke ${CMAKE_CURRENT_SOURCE_DIR}/dist/revoke.sh)
