@@ -1254,6 +1254,9 @@ s_actor(zsock_t *pipe, void *arg)
     // takes its place (handover)
     zsock_set_heartbeat_ivl(self.router, 1000);
     zsock_set_heartbeat_timeout(self.router, 5000);
+    // a connection that never completes its handshake (an idle port scan,
+    // a flood of bare TCP connections) is closed, not kept for 30 s
+    zsock_set_handshake_ivl(self.router, 5000);
     bool ok = true;
     if (cfg->inproc && zsock_bind(self.router, "%s", cfg->inproc) < 0) {
         zsys_error("broker: cannot bind %s: %s", cfg->inproc, zmq_strerror(zmq_errno()));
