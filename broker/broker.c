@@ -62,6 +62,16 @@ typedef struct {
 #define S_STALL_MS 1000
 // Work a READY left out waits this long for the DONE the resync re-sends.
 #define S_ORPHAN_MS 5000
+// Messages queued here for one peer that does not read (a stalled
+// follower: log events are up to 64 KB, so about 2 MB each): beyond, they
+// are dropped and counted. Actors and clients keep their own large receive
+// queues, so a peer that reads never gets near it; and what goes to an
+// actor (a log chunk to the sink) waits a moment for room rather than
+// being dropped (S_ROLE_WAIT_MS).
+#define S_PEER_HWM 32
+#define S_ROLE_WAIT_MS 100
+// Subscriptions one connection may hold (pikoci-top needs a handful).
+#define S_SUBS_PER_PEER 256
 
 typedef struct {
     zsock_t *router;
@@ -190,15 +200,18 @@ static void
 s_to_role(s_broker_t *self, const char *role, zmsg_t **msg_p)
 {
     zframe_t *rid = zhash_lookup(self->roles, role);
-    if (!rid) {
+    if (!rid || !*msg_p) {
         self->dropped++;
         zmsg_destroy(msg_p);
         return;
     }
+    // an actor's queue that is full for now (a burst) is waited for, a
+    // moment: a log chunk dropped here would stall its build's log
+    zsock_set_sndtimeo(self->router, S_ROLE_WAIT_MS);
     s_send_to(self, rid, msg_p);
+    zsock_set_sndtimeo(self->router, 0);
 }
 
-// Tell whoever sent the work that it will not complete.
 static void
 s_fail_work(s_broker_t *self, s_work_t *w, const char *status, const char *reason)
 {
@@ -728,11 +741,29 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
     const char *op = m->request.op;
     if (!strcmp(op, "subscribe")) {
         const char *prefix = pk_kv_get(&m->request.args, "prefix");
-        s_sub_t *s = calloc(1, sizeof(*s));
-        s->rid = zframe_dup(rid);
-        s->prefix = strdup(prefix ? prefix : "");
-        s->key = self->cur_key ? strdup(self->cur_key) : NULL;
-        zlist_append(self->subs, s);
+        size_t mine = 0;
+        bool again = false;
+        for (s_sub_t *o = zlist_first(self->subs); o && !again; o = zlist_next(self->subs))
+            if (zframe_eq(o->rid, rid)) {
+                mine++;
+                again = !strcmp(o->prefix, prefix ? prefix : "");
+            }
+        if (!again && mine >= S_SUBS_PER_PEER) {
+            char why[96];
+            snprintf(why, sizeof why, "too many subscriptions on this connection (at most %d)",
+                     S_SUBS_PER_PEER);
+            self->dropped++;
+            s_reply(self, rid, m->request.rid, false, why, NULL);
+            zmsg_destroy(raw);
+            return;
+        }
+        s_sub_t *s = again ? NULL : calloc(1, sizeof(*s));
+        if (s) {                        // the same prefix twice is one subscription
+            s->rid = zframe_dup(rid);
+            s->prefix = strdup(prefix ? prefix : "");
+            s->key = self->cur_key ? strdup(self->cur_key) : NULL;
+            zlist_append(self->subs, s);
+        }
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         msgpack_packer pk;
@@ -1247,6 +1278,7 @@ s_actor(zsock_t *pipe, void *arg)
     self.router = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self.router, 1);
     zsock_set_router_handover(self.router, 1);     // a reconnecting worker takes its name back
+    zsock_set_sndhwm(self.router, S_PEER_HWM);
     zsock_set_maxmsgsize(self.router, PK_MSG_MAX_FRAME + 4096);
     zsock_set_sndtimeo(self.router, 0);
     // ZMTP heartbeats: a peer cut off by the network is closed within

@@ -22,3 +22,5 @@ pk_add_script_test(dist_revoke ${CMAKE_CURRENT_SOURCE_DIR}/dist/revoke.sh)
 # 1,100 idle TCP connections under a soft limit of 1,024: the CLI and /healthz keep working, the log stays small
 pk_add_script_test(dist_fds ${CMAKE_CURRENT_SOURCE_DIR}/dist/fds.sh)
 set_tests_properties(dist_fds PROPERTIES SKIP_RETURN_CODE 77)
+# soak: big logs, stalled/slow/passing followers, idle connections; bounded server memory, whole logs
+pk_add_script_test(dist_soak ${CMAKE_CURRENT_SOURCE_DIR}/dist/soak.sh)
