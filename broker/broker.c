@@ -72,6 +72,10 @@ typedef struct {
 #define S_ROLE_WAIT_MS 100
 // Subscriptions one connection may hold (pikoci-top needs a handful).
 #define S_SUBS_PER_PEER 256
+// Worker names one connection may register (a worker process has one).
+#define S_NAMES_PER_PEER 8
+// Lost workers are forgotten after this long (pk_broker_config_t can say).
+#define S_LOST_RETENTION_MS (3600 * 1000)
 
 typedef struct {
     zsock_t *router;
@@ -85,6 +89,8 @@ typedef struct {
     uint64_t events;
     int hb_timeout;
     int64_t grace;            // how long an unreachable worker's work waits for it
+    int64_t retention;        // how long a lost worker stays listed
+    uint64_t refused_names;   // READYs over S_NAMES_PER_PEER
     int64_t last_tick;        // mono ms of the last tick: a large gap is our own stall
     size_t stale_total;       // keys fenced across workers (LOG is checked only then)
     int64_t handed_at;        // mono ms of the last work handed on (LOG is checked a while)
@@ -735,6 +741,8 @@ s_pending_body(s_broker_t *self, msgpack_sbuffer *sb)
     }
 }
 
+static size_t s_prune(s_broker_t *self, int64_t now, int64_t older_ms);
+
 static void
 s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
 {
@@ -771,6 +779,20 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
         msgpack_pack_map(&pk, 1);
         s_pack_str(&pk, "seq");
         msgpack_pack_uint64(&pk, self->event_seq);      // events after this one follow
+        s_reply(self, rid, m->request.rid, true, NULL, &sb);
+        msgpack_sbuffer_destroy(&sb);
+        zmsg_destroy(raw);
+        return;
+    }
+    if (!strcmp(op, "broker.workers.prune")) {
+        size_t n = s_prune(self, zclock_mono(), 0);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 1);
+        s_pack_str(&pk, "pruned");
+        msgpack_pack_uint64(&pk, n);
         s_reply(self, rid, m->request.rid, true, NULL, &sb);
         msgpack_sbuffer_destroy(&sb);
         zmsg_destroy(raw);
@@ -879,6 +901,25 @@ s_on_reply(s_broker_t *self, zmsg_t **raw)
 
 static bool s_key_revoked(s_broker_t *self, const char *key);
 
+// One connection registering many worker names (a flood of fake READYs
+// grew the registry by 177 MB per 100,000): refused beyond a few.
+static bool
+s_names_over(s_broker_t *self, zframe_t *rid, const char *name)
+{
+    if (zhash_lookup(self->workers, name))
+        return false;
+    size_t mine = 0;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers))
+        mine += wk->rid && !wk->lost && zframe_eq(wk->rid, rid);
+    if (mine < S_NAMES_PER_PEER)
+        return false;
+    if (self->refused_names++ % 1000 == 0)
+        zsys_warning("broker: a connection registered more than %d worker names; more are "
+                     "refused (%llu so far)", S_NAMES_PER_PEER,
+                     (unsigned long long) self->refused_names);
+    return true;
+}
+
 static int
 s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -931,6 +972,10 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         break;
     }
     case PK_MSG_READY: {
+        if (s_names_over(self, rid, m.ready.name)) {
+            self->dropped++;
+            break;
+        }
         s_on_ready(self, rid, &m);
         s_worker_t *wk = zhash_lookup(self->workers, m.ready.name);
         if (wk && wk->rid && zframe_eq(wk->rid, rid)) {
@@ -1043,6 +1088,30 @@ s_lose(s_broker_t *self, s_worker_t *wk, int64_t now)
                  "that never started handed on", wk->name, (int) (now - wk->last_seen),
                  errored, handed);
     s_worker_event(self, wk, "lost");
+}
+
+// Lost workers whose loss is older than `older_ms` are forgotten (a
+// restarted worker comes back under a new name; its old row would stay).
+// They hold no work (s_lose gave it all up). The count.
+static size_t
+s_prune(s_broker_t *self, int64_t now, int64_t older_ms)
+{
+    zlist_t *names = NULL;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers))
+        if (wk->lost && now - wk->lost_at >= older_ms) {
+            if (!names)
+                names = zlist_new();
+            zlist_append(names, wk->name);
+        }
+    size_t n = names ? zlist_size(names) : 0;
+    for (char *name = names ? zlist_first(names) : NULL; name; name = zlist_next(names)) {
+        s_worker_t *wk = zhash_lookup(self->workers, name);
+        if (wk->stale)
+            self->stale_total -= zhash_size(wk->stale);
+        zhash_delete(self->workers, name);     // frees wk and name
+    }
+    zlist_destroy(&names);
+    return n;
 }
 
 // --- revocation: a key taken out of the allow directory cuts the sessions
@@ -1167,6 +1236,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         }
     }
     s_check_keys(self, now);
+    s_prune(self, now, self->retention);
     zlist_t *keys = NULL;
     for (s_work_t *w = zhash_first(self->assigned); w; w = zhash_next(self->assigned))
         if (w->orphan_at && now - w->orphan_at >= S_ORPHAN_MS) {
@@ -1275,6 +1345,7 @@ s_actor(zsock_t *pipe, void *arg)
     s_broker_t self = { .pipe = pipe };
     self.hb_timeout = cfg->heartbeat_timeout_ms > 0 ? cfg->heartbeat_timeout_ms : 3000;
     self.grace = cfg->worker_grace_ms > 0 ? cfg->worker_grace_ms : 0;
+    self.retention = cfg->lost_retention_ms > 0 ? cfg->lost_retention_ms : S_LOST_RETENTION_MS;
     self.router = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self.router, 1);
     zsock_set_router_handover(self.router, 1);     // a reconnecting worker takes its name back
