@@ -218,6 +218,7 @@ s_to_role(s_broker_t *self, const char *role, zmsg_t **msg_p)
     zsock_set_sndtimeo(self->router, 0);
 }
 
+// Tell whoever sent the work that it will not complete.
 static void
 s_fail_work(s_broker_t *self, s_work_t *w, const char *status, const char *reason)
 {

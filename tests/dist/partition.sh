@@ -131,6 +131,8 @@ check "build 3 runs on w2" until_ok 30 log_has p/long/3 "line 5"
 mend
 check "w1 comes back" until_ok 30 worker_is w1 healthy
 check "build 2 stays errored" build_is p/long 2 errored
+check "w1's log says it stops build 2, and why" \
+    until_ok 10 grep -q "stopping build:p/long/2: the worker was declared lost" "$T/w1.log"
 check "build 3 ends succeeded with its whole log" until_ok 40 build_is p/long 3 succeeded
 check "build 3's log is whole" whole_log p/long/3
 check "build 2 ran once" test "$(runs_of 2)" = 1
