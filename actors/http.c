@@ -16,6 +16,7 @@
 #include "http_internal.h"
 #include "pk_actor.h"
 #include "pk_http.h"
+#include <pthread.h>
 #include "pk_value_msgpack.h"
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -253,10 +254,29 @@ s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+// libmicrohttpd's own lines, a few a second at most: out of file
+// descriptors it busy-waits on accept and says so each time round, which
+// filled the log by hundreds of megabytes a minute.
 static void
 s_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void) cls;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static int64_t second;
+    static unsigned in_second, dropped;
+    int64_t now = zclock_mono() / 1000;
+    pthread_mutex_lock(&lock);
+    if (now != second) {
+        if (dropped)
+            zsys_warning("http: %u more lines of libmicrohttpd's dropped", dropped);
+        second = now;
+        in_second = dropped = 0;
+    }
+    bool say = ++in_second <= 5;
+    dropped += !say;
+    pthread_mutex_unlock(&lock);
+    if (!say)
+        return;
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     buf[strcspn(buf, "\n")] = 0;

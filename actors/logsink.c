@@ -155,13 +155,16 @@ s_hello(s_sink_t *self)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = "logsink";
     h.hello.role = "logsink";
-    s_send(self, &h, 1000);
+    // never heard from the broker: a link it refuses has no peer to wait
+    // for, and a wait here delays $TERM (SIGTERM) by the timeouts
+    int wait_ms = self->connected ? 1000 : 0;
+    s_send(self, &h, wait_ms);
     if (self->connected)
         return;
     pk_msg_t q = { .type = PK_MSG_REQUEST };
     q.request.rid = ++self->ping_rid;
     q.request.op = "broker.pending";
-    s_send(self, &q, 1000);
+    s_send(self, &q, wait_ms);
 }
 
 static void

@@ -246,8 +246,12 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
         s_on_work(self, &m.work);
         break;
     case PK_MSG_CANCEL:
-        if ((b = s_find(self, m.cancel.id, m.cancel.attempt)))
+        if ((b = s_find(self, m.cancel.id, m.cancel.attempt))) {
+            if (!runner_build_reported(b))
+                zsys_info("runner %s: stopping %s: %s", self->name, m.cancel.id,
+                          m.cancel.reason ? m.cancel.reason : "cancelled");
             runner_build_cancel(b, m.cancel.reason);
+        }
         break;
     case PK_MSG_CREDIT:
         if ((b = s_find(self, m.credit.id, m.credit.attempt)))
@@ -256,6 +260,9 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
     case PK_MSG_DISCONNECT:
         // the broker does not know us (it restarted, or declared us lost),
         // or a restarted actor wants to hear it all again (see the top)
+        zsys_info("runner %s: the broker asks us to announce ourselves (%s): reporting %u "
+                  "running builds", self->name, m.disconnect.reason ? m.disconnect.reason : "?",
+                  s_busy(self));
         s_resync(self);
         break;
     default:

@@ -34,6 +34,7 @@ typedef struct {
     int64_t lost_at;      // when it was declared lost (mono ms), for pruning
     uint64_t assigned_total;
     zhash_t *stale;       // "id:attempt" it was told to cancel (given elsewhere): fenced
+    char *key;            // its CURVE key (ZAP User-Id), NULL on plain links
 } s_worker_t;
 
 typedef struct {
@@ -52,6 +53,7 @@ typedef struct {
 typedef struct {
     zframe_t *rid;
     char *prefix;
+    char *key;            // the subscriber's CURVE key, NULL on plain links
 } s_sub_t;
 
 // A worker silent this long gets no new work (it beats every second).
@@ -61,6 +63,20 @@ typedef struct {
 #define S_STALL_MS 1000
 // Work a READY left out waits this long for the DONE the resync re-sends.
 #define S_ORPHAN_MS 5000
+// Messages queued here for one peer that does not read (a stalled
+// follower: log events are up to 64 KB, so about 2 MB each): beyond, they
+// are dropped and counted. Actors and clients keep their own large receive
+// queues, so a peer that reads never gets near it; and what goes to an
+// actor (a log chunk to the sink) waits a moment for room rather than
+// being dropped (S_ROLE_WAIT_MS).
+#define S_PEER_HWM 32
+#define S_ROLE_WAIT_MS 100
+// Subscriptions one connection may hold (pikoci-top needs a handful).
+#define S_SUBS_PER_PEER 256
+// Worker names one connection may register (a worker process has one).
+#define S_NAMES_PER_PEER 8
+// Lost workers are forgotten after this long (pk_broker_config_t can say).
+#define S_LOST_RETENTION_MS (3600 * 1000)
 
 typedef struct {
     zsock_t *router;
@@ -75,9 +91,15 @@ typedef struct {
     uint64_t events;
     int hb_timeout;
     int64_t grace;            // how long an unreachable worker's work waits for it
+    int64_t retention;        // how long a lost worker stays listed
+    uint64_t refused_names;   // READYs over S_NAMES_PER_PEER
     int64_t last_tick;        // mono ms of the last tick: a large gap is our own stall
     size_t stale_total;       // keys fenced across workers (LOG is checked only then)
     int64_t handed_at;        // mono ms of the last work handed on (LOG is checked a while)
+    zhash_t *keys;            // CURVE keys of live sessions -> "" allowed, "revoked"
+    size_t revoked;           // how many of them are revoked (messages checked only then)
+    int64_t keys_checked_at;
+    const char *cur_key;      // the key of the message being handled (NULL: plain)
     char *tcp_endpoint;
     zhash_t *asked;           // name -> int64_t mono ms: unknown workers asked for READY
     pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
@@ -125,7 +147,17 @@ s_worker_free(void *item)
     zframe_destroy(&wk->rid);
     s_strs_clear(&wk->tags);
     zhash_destroy(&wk->stale);
+    free(wk->key);
     free(wk);
+}
+
+static void
+s_sub_free(s_sub_t *s)
+{
+    zframe_destroy(&s->rid);
+    free(s->prefix);
+    free(s->key);
+    free(s);
 }
 
 static void
@@ -176,12 +208,16 @@ static void
 s_to_role(s_broker_t *self, const char *role, zmsg_t **msg_p)
 {
     zframe_t *rid = zhash_lookup(self->roles, role);
-    if (!rid) {
+    if (!rid || !*msg_p) {
         self->dropped++;
         zmsg_destroy(msg_p);
         return;
     }
+    // an actor's queue that is full for now (a burst) is waited for, a
+    // moment: a log chunk dropped here would stall its build's log
+    zsock_set_sndtimeo(self->router, S_ROLE_WAIT_MS);
     s_send_to(self, rid, msg_p);
+    zsock_set_sndtimeo(self->router, 0);
 }
 
 // Tell whoever sent the work that it will not complete.
@@ -607,9 +643,7 @@ s_publish(s_broker_t *self, const char *topic, pk_msg_t *event)
                 zmsg_destroy(&z);
                 if (zmq_errno() == EHOSTUNREACH) {     // the client went away
                     zlist_remove(self->subs, s);
-                    zframe_destroy(&s->rid);
-                    free(s->prefix);
-                    free(s);
+                    s_sub_free(s);
                 }
                 else
                     self->dropped++;    // a slow subscriber: monitors may miss events
@@ -710,16 +744,37 @@ s_pending_body(s_broker_t *self, msgpack_sbuffer *sb)
     }
 }
 
+static size_t s_prune(s_broker_t *self, int64_t now, int64_t older_ms);
+
 static void
 s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
 {
     const char *op = m->request.op;
     if (!strcmp(op, "subscribe")) {
         const char *prefix = pk_kv_get(&m->request.args, "prefix");
-        s_sub_t *s = calloc(1, sizeof(*s));
-        s->rid = zframe_dup(rid);
-        s->prefix = strdup(prefix ? prefix : "");
-        zlist_append(self->subs, s);
+        size_t mine = 0;
+        bool again = false;
+        for (s_sub_t *o = zlist_first(self->subs); o && !again; o = zlist_next(self->subs))
+            if (zframe_eq(o->rid, rid)) {
+                mine++;
+                again = !strcmp(o->prefix, prefix ? prefix : "");
+            }
+        if (!again && mine >= S_SUBS_PER_PEER) {
+            char why[96];
+            snprintf(why, sizeof why, "too many subscriptions on this connection (at most %d)",
+                     S_SUBS_PER_PEER);
+            self->dropped++;
+            s_reply(self, rid, m->request.rid, false, why, NULL);
+            zmsg_destroy(raw);
+            return;
+        }
+        s_sub_t *s = again ? NULL : calloc(1, sizeof(*s));
+        if (s) {                        // the same prefix twice is one subscription
+            s->rid = zframe_dup(rid);
+            s->prefix = strdup(prefix ? prefix : "");
+            s->key = self->cur_key ? strdup(self->cur_key) : NULL;
+            zlist_append(self->subs, s);
+        }
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         msgpack_packer pk;
@@ -727,6 +782,20 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
         msgpack_pack_map(&pk, 1);
         s_pack_str(&pk, "seq");
         msgpack_pack_uint64(&pk, self->event_seq);      // events after this one follow
+        s_reply(self, rid, m->request.rid, true, NULL, &sb);
+        msgpack_sbuffer_destroy(&sb);
+        zmsg_destroy(raw);
+        return;
+    }
+    if (!strcmp(op, "broker.workers.prune")) {
+        size_t n = s_prune(self, zclock_mono(), 0);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 1);
+        s_pack_str(&pk, "pruned");
+        msgpack_pack_uint64(&pk, n);
         s_reply(self, rid, m->request.rid, true, NULL, &sb);
         msgpack_sbuffer_destroy(&sb);
         zmsg_destroy(raw);
@@ -870,6 +939,27 @@ s_reply_oversized(s_broker_t *self, zmsg_t *raw, zframe_t *body)
     return true;
 }
 
+static bool s_key_revoked(s_broker_t *self, const char *key);
+
+// One connection registering many worker names (a flood of fake READYs
+// grew the registry by 177 MB per 100,000): refused beyond a few.
+static bool
+s_names_over(s_broker_t *self, zframe_t *rid, const char *name)
+{
+    if (zhash_lookup(self->workers, name))
+        return false;
+    size_t mine = 0;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers))
+        mine += wk->rid && !wk->lost && zframe_eq(wk->rid, rid);
+    if (mine < S_NAMES_PER_PEER)
+        return false;
+    if (self->refused_names++ % 1000 == 0)
+        zsys_warning("broker: a connection registered more than %d worker names; more are "
+                     "refused (%llu so far)", S_NAMES_PER_PEER,
+                     (unsigned long long) self->refused_names);
+    return true;
+}
+
 static int
 s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -884,6 +974,13 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     int type = cmd ? pk_msg_type_from_command((const char *) zframe_data(cmd), zframe_size(cmd)) : -1;
     if (!rid || type < 0 || !body || zmsg_size(raw) > 3) {
         self->dropped++;
+        goto done;
+    }
+    self->cur_key = self->auth ? zframe_meta(cmd, "User-Id") : NULL;
+    if (self->cur_key && !*self->cur_key)
+        self->cur_key = NULL;                   // a plain (inproc) peer
+    if (self->cur_key && s_key_revoked(self, self->cur_key)) {
+        self->dropped++;                        // revoked: as if it were not there
         goto done;
     }
     if (type == PK_MSG_LOG) {
@@ -916,9 +1013,19 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         s_check_awaiting(self);
         break;
     }
-    case PK_MSG_READY:
+    case PK_MSG_READY: {
+        if (s_names_over(self, rid, m.ready.name)) {
+            self->dropped++;
+            break;
+        }
         s_on_ready(self, rid, &m);
+        s_worker_t *wk = zhash_lookup(self->workers, m.ready.name);
+        if (wk && wk->rid && zframe_eq(wk->rid, rid)) {
+            free(wk->key);
+            wk->key = self->cur_key ? strdup(self->cur_key) : NULL;
+        }
         break;
+    }
     case PK_MSG_HEARTBEAT:
         s_on_heartbeat(self, rid, &m);
         break;
@@ -1025,6 +1132,109 @@ s_lose(s_broker_t *self, s_worker_t *wk, int64_t now)
     s_worker_event(self, wk, "lost");
 }
 
+// Lost workers whose loss is older than `older_ms` are forgotten (a
+// restarted worker comes back under a new name; its old row would stay).
+// They hold no work (s_lose gave it all up). The count.
+static size_t
+s_prune(s_broker_t *self, int64_t now, int64_t older_ms)
+{
+    zlist_t *names = NULL;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers))
+        if (wk->lost && now - wk->lost_at >= older_ms) {
+            if (!names)
+                names = zlist_new();
+            zlist_append(names, wk->name);
+        }
+    size_t n = names ? zlist_size(names) : 0;
+    for (char *name = names ? zlist_first(names) : NULL; name; name = zlist_next(names)) {
+        s_worker_t *wk = zhash_lookup(self->workers, name);
+        if (wk->stale)
+            self->stale_total -= zhash_size(wk->stale);
+        zhash_delete(self->workers, name);     // frees wk and name
+    }
+    zlist_destroy(&names);
+    return n;
+}
+
+// --- revocation: a key taken out of the allow directory cuts the sessions
+// already in (ZAP only judges new connections). Every message's key
+// (the ZAP User-Id) is noted; once a second each noted key is asked about
+// again. A revoked key's messages are dropped from then on, its workers
+// are lost at once (their running work errored, work they never started
+// handed on) and its subscriptions end. Put back, it is let in again.
+
+// Is this message's sender cut off? Notes a key seen for the first time.
+static bool
+s_key_revoked(s_broker_t *self, const char *key)
+{
+    if (!self->keys)
+        self->keys = zhash_new();
+    const char *state = zhash_lookup(self->keys, key);
+    if (!state) {
+        zhash_insert(self->keys, key, "");      // admitted by ZAP a moment ago
+        return false;
+    }
+    return *state != 0;
+}
+
+static void
+s_revoke(s_broker_t *self, const char *key, int64_t now)
+{
+    size_t workers = 0, subs = 0;
+    for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers))
+        if (wk->key && !strcmp(wk->key, key) && !wk->lost) {
+            s_lose(self, wk, now);
+            workers++;
+        }
+    s_sub_t *s = zlist_first(self->subs);
+    while (s) {
+        s_sub_t *next = zlist_next(self->subs);
+        if (s->key && !strcmp(s->key, key)) {
+            zlist_remove(self->subs, s);
+            s_sub_free(s);
+            subs++;
+        }
+        s = next;
+    }
+    zsys_warning("broker: CURVE key %s is no longer allowed: its sessions are cut (%zu "
+                 "workers lost, %zu subscriptions ended)", key, workers, subs);
+}
+
+static void
+s_check_keys(s_broker_t *self, int64_t now)
+{
+    if (!self->auth || !self->keys || now - self->keys_checked_at < 1000)
+        return;
+    self->keys_checked_at = now;
+    zlist_t *keys = zhash_keys(self->keys);
+    bool handed = false;
+    for (char *k = zlist_first(keys); k; k = zlist_next(keys)) {
+        bool was = *(const char *) zhash_lookup(self->keys, k) != 0;
+        bool now_revoked = !pk_curve_auth_allows(self->auth, k);
+        if (was == now_revoked)
+            continue;
+        zhash_update(self->keys, k, now_revoked ? "revoked" : "");
+        if (now_revoked) {
+            self->revoked++;
+            s_revoke(self, k, now);
+            handed = true;
+        }
+        else {
+            self->revoked--;
+            zsys_info("broker: CURVE key %s is allowed again", k);
+        }
+    }
+    zlist_destroy(&keys);
+    // keys of sessions long gone would be asked about forever: forget the
+    // allowed ones now and then (a live session notes its key again)
+    if (zhash_size(self->keys) > 4096) {
+        zhash_destroy(&self->keys);
+        self->revoked = 0;
+    }
+    if (handed)
+        s_dispatch(self);
+}
+
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -1067,6 +1277,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
             handed = true;
         }
     }
+    s_check_keys(self, now);
+    s_prune(self, now, self->retention);
     zlist_t *keys = NULL;
     for (s_work_t *w = zhash_first(self->assigned); w; w = zhash_next(self->assigned))
         if (w->orphan_at && now - w->orphan_at >= S_ORPHAN_MS) {
@@ -1175,9 +1387,11 @@ s_actor(zsock_t *pipe, void *arg)
     s_broker_t self = { .pipe = pipe };
     self.hb_timeout = cfg->heartbeat_timeout_ms > 0 ? cfg->heartbeat_timeout_ms : 3000;
     self.grace = cfg->worker_grace_ms > 0 ? cfg->worker_grace_ms : 0;
+    self.retention = cfg->lost_retention_ms > 0 ? cfg->lost_retention_ms : S_LOST_RETENTION_MS;
     self.router = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self.router, 1);
     zsock_set_router_handover(self.router, 1);     // a reconnecting worker takes its name back
+    zsock_set_sndhwm(self.router, S_PEER_HWM);
     zsock_set_maxmsgsize(self.router, PK_MSG_MAX_FRAME + 4096);
     zsock_set_sndtimeo(self.router, 0);
     // ZMTP heartbeats: a peer cut off by the network is closed within
@@ -1185,6 +1399,9 @@ s_actor(zsock_t *pipe, void *arg)
     // takes its place (handover)
     zsock_set_heartbeat_ivl(self.router, 1000);
     zsock_set_heartbeat_timeout(self.router, 5000);
+    // a connection that never completes its handshake (an idle port scan,
+    // a flood of bare TCP connections) is closed, not kept for 30 s
+    zsock_set_handshake_ivl(self.router, 5000);
     bool ok = true;
     if (cfg->inproc && zsock_bind(self.router, "%s", cfg->inproc) < 0) {
         zsys_error("broker: cannot bind %s: %s", cfg->inproc, zmq_strerror(zmq_errno()));
@@ -1223,11 +1440,9 @@ s_actor(zsock_t *pipe, void *arg)
         for (w = zhash_first(self.assigned); w; w = zhash_next(self.assigned))
             s_work_destroy(&w);
         s_sub_t *s;
-        while ((s = zlist_pop(self.subs))) {
-            zframe_destroy(&s->rid);
-            free(s->prefix);
-            free(s);
-        }
+        while ((s = zlist_pop(self.subs)))
+            s_sub_free(s);
+        zhash_destroy(&self.keys);
         zlist_destroy(&self.pending);
         zlist_destroy(&self.subs);
         zhash_destroy(&self.assigned);

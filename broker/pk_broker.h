@@ -10,9 +10,12 @@
 //   STARTED, STEP, DONE, VERSIONS  -> the role that sent the work
 //   LOG -> logsink;  CREDIT, CANCEL -> the runner holding the work
 //   REQUEST (from clients) -> control, REPLY -> back to that client; the
-//     broker answers four ops itself: subscribe {prefix} -> {seq},
+//     broker answers five ops itself: subscribe {prefix} -> {seq},
 //     broker.workers -> [{name, tags, slots, busy, exclusive,
-//     heartbeat_age_ms, state}], broker.pending -> [{id, attempt, tags,
+//     heartbeat_age_ms, state (healthy, unreachable, lost)}],
+//     broker.workers.prune -> {pruned} (forgets lost workers now; they are
+//     forgotten by themselves after lost_retention_ms), broker.pending ->
+//     [{id, attempt, tags,
 //     waiting_ms}], broker.stats -> {workers, pending, dropped, events, rejected}
 //   SIGNAL{to} (actor to actor) -> the actor with that role
 //   EVENT (from anyone) -> every client subscribed to a matching topic prefix,
@@ -43,6 +46,7 @@ typedef struct {
     const char *listen;           // "tcp://127.0.0.1:7650" (may be NULL; port may be *)
     int heartbeat_timeout_ms;     // default 3000
     int64_t worker_grace_ms;      // 0: none (lost as soon as unreachable); the CLI's 180 s
+    int64_t lost_retention_ms;    // a lost worker is forgotten after this (0: an hour)
     const char *curve_cert;       // the broker's secret certificate (may be NULL)
     const char *curve_allow;      // directory of allowed clients' public certificates
 } pk_broker_config_t;

@@ -77,6 +77,9 @@ void pk_curve_auth_handle(pk_curve_auth_t *self);
 
 // Connections refused so far (a client retrying counts each time).
 uint64_t pk_curve_auth_rejected(pk_curve_auth_t *self);
+// Is the client key (Z85) still in the allow directory? For revocation:
+// the owner asks about the keys of its live sessions now and then.
+bool pk_curve_auth_allows(pk_curve_auth_t *self, const char *key);
 uint64_t pk_curve_auth_accepted(pk_curve_auth_t *self);
 
 #endif

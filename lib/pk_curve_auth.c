@@ -216,3 +216,10 @@ pk_curve_auth_handle(pk_curve_auth_t *self)
     zmsg_destroy(&rep);
     zmsg_destroy(&req);
 }
+
+bool
+pk_curve_auth_allows(pk_curve_auth_t *self, const char *key)
+{
+    // the lookup re-reads the directory when it changed
+    return self && key && zcertstore_lookup(self->store, key) != NULL;
+}

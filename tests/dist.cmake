@@ -12,3 +12,15 @@ pk_add_test(test_scheduler_adopt SOURCES test_scheduler_adopt.c test_scheduler_u
             LIBS pk_actors pk_broker pk_store pk_lib)
 # SIGSTOP of the broker (standalone, then inside the server) past the heartbeat timeout: no worker lost
 pk_add_script_test(dist_stall ${CMAKE_CURRENT_SOURCE_DIR}/dist/stall.sh)
+# set-up mistakes against a CURVE broker: said in each process's log; every process stops on SIGTERM
+pk_add_script_test(dist_setup ${CMAKE_CURRENT_SOURCE_DIR}/dist/setup.sh)
+# network partitions in namespaces the test makes (veth pair, ip link set down): shorter and longer than the grace
+pk_add_script_test(dist_partition ${CMAKE_CURRENT_SOURCE_DIR}/dist/partition.sh)
+set_tests_properties(dist_partition PROPERTIES SKIP_RETURN_CODE 77)
+# a key taken out of --curve-allow cuts the sessions already in (worker lost, follower silenced)
+pk_add_script_test(dist_revoke ${CMAKE_CURRENT_SOURCE_DIR}/dist/revoke.sh)
+# 1,100 idle TCP connections under a soft limit of 1,024: the CLI and /healthz keep working, the log stays small
+pk_add_script_test(dist_fds ${CMAKE_CURRENT_SOURCE_DIR}/dist/fds.sh)
+set_tests_properties(dist_fds PROPERTIES SKIP_RETURN_CODE 77)
+# soak: big logs, stalled/slow/passing followers, idle connections; bounded server memory, whole logs
+pk_add_script_test(dist_soak ${CMAKE_CURRENT_SOURCE_DIR}/dist/soak.sh)

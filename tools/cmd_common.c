@@ -192,8 +192,14 @@ pk_cli_open(pk_cli_t *cli)
                     "does it allow our key, and is --curve-server-key its key?)\n", cli->cmd,
                     cli->server);
         else
+        if (!pk_curve_is_loopback(cli->server))
+            fprintf(stderr, "%s: cannot reach the server at %s: one beyond loopback uses CURVE, "
+                    "so give keys: PIKOCI_CURVE_CERT and PIKOCI_CURVE_SERVER_KEY in the "
+                    "environment (or --curve-cert/--curve-server-key)\n", cli->cmd, cli->server);
+        else
             fprintf(stderr, "%s: cannot reach the server at %s (is 'pikoci server' running? "
-                    "see --server or PIKOCI_SERVER)\n", cli->cmd, cli->server);
+                    "see --server or PIKOCI_SERVER; if it uses CURVE, set PIKOCI_CURVE_CERT "
+                    "and PIKOCI_CURVE_SERVER_KEY)\n", cli->cmd, cli->server);
         return PK_CLI_UNREACHABLE;
     }
     return PK_CLI_OK;

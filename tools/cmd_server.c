@@ -46,6 +46,7 @@
 #include <stddef.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <errno.h>
 #include <sys/signalfd.h>
@@ -124,17 +125,18 @@ static const s_flag_t s_flags[] = {
       "(default " S_DEFAULT_LISTEN "; port * picks one;\n"
       "beyond loopback it needs --curve-cert/--curve-allow)" },
     { "curve-cert", NULL, S_STR, S_AT(curve_cert), "FILE", false,
-      "make --listen a CURVE server with this secret\n"
-      "certificate (pikoci keygen)" },
+      "this server's secret certificate (pikoci keygen): with\n"
+      "--curve-allow, --listen is a CURVE server; with\n"
+      "--pubsub-system zmq, the actors reach --broker over\n"
+      "CURVE with it (--curve-client-cert: its old name)" },
     { "curve-allow", NULL, S_STR, S_AT(curve_allow), "DIR", false,
       "with --curve-cert: the public certificates (NAME.cert)\n"
       "of the workers and users allowed to connect" },
     { "curve-client-cert", NULL, S_STR, S_AT(curve.cert), "FILE", false,
-      "with --pubsub-system zmq: connect to --broker over\n"
-      "CURVE with this secret certificate" },
+      "the old name of --curve-cert with --pubsub-system zmq" },
     { "curve-server-key", NULL, S_STR, S_AT(curve.server_key), "KEY|FILE", false,
       "the --broker's public key or .cert file (with\n"
-      "--curve-client-cert)" },
+      "--curve-cert)" },
     { "run-worker", NULL, S_SWITCH, S_AT(run_worker), "[=false]", true,
       "run builds and checks in this process too (the default);\n"
       "--run-worker=false: only separate `pikoci worker`s run them" },
@@ -467,10 +469,17 @@ s_parse(int argc, char **argv, s_opts_t *o)
         fprintf(stderr, "pikoci server: --broker is used with --pubsub-system zmq\n");
         return 2;
     }
+    // one name per concept: with --broker, --curve-cert is this side's
+    // certificate as for a worker or the CLI (--curve-client-cert, its old
+    // name, still works)
+    if (o->curve_cert && !o->curve_allow && !strcmp(o->pubsub, "zmq") && !o->curve.cert) {
+        o->curve.cert = o->curve_cert;
+        o->curve_cert = NULL;
+    }
     if ((o->curve_cert || o->curve_allow) && !strcmp(o->pubsub, "zmq")) {
-        fprintf(stderr, "pikoci server: --curve-cert and --curve-allow are for the embedded "
-                "broker's --listen; with --pubsub-system zmq use --curve-client-cert and "
-                "--curve-server-key\n");
+        fprintf(stderr, "pikoci server: --curve-allow is for the embedded broker's --listen; "
+                "with --pubsub-system zmq give --curve-cert and --curve-server-key (the "
+                "broker's key)\n");
         return 2;
     }
     if (pk_curve_client_set(&o->curve) && strcmp(o->pubsub, "zmq")) {
@@ -864,6 +873,53 @@ s_start(s_server_t *s, const s_opts_t *o)
     return 0;
 }
 
+// Behind a --broker: "server ready" only once the broker answers us (the
+// actors' links are as good as ours: same address, same keys). Until then
+// say every 10 s what may be wrong. 0 reached, 1 a signal came first (it
+// stays pending for s_wait's caller to see: read with MSG_PEEK semantics
+// is not possible on a signalfd, so the signal is re-raised).
+static int
+s_reach_broker(const s_opts_t *o, int sigfd)
+{
+    char *err = NULL;
+    pk_client_t *client = pk_client_new_secure(o->broker, &o->curve, &err);
+    if (!client) {
+        fprintf(stderr, "pikoci server: %s\n", err ? err : "cannot connect to the broker");
+        free(err);
+        return -1;
+    }
+    int64_t start = zclock_mono(), next_word = start + 10000;
+    int rc = 1;
+    for (;;) {
+        uint8_t *body = NULL;
+        size_t size = 0;
+        if (pk_client_request(client, "broker.stats", NULL, NULL, 0, 500, &body, &size,
+                              NULL) == 0) {
+            free(body);
+            rc = 0;
+            break;
+        }
+        struct pollfd p = { sigfd, POLLIN, 0 };
+        if (poll(&p, 1, 0) == 1)
+            break;
+        if (zclock_mono() >= next_word) {
+            next_word += 10000;
+            bool curve = pk_curve_client_set(&o->curve);
+            zsys_warning("the broker at %s has not answered for %d s (%s): %s", o->broker,
+                         (int) ((zclock_mono() - start) / 1000), pk_client_error(client),
+                         curve ? "is it running, is --curve-server-key its public key, and "
+                                 "is this server's NAME.cert in its --curve-allow directory?"
+                               : pk_curve_is_loopback(o->broker)
+                               ? "is it running? if it uses CURVE, give --curve-cert and "
+                                 "--curve-server-key"
+                               : "a broker beyond loopback uses CURVE: give --curve-cert "
+                                 "and --curve-server-key");
+        }
+    }
+    pk_client_destroy(&client);
+    return rc;
+}
+
 // Waits for a signal; SIGQUIT drains first.
 static void
 s_wait(s_server_t *s, int sigfd, int64_t drain_ms)
@@ -972,9 +1028,18 @@ pk_cmd_server(int argc, char **argv)
         zsys_info("listening on %s", s.listen);
     if (rc == 0 && o.http)
         rc = s_start_http(&s, &o);
-    if (rc == 0 && pname)
+    bool stopped = false;
+    if (rc == 0 && !s.broker) {
+        int r = s_reach_broker(&o, sigfd);
+        stopped = r == 1;
+        rc = r < 0 ? 2 : 0;
+    }
+    if (rc == 0 && pname && !stopped)
         rc = s_set_pipeline(s.broker ? s.inproc : o.broker, s.broker ? NULL : &o.curve, pname,
                             source, vars, s.service);
+    if (stopped)
+        zsys_info("stopping: a signal came before the broker answered");
+    else
     if (rc == 0) {
         zsys_info("server ready (store %s%s%s, %s)", o.db_system, o.db_path ? " " : "",
                   o.db_path ? o.db_path : "", o.run_worker ? "with a worker" : "no worker");

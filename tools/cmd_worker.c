@@ -45,7 +45,10 @@ s_usage(FILE *out)
         "  --curve-server-key KEY|FILE  the broker's public key (40 Z85 characters) or\n"
         "                      its .cert file; goes with --curve-cert\n\n"
         "A worker whose key the broker does not allow, or with the wrong server key,\n"
-        "never connects (the broker logs the refused key).\n"
+        "never connects: the broker logs the refused key, the worker says why it\n"
+        "cannot get in. Cut off from the broker, a worker keeps running its builds\n"
+        "and reports them when it is back (the broker keeps them for its\n"
+        "--worker-grace); its log says when it loses and regains the broker.\n"
         "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options or unusable keys\n");
 }
 

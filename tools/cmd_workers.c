@@ -11,8 +11,10 @@ s_usage(FILE *out)
 {
     fprintf(out,
         "usage: pikoci workers [--pending] [global options]\n"
+        "       pikoci workers prune [global options]\n"
         "\n"
-        "The workers (runners) connected to the server: state (healthy or lost), slots\n"
+        "The workers (runners) connected to the server: state (healthy; unreachable:\n"
+        "silent, its builds wait out the grace; lost: its builds were given up), slots\n"
         "in use, tags, whether they take only work that names their tags (exclusive),\n"
         "and how long ago their last heartbeat came. Then the work no worker can take\n"
         "now (no free slot, or no worker with its tags) and how long it has waited.\n"
@@ -20,6 +22,9 @@ s_usage(FILE *out)
         "options:\n"
         "  --pending          only the waiting work (with --json: a list of {id, attempt,\n"
         "                     tags, waiting_ms})\n"
+        "\n"
+        "prune: forget the lost workers now (a restarted worker comes back under a new\n"
+        "name; lost ones are forgotten by themselves an hour after their loss)\n"
         "\n"
         PK_CLI_GLOBAL_HELP
         "\n"
@@ -89,8 +94,12 @@ pk_cmd_workers(int argc, char **argv)
 {
     pk_cli_t cli;
     pk_cli_init(&cli, "pikoci workers");
-    bool pending_only = false;
+    bool pending_only = false, prune = false;
     for (int i = 1; i < argc; i++) {
+        if (i == 1 && !strcmp(argv[i], "prune")) {
+            prune = true;
+            continue;
+        }
         if (pk_cli_is_help(argv[i])) {
             s_usage(stdout);
             return PK_CLI_OK;
@@ -104,6 +113,18 @@ pk_cmd_workers(int argc, char **argv)
             return PK_CLI_USAGE;
         if (!g)
             return pk_cli_usage_error(&cli, "unexpected argument '%s'", argv[i]);
+    }
+    if (prune) {
+        pk_value_t *v = NULL;
+        int rc = pk_cli_request(&cli, "broker.workers.prune", NULL, 0, &v, NULL);
+        if (rc == PK_CLI_OK && cli.json)
+            pk_cli_print_json(v);
+        else
+        if (rc == PK_CLI_OK)
+            printf("%lld lost workers forgotten\n", (long long) pk_cli_int(v, "pruned"));
+        pk_value_destroy(&v);
+        pk_cli_close(&cli);
+        return rc;
     }
     if (pending_only) {
         int rc = s_pending(&cli, true);

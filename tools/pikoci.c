@@ -3,6 +3,7 @@
 #include "pk_cmds.h"
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 typedef struct {
     const char *name;
@@ -69,6 +70,18 @@ main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    // a server or broker holds a descriptor per connection: the usual soft
+    // limit of 1,024 is reached by a thousand idle clients, and then nothing
+    // is accepted any more (not the CLI, not /healthz). Take what is allowed
+    // (up to 65,536: builds inherit it, and some programs close every
+    // descriptor up to the limit).
+    struct rlimit rl;
+    if ((!strcmp(cmd, "server") || !strcmp(cmd, "broker"))
+        && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
+        && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         s_usage(stdout);
         return 0;
