@@ -18,6 +18,7 @@
 // when the signal goes, as the fetch has its own bounds (the fetch
 // timeouts). Sets of one pipeline are forwarded in the order they came,
 // whichever fetch ends first, so the last set asked for is the one kept.
+#include "pk_tokens.h"
 #include "pk_actor.h"
 #include "pk_builds.h"
 #include "pk_control.h"
@@ -148,6 +149,7 @@ s_hello(s_control_t *self)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = self->name;
     h.hello.role = "control";
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     zmsg_t *z = pk_msg_to_zmsg(&h);
     s_send(self, &z);
     if (!self->connected) {

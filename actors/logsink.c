@@ -21,6 +21,7 @@
 // SIGNAL "append" (the scheduler's words about a build, e.g. its worker was
 // lost) is stored after everything the runner sent, under a seq so high that
 // whatever the runner sends later counts as a retransmit: the log is closed.
+#include "pk_tokens.h"
 #include "pk_actor.h"
 #include "pk_logsink.h"
 #include "pk_logs.h"
@@ -144,6 +145,7 @@ s_hello(s_sink_t *self)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = "logsink";
     h.hello.role = "logsink";
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     s_send(self, &h, 1000);
     if (self->connected)
         return;

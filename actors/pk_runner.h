@@ -13,13 +13,15 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *name;         // worker name: also the socket identity
+    const char *name;         // worker name (the socket identity is it plus a random suffix)
     const char *endpoint;     // broker endpoint to connect to
     uint32_t slots;           // concurrent work items (default 1)
     const char *tags;         // comma-separated, may be NULL
     bool exclusive;           // take only tagged work
     const char *work_root;    // where per-build $WORKDIRs are made
     pk_curve_client_t curve;    // CURVE to a broker on another machine (optional)
+    const char *token;        // the worker token sent in READY (pk_tokens.h); a
+                              // broker over the network refuses a worker without one
 } pk_runner_config_t;
 
 // Starts the actor; returns NULL if the config is unusable. Destroy with

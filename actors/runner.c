@@ -14,8 +14,16 @@
 // lost (runner_build_resync): its STARTED, steps, uncredited LOG chunks and,
 // for builds finished in the last RUNNER_KEEP_MS, their DONE. Receivers
 // drop what they already have (the sink by seq, the scheduler by fencing).
+//
+// Identity: the socket identity is the name plus a random suffix made once
+// per process, so a reconnect takes its routing back (router handover) but
+// nobody who only knows the name can. READY carries the worker token
+// (config.token); a broker that refuses it answers DISCONNECT{"refused:
+// why"}, logged once here -- we then wait for the broker to ask again
+// (about once a second) instead of insisting.
 #include "pk_runner.h"
 #include "runner_internal.h"
+#include "pk_tokens.h"
 #include "pk_value_msgpack.h"
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -35,6 +43,8 @@ typedef struct {
     zlist_t *kept_at;         // their finish times (int64_t *, mono ms), same order
     uint64_t heartbeat_seq;
     uint64_t dropped;         // malformed frames received
+    char *token;              // the worker token for READY (NULL: none)
+    bool refused;             // the broker refused our READY (logged once)
 } s_runner_t;
 
 static void
@@ -94,6 +104,7 @@ s_send_ready(s_runner_t *self)
     m.ready.name = self->name;
     m.ready.slots = self->slots;
     m.ready.exclusive = self->exclusive;
+    m.ready.token = self->token;
     char *tags = self->tags ? strdup(self->tags) : NULL;
     for (char *tok = tags ? strtok(tags, ",") : NULL; tok; tok = strtok(NULL, ","))
         if (*tok)
@@ -111,6 +122,7 @@ s_send_ready(s_runner_t *self)
     s_drain_outbox(self);
     s_send(self, &m);
     m.ready.name = NULL;   // borrowed
+    m.ready.token = NULL;
     pk_msg_clear(&m);
     free(tags);
 }
@@ -230,6 +242,15 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
     case PK_MSG_DISCONNECT:
         // the broker does not know us (it restarted, or declared us lost),
         // or a restarted actor wants to hear it all again (see the top)
+        if (m.disconnect.reason && !strncmp(m.disconnect.reason, "refused:", 8)) {
+            if (!self->refused)
+                zsys_error("runner %s: the broker refused this worker (%s); see --worker-token",
+                           self->name, m.disconnect.reason + 9);
+            self->refused = true;
+            break;
+        }
+        if (self->refused)
+            zsys_info("runner %s: the broker asks again; sending READY", self->name);
         s_resync(self);
         break;
     default:
@@ -315,8 +336,12 @@ s_actor(zsock_t *pipe, void *arg)
     self.kept_at = zlist_new();
     pthread_mutex_init(&self.lock, NULL);
     self.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self.token = cfg->token && *cfg->token ? strdup(cfg->token) : NULL;
     self.broker = zsock_new(ZMQ_DEALER);
-    zsock_set_identity(self.broker, self.name);
+    char *secret = pk_token_new(""), identity[400];
+    snprintf(identity, sizeof identity, "%.300s.%.16s", self.name, secret);
+    free(secret);
+    zsock_set_identity(self.broker, identity);
     zsock_set_maxmsgsize(self.broker, PK_MSG_MAX_FRAME + 1024);
     zsock_set_linger(self.broker, 1000);
     // never block the actor while the broker is away: what queues meanwhile
@@ -361,6 +386,7 @@ s_actor(zsock_t *pipe, void *arg)
     close(self.wake_fd);
     pthread_mutex_destroy(&self.lock);
     free(self.name);
+    free(self.token);
     free(self.tags);
     free(self.work_root);
 }

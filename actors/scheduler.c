@@ -9,6 +9,7 @@
 // store, not memory, decides the current attempt and status (fencing).
 // This file holds the actor, its pipe commands, the routing of signals with
 // their replies to control, and the order of recovery at start.
+#include "pk_tokens.h"
 #include "pk_actor.h"
 #include "scheduler_internal.h"
 #include <pthread.h>
@@ -183,6 +184,7 @@ s_hello(sched_t *self)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = self->name;
     h.hello.role = "scheduler";
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     sched_send(self, &h);
     self->hello_at = zclock_mono() + S_HELLO_MS;
 }

@@ -20,6 +20,7 @@
 // --curve-server-key are what every actor's DEALER (and the start-up
 // pipeline's client) uses to reach the remote broker.
 #include "pk_broker.h"
+#include "pk_tokens.h"
 #include "pk_checker.h"
 #include "pk_client.h"
 #include "pk_cmds.h"
@@ -91,7 +92,21 @@ s_usage(FILE *out)
         "                           (default 10s; 0s: error them at once)\n"
         "  --heartbeat-timeout DURATION  a worker silent this long is lost (default 3s)\n"
         "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
-        "                           page there (off by default; port 0 or * picks one)\n\n"
+        "                           page there (off by default; port 0 or * picks one)\n"
+        "  --worker-tokens FILE     the worker tokens --listen accepts in a worker's READY\n"
+        "                           (lines \"<sha256 of token> <team|*> [label]\"; made by\n"
+        "                           pikoci worker-token new; re-read when it changes).\n"
+        "                           Default: worker-tokens in the runtime dir, made on\n"
+        "                           first start with the token of worker.token there,\n"
+        "                           which `pikoci worker` of the same user finds itself\n"
+        "                           (runtime dir: $PIKOCI_RUNTIME_DIR, else\n"
+        "                           $XDG_RUNTIME_DIR/pikoci, else /tmp/pikoci-UID)\n"
+        "  --server-token FILE      with --pubsub-system zmq: the token the actors show\n"
+        "                           the --broker to take the server's roles (default:\n"
+        "                           server.token in the runtime dir, as the broker's)\n\n"
+        "Over the network nobody takes a server role (control, scheduler, ...) from\n"
+        "this server's broker, and a worker needs a listed token; --run-worker's runner\n"
+        "is in-process and needs none.\n\n"
         "Signals: SIGINT/SIGTERM stop now; SIGQUIT stops starting builds, waits for the\n"
         "running ones (up to --drain-timeout), then stops.\n"
         "exit status: 0 stopped by a signal, 2 bad options, invalid pipeline or a part\n"
@@ -103,6 +118,8 @@ typedef struct {
     const char *pipeline_file, *pipeline_name, *vars_file;
     const char *curve_cert, *curve_allow;
     const char *http;                   // --http HOST:PORT, NULL: no http face
+    const char *worker_tokens;          // --worker-tokens FILE (NULL: the runtime dir's)
+    const char *server_token;           // --server-token FILE (NULL: the runtime dir's)
     pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;
     size_t kv_count;
@@ -135,7 +152,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
         "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--curve-cert", "--curve-allow", "--curve-client-cert",
-        "--curve-server-key", "--http", NULL };
+        "--curve-server-key", "--http", "--worker-tokens", "--server-token", NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -209,6 +226,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
         else if (!strcmp(a, "--curve-client-cert")) o->curve.cert = v;
         else if (!strcmp(a, "--curve-server-key"))  o->curve.server_key = v;
         else if (!strcmp(a, "--http"))            o->http = v;
+        else if (!strcmp(a, "--worker-tokens"))   o->worker_tokens = v;
+        else if (!strcmp(a, "--server-token"))    o->server_token = v;
         else                                      o->kvs[o->kv_count++] = v;
     }
     if (!strcmp(o->db_system, "lmdb") && !o->db_path) {
@@ -453,12 +472,24 @@ s_start(s_server_t *s, const s_opts_t *o)
         return 2;
     }
     const char *endpoint = o->broker;
+    char *list = NULL, *token = NULL;
+    if (pk_tokens_setup(o->worker_tokens, o->server_token, &list, &token, &err) != 0) {
+        fprintf(stderr, "pikoci server: %s\n", err ? err : "cannot set up the tokens");
+        free(err);
+        return 2;
+    }
+    if (strcmp(o->pubsub, "mem"))
+        pk_server_token_set(token);     // before any actor says HELLO
+    free(token);
     if (!strcmp(o->pubsub, "mem")) {
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());
         pk_broker_config_t bc = { .inproc = s->inproc, .listen = o->listen,
                                   .curve_cert = o->curve_cert, .curve_allow = o->curve_allow,
-                                  .heartbeat_timeout_ms = (int) o->heartbeat_ms };
+                                  .heartbeat_timeout_ms = (int) o->heartbeat_ms,
+                                  .worker_tokens = list };
         s->broker = pk_broker_new(&bc);
+        free(list);
+        list = NULL;
         if (!s->broker) {
             fprintf(stderr, "pikoci server: cannot listen on %s (is another server running?)\n",
                     o->listen);
@@ -470,6 +501,7 @@ s_start(s_server_t *s, const s_opts_t *o)
         zstr_free(&bound);
         endpoint = s->inproc;
     }
+    free(list);
     // in-process actors use inproc (plain); o->curve is only set with --broker
     pk_logsink_config_t lc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
@@ -616,6 +648,7 @@ pk_cmd_server(int argc, char **argv)
         s_wait(&s, sigfd, o.drain_ms);
     }
     s_stop(&s);
+    pk_server_token_set(NULL);
     pk_git_shutdown();
     close(sigfd);
     free(pname);
