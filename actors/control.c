@@ -23,6 +23,7 @@
 #include "pk_builds.h"
 #include "pk_control.h"
 #include "control_internal.h"
+#include "control_secrets.h"
 #include "pk_suggest.h"
 #include <ctype.h>
 #include <inttypes.h>
@@ -70,6 +71,7 @@ static const char *const s_ops[] = {
     "overview", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
     "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin",
     "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
+    "secrets.set", "secrets.list", "secrets.rm",
     NULL
 };
 
@@ -85,6 +87,7 @@ typedef struct {
     zsock_t *pipe, *dealer;
     char *name;
     pk_control_queries_t *queries;
+    ctl_secrets_t *secrets;     // the secret store's ops (control_secrets.c)
     int timeout_ms;
     zhash_t *pending;           // ref -> s_pending_t
     ctl_sets_t *sets;           // pipeline.sets being fetched
@@ -332,6 +335,17 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
         s_forward(self, c, q, client);
         return;
     }
+    if (ctl_secrets_is_op(q->op)) {         // control's own keyspace: answered here
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        char *error = NULL;
+        int rc = ctl_secrets_request(self->secrets, q, &sb, &error);
+        s_reply(self, *client, q->rid, rc == 0, error, rc == 0 ? sb.data : NULL,
+                rc == 0 ? sb.size : 0);
+        free(error);
+        msgpack_sbuffer_destroy(&sb);
+        return;
+    }
     if (!pk_control_is_query(q->op)) {
         char *msg = s_unknown_op(q->op);
         s_reply(self, *client, q->rid, false, msg, NULL, 0);
@@ -481,6 +495,7 @@ s_actor(zsock_t *pipe, void *arg)
                              | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0));
     char *err = NULL;
     self.queries = pk_control_queries_new(cfg->store, &err);
+    self.secrets = ctl_secrets_new(cfg->store, cfg->secret_key, cfg->secret_key_missing);
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
         zsock_set_rcvtimeo(self.dealer, 0);
@@ -506,6 +521,7 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.dealer);
     ctl_sets_destroy(&self.sets);       // waits for the fetches still running
     pk_control_queries_destroy(&self.queries);
+    ctl_secrets_destroy(&self.secrets);
     free(self.name);
 }
 

@@ -20,6 +20,8 @@
 //             fetch is bounded by the fetch timeouts. Sets of one pipeline
 //             are forwarded in the order asked; other commands are not
 //             held (a trigger meanwhile meets the pipeline as it was).
+//   secrets.set/list/rm  the server's secret store, control's own keyspace,
+//             answered here (control_secrets.h); never a value in a reply.
 // Anything else gets a refusal listing the known ops; bad arguments get a
 // sentence saying which and why. Queries read the pipeline's definition
 // (jobs, resources) from its stored source, parsed once per version.
@@ -57,6 +59,9 @@ typedef struct {
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
     bool allow_remote_types;      // as the scheduler's: a pipeline set may fetch a
                                   // pikoci:// type not built in from the remote registry
+    const uint8_t *secret_key;    // the secret store's 32-byte key (copied; NULL: the
+                                  // store is off and secrets.* say secret_key_missing)
+    const char *secret_key_missing;
 } pk_control_config_t;
 
 // NULL when the config is unusable (no endpoint or store) or the store's

@@ -137,7 +137,7 @@ pk_cmd_broker(int argc, char **argv)
         ;
     zstr_send(broker, "STATS");
     char *stats = zstr_recv(broker);
-    zsys_info("signal %d: stopping (workers pending dropped events rejected: %s)",
+    zsys_info("signal %d: stopping (workers pending dropped events rejected refused: %s)",
               (int) si.ssi_signo, stats ? stats : "?");
     zstr_free(&stats);
     zactor_destroy(&broker);
