@@ -203,6 +203,12 @@ s_on_work(s_runner_t *self, pk_msg_work_t *w)
         s_refuse(self, w, "work plan is not a valid msgpack value");
         return;
     }
+    // values of the server's secret store travel beside the plan, never in
+    // it; the build keeps them in its plan's memory only (runner_secrets_get.c)
+    pk_value_t *store = pk_value_new_object();
+    for (size_t i = 0; i < w->secrets.count; i++)
+        pk_value_object_set(store, w->secrets.keys[i], pk_value_new_string(w->secrets.values[i]));
+    pk_value_object_set(plan, "store_secrets", store);
     runner_build_t *b = runner_build_new(w->id, w->attempt, w->kind, plan, self->work_root,
                                          self->name, s_emit, self);
     zlist_append(self->builds, b);

@@ -105,6 +105,7 @@ pk_secrets_get(pk_store_txn_t *txn, MDB_dbi dbi, const uint8_t *key, const char 
         return rc;
     }
     msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
     rc = -1;
     if (pk_store_decode(v, vsize, &u) == 0) {
         const msgpack_object *n = s_field(&u.data, "n"), *c = s_field(&u.data, "c");
@@ -126,8 +127,8 @@ pk_secrets_get(pk_store_txn_t *txn, MDB_dbi dbi, const uint8_t *key, const char 
             sodium_memzero(plain, plain_size);
             free(plain);
         }
-        msgpack_unpacked_destroy(&u);
     }
+    msgpack_unpacked_destroy(&u);
     free(k);
     return rc;
 }
@@ -157,13 +158,14 @@ s_list_one(const void *key, size_t key_size, const void *value, size_t value_siz
     char *name = strndup((const char *) key + l->prefix, key_size - l->prefix);
     int64_t t = 0;
     msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
     if (pk_store_decode(value, value_size, &u) == 0) {
         const msgpack_object *o = s_field(&u.data, "t");
         if (o && (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER
                   || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER))
             t = o->via.i64;
-        msgpack_unpacked_destroy(&u);
     }
+    msgpack_unpacked_destroy(&u);
     l->fn(name, t, l->arg);
     free(name);
     return 0;

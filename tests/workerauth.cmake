@@ -6,3 +6,5 @@ target_link_libraries(pk_rawpeer PRIVATE pk_msgs)
 pk_add_script_test(workerauth_trust ${CMAKE_CURRENT_SOURCE_DIR}/workerauth/trust.sh
                    $<TARGET_FILE:pk_rawpeer>)
 pk_add_test(test_workerauth SOURCES test_workerauth.c LIBS pk_broker pk_msgs pk_lib)
+# The built-in secret store: scopes, masking, nothing in clear at rest or in reads
+pk_add_script_test(workerauth_secrets ${CMAKE_CURRENT_SOURCE_DIR}/workerauth/secrets.sh)

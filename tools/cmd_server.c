@@ -20,6 +20,7 @@
 // --curve-server-key are what every actor's DEALER (and the start-up
 // pipeline's client) uses to reach the remote broker.
 #include "pk_broker.h"
+#include "pk_secrets.h"
 #include "pk_tokens.h"
 #include "pk_checker.h"
 #include "pk_client.h"
@@ -103,7 +104,13 @@ s_usage(FILE *out)
         "                           $XDG_RUNTIME_DIR/pikoci, else /tmp/pikoci-UID)\n"
         "  --server-token FILE      with --pubsub-system zmq: the token the actors show\n"
         "                           the --broker to take the server's roles (default:\n"
-        "                           server.token in the runtime dir, as the broker's)\n\n"
+        "                           server.token in the runtime dir, as the broker's)\n"
+        "  --secret-key-file FILE   the key of the secret store (pikoci secrets; 64 hex\n"
+        "                           digits); default $PIKOCI_SECRET_KEY, else a file made\n"
+        "                           0600 on first start: DIR.secret-key beside --db-path\n"
+        "                           DIR, or secret.key in the runtime dir. A given FILE\n"
+        "                           that is missing turns the store off (said at start;\n"
+        "                           plain variables still work)\n\n"
         "Over the network nobody takes a server role (control, scheduler, ...) from\n"
         "this server's broker, and a worker needs a listed token; --run-worker's runner\n"
         "is in-process and needs none.\n\n"
@@ -120,6 +127,7 @@ typedef struct {
     const char *http;                   // --http HOST:PORT, NULL: no http face
     const char *worker_tokens;          // --worker-tokens FILE (NULL: the runtime dir's)
     const char *server_token;           // --server-token FILE (NULL: the runtime dir's)
+    const char *secret_key_file;        // --secret-key-file FILE (NULL: the default)
     pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;
     size_t kv_count;
@@ -152,7 +160,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
         "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--curve-cert", "--curve-allow", "--curve-client-cert",
-        "--curve-server-key", "--http", "--worker-tokens", "--server-token", NULL };
+        "--curve-server-key", "--http", "--worker-tokens", "--server-token", "--secret-key-file",
+        NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -228,6 +237,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
         else if (!strcmp(a, "--http"))            o->http = v;
         else if (!strcmp(a, "--worker-tokens"))   o->worker_tokens = v;
         else if (!strcmp(a, "--server-token"))    o->server_token = v;
+        else if (!strcmp(a, "--secret-key-file")) o->secret_key_file = v;
         else                                      o->kvs[o->kv_count++] = v;
     }
     if (!strcmp(o->db_system, "lmdb") && !o->db_path) {
@@ -420,6 +430,9 @@ s_check_curve(const s_opts_t *o)
 
 typedef struct {
     pk_store_t *store;
+    bool has_key;
+    uint8_t secret_key[PK_SECRETS_KEY_BYTES];
+    char *key_missing;                  // why there is no key
     zactor_t *broker, *logsink, *checker, *scheduler, *control, *runner;
     zactor_t *http;                     // --http
     char inproc[64], listen[256], work_root[PATH_MAX];
@@ -438,6 +451,9 @@ s_stop(s_server_t *s)
     zactor_destroy(&s->logsink);
     zactor_destroy(&s->broker);
     pk_store_close(&s->store);
+    memset(s->secret_key, 0, sizeof s->secret_key);
+    free(s->key_missing);
+    s->key_missing = NULL;
     if (s->work_root[0])
         rmdir(s->work_root);
 }
@@ -458,6 +474,59 @@ s_await_roles(zactor_t *broker)
         fprintf(stderr, "pikoci server: the actors did not announce themselves to the broker "
                 "within 15 s\n");
     return ok ? 0 : -1;
+}
+
+// The secret store's key (see --secret-key-file in the usage): s->has_key,
+// or s->key_missing saying what is missing. $PIKOCI_SECRET_KEY is taken out
+// of the environment: builds inherit it.
+static void
+s_secret_key(s_server_t *s, const s_opts_t *o)
+{
+    const char *env = getenv("PIKOCI_SECRET_KEY");
+    char *hex = NULL, *path = NULL, *err = NULL, *dir = NULL;
+    const char *from = "$PIKOCI_SECRET_KEY";
+    if (env && *env)
+        hex = strdup(env);
+    else
+    if (o->secret_key_file) {
+        path = strdup(from = o->secret_key_file);
+        hex = pk_token_file(path, false, "", &err);
+    }
+    else {
+        if (o->db_path) {
+            if (asprintf(&path, "%.*s.secret-key", (int) strcspn(o->db_path, "\n"),
+                         o->db_path) < 0)
+                path = NULL;
+            size_t n = path ? strlen(path) - strlen(".secret-key") : 0;
+            while (n > 1 && path[n - 1] == '/')      // DIR/ -> DIR.secret-key
+                memmove(path + n - 1, path + n, strlen(path + n) + 1), n--;
+        }
+        else
+        if ((dir = pk_runtime_dir(&err)))
+            path = pk_path_join(dir, "secret.key");
+        from = path;
+        hex = path ? pk_token_file(path, true, "", &err) : NULL;
+    }
+    unsetenv("PIKOCI_SECRET_KEY");
+    if (hex && pk_secrets_key_parse(hex, s->secret_key) == 0) {
+        s->has_key = true;
+        zsys_info("secret store: key from %s", from);
+    }
+    else {
+        int rc = hex ? asprintf(&s->key_missing, "%s: not a key (64 hex digits)", from)
+                     : err ? asprintf(&s->key_missing, "%s", err)
+                           : asprintf(&s->key_missing, "%s cannot be read", from ? from : "the key");
+        if (rc < 0)
+            s->key_missing = NULL;
+        zsys_warning("secret store off: %s (secret \"pikoci\" variables fail; set "
+                     "--secret-key-file FILE or $PIKOCI_SECRET_KEY)", s->key_missing);
+    }
+    if (hex)
+        memset(hex, 0, strlen(hex));
+    free(hex);
+    free(path);
+    free(err);
+    free(dir);
 }
 
 static int
@@ -506,12 +575,17 @@ s_start(s_server_t *s, const s_opts_t *o)
     pk_logsink_config_t lc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     // the scheduler's adopt_grace_ms: 0 its default, negative "at once"
+    s_secret_key(s, o);
     pk_scheduler_config_t sc = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
+                                 .secret_key = s->has_key ? s->secret_key : NULL,
+                                 .secret_key_missing = s->key_missing,
                                  .adopt_grace_ms = o->adopt_grace_ms < 0 ? 0
                                                  : o->adopt_grace_ms == 0 ? -1
                                                  : (int) o->adopt_grace_ms,
                                  .allow_remote_types = o->remote_types };
     pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
+                                .secret_key = s->has_key ? s->secret_key : NULL,
+                                .secret_key_missing = s->key_missing,
                                 .allow_remote_types = o->remote_types };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {

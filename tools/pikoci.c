@@ -37,6 +37,8 @@ static const s_command_t s_commands[] = {
     { "unpin", pk_cmd_unpin, "unpin a resource" },
     { "webhook-token", pk_cmd_webhook, "a resource's webhook token (--regenerate: a new one)" },
     { "workers", pk_cmd_workers, "the workers connected to the server" },
+    { "secrets", pk_cmd_secrets, "set, list or remove secrets of the server's store" },
+    { "worker-token", pk_cmd_worker_token, "make a worker token (for a team, or every team)" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { NULL, NULL, NULL }
