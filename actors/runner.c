@@ -44,7 +44,7 @@ typedef struct {
     uint64_t heartbeat_seq;
     uint64_t dropped;         // malformed frames received
     char *token;              // the worker token for READY (NULL: none)
-    bool refused;             // the broker refused our READY (logged once)
+    bool refused;             // the broker refused a READY of ours (logged once)
 } s_runner_t;
 
 static void
@@ -255,8 +255,6 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
             self->refused = true;
             break;
         }
-        if (self->refused)
-            zsys_info("runner %s: the broker asks again; sending READY", self->name);
         s_resync(self);
         break;
     default:

@@ -8,3 +8,5 @@ pk_add_script_test(workerauth_trust ${CMAKE_CURRENT_SOURCE_DIR}/workerauth/trust
 pk_add_test(test_workerauth SOURCES test_workerauth.c LIBS pk_broker pk_msgs pk_lib)
 # The built-in secret store: scopes, masking, nothing in clear at rest or in reads
 pk_add_script_test(workerauth_secrets ${CMAKE_CURRENT_SOURCE_DIR}/workerauth/secrets.sh)
+# The secret store's keyspace: sealed values, bound to their slot
+pk_add_test(test_secrets_store SOURCES test_secrets_store.c LIBS pk_store)
