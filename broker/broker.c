@@ -15,7 +15,7 @@
 // and logs in progress -- what workers re-sent before it was there was
 // dropped.
 //
-// Trust: who a peer is decides what it may say (s_allowed). Peers in the
+// Trust: who a peer is decides what it may say (s_senders). Peers in the
 // broker's own process (inproc: their frames carry no connection metadata)
 // are the server and may say anything. Over the network, a HELLO for any
 // role but "client" needs the server token (a standalone broker's
@@ -27,6 +27,11 @@
 // counted (broker.stats "refused") and logged once per peer and kind; a
 // refused READY is answered with DISCONNECT{reason "refused: ..."} so the
 // worker can say why it gets no work.
+//
+// Routing ids cannot be borrowed: ZeroMQ gives peers without an identity
+// one starting with a zero byte, which no peer may choose, and runners pick
+// "NAME.<random>" (router handover gives a reconnecting worker its route
+// back, but only to whoever knows the suffix).
 //
 // Teams: a worker's token binds it to a team or to every team; WORK names
 // its team (absent: "main") and goes only to workers of every team or of

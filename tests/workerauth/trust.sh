@@ -7,6 +7,8 @@
 #  2. READY without a token, or with a wrong one, is refused (DISCONNECT
 #     "refused: ...") and never gets a build; a `pikoci worker` with the
 #     server's token (found in the runtime dir, or --worker-token FILE) runs it;
+#     one with a token of `pikoci worker-token new --team blue` never gets the
+#     main team's build (team dispatch in depth: tests/test_workerauth.c);
 #  3. a standalone `pikoci broker`: a HELLO{control} with a wrong server token
 #     is refused, the server (sharing the runtime dir's token) takes its roles.
 set -uo pipefail
@@ -75,6 +77,20 @@ pk trigger dist/plain >/dev/null 2>&1
 sleep 1
 check "... and gets no build" build_is dist/plain 2 pending
 kill -TERM $WRONG; wait $WRONG
+# a worker bound to team blue never gets the main team's build
+pk worker-token new --team blue --label test --output "$T/blue.token" 2>"$T/wt.err"; rc=$?
+check "worker-token new --team blue exits 0" test $rc -eq 0
+check "... writes the token 0600" test "$(stat -c %a "$T/blue.token")" = 600
+check "... adds its hash bound to blue" grep -q " blue test$" "$T/run/worker-tokens"
+check "... and never the token itself" bash -c "! grep -qF \"\$(cat '$T/blue.token')\" '$T/run/worker-tokens'"
+"$BIN" worker --broker "$PIKOCI_SERVER" --name blue1 --worker-token "$T/blue.token" 2>"$T/blue.log" &
+BLUE=$!
+check "the blue worker registers" until_ok 20 bash -c "'$BIN' workers --json | grep -q blue1"
+blue_team() { pk workers --json 2>/dev/null | json "[w['team'] for w in d if w['name']=='blue1'] == ['blue']" | grep -q True; }
+check "workers shows its team" blue_team
+sleep 1
+check "the main team's build is not given to it" build_is dist/plain 2 pending
+kill -TERM $BLUE; wait $BLUE
 "$BIN" worker --broker "$PIKOCI_SERVER" --name byfile --worker-token "$T/run/worker.token" 2>"$T/byfile.log" &
 BYFILE=$!
 check "--worker-token FILE with the right token works" until_ok 30 build_is dist/plain 2 succeeded
