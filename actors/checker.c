@@ -16,6 +16,7 @@
 // The pieces (checker_internal.h has the map): this file is the loop and
 // what it sends; timing, the resource sets, the checks' round trip and the
 // webhook tokens each have a file of their own.
+#include "pk_tokens.h"
 #include "checker_internal.h"
 #include "pk_actor.h"
 #include "pk_value_msgpack.h"
@@ -157,6 +158,7 @@ s_hello(checker_t *self, int64_t now)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = self->name;
     h.hello.role = "checker";
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     checker_send(self, &h);
     self->hello_at = now + S_HELLO_MS;
 }

@@ -28,10 +28,12 @@
 // caller's name as args "user" (whatever the client sent there is
 // replaced), so the scheduler knows who approves and who triggers. Every
 // state-changing request and every refusal is appended to the audit log.
+#include "pk_tokens.h"
 #include "pk_actor.h"
 #include "pk_builds.h"
 #include "pk_control.h"
 #include "control_internal.h"
+#include "control_secrets.h"
 #include "pk_suggest.h"
 #include "pk_slug.h"
 #include <ctype.h>
@@ -83,6 +85,7 @@ static const char *const s_ops[] = {
     "login", "logout", "whoami", "tokens.create", "tokens.list", "tokens.revoke", "users.list",
     "users.create", "users.remove", "users.passwd", "teams.list", "teams.create",
     "teams.remove", "teams.members", "teams.grant", "teams.revoke", "audit",
+    "secrets.set", "secrets.list", "secrets.rm",
     NULL
 };
 
@@ -100,6 +103,7 @@ typedef struct {
     zsock_t *pipe, *dealer;
     char *name;
     pk_control_queries_t *queries;
+    ctl_secrets_t *secrets;     // the secret store's ops (control_secrets.c)
     int timeout_ms;
     zhash_t *pending;           // ref -> s_pending_t
     ctl_sets_t *sets;           // pipeline.sets being fetched
@@ -179,6 +183,7 @@ s_hello(s_control_t *self)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = self->name;
     h.hello.role = "control";
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     zmsg_t *z = pk_msg_to_zmsg(&h);
     s_send(self, &z);
     if (!self->connected) {
@@ -469,6 +474,33 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
     msgpack_sbuffer_destroy(&sb);
 }
 
+// secrets.set/list/rm in the team the access check settled on (a
+// pipeline's, or the asked one); changes are audited, values never.
+static void
+s_secrets(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who_t *who,
+          const char *team)
+{
+    if (team)
+        pk_kv_set(&q->args, "team", team);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    char *error = NULL;
+    int rc = ctl_secrets_request(self->secrets, q, &sb, &error);
+    if (strcmp(q->op, "secrets.list")) {
+        char *target = NULL;
+        if (asprintf(&target, "%s/%s", pk_kv_get(&q->args, "pipeline") ? pk_kv_get(&q->args,
+                     "pipeline") : team ? team : "main", pk_kv_get(&q->args, "name")
+                     ? pk_kv_get(&q->args, "name") : "?") < 0)
+            target = NULL;
+        s_audit(self, who->user, q->op, target, rc == 0 ? "ok" : "failed", error);
+        free(target);
+    }
+    s_reply(self, client, q->rid, rc == 0, error, rc == 0 ? sb.data : NULL,
+            rc == 0 ? sb.size : 0);
+    free(error);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
 {
@@ -510,6 +542,9 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
         if (team)
             pk_kv_set(&q->args, "team", team);
     }
+    if (ctl_secrets_is_op(q->op))          // control's own keyspace: answered here
+        s_secrets(self, q, *client, &who, team);
+    else
     if (c)
         s_forward(self, c, q, client);
     else
@@ -678,6 +713,7 @@ s_actor(zsock_t *pipe, void *arg)
         self.auth = ctl_auth_new(cfg->store, cfg->service_token, &err);
     if (self.auth)
         self.audit = pk_audit_new(cfg->store, &err);
+    self.secrets = ctl_secrets_new(cfg->store, cfg->secret_key, cfg->secret_key_missing);
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
         zsock_set_rcvtimeo(self.dealer, 0);
@@ -705,6 +741,7 @@ s_actor(zsock_t *pipe, void *arg)
     pk_control_queries_destroy(&self.queries);
     ctl_auth_destroy(&self.auth);
     pk_audit_destroy(&self.audit);
+    ctl_secrets_destroy(&self.secrets);
     free(self.name);
 }
 

@@ -68,6 +68,10 @@ static const s_access_t s_access[] = {
     { "teams.grant", Z_TEAM, PK_ROLE_ADMIN },
     { "teams.revoke", Z_TEAM, PK_ROLE_ADMIN },
     { "audit", Z_ADMIN, PK_ROLE_ADMIN },
+    // the secret store: a pipeline's (its team's role) or a team's
+    { "secrets.set", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "secrets.list", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "secrets.rm", Z_PIPE, PK_ROLE_MAINTAIN },
     { NULL, Z_ANON, PK_ROLE_NONE }
 };
 

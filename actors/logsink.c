@@ -29,6 +29,7 @@
 // SIGNAL "append" (the scheduler's words about a build, e.g. its worker was
 // lost) is stored after everything the runner sent, under a seq so high that
 // whatever the runner sends later counts as a retransmit: the log is closed.
+#include "pk_tokens.h"
 #include "pk_actor.h"
 #include "pk_logsink.h"
 #include "pk_logs.h"
@@ -157,6 +158,7 @@ s_hello(s_sink_t *self)
     h.hello.role = "logsink";
     // never heard from the broker: a link it refuses has no peer to wait
     // for, and a wait here delays $TERM (SIGTERM) by the timeouts
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     int wait_ms = self->connected ? 1000 : 0;
     s_send(self, &h, wait_ms);
     if (self->connected)

@@ -20,6 +20,8 @@
 //             fetch is bounded by the fetch timeouts. Sets of one pipeline
 //             are forwarded in the order asked; other commands are not
 //             held (a trigger meanwhile meets the pipeline as it was).
+//   secrets.set/list/rm  the server's secret store, control's own keyspace,
+//             answered here (control_secrets.h); never a value in a reply.
 // Anything else gets a refusal listing the known ops; bad arguments get a
 // sentence saying which and why. Queries read the pipeline's definition
 // (jobs, resources) from its stored source, parsed once per version.
@@ -63,6 +65,9 @@ typedef struct {
     const char *service_token;    // accepted as user "system", a global admin: the
                                   // server's own in-process clients (http actor,
                                   // --pipeline-config). NULL: none.
+    const uint8_t *secret_key;    // the secret store's 32-byte key (copied; NULL: the
+                                  // store is off and secrets.* say secret_key_missing)
+    const char *secret_key_missing;
 } pk_control_config_t;
 
 // First start: when the store has no user yet, create team "main", user

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *name;         // worker name: also the socket identity
+    const char *name;         // worker name (the socket identity is it plus a random suffix)
     const char *endpoint;     // broker endpoint to connect to
     uint32_t slots;           // concurrent work items (default 1)
     const char *tags;         // comma-separated, may be NULL
@@ -22,6 +22,8 @@ typedef struct {
     const char *work_root;    // where per-build $WORKDIRs are made
     pk_curve_client_t curve;    // CURVE to a broker on another machine (optional)
     const pk_proc_user_t *run_as; // run every build process as this user (NULL: as we are)
+    const char *token;        // the worker token sent in READY (pk_tokens.h); a
+                              // broker over the network refuses a worker without one
 } pk_runner_config_t;
 
 // The work root is claimed for the actor's life (a shared lock) and work

@@ -153,6 +153,10 @@ typedef struct {
                                   // (PK_SOURCES_REMOTE_BUILTINS); false: an error.
                                   // What a set fetched is stored with the pipeline
                                   // and reused when it is reloaded at start
+    const uint8_t *secret_key;    // the secret store's 32-byte key (copied), to hand
+                                  // a build the values its plan names; NULL: off,
+                                  // and a build that needs one fails saying
+    const char *secret_key_missing;   // ... this
 } pk_scheduler_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

@@ -22,8 +22,16 @@
 // resync runs (what was in flight on the dead connection is gone), and the
 // broker takes them back if its grace has not run out. Finished builds are
 // kept for a resync only while connected, so a long cut loses no DONE.
+//
+// Identity: the socket identity is the name plus a random suffix made once
+// per process, so a reconnect takes its routing back (router handover) but
+// nobody who only knows the name can. READY carries the worker token
+// (config.token); a broker that refuses it answers DISCONNECT{"refused:
+// why"}, logged once here -- we then wait for the broker to ask again
+// (about once a second) instead of insisting.
 #include "pk_runner.h"
 #include "runner_internal.h"
+#include "pk_tokens.h"
 #include "pk_value_msgpack.h"
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -52,6 +60,8 @@ typedef struct {
     int64_t lost_at;          // mono ms the link closed
     int64_t last_complaint;   // mono ms of the last "cannot get in" line
     int failed_handshakes;
+    char *token;              // the worker token for READY (NULL: none)
+    bool refused;             // the broker refused a READY of ours (logged once)
 } s_runner_t;
 
 static void
@@ -111,6 +121,7 @@ s_send_ready(s_runner_t *self)
     m.ready.name = self->name;
     m.ready.slots = self->slots;
     m.ready.exclusive = self->exclusive;
+    m.ready.token = self->token;
     char *tags = self->tags ? strdup(self->tags) : NULL;
     for (char *tok = tags ? strtok(tags, ",") : NULL; tok; tok = strtok(NULL, ","))
         if (*tok)
@@ -128,6 +139,7 @@ s_send_ready(s_runner_t *self)
     s_drain_outbox(self);
     s_send(self, &m);
     m.ready.name = NULL;   // borrowed
+    m.ready.token = NULL;
     pk_msg_clear(&m);
     free(tags);
 }
@@ -209,6 +221,12 @@ s_on_work(s_runner_t *self, pk_msg_work_t *w)
         s_refuse(self, w, "work plan is not a valid msgpack value");
         return;
     }
+    // values of the server's secret store travel beside the plan, never in
+    // it; the build keeps them in its plan's memory only (runner_secrets_get.c)
+    pk_value_t *store = pk_value_new_object();
+    for (size_t i = 0; i < w->secrets.count; i++)
+        pk_value_object_set(store, w->secrets.keys[i], pk_value_new_string(w->secrets.values[i]));
+    pk_value_object_set(plan, "store_secrets", store);
     runner_build_t *b = runner_build_new(w->id, w->attempt, w->kind, plan, self->work_root,
                                          self->name, s_emit, self);
     char *err = NULL;
@@ -260,6 +278,13 @@ s_on_broker(zloop_t *loop, zsock_t *sock, void *arg)
     case PK_MSG_DISCONNECT:
         // the broker does not know us (it restarted, or declared us lost),
         // or a restarted actor wants to hear it all again (see the top)
+        if (m.disconnect.reason && !strncmp(m.disconnect.reason, "refused:", 8)) {
+            if (!self->refused)
+                zsys_error("runner %s: the broker refused this worker (%s); see --worker-token",
+                           self->name, m.disconnect.reason + 9);
+            self->refused = true;
+            break;
+        }
         zsys_info("runner %s: the broker asks us to announce ourselves (%s): reporting %u "
                   "running builds", self->name, m.disconnect.reason ? m.disconnect.reason : "?",
                   s_busy(self));
@@ -424,8 +449,12 @@ s_actor(zsock_t *pipe, void *arg)
     self.kept_at = zlist_new();
     pthread_mutex_init(&self.lock, NULL);
     self.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self.token = cfg->token && *cfg->token ? strdup(cfg->token) : NULL;
     self.broker = zsock_new(ZMQ_DEALER);
-    zsock_set_identity(self.broker, self.name);
+    char *secret = pk_token_new(""), identity[400];
+    snprintf(identity, sizeof identity, "%.300s.%.16s", self.name, secret);
+    free(secret);
+    zsock_set_identity(self.broker, identity);
     zsock_set_maxmsgsize(self.broker, PK_MSG_MAX_FRAME + 1024);
     zsock_set_linger(self.broker, 1000);
     // never block the actor while the broker is away: what queues meanwhile
@@ -499,6 +528,7 @@ s_actor(zsock_t *pipe, void *arg)
     close(self.wake_fd);
     pthread_mutex_destroy(&self.lock);
     free(self.name);
+    free(self.token);
     free(self.tags);
     free(self.work_root);
 }

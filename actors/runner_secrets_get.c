@@ -200,6 +200,27 @@ s_pick(const pk_value_t *obj, const char *key)
     return t ? t : pk_value_to_json(v);
 }
 
+// The server's store: the scheduler sent the value with the WORK under the
+// store's name (key), or "!key" with why it could not.
+static pk_value_t *
+s_store_get(runner_build_t *b, const char *name, const char *key, char **err)
+{
+    const pk_value_t *store = pk_value_object_get(b->plan, "store_secrets");
+    const pk_value_t *v = pk_value_object_get(store, key);
+    if (v && pk_value_kind(v) == PK_V_STRING) {
+        pk_value_t *obj = pk_value_new_object();
+        pk_value_object_set(obj, key, pk_value_dup(v));
+        return obj;
+    }
+    char bang[512];
+    snprintf(bang, sizeof bang, "!%s", key);
+    const pk_value_t *why = pk_value_object_get(store, bang);
+    *err = runner_fmt("secret \"%s\": %s", name,
+                      why ? pk_value_string(why)
+                          : "the server sent no value for it from its secret store");
+    return NULL;
+}
+
 char *
 runner_secret_fetch(runner_build_t *b, const run_ctx_t *ctx, const char *name,
                     const pk_value_t *entry, const runner_mask_t *mask, char **err,
@@ -215,6 +236,9 @@ runner_secret_fetch(runner_build_t *b, const run_ctx_t *ctx, const char *name,
     else
     if (native && !strcmp(pk_plan_str(native, "type", ""), "file"))
         obj = s_file_get(name, native, pk_plan_str(entry, "path", NULL), err);
+    else
+    if (native && !strcmp(pk_plan_str(native, "type", ""), "pikoci"))
+        obj = s_store_get(b, name, key, err);
     else
     if (native)
         *err = runner_fmt("secret \"%s\": unknown built-in secret type \"%s\"", name,

@@ -9,6 +9,7 @@
 // store, not memory, decides the current attempt and status (fencing).
 // This file holds the actor, its pipe commands, the routing of signals with
 // their replies to control, and the order of recovery at start.
+#include "pk_tokens.h"
 #include "pk_actor.h"
 #include "scheduler_internal.h"
 #include <pthread.h>
@@ -192,6 +193,7 @@ s_hello(sched_t *self)
     pk_msg_t h = { .type = PK_MSG_HELLO };
     h.hello.name = self->name;
     h.hello.role = "scheduler";
+    h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
     sched_send(self, &h);
     self->hello_at = zclock_mono() + S_HELLO_MS;
 }
@@ -289,6 +291,7 @@ s_actor(zsock_t *pipe, void *arg)
     self.pipe = pipe;
     self.name = strdup(cfg->name && *cfg->name ? cfg->name : "scheduler");
     self.store = cfg->store;
+    self.secrets = sched_secrets_new(cfg->store, cfg->secret_key, cfg->secret_key_missing);
     self.sources = PK_SOURCES_HTTPS
                  | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0);
     self.adopt_grace_ms = cfg->adopt_grace_ms;
@@ -340,6 +343,7 @@ s_actor(zsock_t *pipe, void *arg)
     pk_builds_destroy(&self.builds);
     pk_versions_destroy(&self.versions);
     free(self.name);
+    sched_secrets_destroy(&self.secrets);
 }
 
 zactor_t *

@@ -48,9 +48,18 @@ typedef struct {
     uint32_t retry, attempt;
 } sched_adopt_t;
 
+// The secret store's values for a WORK (scheduler_secrets.c).
+typedef struct _sched_secrets_t sched_secrets_t;
+sched_secrets_t *sched_secrets_new(pk_store_t *store, const uint8_t *key, const char *missing);
+void sched_secrets_destroy(sched_secrets_t **self_p);
+// Sets out[NAME] for each store secret the plan names, or out["!NAME"] = why not.
+void sched_secrets_fill(sched_secrets_t *self, const char *pipeline, const char *team,
+                        const pk_value_t *plan, pk_kv_t *out);
+
 typedef struct {
     zsock_t *pipe, *dealer;
     char *name;
+    sched_secrets_t *secrets;
     pk_store_t *store;
     pk_builds_t *builds;
     pk_versions_t *versions;

@@ -14,11 +14,34 @@
 // announce itself again (DISCONNECT), so the actor hears about the builds
 // and logs in progress -- what workers re-sent before it was there was
 // dropped.
+//
+// Trust: who a peer is decides what it may say (s_senders). Peers in the
+// broker's own process (inproc: their frames carry no connection metadata)
+// are the server and may say anything. Over the network, a HELLO for any
+// role but "client" needs the server token (a standalone broker's
+// config.server_token; an embedded broker has none, so nobody gets a server
+// role from the network), a READY needs a worker token from the list in
+// config.worker_tokens, and only an admitted worker may send what workers
+// send (STARTED, STEP, LOG, DONE, VERSIONS). Everyone else is a client: it
+// may say HELLO{client} and REQUEST, and nothing else. A refusal is
+// counted (broker.stats "refused") and logged once per peer and kind; a
+// refused READY is answered with DISCONNECT{reason "refused: ..."} so the
+// worker can say why it gets no work.
+//
+// Routing ids cannot be borrowed: ZeroMQ gives peers without an identity
+// one starting with a zero byte, which no peer may choose, and runners pick
+// "NAME.<random>" (router handover gives a reconnecting worker its route
+// back, but only to whoever knows the suffix).
+//
+// Teams: a worker's token binds it to a team or to every team; WORK names
+// its team (absent: "main") and goes only to workers of every team or of
+// that one.
 #include "pk_actor.h"
 #include "pk_broker.h"
 #include "pk_curve.h"
 #include "pk_msg.h"
 #include <inttypes.h>
+#include "pk_tokens.h"
 #include <msgpack.h>
 #include <sys/stat.h>
 
@@ -35,6 +58,8 @@ typedef struct {
     uint64_t assigned_total;
     zhash_t *stale;       // "id:attempt" it was told to cancel (given elsewhere): fenced
     char *key;            // its CURVE key (ZAP User-Id), NULL on plain links
+    char *team;           // "" for every team
+    char *rid_key;        // hex of rid, its key in worker_rids
 } s_worker_t;
 
 typedef struct {
@@ -42,6 +67,7 @@ typedef struct {
     char *id;
     uint32_t attempt;
     char *kind;
+    char *team;
     pk_strs_t tags;
     zmsg_t *msg;          // [WORK][body]: kept until the work starts, to hand it on
     s_worker_t *worker;   // when assigned
@@ -105,6 +131,13 @@ typedef struct {
     pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
     zsock_t *pipe;
     char *awaiting;           // "AWAIT" roles not all known yet (space-separated)
+    bool trust_network;       // config.trust_network: every peer is the server's
+    char *server_token;       // what a network HELLO needs for a server role
+    pk_worker_tokens_t *worker_tokens;  // what a network READY needs
+    zhash_t *servers;         // rid hex -> role: network peers admitted to a server role
+    zhash_t *worker_rids;     // rid hex -> worker name: admitted network workers
+    zhash_t *logged;          // refusals logged already (bounded)
+    uint64_t refused;
 } s_broker_t;
 
 static void
@@ -133,6 +166,7 @@ s_work_destroy(s_work_t **w_p)
     free(w->key);
     free(w->id);
     free(w->kind);
+    free(w->team);
     s_strs_clear(&w->tags);
     zmsg_destroy(&w->msg);
     free(w);
@@ -144,6 +178,8 @@ s_worker_free(void *item)
 {
     s_worker_t *wk = item;
     free(wk->name);
+    free(wk->team);
+    free(wk->rid_key);
     zframe_destroy(&wk->rid);
     s_strs_clear(&wk->tags);
     zhash_destroy(&wk->stale);
@@ -292,6 +328,8 @@ s_eligible(const s_broker_t *self, const s_worker_t *wk, const s_work_t *w, int6
         return false;
     if (wk->exclusive && w->tags.count == 0)
         return false;
+    if (wk->team && *wk->team && strcmp(wk->team, w->team))
+        return false;
     for (size_t i = 0; i < w->tags.count; i++) {
         bool has = false;
         for (size_t j = 0; j < wk->tags.count && !has; j++)
@@ -374,6 +412,7 @@ s_on_work(s_broker_t *self, pk_msg_t *m, zmsg_t **raw)
     w->id = strdup(m->work.id);
     w->attempt = m->work.attempt;
     w->kind = strdup(m->work.kind);
+    w->team = strdup(m->work.team && *m->work.team ? m->work.team : "main");
     s_strs_copy(&w->tags, &m->work.tags);
     w->msg = *raw;
     *raw = NULL;
@@ -475,10 +514,142 @@ s_unfence(s_broker_t *self, s_worker_t *wk, const char *key)
         self->stale_total--;
     }
 }
+// --- trust (see the top)
+
+enum { S_CLIENT = 1, S_WORKER = 2, S_SERVER = 4, S_ANY = 7 };
+
+// Who may send each message; READY, HELLO and HEARTBEAT are let in by
+// anyone and judged by their handlers.
+static const int s_senders[PK_MSG_COUNT] = {
+    [PK_MSG_READY] = S_ANY, [PK_MSG_HEARTBEAT] = S_ANY, [PK_MSG_HELLO] = S_ANY,
+    [PK_MSG_REQUEST] = S_ANY,
+    [PK_MSG_STARTED] = S_WORKER | S_SERVER, [PK_MSG_STEP] = S_WORKER | S_SERVER,
+    [PK_MSG_LOG] = S_WORKER | S_SERVER, [PK_MSG_DONE] = S_WORKER | S_SERVER,
+    [PK_MSG_VERSIONS] = S_WORKER | S_SERVER, [PK_MSG_DISCONNECT] = S_WORKER | S_SERVER,
+    [PK_MSG_WORK] = S_SERVER, [PK_MSG_CANCEL] = S_SERVER, [PK_MSG_CREDIT] = S_SERVER,
+    [PK_MSG_EVENT] = S_SERVER, [PK_MSG_REPLY] = S_SERVER, [PK_MSG_SIGNAL] = S_SERVER,
+};
 
 static void
-s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
+s_rid_key(const zframe_t *rid, char *out, size_t size)
 {
+    const uint8_t *d = zframe_data((zframe_t *) rid);
+    size_t n = zframe_size((zframe_t *) rid), i;
+    for (i = 0; i < n && 2 * i + 2 < size; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+    out[2 * i] = 0;
+}
+
+// A frame that came over a connection carries its metadata (libzmq sets
+// Socket-Type in the ZMTP handshake); an inproc pipe has none.
+static bool
+s_is_network(const zframe_t *frame)
+{
+    return zframe_meta((zframe_t *) frame, "Socket-Type") != NULL;
+}
+
+static int
+s_peer_class(s_broker_t *self, const zframe_t *rid, const zframe_t *cmd)
+{
+    if (self->trust_network || !s_is_network(cmd))
+        return S_SERVER;
+    char key[520];
+    s_rid_key(rid, key, sizeof key);
+    if (zhash_lookup(self->servers, key))
+        return S_SERVER;
+    if (zhash_lookup(self->worker_rids, key))
+        return S_WORKER;
+    return S_CLIENT;
+}
+
+// Count a refusal; log it the first time this peer is refused this way.
+static void
+s_refuse(s_broker_t *self, const zframe_t *rid, const zframe_t *cmd, const char *what,
+         const char *why)
+{
+    self->refused++;
+    char key[1100];
+    s_rid_key(rid, key, 520);
+    size_t n = strlen(key);
+    snprintf(key + n, sizeof key - n, "|%s", what);
+    if (zhash_size(self->logged) > 10000) {
+        zhash_destroy(&self->logged);
+        self->logged = zhash_new();
+    }
+    if (zhash_lookup(self->logged, key))
+        return;
+    zhash_insert(self->logged, key, (void *) 1);
+    const char *addr = zframe_meta((zframe_t *) cmd, "Peer-Address");
+    zsys_warning("broker: refused %s from %s: %s (counted in broker.stats \"refused\")", what,
+                 addr ? addr : "a network peer", why);
+}
+
+static void s_check_awaiting(s_broker_t *self);
+static void s_reannounce(s_broker_t *self, const char *role);
+
+static void
+s_on_hello(s_broker_t *self, zframe_t *rid, zframe_t *cmd, pk_msg_t *m)
+{
+    const char *role = m->hello.role;
+    if (!strcmp(role, "client"))
+        return;                 // nothing to remember: clients are anyone
+    if (!self->trust_network && s_is_network(cmd)) {
+        char key[520];
+        s_rid_key(rid, key, sizeof key);
+        bool ok = self->server_token && m->hello.token
+               && pk_token_equal(self->server_token, m->hello.token);
+        if (!ok) {
+            char what[300];
+            snprintf(what, sizeof what, "HELLO{role %.100s}", role);
+            s_refuse(self, rid, cmd, what,
+                     self->server_token ? "a server role needs the server token"
+                                        : "server roles belong to the server's own process");
+            return;
+        }
+        zhash_update(self->servers, key, strdup(role));
+        zhash_freefn(self->servers, key, free);
+    }
+    zframe_t *was = zhash_lookup(self->roles, role);
+    bool renewed = !was || !zframe_eq(was, rid);
+    zhash_update(self->roles, role, zframe_dup(rid));
+    zhash_freefn(self->roles, role, s_frame_free);
+    if (renewed && (!strcmp(role, "scheduler") || !strcmp(role, "logsink")))
+        s_reannounce(self, role);
+    s_check_awaiting(self);
+}
+
+// The team a READY's sender may work for ("" every team; caller frees), or
+// NULL when it is refused (then it was told why).
+static char *
+s_ready_team(s_broker_t *self, zframe_t *rid, zframe_t *cmd, pk_msg_t *m)
+{
+    if (self->trust_network || !s_is_network(cmd))
+        return strdup("");      // the server's own runner
+    const char *team = NULL, *why = "this broker takes no workers from the network";
+    if (self->worker_tokens
+        && pk_worker_tokens_check(self->worker_tokens, m->ready.token, &team, &why) == 0) {
+        s_worker_t *wk = zhash_lookup(self->workers, m->ready.name);
+        if (!wk || wk->lost || !strcmp(wk->team ? wk->team : "", team))
+            return strdup(team);
+        why = "a worker of another team has that name";
+    }
+    char what[400], reason[400];
+    snprintf(what, sizeof what, "READY from worker %.100s", m->ready.name);
+    s_refuse(self, rid, cmd, what, why);
+    snprintf(reason, sizeof reason, "refused: %s", why);
+    pk_msg_t d = { .type = PK_MSG_DISCONNECT };
+    d.disconnect.name = m->ready.name;
+    d.disconnect.reason = reason;
+    s_send_msg(self, rid, &d);
+    return NULL;
+}
+
+static void
+s_on_ready(s_broker_t *self, zframe_t *rid, zframe_t *cmd, pk_msg_t *m)
+{
+    char *team = s_ready_team(self, rid, cmd, m);
+    if (!team)
+        return;
     s_worker_t *wk = zhash_lookup(self->workers, m->ready.name);
     if (!wk) {
         wk = calloc(1, sizeof(*wk));
@@ -486,6 +657,15 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
         zhash_insert(self->workers, wk->name, wk);
         zhash_freefn(self->workers, wk->name, s_worker_free);
     }
+    free(wk->team);
+    wk->team = team;
+    if (wk->rid_key)
+        zhash_delete(self->worker_rids, wk->rid_key);
+    char key[520];
+    s_rid_key(rid, key, sizeof key);
+    free(wk->rid_key);
+    wk->rid_key = strdup(key);
+    zhash_update(self->worker_rids, key, wk->name);
     zframe_destroy(&wk->rid);
     wk->rid = zframe_dup(rid);
     s_strs_copy(&wk->tags, &m->ready.tags);
@@ -544,6 +724,7 @@ s_on_ready(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
             w->id = strndup(k, (size_t) (colon - k));
             w->attempt = (uint32_t) atol(colon + 1);
             w->kind = strdup(!strncmp(k, "check:", 6) ? "check" : "build");
+            w->team = strdup(wk->team && *wk->team ? wk->team : "main");
             w->worker = wk;
             w->started = true;
             zhash_insert(self->assigned, w->key, w);
@@ -613,7 +794,8 @@ static void
 s_on_heartbeat(s_broker_t *self, zframe_t *rid, pk_msg_t *m)
 {
     s_worker_t *wk = zhash_lookup(self->workers, m->heartbeat.name);
-    if (!wk || wk->lost) {
+    // a beat in a known worker's name from another connection is a stranger's
+    if (!wk || wk->lost || !zframe_eq(wk->rid, rid)) {
         // we do not know it (we restarted) or declared it lost
         s_ask_ready(self, rid, m->heartbeat.name, "unknown worker: send READY");
         return;
@@ -682,7 +864,7 @@ s_workers_body(s_broker_t *self, msgpack_sbuffer *sb)
     msgpack_pack_array(&pk, zhash_size(self->workers));
     int64_t now = zclock_mono();
     for (s_worker_t *wk = zhash_first(self->workers); wk; wk = zhash_next(self->workers)) {
-        msgpack_pack_map(&pk, 7);
+        msgpack_pack_map(&pk, 8);
         s_pack_str(&pk, "name");
         s_pack_str(&pk, wk->name);
         s_pack_str(&pk, "tags");
@@ -699,6 +881,8 @@ s_workers_body(s_broker_t *self, msgpack_sbuffer *sb)
         msgpack_pack_int64(&pk, now - wk->last_seen);
         s_pack_str(&pk, "state");
         s_pack_str(&pk, s_state(wk));
+        s_pack_str(&pk, "team");       // "" for every team
+        s_pack_str(&pk, wk->team ? wk->team : "");
     }
 }
 
@@ -709,7 +893,7 @@ s_stats_body(s_broker_t *self, msgpack_sbuffer *sb)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 5);
+    msgpack_pack_map(&pk, 6);
     s_pack_str(&pk, "workers");
     msgpack_pack_uint64(&pk, zhash_size(self->workers));
     s_pack_str(&pk, "pending");
@@ -720,6 +904,8 @@ s_stats_body(s_broker_t *self, msgpack_sbuffer *sb)
     msgpack_pack_uint64(&pk, self->events);
     s_pack_str(&pk, "rejected");
     msgpack_pack_uint64(&pk, pk_curve_auth_rejected(self->auth));
+    s_pack_str(&pk, "refused");
+    msgpack_pack_uint64(&pk, self->refused);
 }
 
 static void
@@ -983,6 +1169,12 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         self->dropped++;                        // revoked: as if it were not there
         goto done;
     }
+    if (!(s_senders[type] & s_peer_class(self, rid, cmd))) {
+        char what[64];
+        snprintf(what, sizeof what, "%s", pk_msg_command((pk_msg_type_t) type));
+        s_refuse(self, rid, cmd, what, "not a message this peer may send");
+        goto done;
+    }
     if (type == PK_MSG_LOG) {
         // the hot path: validated by the log sink, forwarded as is
         if (pk_msgpack_check(zframe_data(body), zframe_size(body), NULL, 0) != 0
@@ -1003,14 +1195,8 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     }
     zmsg_destroy(&copy);
     switch (m.type) {
-    case PK_MSG_HELLO: {
-        zframe_t *was = zhash_lookup(self->roles, m.hello.role);
-        bool renewed = !was || !zframe_eq(was, rid);
-        zhash_update(self->roles, m.hello.role, zframe_dup(rid));
-        zhash_freefn(self->roles, m.hello.role, s_frame_free);
-        if (renewed && (!strcmp(m.hello.role, "scheduler") || !strcmp(m.hello.role, "logsink")))
-            s_reannounce(self, m.hello.role);
-        s_check_awaiting(self);
+    case PK_MSG_HELLO:
+        s_on_hello(self, rid, cmd, &m);
         break;
     }
     case PK_MSG_READY: {
@@ -1018,7 +1204,7 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
             self->dropped++;
             break;
         }
-        s_on_ready(self, rid, &m);
+        s_on_ready(self, rid, cmd, &m);
         s_worker_t *wk = zhash_lookup(self->workers, m.ready.name);
         if (wk && wk->rid && zframe_eq(wk->rid, rid)) {
             free(wk->key);
@@ -1338,10 +1524,11 @@ s_on_pipe(zloop_t *loop, zsock_t *pipe, void *arg)
     }
     else
     if (streq(cmd, "STATS"))
-        zstr_sendf(pipe, "%zu %zu %llu %llu %llu", zhash_size(self->workers),
+        zstr_sendf(pipe, "%zu %zu %llu %llu %llu %llu", zhash_size(self->workers),
                    zlist_size(self->pending), (unsigned long long) self->dropped,
                    (unsigned long long) self->events,
-                   (unsigned long long) pk_curve_auth_rejected(self->auth));
+                   (unsigned long long) pk_curve_auth_rejected(self->auth),
+                   (unsigned long long) self->refused);
     zstr_free(&cmd);
     return rc;
 }
@@ -1384,7 +1571,11 @@ static void
 s_actor(zsock_t *pipe, void *arg)
 {
     const pk_broker_config_t *cfg = arg;
-    s_broker_t self = { .pipe = pipe };
+    s_broker_t self = { .pipe = pipe, .trust_network = cfg->trust_network };
+    if (cfg->server_token && *cfg->server_token)
+        self.server_token = strdup(cfg->server_token);
+    if (cfg->worker_tokens && *cfg->worker_tokens)
+        self.worker_tokens = pk_worker_tokens_new(cfg->worker_tokens);
     self.hb_timeout = cfg->heartbeat_timeout_ms > 0 ? cfg->heartbeat_timeout_ms : 3000;
     self.grace = cfg->worker_grace_ms > 0 ? cfg->worker_grace_ms : 0;
     self.retention = cfg->lost_retention_ms > 0 ? cfg->lost_retention_ms : S_LOST_RETENTION_MS;
@@ -1425,6 +1616,9 @@ s_actor(zsock_t *pipe, void *arg)
         self.pending = zlist_new();
         self.assigned = zhash_new();
         self.subs = zlist_new();
+        self.servers = zhash_new();
+        self.worker_rids = zhash_new();
+        self.logged = zhash_new();
         zloop_t *loop = zloop_new();
         zloop_set_nonstop(loop, true);
         zloop_reader(loop, pipe, s_on_pipe, &self);
@@ -1449,12 +1643,17 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.workers);
         zhash_destroy(&self.roles);
         zhash_destroy(&self.asked);
+        zhash_destroy(&self.servers);
+        zhash_destroy(&self.worker_rids);
+        zhash_destroy(&self.logged);
         zstr_free(&self.awaiting);
     }
     else {
         pk_actor_failed(pipe);
     }
     zstr_free(&self.tcp_endpoint);
+    free(self.server_token);
+    pk_worker_tokens_destroy(&self.worker_tokens);
     zsock_destroy(&self.router);
     pk_curve_auth_destroy(&self.auth);
 }

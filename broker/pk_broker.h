@@ -12,11 +12,11 @@
 //   REQUEST (from clients) -> control, REPLY -> back to that client; the
 //     broker answers five ops itself: subscribe {prefix} -> {seq},
 //     broker.workers -> [{name, tags, slots, busy, exclusive,
-//     heartbeat_age_ms, state (healthy, unreachable, lost)}],
+//     heartbeat_age_ms, state (healthy, unreachable, lost), team}],
 //     broker.workers.prune -> {pruned} (forgets lost workers now; they are
 //     forgotten by themselves after lost_retention_ms), broker.pending ->
-//     [{id, attempt, tags,
-//     waiting_ms}], broker.stats -> {workers, pending, dropped, events, rejected}
+//     [{id, attempt, tags, waiting_ms}], broker.stats -> {workers, pending,
+//     dropped, events, rejected, refused}
 //   SIGNAL{to} (actor to actor) -> the actor with that role
 //   EVENT (from anyone) -> every client subscribed to a matching topic prefix,
 //                          stamped with one global sequence number
@@ -33,6 +33,11 @@
 // only the client keys of curve_allow (a ZAP handler, lib/pk_curve.h); the
 // inproc endpoint stays plain. A listen address that is not loopback
 // without both is refused before anything binds.
+//
+// Trust (broker.c has the rules): inproc peers are the server; a network
+// peer gets a server role only with server_token, registers as a worker
+// only with a token listed in worker_tokens (which also binds it to a team),
+// and otherwise may only say HELLO{client} and REQUEST.
 #ifndef PK_BROKER_H
 #define PK_BROKER_H
 #include <czmq.h>
@@ -49,6 +54,12 @@ typedef struct {
     int64_t lost_retention_ms;    // a lost worker is forgotten after this (0: an hour)
     const char *curve_cert;       // the broker's secret certificate (may be NULL)
     const char *curve_allow;      // directory of allowed clients' public certificates
+    const char *server_token;     // a network HELLO for a server role must carry it
+                                  // (NULL: server roles only from inproc)
+    const char *worker_tokens;    // the worker token list file (pk_tokens.h; NULL: no
+                                  // worker over the network)
+    bool trust_network;           // every network peer is trusted as the server's own:
+                                  // only for tests of other actors over tcp
 } pk_broker_config_t;
 
 // Is the config usable as far as can be told without binding: CURVE set
@@ -61,8 +72,9 @@ int pk_broker_config_check(const pk_broker_config_t *config, char **reason);
 // Pipe commands: "ENDPOINT" -> the bound tcp endpoint (string reply);
 // "AWAIT role role..." -> "ready" once each role has said HELLO (at once when
 // they all have; the caller bounds the wait with a receive timeout);
-// "STATS" -> "workers pending dropped events rejected" as a string
-// (rejected: connections refused for an unknown CURVE key).
+// "STATS" -> "workers pending dropped events rejected refused" as a string
+// (rejected: connections refused for an unknown CURVE key; refused:
+// messages refused because of who sent them).
 zactor_t *pk_broker_new(const pk_broker_config_t *config);
 
 #endif

@@ -49,11 +49,15 @@ typedef struct {        // worker -> broker: I exist, this is what I can do and 
     uint32_t slots;
     bool exclusive;
     pk_strs_t holding;  // "id:attempt" of work still running on this worker
+    char *token;        // optional: the worker token (pk_tokens.h); a READY over
+                        // the network without a listed one is refused
 } pk_msg_ready_t;
 
 typedef struct {        // actor or client -> broker: who I am (runners say READY instead)
     char *name;
     char *role;         // checker | scheduler | logsink | control | client
+    char *token;        // optional: the server token, which a network peer needs
+                        // for any role but client (pk_tokens.h)
 } pk_msg_hello_t;
 
 typedef struct {        // actor -> actor, routed by the broker to the role named in `to`
@@ -82,6 +86,11 @@ typedef struct {        // scheduler/checker -> broker -> runner
     uint64_t timeout_ms;
     pk_kv_t env;
     pk_bytes_t plan;    // packed msgpack: the resolved commands to run
+    char *team;         // optional: the pipeline's team (absent: "main"); only
+                        // workers of every team or of this one get it
+    pk_kv_t secrets;    // optional: values of the server's secret store the plan
+                        // names (plan "secrets" entries of type "pikoci"); never
+                        // stored, never logged, masked by the runner
 } pk_msg_work_t;
 
 typedef struct {        // -> runner: stop this work

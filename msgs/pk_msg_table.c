@@ -15,6 +15,7 @@ static const pk_field_t s_ready[] = {
     F(ready, slots, PK_F_U32, true),
     F(ready, exclusive, PK_F_BOOL, false),
     F(ready, holding, PK_F_STRS, false),
+    F(ready, token, PK_F_STR, false),
 };
 static const pk_field_t s_heartbeat[] = {
     F(heartbeat, name, PK_F_STR, true),
@@ -33,6 +34,8 @@ static const pk_field_t s_work[] = {
     F(work, timeout_ms, PK_F_U64, false),
     F(work, env, PK_F_KV, false),
     F(work, plan, PK_F_RAW, true),
+    F(work, team, PK_F_STR, false),
+    F(work, secrets, PK_F_KV, false),
 };
 static const pk_field_t s_cancel[] = {
     F(cancel, id, PK_F_STR, true),
@@ -111,6 +114,7 @@ static const pk_field_t s_reply[] = {
 static const pk_field_t s_hello[] = {
     F(hello, name, PK_F_STR, true),
     F(hello, role, PK_F_STR, true),
+    F(hello, token, PK_F_STR, false),
 };
 
 static const pk_field_t s_signal[] = {

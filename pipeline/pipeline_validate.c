@@ -15,7 +15,8 @@ static const char *const s_builtin_runners[] = { "exec", "shell", "docker", NULL
 static const char *const s_builtin_resource_types[] = {
     "git", "cron", "fs", "trigger", "artifact", NULL
 };
-static const char *const s_builtin_secret_types[] = { "file", NULL };
+// pikoci: the server's own secret store (pikoci secrets set), needs no secret_type
+static const char *const s_builtin_secret_types[] = { "file", "pikoci", NULL };
 
 // Params each built-in resource type passes on (PikoCI's definitions).
 static const struct {

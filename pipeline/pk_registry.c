@@ -19,6 +19,7 @@ const pk_registry_native_t pk_registry_natives[] = {
     { "runner_type", "shell", "cmd, file, shell", "runs a shell command or script" },
     { "runner_type", "docker", "image, cmd, args", "runs a command in a container" },
     { "secret_type", "file", "format, path", "a json, env or raw file on the worker (path per type or per variable)" },
+    { "secret_type", "pikoci", "", "the server's own secret store (pikoci secrets set NAME; the variable's key names it)" },
     { NULL, NULL, NULL, NULL }
 };
 

@@ -420,6 +420,14 @@ s_secret_entry(s_ctx_t *c, const pk_variable_t *v)
         s_set_str(e, "path", v->secret_path);
     const pk_secret_type_t *t = pk_pipeline_secret_type(c->p, v->secret_type);
     const char *builtin = t ? s_builtin_name(t->source) : NULL;
+    if (t && builtin && !strcmp(builtin, "pikoci") && !t->get) {
+        // the server's store: the scheduler puts the value in the WORK (never
+        // in the plan), the runner takes it from there
+        pk_value_t *n = pk_value_new_object();
+        s_set_str(n, "type", "pikoci");
+        pk_value_object_set(e, "native", n);
+    }
+    else
     if (t && builtin && !strcmp(builtin, "file") && !t->get) {
         pk_value_t *n = pk_value_new_object();
         s_set_str(n, "type", "file");

@@ -127,7 +127,9 @@ static zactor_t *
 s_broker(const char *listen, int hb_ms)
 {
     s_new_endpoint();
-    pk_broker_config_t cfg = { .inproc = EP, .listen = listen, .heartbeat_timeout_ms = hb_ms };
+    // peers here play the server's actors over tcp too (trust: test_workerauth.c)
+    pk_broker_config_t cfg = { .inproc = EP, .listen = listen, .heartbeat_timeout_ms = hb_ms,
+                               .trust_network = true };
     zactor_t *b = pk_broker_new(&cfg);
     assert_non_null(b);
     return b;

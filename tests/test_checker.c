@@ -1000,7 +1000,8 @@ test_broker_restart(void **state)
 {
     (void) state;
     // everything over tcp, as with a standalone `pikoci broker`
-    pk_broker_config_t bcfg = { .listen = "tcp://127.0.0.1:*", .heartbeat_timeout_ms = 600000 };
+    pk_broker_config_t bcfg = { .listen = "tcp://127.0.0.1:*", .heartbeat_timeout_ms = 600000,
+                                .trust_network = true };
     zactor_t *broker = pk_broker_new(&bcfg);
     assert_non_null(broker);
     zstr_send(broker, "ENDPOINT");

@@ -23,6 +23,8 @@
 // pipeline's client) uses to reach the remote broker.
 #include "pk_slug.h"
 #include "pk_broker.h"
+#include "pk_secrets.h"
+#include "pk_tokens.h"
 #include "pk_checker.h"
 #include "pk_client.h"
 #include "conf.h"
@@ -62,6 +64,9 @@ typedef struct {
     const char *run_as;                 // --run-as USER (with --run-worker)
     const char *http;                   // --http HOST:PORT, NULL: no http face
     const char *config;                 // --config FILE
+    const char *worker_tokens;          // --worker-tokens FILE (NULL: the runtime dir's)
+    const char *server_token;           // --server-token FILE (NULL: the runtime dir's)
+    const char *secret_key_file;        // --secret-key-file FILE (NULL: the default)
     pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;                   // --var, from one source (see s_set)
     size_t kv_count;
@@ -183,6 +188,26 @@ static const s_flag_t s_flags[] = {
     { "http", NULL, S_STR, S_AT(http), "HOST:PORT", false,
       "serve webhooks, /metrics, /healthz, /api and a read-only\n"
       "page there (off by default; port 0 or * picks one)" },
+    { "worker-tokens", NULL, S_STR, S_AT(worker_tokens), "FILE", false,
+      "the worker tokens --listen accepts in a worker's READY\n"
+      "(lines \"<sha256 of token> <team|*> [label]\"; made by\n"
+      "pikoci worker-token new; re-read when it changes).\n"
+      "Default: worker-tokens in the runtime dir, made on\n"
+      "first start with the token of worker.token there,\n"
+      "which `pikoci worker` of the same user finds itself\n"
+      "(runtime dir: $PIKOCI_RUNTIME_DIR, else\n"
+      "$XDG_RUNTIME_DIR/pikoci, else /tmp/pikoci-UID)" },
+    { "server-token", NULL, S_STR, S_AT(server_token), "FILE", false,
+      "with --pubsub-system zmq: the token the actors show\n"
+      "the --broker to take the server's roles (default:\n"
+      "server.token in the runtime dir, as the broker's)" },
+    { "secret-key-file", NULL, S_STR, S_AT(secret_key_file), "FILE", false,
+      "the key of the secret store (pikoci secrets; 64 hex\n"
+      "digits); default $PIKOCI_SECRET_KEY, else a file made\n"
+      "0600 on first start: DIR.secret-key beside --db-path\n"
+      "DIR, or secret.key in the runtime dir. A given FILE\n"
+      "that is missing turns the store off (said at start;\n"
+      "plain variables still work)" },
     { "jwt-secret", NULL, S_IGNORED, 0, "SECRET", true,
       "PikoCI's; accepted and ignored: pikoci signs no JWTs\n"
       "(links between machines are authenticated with CURVE)" },
@@ -232,6 +257,9 @@ s_usage(FILE *out)
         "0600) to $XDG_RUNTIME_DIR/pikoci/ (else /tmp/pikoci-UID/) as server-PORT.token,\n"
         "where the CLI of the same OS user finds it, and with lmdb to DIR/admin.token.\n"
         "Builds get no token (see README, Identity and access).\n\n"
+        "Over the network nobody takes a server role (control, scheduler, ...) from\n"
+        "this server's broker, and a worker needs a listed token; the embedded runner\n"
+        "is in-process and needs none.\n\n"
         "Signals: SIGINT/SIGTERM stop now; SIGQUIT stops starting builds, waits for the\n"
         "running ones (up to --drain-timeout), then stops.\n"
         "exit status: 0 stopped by a signal, 2 bad options, invalid pipeline or a part\n"
@@ -677,6 +705,9 @@ s_check_curve(const s_opts_t *o)
 
 typedef struct {
     pk_store_t *store;
+    bool has_key;
+    uint8_t secret_key[PK_SECRETS_KEY_BYTES];
+    char *key_missing;                  // why there is no key
     zactor_t *broker, *logsink, *checker, *scheduler, *control, *runner;
     zactor_t *http;                     // --http
     char inproc[64], listen[256], work_root[PATH_MAX];
@@ -698,6 +729,9 @@ s_stop(s_server_t *s)
     zactor_destroy(&s->logsink);
     zactor_destroy(&s->broker);
     pk_store_close(&s->store);
+    memset(s->secret_key, 0, sizeof s->secret_key);
+    free(s->key_missing);
+    s->key_missing = NULL;
     if (s->work_root[0])
         rmdir(s->work_root);
     if (s->token_file)
@@ -791,6 +825,59 @@ s_await_roles(zactor_t *broker)
     return ok ? 0 : -1;
 }
 
+// The secret store's key (see --secret-key-file in the usage): s->has_key,
+// or s->key_missing saying what is missing. $PIKOCI_SECRET_KEY is taken out
+// of the environment: builds inherit it.
+static void
+s_secret_key(s_server_t *s, const s_opts_t *o)
+{
+    const char *env = getenv("PIKOCI_SECRET_KEY");
+    char *hex = NULL, *path = NULL, *err = NULL, *dir = NULL;
+    const char *from = "$PIKOCI_SECRET_KEY";
+    if (env && *env)
+        hex = strdup(env);
+    else
+    if (o->secret_key_file) {
+        path = strdup(from = o->secret_key_file);
+        hex = pk_token_file(path, false, "", &err);
+    }
+    else {
+        if (o->db_path) {
+            if (asprintf(&path, "%.*s.secret-key", (int) strcspn(o->db_path, "\n"),
+                         o->db_path) < 0)
+                path = NULL;
+            size_t n = path ? strlen(path) - strlen(".secret-key") : 0;
+            while (n > 1 && path[n - 1] == '/')      // DIR/ -> DIR.secret-key
+                memmove(path + n - 1, path + n, strlen(path + n) + 1), n--;
+        }
+        else
+        if ((dir = pk_runtime_dir(&err)))
+            path = pk_path_join(dir, "secret.key");
+        from = path;
+        hex = path ? pk_token_file(path, true, "", &err) : NULL;
+    }
+    unsetenv("PIKOCI_SECRET_KEY");
+    if (hex && pk_secrets_key_parse(hex, s->secret_key) == 0) {
+        s->has_key = true;
+        zsys_info("secret store: key from %s", from);
+    }
+    else {
+        int rc = hex ? asprintf(&s->key_missing, "%s: not a key (64 hex digits)", from)
+                     : err ? asprintf(&s->key_missing, "%s", err)
+                           : asprintf(&s->key_missing, "%s cannot be read", from ? from : "the key");
+        if (rc < 0)
+            s->key_missing = NULL;
+        zsys_warning("secret store off: %s (secret \"pikoci\" variables fail; set "
+                     "--secret-key-file FILE or $PIKOCI_SECRET_KEY)", s->key_missing);
+    }
+    if (hex)
+        memset(hex, 0, strlen(hex));
+    free(hex);
+    free(path);
+    free(err);
+    free(dir);
+}
+
 static int
 s_start(s_server_t *s, const s_opts_t *o)
 {
@@ -807,13 +894,25 @@ s_start(s_server_t *s, const s_opts_t *o)
     if (o->run_as)
         s_private_store(o);
     const char *endpoint = o->broker;
+    char *list = NULL, *token = NULL;
+    if (pk_tokens_setup(o->worker_tokens, o->server_token, &list, &token, &err) != 0) {
+        fprintf(stderr, "pikoci server: %s\n", err ? err : "cannot set up the tokens");
+        free(err);
+        return 2;
+    }
+    if (strcmp(o->pubsub, "mem"))
+        pk_server_token_set(token);     // before any actor says HELLO
+    free(token);
     if (!strcmp(o->pubsub, "mem")) {
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());
         pk_broker_config_t bc = { .inproc = s->inproc, .listen = o->listen,
                                   .curve_cert = o->curve_cert, .curve_allow = o->curve_allow,
                                   .heartbeat_timeout_ms = (int) o->heartbeat_ms,
-                                  .worker_grace_ms = o->worker_grace_ms };
+                                  .worker_grace_ms = o->worker_grace_ms,
+                                  .worker_tokens = list };
         s->broker = pk_broker_new(&bc);
+        free(list);
+        list = NULL;
         if (!s->broker) {
             fprintf(stderr, "pikoci server: cannot listen on %s (is another server running?)\n",
                     o->listen);
@@ -825,11 +924,15 @@ s_start(s_server_t *s, const s_opts_t *o)
         zstr_free(&bound);
         endpoint = s->inproc;
     }
+    free(list);
     // in-process actors use inproc (plain); o->curve is only set with --broker
     pk_logsink_config_t lc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
     // the scheduler's adopt_grace_ms: 0 its default, negative "at once"
+    s_secret_key(s, o);
     pk_scheduler_config_t sc = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
+                                 .secret_key = s->has_key ? s->secret_key : NULL,
+                                 .secret_key_missing = s->key_missing,
                                  .adopt_grace_ms = o->adopt_grace_ms < 0 ? 0
                                                  : o->adopt_grace_ms == 0 ? -1
                                                  : (int) o->adopt_grace_ms,
@@ -845,7 +948,9 @@ s_start(s_server_t *s, const s_opts_t *o)
         return 2;
     pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
                                 .allow_remote_types = o->remote_types, .authenticate = true,
-                                .service_token = s->service };
+                                .service_token = s->service,
+                                .secret_key = s->has_key ? s->secret_key : NULL,
+                                .secret_key_missing = s->key_missing };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {
         fprintf(stderr, "pikoci server: an actor could not start (see the log above)\n");
@@ -1049,6 +1154,7 @@ pk_cmd_server(int argc, char **argv)
         s_wait(&s, sigfd, o.drain_ms);
     }
     s_stop(&s);
+    pk_server_token_set(NULL);
     pk_git_shutdown();
     close(sigfd);
     free(pname);

@@ -13,6 +13,7 @@
 #include "pk_git.h"
 #include "pk_proc.h"
 #include "pk_runner.h"
+#include "pk_tokens.h"
 #include <czmq.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,7 +26,8 @@ s_usage(FILE *out)
     fprintf(out,
         "usage: pikoci worker --broker ENDPOINT [--name NAME] [--tags T1,T2] [--exclusive-tags]\n"
         "                     [--concurrency N] [--work-dir DIR] [--run-as USER]\n"
-        "                     [--curve-cert FILE --curve-server-key KEY|FILE]\n\n"
+        "                     [--curve-cert FILE --curve-server-key KEY|FILE]\n"
+        "                     [--worker-token FILE]\n\n"
         "Runs builds and checks for the server behind the broker at ENDPOINT.\n\n"
         "options:\n"
         "  --broker ENDPOINT   the broker (or a server's --listen address); default\n"
@@ -43,7 +45,16 @@ s_usage(FILE *out)
         "                      (pikoci keygen; the broker must have its NAME.cert in its\n"
         "                      --curve-allow directory)\n"
         "  --curve-server-key KEY|FILE  the broker's public key (40 Z85 characters) or\n"
-        "                      its .cert file; goes with --curve-cert\n\n"
+        "                      its .cert file; goes with --curve-cert\n"
+        "  --worker-token FILE the worker token shown to the broker in READY (a file\n"
+        "                      holding it); default $PIKOCI_WORKER_TOKEN (the token\n"
+        "                      itself), else worker.token in the runtime dir, which a\n"
+        "                      server or broker of the same user made there\n"
+        "                      ($PIKOCI_RUNTIME_DIR, else $XDG_RUNTIME_DIR/pikoci, else\n"
+        "                      /tmp/pikoci-UID). A broker gives work only to a worker\n"
+        "                      whose token is in its list; a token bound to a team gets\n"
+        "                      only that team's work. A refused worker logs why and\n"
+        "                      keeps asking.\n\n"
         "A worker whose key the broker does not allow, or with the wrong server key,\n"
         "never connects: the broker logs the refused key, the worker says why it\n"
         "cannot get in. Cut off from the broker, a worker keeps running its builds\n"
@@ -57,6 +68,7 @@ pk_cmd_worker(int argc, char **argv)
 {
     const char *broker = getenv("PIKOCI_BROKER"), *name = NULL, *tags = NULL, *dir = NULL;
     const char *run_as = NULL;
+    const char *token_file = NULL;
     pk_curve_client_t curve = { 0 };
     bool exclusive = false;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -74,7 +86,7 @@ pk_cmd_worker(int argc, char **argv)
         bool known = !strcmp(a, "--broker") || !strcmp(a, "--name") || !strcmp(a, "--tags")
                   || !strcmp(a, "--concurrency") || !strcmp(a, "--work-dir")
                   || !strcmp(a, "--curve-cert") || !strcmp(a, "--curve-server-key")
-                  || !strcmp(a, "--run-as");
+                  || !strcmp(a, "--run-as") || !strcmp(a, "--worker-token");
         if (!known || i + 1 >= argc) {
             fprintf(stderr, known ? "pikoci worker: %s needs a value\n"
                                   : "pikoci worker: unknown option %s (see pikoci worker --help)\n", a);
@@ -101,6 +113,9 @@ pk_cmd_worker(int argc, char **argv)
         else
         if (!strcmp(a, "--curve-server-key"))
             curve.server_key = v;
+        else
+        if (!strcmp(a, "--worker-token"))
+            token_file = v;
         else {
             char *end;
             long n = strtol(v, &end, 10);
@@ -123,10 +138,22 @@ pk_cmd_worker(int argc, char **argv)
     if (run_as && pk_cmd_run_as(&user, run_as, "worker") != 0)
         return 2;
     char *err = NULL;
+    char *token = pk_worker_token_find(token_file, &err);
+    unsetenv("PIKOCI_WORKER_TOKEN");    // builds inherit our environment: not this
+    if (err) {
+        fprintf(stderr, "pikoci worker: --worker-token: %s\n", err);
+        free(err);
+        return 2;
+    }
+    if (!token)
+        fprintf(stderr, "pikoci worker: no worker token (--worker-token FILE, "
+                "$PIKOCI_WORKER_TOKEN, or the runtime dir's worker.token): a broker gives "
+                "work only to a worker it knows\n");
     if (pk_curve_client_check(&curve, &err) != 0) {
         pk_proc_user_clear(&user);
         fprintf(stderr, "pikoci worker: %s\n", err ? err : "unusable CURVE keys");
         free(err);
+        free(token);
         return 2;
     }
     if (!pk_curve_client_set(&curve) && !pk_curve_is_loopback(broker))
@@ -141,6 +168,7 @@ pk_cmd_worker(int argc, char **argv)
     char cwd[PATH_MAX / 2] = "/";
     if (dir && dir[0] != '/' && !getcwd(cwd, sizeof cwd)) {
         fprintf(stderr, "pikoci worker: --work-dir %s: cannot tell the current directory\n", dir);
+        free(token);
         return 2;
     }
     if (dir && dir[0] != '/')
@@ -165,7 +193,7 @@ pk_cmd_worker(int argc, char **argv)
     pk_runner_config_t cfg = { .name = name ? name : default_name, .endpoint = broker,
                                .slots = slots, .tags = tags, .exclusive = exclusive,
                                .work_root = work_root, .curve = curve,
-                               .run_as = run_as ? &user : NULL };
+                               .run_as = run_as ? &user : NULL, .token = token };
     zactor_t *runner = pk_runner_new(&cfg);
     int rc = 2;
     if (runner) {
@@ -182,6 +210,7 @@ pk_cmd_worker(int argc, char **argv)
         fprintf(stderr, "pikoci worker: the runner could not start (see above)\n");
     rmdir(work_root);
     pk_proc_user_clear(&user);
+    free(token);
     pk_git_shutdown();
     close(sigfd);
     return rc;

@@ -45,6 +45,8 @@ static const s_command_t s_commands[] = {
     { "users", pk_cmd_users, "list, create or remove users; set a password" },
     { "teams", pk_cmd_teams, "teams and their members' roles" },
     { "audit", pk_cmd_audit, "the audit log: who changed what, and what was refused" },
+    { "secrets", pk_cmd_secrets, "set, list or remove secrets of the server's store" },
+    { "worker-token", pk_cmd_worker_token, "make a worker token (for a team, or every team)" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { "client", pk_cmd_client, "PikoCI's `client NOUN VERB` lines, run as the commands above" },

@@ -1,6 +1,9 @@
 # Shared by the distributed tests: a standalone broker, a server whose actors
 # connect to it, and workers, each a separate process on loopback.
 . "$(dirname "${BASH_SOURCE[0]}")/../server/lib.sh"
+# Broker, server and workers of one test share a runtime dir of its own:
+# the server token and the worker token they find there (lib/pk_tokens.h).
+[ -z "${T:-}" ] || export PIKOCI_RUNTIME_DIR=${PIKOCI_RUNTIME_DIR:-$T/run}
 PIDS=()
 # start_broker LOG: exports BROKER (the tcp endpoint it bound) and PIKOCI_SERVER
 start_broker() {
