@@ -292,6 +292,7 @@ s_actor(zsock_t *pipe, void *arg)
     self.name = strdup(cfg->name && *cfg->name ? cfg->name : "scheduler");
     self.store = cfg->store;
     self.secrets = sched_secrets_new(cfg->store, cfg->secret_key, cfg->secret_key_missing);
+    self.auth = pk_auth_new(cfg->store, NULL);
     self.sources = PK_SOURCES_HTTPS
                  | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0);
     self.adopt_grace_ms = cfg->adopt_grace_ms;
@@ -344,6 +345,7 @@ s_actor(zsock_t *pipe, void *arg)
     pk_versions_destroy(&self.versions);
     free(self.name);
     sched_secrets_destroy(&self.secrets);
+    pk_auth_destroy(&self.auth);
 }
 
 zactor_t *

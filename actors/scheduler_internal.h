@@ -15,6 +15,7 @@
 #define SCHEDULER_INTERNAL_H
 #include "pk_scheduler.h"
 #include "pk_builds.h"
+#include "pk_auth.h"
 #include "pk_msg.h"
 #include "pk_pipeline.h"
 #include "pk_resolve.h"
@@ -60,6 +61,7 @@ typedef struct {
     zsock_t *pipe, *dealer;
     char *name;
     sched_secrets_t *secrets;
+    pk_auth_t *auth;            // read only: a pipeline's team (control writes it)
     pk_store_t *store;
     pk_builds_t *builds;
     pk_versions_t *versions;

@@ -309,10 +309,12 @@ s_dispatch(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, uint64_t number
         m.work.timeout_ms = job->timeout_ms > 0 ? (uint64_t) job->timeout_ms : 0;
         for (size_t i = 0; i < job->tags.count; i++)
             pk_strs_push(&m.work.tags, job->tags.items[i]);
-        // TEAM SEAM: every pipeline is team "main" until pipelines have a team
-        // (issue #17, users/teams); then the pipeline's team goes here.
-        const char *team = "main";
-        m.work.team = strdup(team);
+        // the pipeline's team (control records it when the pipeline is first
+        // set): a team-bound worker takes only its team's work, and the
+        // secret store's team scope is this one
+        char *team = self->auth ? pk_auth_pipeline_team(self->auth, NULL, sp->name) : NULL;
+        m.work.team = team ? team : strdup("main");
+        team = m.work.team;
         sched_secrets_fill(self->secrets, sp->name, team, plan, &m.work.secrets);
         pk_value_pack_bytes(plan, &m.work.plan.data, &m.work.plan.size);
         if (m.work.id)

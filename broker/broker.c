@@ -1198,7 +1198,6 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
     case PK_MSG_HELLO:
         s_on_hello(self, rid, cmd, &m);
         break;
-    }
     case PK_MSG_READY: {
         if (s_names_over(self, rid, m.ready.name)) {
             self->dropped++;
