@@ -173,9 +173,22 @@ int pk_builds_open_each(pk_builds_t *self, pk_store_txn_t *txn, const char *pipe
 int pk_builds_passed_newest(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                             const char *resource, const char *const *jobs, size_t njobs,
                             uint64_t want, uint64_t *id_out);
-// Builds the indexes for a store written before them, in one write
-// transaction (the scheduler calls it at start). 0 when nothing was to do,
-// 1 when it indexed (*builds_out builds), -1 on a store error.
+// The store's format (pk_builds_format.c): store_meta "format" -> uint.
+// 1: before the history indexes; 2: with them. A newer binary upgrades an
+// older store at start; an older binary refuses a newer store.
+#define PK_STORE_FORMAT 2
+// The format of the store (stored, or inferred for a store written before
+// the key: 0 for an empty store). 0 or -1.
+int pk_builds_format(pk_builds_t *self, pk_store_txn_t *txn, uint64_t *format_out);
+// Upgrades the store to PK_STORE_FORMAT in one write transaction (the
+// server calls it before the actors start): 0 when it was current, 1 when
+// upgraded from *from_out (*builds_out builds indexed; from 0 = a new store
+// marked), -2 when the store is newer than this binary (pk_store_error says
+// "store format N is newer than this pikoci understands (M): upgrade
+// pikoci"), -1 on a store error.
+int pk_builds_upgrade(pk_builds_t *self, uint64_t *from_out, uint64_t *builds_out);
+// pk_builds_upgrade for the scheduler's start: 0 nothing to do, 1 upgraded,
+// -1 on any failure (a newer store included).
 int pk_builds_migrate(pk_builds_t *self, uint64_t *builds_out);
 // The work id of a build, "build:<pipeline>/<job>/<N or N.M>", and for a
 // pipeline in its second life or later "...@<life>" (caller frees). The log

@@ -283,8 +283,8 @@ static int
 s_forget_txn(pk_store_txn_t *txn, void *arg)
 {
     pk_store_t *store = arg;
-    const char *names[] = { "builds_open", "builds_passed", "builds_meta" };
-    for (size_t i = 0; i < 3; i++) {
+    const char *names[] = { "builds_open", "builds_passed", "builds_meta", "store_meta" };
+    for (size_t i = 0; i < 4; i++) {
         MDB_dbi dbi = pk_store_dbi(store, names[i]);
         s_keys_t *k = calloc(1, sizeof *k);
         assert_true(pk_store_scan(txn, dbi, NULL, 0, false, s_key_fn, k) >= 0);
@@ -314,6 +314,37 @@ test_migrate(void **state)
     assert_string_equal(s_open(f, NULL), "p/j/2:pending p/k/1:started ");
     assert_int_equal(s_newest(f, "p", "git.app", "j", 0), 5);
     assert_int_equal(pk_builds_migrate(f->b, &n), 0);       // once
+    uint64_t format = 0;
+    assert_int_equal(pk_builds_format(f->b, NULL, &format), 0);
+    assert_int_equal(format, PK_STORE_FORMAT);
+}
+
+static int
+s_newer_txn(pk_store_txn_t *txn, void *arg)
+{
+    pk_store_t *store = arg;
+    pk_key_t k;
+    pk_key_init(&k);
+    pk_key_str(&k, "format");
+    uint8_t three = 3;                  // msgpack positive fixint
+    return pk_store_put(txn, pk_store_dbi(store, "store_meta"), k.data, k.size, &three, 1);
+}
+
+static void
+test_format_newer(void **state)
+{
+    fx_t *f = *state;
+    s_put(f, "p", "j", 1, 0, "succeeded", "git.app", 5);
+    assert_int_equal(pk_store_write(f->store, s_newer_txn, f->store), 0);
+    uint64_t from = 0, n = 0;
+    assert_int_equal(pk_builds_upgrade(f->b, &from, &n), -2);
+    assert_int_equal(from, 3);
+    assert_string_equal(pk_store_error(),
+                        "store format 3 is newer than this pikoci understands (2): upgrade pikoci");
+    assert_int_equal(pk_builds_migrate(f->b, &n), -1);
+    uint64_t format = 0;
+    assert_int_equal(pk_builds_format(f->b, NULL, &format), 0);
+    assert_int_equal(format, 3);                            // left as it was
 }
 
 int
@@ -325,6 +356,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_passed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lives, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_format_newer, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

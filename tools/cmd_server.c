@@ -20,6 +20,7 @@
 // --curve-server-key are what every actor's DEALER (and the start-up
 // pipeline's client) uses to reach the remote broker.
 #include "pk_broker.h"
+#include "pk_builds.h"
 #include "pk_checker.h"
 #include "pk_client.h"
 #include "pk_cmds.h"
@@ -441,6 +442,36 @@ s_await_roles(zactor_t *broker)
     return ok ? 0 : -1;
 }
 
+// The store's format: an older store upgraded in one transaction before any
+// actor reads it, a newer one refused (pk_builds_format.c).
+static int
+s_upgrade(pk_store_t *store)
+{
+    char *err = NULL;
+    pk_builds_t *builds = pk_builds_new(store, &err);
+    if (!builds) {
+        fprintf(stderr, "pikoci server: cannot open the store's keyspaces: %s\n",
+                err ? err : "?");
+        free(err);
+        return -1;
+    }
+    uint64_t from = 0, indexed = 0;
+    int rc = pk_builds_upgrade(builds, &from, &indexed);
+    pk_builds_destroy(&builds);
+    if (rc < 0) {
+        fprintf(stderr, "pikoci server: %s\n", pk_store_error());
+        zsys_error("%s", pk_store_error());
+        return -1;
+    }
+    if (rc > 0 && from == 0)
+        zsys_info("store format %d (a new store)", PK_STORE_FORMAT);
+    else
+    if (rc > 0)
+        zsys_info("store migrated from format %" PRIu64 " to %d: %" PRIu64 " builds indexed "
+                  "(unfinished builds, versions passed)", from, PK_STORE_FORMAT, indexed);
+    return 0;
+}
+
 static int
 s_start(s_server_t *s, const s_opts_t *o)
 {
@@ -452,6 +483,8 @@ s_start(s_server_t *s, const s_opts_t *o)
         free(err);
         return 2;
     }
+    if (s_upgrade(s->store) != 0)
+        return 2;
     const char *endpoint = o->broker;
     if (!strcmp(o->pubsub, "mem")) {
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());

@@ -1,0 +1,4 @@
+# Operations (#19): the store's format version, retention of build history.
+# The real binary on lmdb stores; history_fill (tests/history.cmake) writes
+# the older or newer stores.
+pk_add_script_test(retain_format ${CMAKE_CURRENT_SOURCE_DIR}/retain/format.sh $<TARGET_FILE:history_fill>)
