@@ -384,7 +384,7 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 15);
+    msgpack_pack_map(&pk, b->trimmed_ms ? 16 : 15);
     builds_pack_str(&pk, "number");
     msgpack_pack_uint64(&pk, b->number);
     builds_pack_str(&pk, "retry");
@@ -418,6 +418,10 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
         msgpack_pack_true(&pk);
     else
         msgpack_pack_false(&pk);
+    if (b->trimmed_ms) {
+        builds_pack_str(&pk, "trimmed_ms");
+        msgpack_pack_int64(&pk, b->trimmed_ms);
+    }
     if (builds_write(txn, self->builds, &k, &sb) != 0)
         return -1;
     return builds_index_put(self, txn, pipeline, job, b);
@@ -471,6 +475,9 @@ builds_build_field(const msgpack_object *key, const msgpack_object *val, void *a
     else
     if (builds_is(key, "dispatched"))
         out->dispatched = s_bool(val);
+    else
+    if (builds_is(key, "trimmed_ms"))
+        out->trimmed_ms = builds_i64(val);
 }
 
 int

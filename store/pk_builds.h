@@ -12,7 +12,7 @@
 //               retry, status, attempt, created_ms, started_ms, finished_ms,
 //               reason, versions {canonical -> version id}, trigger, worker,
 //               inputs (packed object, bin), approvals_needed, approvals,
-//               dispatched}
+//               dispatched, trimmed_ms}
 //   build_steps (str pipeline, str job, u64 number, u32 retry, u32 step) ->
 //               {step, kind, name, status, message, exit_code, started_ms,
 //               finished_ms}
@@ -93,6 +93,7 @@ typedef struct {
     size_t inputs_size;
     uint32_t approvals_needed, approvals;
     bool dispatched;        // its WORK was sent
+    int64_t trimmed_ms;     // when retention removed its log and steps (0: whole)
 } pk_build_t;
 
 typedef struct {
@@ -211,6 +212,24 @@ int pk_builds_steps_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pip
                          pk_build_step_t **items, size_t *count);
 void pk_build_steps_free(pk_build_step_t **items, size_t count);
 void pk_build_step_clear(pk_build_step_t *step);
+
+// Retention (pk_builds_retain.c). Trims a finished build: its step records
+// are deleted and the build row marked trimmed_ms = now (the row stays, a
+// summary). *steps_out gets the step records deleted. 0, PK_STORE_NOTFOUND
+// or -1.
+int pk_builds_trim(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                   const char *job, uint64_t number, uint32_t retry, int64_t now_ms,
+                   uint64_t *steps_out);
+// What the last collection removed (builds_meta "retention").
+typedef struct {
+    int64_t at_ms;          // when it ran (0: never)
+    uint64_t builds, steps, logs;   // trimmed builds, step records, logs asked away
+    uint64_t total_builds;  // builds trimmed since the store was created
+} pk_retention_stats_t;
+int pk_builds_retention_put(pk_builds_t *self, pk_store_txn_t *txn,
+                            const pk_retention_stats_t *st);
+// 0 (zeroed when never written) or -1.
+int pk_builds_retention_get(pk_builds_t *self, pk_store_txn_t *txn, pk_retention_stats_t *st);
 
 // Pins: resource -> the version id every build of the pipeline must use.
 int pk_builds_pin_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,

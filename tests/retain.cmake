@@ -2,3 +2,5 @@
 # The real binary on lmdb stores; history_fill (tests/history.cmake) writes
 # the older or newer stores.
 pk_add_script_test(retain_format ${CMAKE_CURRENT_SOURCE_DIR}/retain/format.sh $<TARGET_FILE:history_fill>)
+pk_add_script_test(retain_retention ${CMAKE_CURRENT_SOURCE_DIR}/retain/retention.sh)
+pk_add_script_test(retain_validate ${CMAKE_CURRENT_SOURCE_DIR}/retain/validate.sh)

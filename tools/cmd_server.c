@@ -91,6 +91,11 @@ s_usage(FILE *out)
         "                           for their worker to claim them before they are errored\n"
         "                           (default 10s; 0s: error them at once)\n"
         "  --heartbeat-timeout DURATION  a worker silent this long is lost (default 3s)\n"
+        "  --retain-builds N        a job without build_log_retention keeps the logs and\n"
+        "                           steps of its newest N builds; older builds keep only\n"
+        "                           their summary row (default 0: keep everything)\n"
+        "  --retain-days D          the same for builds younger than D days (with both,\n"
+        "                           a build is trimmed once it is past both)\n"
         "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
         "                           page there (off by default; port 0 or * picks one)\n\n"
         "Signals: SIGINT/SIGTERM stop now; SIGQUIT stops starting builds, waits for the\n"
@@ -113,6 +118,7 @@ typedef struct {
     int64_t drain_ms;
     int64_t adopt_grace_ms;             // -1: the scheduler's default
     int64_t heartbeat_ms;               // 0: the broker's default
+    int retain_builds, retain_days;     // default retention (0: keep everything)
 } s_opts_t;
 
 static bool
@@ -136,7 +142,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
         "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--curve-cert", "--curve-allow", "--curve-client-cert",
-        "--curve-server-key", "--http", NULL };
+        "--curve-server-key", "--http", "--retain-builds", "--retain-days", NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
@@ -182,6 +188,17 @@ s_parse(int argc, char **argv, s_opts_t *o)
                 return 2;
             }
             o->concurrency = (uint32_t) n;
+        }
+        else
+        if (!strcmp(a, "--retain-builds") || !strcmp(a, "--retain-days")) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 0 || n > 100000000) {
+                fprintf(stderr, "pikoci server: %s %s: expected a whole number (0: keep "
+                        "everything)\n", a, v);
+                return 2;
+            }
+            *(!strcmp(a, "--retain-builds") ? &o->retain_builds : &o->retain_days) = (int) n;
         }
         else
         if (!strcmp(a, "--drain-timeout") || !strcmp(a, "--adopt-grace")
@@ -511,7 +528,9 @@ s_start(s_server_t *s, const s_opts_t *o)
                                  .adopt_grace_ms = o->adopt_grace_ms < 0 ? 0
                                                  : o->adopt_grace_ms == 0 ? -1
                                                  : (int) o->adopt_grace_ms,
-                                 .allow_remote_types = o->remote_types };
+                                 .allow_remote_types = o->remote_types,
+                                 .retain_builds = o->retain_builds,
+                                 .retain_days = o->retain_days };
     pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
                                 .allow_remote_types = o->remote_types };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))

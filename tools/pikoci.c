@@ -37,6 +37,7 @@ static const s_command_t s_commands[] = {
     { "unpin", pk_cmd_unpin, "unpin a resource" },
     { "webhook-token", pk_cmd_webhook, "a resource's webhook token (--regenerate: a new one)" },
     { "workers", pk_cmd_workers, "the workers connected to the server" },
+    { "store", pk_cmd_store, "what the store holds: keyspaces, pages used and free, retention" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { NULL, NULL, NULL }

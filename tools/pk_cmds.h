@@ -36,6 +36,7 @@ pk_cmd_fn pk_cmd_check;
 pk_cmd_fn pk_cmd_pin;
 pk_cmd_fn pk_cmd_unpin;
 pk_cmd_fn pk_cmd_workers;
+pk_cmd_fn pk_cmd_store;
 pk_cmd_fn pk_cmd_webhook;
 pk_cmd_fn pk_cmd_types;
 pk_cmd_fn pk_cmd_builtin;
