@@ -2,7 +2,8 @@
 // global admin once roles exist): the store's keyspaces with their entries
 // and pages (mdb_stat), the file's pages used and free (mdb_env_info and
 // LMDB's free DB), its format and what the last retention collection
-// removed (builds_meta "retention", written by the scheduler).
+// removed (builds_meta "retention", written by the scheduler), and the
+// failed commits since start (a full filesystem: pk_store_health).
 #include "control_internal.h"
 
 int
@@ -20,7 +21,9 @@ ctl_q_store(ctl_q_t *q)
         return ctl_store_fail(q);
     }
     msgpack_packer *pk = &q->pk;
-    msgpack_pack_map(pk, 10);
+    pk_store_health_t health;
+    pk_store_health(q->self->store, &health);
+    msgpack_pack_map(pk, 11);
     ctl_kstr(pk, "system", pk_store_system(q->self->store));
     ctl_kint(pk, "format", (int64_t) format);
     ctl_kint(pk, "map_size", (int64_t) u.map_size);
@@ -47,6 +50,11 @@ ctl_q_store(ctl_q_t *q)
     ctl_kint(pk, "steps", (int64_t) rs.steps);
     ctl_kint(pk, "logs", (int64_t) rs.logs);
     ctl_kint(pk, "total_builds", (int64_t) rs.total_builds);
+    ctl_str(pk, "health");              // failed commits since the server started
+    msgpack_pack_map(pk, 3);
+    ctl_kint(pk, "write_errors", (int64_t) health.write_errors);
+    ctl_kint(pk, "no_space_errors", (int64_t) health.no_space_errors);
+    ctl_kbool(pk, "no_space", health.no_space);
     pk_store_usage_free(&ks, n);
     return 0;
 }

@@ -160,6 +160,16 @@ int pk_store_usage(pk_store_txn_t *txn, pk_store_usage_t *u, pk_store_ks_stat_t 
                    size_t *count_out);
 void pk_store_usage_free(pk_store_ks_stat_t **ks_p, size_t count);
 
+// Failed commits since open: a full filesystem under an lmdb store makes
+// every write fail with ENOSPC ("No space left on device", also when LMDB
+// itself saw a short write and said EIO) until space is freed; reads go on
+// and nothing committed is lost. no_space: the last commit failed so.
+typedef struct {
+    uint64_t write_errors, no_space_errors;
+    bool no_space;
+} pk_store_health_t;
+void pk_store_health(pk_store_t *self, pk_store_health_t *out);
+
 // Last failure on this thread: an LMDB code (MDB_MAP_FULL...) or errno
 // value, and a message naming what failed. 0 / "" when none.
 int pk_store_errcode(void);

@@ -47,6 +47,12 @@ s_print(const pk_value_t *v)
     }
     pk_cli_table_print(t, stdout);
     pk_cli_table_destroy(&t);
+    const pk_value_t *h = pk_value_object_get(v, "health");
+    if (pk_cli_bool(h, "no_space"))
+        printf("writes: FAILING, no space left on device (free space under the store; the "
+               "server goes on by itself once there is room)\n");
+    printf("writes failed since start: %lld (no space left on device: %lld)\n",
+           (long long) pk_cli_int(h, "write_errors"), (long long) pk_cli_int(h, "no_space_errors"));
     const pk_value_t *r = pk_value_object_get(v, "retention");
     int64_t at = pk_cli_int(r, "at_ms");
     if (!at) {
