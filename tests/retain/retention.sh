@@ -53,13 +53,20 @@ for i in 1 2 3 4 5; do pk trigger r/small --watch >/dev/null 2>&1; done
 check "small: build 2 trimmed by the server default" until_ok 30 bash -c "! '$BIN' logs r/small/2 >/dev/null 2>&1"
 check "small: build 3 kept" bash -c "'$BIN' logs r/small/3 | grep -q 'small 3'"
 
+# minimum_succeeded_builds: the only succeeded build stays whole, however old
+for i in 1 2 3 4 5; do pk trigger r/flaky --watch >/dev/null 2>&1; done
+check "flaky: build 3 trimmed" until_ok 30 bash -c "! '$BIN' logs r/flaky/3 >/dev/null 2>&1"
+check "flaky: build 2 trimmed" bash -c "! '$BIN' logs r/flaky/2 >/dev/null 2>&1"
+check "flaky: build 1 (the newest succeeded) kept" bash -c "'$BIN' logs r/flaky/1 | grep -q 'flaky 1'"
+check "flaky: builds 4 and 5 kept" bash -c "'$BIN' logs r/flaky/4 | grep -q 'flaky 4' && '$BIN' logs r/flaky/5 | grep -q 'flaky 5'"
+
 pk store >"$T/store" 2>&1
 cat "$T/store"
 check "pikoci store: format 2" grep -q "format 2" "$T/store"
 check "pikoci store: pages used and free" grep -qE "pages: [0-9]+ used, [0-9]+ free" "$T/store"
 check "pikoci store: the logs keyspace" grep -qE "^logs +[0-9]+" "$T/store"
 check "pikoci store: the last collection" grep -q "retention: last collection at" "$T/store"
-check "pikoci store --json: builds trimmed in all ($((N - 5)) + 2)" test "$(pk store --json | json "d['retention']['total_builds']")" = $((N - 5 + 2))
+check "pikoci store --json: builds trimmed in all ($((N - 5)) + 2 + 2)" test "$(pk store --json | json "d['retention']['total_builds']")" = $((N - 5 + 2 + 2))
 check "pikoci store --json: logs keyspace entries" test "$(pk store --json | json "[k['entries'] > 0 for k in d['keyspaces'] if k['name']=='logs'][0]")" = True
 check "the collector logs what it trimmed" grep -q "retention: [0-9]* builds trimmed" "$T/server.log"
 finish
