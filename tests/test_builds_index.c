@@ -347,6 +347,70 @@ test_format_newer(void **state)
     assert_int_equal(format, 3);                            // left as it was
 }
 
+// --- retention (pk_builds_retain.c)
+
+static int
+s_steps_txn(pk_store_txn_t *txn, void *arg)
+{
+    fx_t *f = arg;
+    for (uint32_t n = 1; n <= 2; n++)
+        for (uint32_t i = 0; i < 3; i++) {
+            pk_build_step_t st = { .step = i, .kind = "task", .name = "t", .status = "succeeded" };
+            if (pk_builds_step_put(f->b, txn, "p", "j", n, 0, &st) != 0)
+                return -1;
+        }
+    return 0;
+}
+
+static int
+s_trim_txn(pk_store_txn_t *txn, void *arg)
+{
+    fx_t *f = arg;
+    uint64_t steps = 0;
+    if (pk_builds_trim(f->b, txn, "p", "j", 1, 0, 1234, &steps) != 0 || steps != 3)
+        return -1;
+    if (pk_builds_trim(f->b, txn, "p", "j", 9, 0, 1234, &steps) != PK_STORE_NOTFOUND)
+        return -1;
+    pk_retention_stats_t st = { .at_ms = 1234, .builds = 1, .steps = 3, .logs = 1,
+                                .total_builds = 7 };
+    return pk_builds_retention_put(f->b, txn, &st);
+}
+
+static void
+test_trim(void **state)
+{
+    fx_t *f = *state;
+    pk_retention_stats_t st;
+    assert_int_equal(pk_builds_retention_get(f->b, NULL, &st), 0);
+    assert_int_equal(st.at_ms, 0);                          // never collected
+    s_put(f, "p", "j", 1, 0, "succeeded", "git.app", 5);
+    s_put(f, "p", "j", 2, 0, "failed", "git.app", 6);
+    assert_int_equal(pk_store_write(f->store, s_steps_txn, f), 0);
+    assert_int_equal(pk_store_write(f->store, s_trim_txn, f), 0);
+    pk_build_step_t *steps;
+    size_t n;
+    assert_int_equal(pk_builds_steps_list(f->b, NULL, "p", "j", 1, 0, &steps, &n), 0);
+    assert_int_equal(n, 0);                                 // build 1's steps gone
+    pk_build_steps_free(&steps, n);
+    assert_int_equal(pk_builds_steps_list(f->b, NULL, "p", "j", 2, 0, &steps, &n), 0);
+    assert_int_equal(n, 3);                                 // build 2's kept
+    pk_build_steps_free(&steps, n);
+    pk_build_t b;
+    assert_int_equal(pk_builds_get(f->b, NULL, "p", "j", 1, 0, &b), 0);
+    assert_string_equal(b.status, "succeeded");             // the row stays, a summary
+    assert_int_equal(b.trimmed_ms, 1234);
+    assert_int_equal(pk_idmap_get(&b.versions, "git.app"), 5);
+    pk_build_clear(&b);
+    assert_int_equal(pk_builds_get(f->b, NULL, "p", "j", 2, 0, &b), 0);
+    assert_int_equal(b.trimmed_ms, 0);
+    pk_build_clear(&b);
+    assert_int_equal(s_newest(f, "p", "git.app", "j", 0), 5);   // its index entry stays
+    assert_int_equal(pk_builds_retention_get(f->b, NULL, &st), 0);
+    assert_int_equal(st.at_ms, 1234);
+    assert_int_equal(st.steps, 3);
+    assert_int_equal(st.total_builds, 7);
+}
+
 int
 main(void)
 {
@@ -357,6 +421,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_lives, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_format_newer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_trim, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
