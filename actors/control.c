@@ -79,7 +79,7 @@ static const s_command_t s_commands[] = {
 // Every op, for refusals and "did you mean" (the queries first).
 static const char *const s_ops[] = {
     "pipelines", "pipeline.get", "jobs", "builds", "build", "logs", "resources", "versions",
-    "overview", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
+    "overview", "store", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
     "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin",
     "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
     "login", "logout", "whoami", "tokens.create", "tokens.list", "tokens.revoke", "users.list",

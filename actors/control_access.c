@@ -68,6 +68,7 @@ static const s_access_t s_access[] = {
     { "teams.grant", Z_TEAM, PK_ROLE_ADMIN },
     { "teams.revoke", Z_TEAM, PK_ROLE_ADMIN },
     { "audit", Z_ADMIN, PK_ROLE_ADMIN },
+    { "store", Z_ADMIN, PK_ROLE_ADMIN },        // keyspace sizes, pages, retention
     // the secret store: a pipeline's (its team's role) or a team's
     { "secrets.set", Z_PIPE, PK_ROLE_MAINTAIN },
     { "secrets.list", Z_PIPE, PK_ROLE_MAINTAIN },

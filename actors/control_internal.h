@@ -68,6 +68,8 @@ void ctl_pack_build_head(msgpack_packer *pk, const char *pipeline, const char *j
 
 // The "overview" query (control_overview.c).
 int ctl_q_overview(ctl_q_t *q);
+// The "store" query (control_store.c).
+int ctl_q_store(ctl_q_t *q);
 
 // The pipeline.sets whose types are being fetched, each by an actor of its
 // own (control_fetch.c) with flags as the scheduler's load_sources flags,

@@ -55,7 +55,7 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
              bool with_steps)
 {
     msgpack_packer *pk = &q->pk;
-    msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 4 + (with_steps ? 1 : 0));
+    msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 5 + (with_steps ? 1 : 0));
     ctl_pack_build_head(pk, pipeline, job, b);
     ctl_str(pk, "versions");
     msgpack_pack_map(pk, b->versions.count);
@@ -73,6 +73,7 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     s_raw(pk, b->inputs, b->inputs_size);
     ctl_kint(pk, "approvals_needed", b->approvals_needed);
     ctl_kint(pk, "approvals", b->approvals);
+    ctl_kint(pk, "trimmed_ms", b->trimmed_ms);      // retention removed log and steps
     if (!with_steps)
         return;
     ctl_str(pk, "steps");
@@ -264,6 +265,14 @@ s_q_logs(ctl_q_t *q)
     if (max == 0 || max > S_LOG_MAX_LIMIT)
         max = S_LOG_MAX_LIMIT;
     char *number = pk_build_number_str(b.number, b.retry);
+    if (b.trimmed_ms) {
+        ctl_fail(q, "the log of build %s/%s/%s was removed by retention (build_log_retention "
+                 "or --retain-builds/--retain-days); its summary is still listed by `pikoci "
+                 "builds %s/%s`", name, job, number ? number : "?", name, job);
+        free(number);
+        pk_build_clear(&b);
+        return 1;
+    }
     char *id = pk_builds_work_id(name, life, job, b.number, b.retry);
     int64_t size = id ? pk_logs_size(q->self->store, id, b.attempt) : -1;
     int rc = 0;
@@ -396,6 +405,7 @@ static const struct {
     { "resources", s_q_resources },
     { "versions", s_q_versions },
     { "overview", ctl_q_overview },
+    { "store", ctl_q_store },
     { NULL, NULL }
 };
 

@@ -14,6 +14,7 @@
 //   log bytes, events     counted by the http actor on the event bus since
 //                         it started (the log sink publishes each chunk once
 //                         it is committed)
+//   store                 "store": failed commits (no space left on device)
 //   process               RSS, start time and CPU from /proc/self
 // A scrape costs one request per job plus six; each is answered from one
 // read transaction, so nothing here blocks the scheduler or the checker.
@@ -168,6 +169,26 @@ s_builds(http_t *h, s_out_t *o)
     pk_value_destroy(&ov);
 }
 
+// The store's failed commits ("store": a full filesystem shows here first).
+static void
+s_store(http_t *h, s_out_t *o)
+{
+    pk_value_t *st = s_ask(h, "store", NULL, NULL, NULL, NULL);
+    const pk_value_t *hl = pk_value_object_get(st, "health");
+    if (hl) {
+        double all = s_num(hl, "write_errors"), full = s_num(hl, "no_space_errors");
+        s_help(o, "pikoci_store_write_errors_total", "counter",
+               "Store commits that failed since start, by reason.");
+        s_printf(o, "pikoci_store_write_errors_total{reason=\"no_space\"} %.0f\n", full);
+        s_printf(o, "pikoci_store_write_errors_total{reason=\"other\"} %.0f\n", all - full);
+        s_help(o, "pikoci_store_no_space", "gauge",
+               "1 while the store's last commit failed for want of disk space.");
+        const pk_value_t *ns = pk_value_object_get(hl, "no_space");
+        s_printf(o, "pikoci_store_no_space %d\n", ns && pk_value_bool(ns) ? 1 : 0);
+    }
+    pk_value_destroy(&st);
+}
+
 static void
 s_workers(http_t *h, s_out_t *o)
 {
@@ -297,6 +318,7 @@ http_metrics(http_t *h, http_answer_t *a)
     s_out_t o = { 0 };
     s_builds(h, &o);
     s_workers(h, &o);
+    s_store(h, &o);
     s_checks(h, &o);
     s_process(h, &o);
     struct MHD_Response *r = MHD_create_response_from_buffer(o.len, o.buf ? o.buf : "",

@@ -89,6 +89,7 @@ typedef struct {
     int64_t failing_since;  // first of the failed commits in a row (0: none)
     uint64_t ping_rid;
     uint64_t chunks, bytes, dropped, duplicates, gaps, commits, errors;
+    uint64_t forgotten;     // logs deleted for retention ("forget")
     char last_error[256];
 } s_sink_t;
 
@@ -542,6 +543,36 @@ s_on_purge(s_sink_t *self, const pk_msg_signal_t *sig)
     free(p.prefix);
 }
 
+// SIGNAL{what "forget", args {id, attempt}}: retention trimmed a build (the
+// scheduler decided); its log, every attempt up to attempt, goes, one
+// attempt per write transaction so the writer is held only briefly.
+static void
+s_on_forget(s_sink_t *self, const pk_msg_signal_t *sig)
+{
+    const char *id = pk_kv_get(&sig->args, "id");
+    const char *attempt = pk_kv_get(&sig->args, "attempt");
+    uint64_t last = attempt ? strtoull(attempt, NULL, 10) : 0;
+    if (!id || strncmp(id, "build:", 6) || !last || last > UINT32_MAX) {
+        s_drop(self, "forget without a valid build id and attempt");
+        return;
+    }
+    s_flush(self);
+    size_t deleted = 0;
+    for (uint32_t a = 1; a <= (uint32_t) last; a++) {
+        pk_store_txn_t *txn = pk_store_begin(self->store, true);
+        int rc = txn ? pk_logs_delete(self->store, txn, id, a) : -1;
+        if (rc >= 0 && pk_store_commit(&txn) != 0)
+            rc = -1;
+        pk_store_abort(&txn);
+        if (rc < 0) {
+            zsys_error("logsink: cannot delete the log of %s: %s", id, pk_store_error());
+            return;
+        }
+        deleted += rc == 0;
+    }
+    self->forgotten += deleted;
+}
+
 static void
 s_handle(s_sink_t *self, zmsg_t **z_p)
 {
@@ -561,6 +592,9 @@ s_handle(s_sink_t *self, zmsg_t **z_p)
     else
     if (m.type == PK_MSG_SIGNAL && !strcmp(m.signal.what, "purge"))
         s_on_purge(self, &m.signal);
+    else
+    if (m.type == PK_MSG_SIGNAL && !strcmp(m.signal.what, "forget"))
+        s_on_forget(self, &m.signal);
     else
     if (m.type == PK_MSG_REPLY && m.reply.rid == self->ping_rid)
         self->connected = true;

@@ -24,6 +24,10 @@
 // closes the log: the line is stored under seq PK_LOGSINK_SEQ_CLOSED (or
 // the next one), so whatever the runner sends later for that attempt is a
 // retransmit and is dropped.
+//
+// SIGNAL{to "logsink", what "forget", args {id, attempt}} (from the
+// scheduler's retention collector): the build's log, attempts 1..attempt,
+// is deleted, one attempt per write transaction.
 #ifndef PK_LOGSINK_H
 #define PK_LOGSINK_H
 #include <czmq.h>

@@ -131,6 +131,12 @@
 // dispatched; pending builds stay pending); "RUNNING" -> the decimal count
 // of builds dispatched or started and not finished.
 //
+// Retention (scheduler_retain.c): on a timer, each job's finished builds
+// beyond its build_log_retention (or the server's default) are trimmed, a
+// few per write transaction: their step records deleted, the row marked
+// trimmed_ms, and SIGNAL{to "logsink", what "forget", args {id, attempt}}
+// asks the log sink to delete the log.
+//
 // Not done: re-dispatch of a build whose worker was lost (the broker reports
 // it as DONE errored; the build ends errored; retry makes a new one).
 #ifndef PK_SCHEDULER_H
@@ -157,6 +163,10 @@ typedef struct {
                                   // a build the values its plan names; NULL: off,
                                   // and a build that needs one fails saying
     const char *secret_key_missing;   // ... this
+    int retain_builds;            // retention of a job without build_log_retention:
+    int retain_days;              // keep the newest N builds / D days whole (0: all)
+    int retain_interval_ms;       // the collector's period (0: $PIKOCI_RETAIN_INTERVAL_MS,
+                                  // else 10 s)
 } pk_scheduler_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

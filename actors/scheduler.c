@@ -236,9 +236,13 @@ s_run(sched_t *self)
             s_hello(self);
         if (self->adopting_count && now >= self->adopt_until)
             sched_adopt_expire(self);
+        if (now >= self->retain_at)
+            self->retain_at = now + (sched_retain_run(self) ? 20 : self->retain_every_ms);
         int64_t wake = self->hello_at;
         if (self->adopting_count && self->adopt_until < wake)
             wake = self->adopt_until;
+        if (self->retain_at < wake)
+            wake = self->retain_at;
         if (zmq_poll(items, 2, (long) (wake > now ? wake - now : 0)) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -301,6 +305,16 @@ s_actor(zsock_t *pipe, void *arg)
         self.adopt_grace_ms = env && *env ? strtoll(env, NULL, 10) : S_ADOPT_GRACE_MS;
     }
     self.adopt_until = zclock_mono() + self.adopt_grace_ms;
+    self.retain_builds = cfg->retain_builds;
+    self.retain_days = cfg->retain_days;
+    self.retain_every_ms = cfg->retain_interval_ms;
+    if (self.retain_every_ms <= 0) {
+        const char *env = getenv("PIKOCI_RETAIN_INTERVAL_MS");
+        self.retain_every_ms = env && *env ? strtoll(env, NULL, 10) : 10000;
+        if (self.retain_every_ms <= 0)
+            self.retain_every_ms = 10000;
+    }
+    self.retain_at = zclock_mono() + self.retain_every_ms;
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);
     if (self.versions)
@@ -337,6 +351,7 @@ s_actor(zsock_t *pipe, void *arg)
         }
         free(self.adopting);
         zhash_destroy(&self.pipelines);
+        zhash_destroy(&self.retain_marks);
     }
     else
         pk_actor_failed(pipe);

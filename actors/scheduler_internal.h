@@ -76,6 +76,12 @@ typedef struct {
     int64_t adopt_grace_ms;     // < 0: no grace
     int64_t adopt_until;        // mono ms when the grace ends
     int sources;                // pk_pipeline_load_sources flags for every decode
+    int retain_builds, retain_days; // the server's default retention (0: keep)
+    int64_t retain_every_ms;    // the collector's period
+    int64_t retain_at;          // mono ms of its next run
+    zhash_t *retain_marks;      // "pipeline\x1fjob" -> uint64_t*: builds at or below
+                                // are trimmed or kept for good (this run's memory)
+    uint64_t retain_total;      // builds trimmed since start
 } sched_t;
 
 // What a signal with `ref` gets back: ok, or error (+ body).
@@ -169,6 +175,10 @@ int sched_finish(sched_t *self, const char *pipeline, const char *job, uint64_t 
 void sched_set_str(char **field, const char *value);
 // Dispatches every pending build that may go now, oldest first.
 void sched_queue_run(sched_t *self);
+
+// scheduler_retain.c: one collection (a bounded batch); returns true when
+// it stopped at its batch limit (more is waiting: run again soon).
+bool sched_retain_run(sched_t *self);
 
 // scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE

@@ -22,10 +22,13 @@ static const char *const s_job_attrs[] = {
 static const pk_block_spec_t s_job_blocks[] = {
     PK_DEC_STEP_SPECS, PK_DEC_HOOK_SPECS, { "on_trigger", 0, 0, NULL },
     { "matrix", 0, 0, NULL }, { "approve", 1, 1, "label" }, { "input", 1, 1, "name" },
-    { NULL, 0, 0, NULL }
+    { "build_log_retention", 0, 0, NULL }, { NULL, 0, 0, NULL }
 };
 static const pk_block_spec_t s_no_blocks[] = { { NULL, 0, 0, NULL } };
 static const char *const s_approve_attrs[] = { "approvals", "self_approve", NULL };
+static const char *const s_retention_attrs[] = {
+    "builds", "days", "minimum_succeeded_builds", NULL
+};
 static const char *const s_input_attrs[] = { "type", "default", "options", "multiple", NULL };
 static const char *const s_input_types[] = { "string", "number", "bool", NULL };
 
@@ -395,6 +398,35 @@ s_input(pk_dec_t *d, pk_job_t *job, const pk_hcl_block_t *b)
     s_input_default(d, in, body);
 }
 
+// build_log_retention { builds, days, minimum_succeeded_builds } (Concourse's
+// names): how much of the job's history keeps its logs and steps.
+static void
+s_retention(pk_dec_t *d, pk_job_t *job, const pk_hcl_block_t *x)
+{
+    if (job->retention.set) {
+        pk_diags_error(d->diags, pk_hcl_block_type_range(x),
+                       "job \"%s\" has more than one build_log_retention block", job->group);
+        return;
+    }
+    const pk_hcl_body_t *body = pk_hcl_block_body(x);
+    char *where = pk_dec_where(x);
+    pk_dec_check_body(d, body, where, s_retention_attrs, s_no_blocks);
+    free(where);
+    pk_retention_t *r = &job->retention;
+    r->set = true;
+    pk_dec_int(d, body, "builds", 1, &r->builds);
+    pk_dec_int(d, body, "days", 1, &r->days);
+    pk_dec_int(d, body, "minimum_succeeded_builds", 0, &r->minimum_succeeded_builds);
+    const pk_hcl_attr_t *m = pk_hcl_body_attr_find(body, "minimum_succeeded_builds");
+    if (m && r->builds > 0 && r->minimum_succeeded_builds > r->builds)
+        pk_diags_error(d->diags, pk_hcl_expr_range(pk_hcl_attr_expr(m)),
+                       "minimum_succeeded_builds (%d) cannot exceed builds (%d)",
+                       r->minimum_succeeded_builds, r->builds);
+    if (!r->builds && !r->days)
+        pk_diags_error(d->diags, pk_hcl_block_type_range(x),
+                       "build_log_retention needs builds or days");
+}
+
 static void
 s_job_body(pk_dec_t *d, pk_job_t *job, const pk_hcl_block_t *b)
 {
@@ -418,6 +450,8 @@ s_job_body(pk_dec_t *d, pk_job_t *job, const pk_hcl_block_t *b)
         const pk_block_spec_t *spec = pk_dec_block_spec(s_job_blocks, x);
         if (spec && !strcmp(spec->name, "input"))
             s_input(d, job, x);
+        if (spec && !strcmp(spec->name, "build_log_retention"))
+            s_retention(d, job, x);
         if (!spec || strcmp(spec->name, "approve"))
             continue;
         if (job->approve_label) {

@@ -215,6 +215,15 @@ typedef struct {
     pk_range_t range;
 } pk_input_t;
 
+// A job's build_log_retention: builds beyond it keep their row (a summary)
+// but lose their log and step records. 0 = no bound of that kind.
+typedef struct {
+    bool set;                   // the block was given
+    int builds;                 // keep the newest N builds whole
+    int days;                   // keep builds younger than D days whole
+    int minimum_succeeded_builds;   // and at least M succeeded ones, however old
+} pk_retention_t;
+
 typedef struct {
     char *name;                 // concrete name: "test" or for_each instance "test--linux"
     char *group;                // the job block's label ("test")
@@ -230,6 +239,7 @@ typedef struct {
     bool self_approve;          // may who triggered a build approve it (default true)
     size_t input_count;
     pk_input_t **inputs;
+    pk_retention_t retention;
     pk_hooks_t hooks[PK_HOOK_COUNT];
     pk_steps_t plan;
     pk_range_t range;

@@ -25,11 +25,12 @@ pk_builds_new(pk_store_t *store, char **err_out)
     self->passed = pk_store_dbi(store, "builds_passed");
     self->lives = pk_store_dbi(store, "pipeline_lives");
     self->meta = pk_store_dbi(store, "builds_meta");
+    self->store_meta = pk_store_dbi(store, "store_meta");
     if (self->pipelines == PK_STORE_NO_DBI || self->jobs == PK_STORE_NO_DBI
         || self->builds == PK_STORE_NO_DBI || self->steps == PK_STORE_NO_DBI
         || self->pins == PK_STORE_NO_DBI || self->open == PK_STORE_NO_DBI
         || self->passed == PK_STORE_NO_DBI || self->lives == PK_STORE_NO_DBI
-        || self->meta == PK_STORE_NO_DBI) {
+        || self->meta == PK_STORE_NO_DBI || self->store_meta == PK_STORE_NO_DBI) {
         if (err_out)
             *err_out = strdup(pk_store_error());
         free(self);
@@ -383,7 +384,7 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 15 + (b->by ? 1 : 0) + (b->voters ? 1 : 0));
+    msgpack_pack_map(&pk, 15 + (b->by ? 1 : 0) + (b->voters ? 1 : 0) + (b->trimmed_ms ? 1 : 0));
     builds_pack_str(&pk, "number");
     msgpack_pack_uint64(&pk, b->number);
     builds_pack_str(&pk, "retry");
@@ -425,6 +426,10 @@ pk_builds_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
         msgpack_pack_true(&pk);
     else
         msgpack_pack_false(&pk);
+    if (b->trimmed_ms) {
+        builds_pack_str(&pk, "trimmed_ms");
+        msgpack_pack_int64(&pk, b->trimmed_ms);
+    }
     if (builds_write(txn, self->builds, &k, &sb) != 0)
         return -1;
     return builds_index_put(self, txn, pipeline, job, b);
@@ -484,6 +489,9 @@ builds_build_field(const msgpack_object *key, const msgpack_object *val, void *a
     else
     if (builds_is(key, "voters") && !out->voters)
         out->voters = builds_dup_str(val);
+    else
+    if (builds_is(key, "trimmed_ms"))
+        out->trimmed_ms = builds_i64(val);
 }
 
 int

@@ -12,7 +12,7 @@
 //               retry, status, attempt, created_ms, started_ms, finished_ms,
 //               reason, versions {canonical -> version id}, trigger, worker,
 //               inputs (packed object, bin), approvals_needed, approvals,
-//               dispatched}
+//               dispatched, trimmed_ms}
 //   build_steps (str pipeline, str job, u64 number, u32 retry, u32 step) ->
 //               {step, kind, name, status, message, exit_code, started_ms,
 //               finished_ms}
@@ -95,6 +95,7 @@ typedef struct {
     char *by;               // who triggered it (manual), NULL when unknown
     char *voters;           // who approved it, one name per line, NULL: nobody yet
     bool dispatched;        // its WORK was sent
+    int64_t trimmed_ms;     // when retention removed its log and steps (0: whole)
 } pk_build_t;
 
 typedef struct {
@@ -175,9 +176,22 @@ int pk_builds_open_each(pk_builds_t *self, pk_store_txn_t *txn, const char *pipe
 int pk_builds_passed_newest(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                             const char *resource, const char *const *jobs, size_t njobs,
                             uint64_t want, uint64_t *id_out);
-// Builds the indexes for a store written before them, in one write
-// transaction (the scheduler calls it at start). 0 when nothing was to do,
-// 1 when it indexed (*builds_out builds), -1 on a store error.
+// The store's format (pk_builds_format.c): store_meta "format" -> uint.
+// 1: before the history indexes; 2: with them. A newer binary upgrades an
+// older store at start; an older binary refuses a newer store.
+#define PK_STORE_FORMAT 2
+// The format of the store (stored, or inferred for a store written before
+// the key: 0 for an empty store). 0 or -1.
+int pk_builds_format(pk_builds_t *self, pk_store_txn_t *txn, uint64_t *format_out);
+// Upgrades the store to PK_STORE_FORMAT in one write transaction (the
+// server calls it before the actors start): 0 when it was current, 1 when
+// upgraded from *from_out (*builds_out builds indexed; from 0 = a new store
+// marked), -2 when the store is newer than this binary (pk_store_error says
+// "store format N is newer than this pikoci understands (M): upgrade
+// pikoci"), -1 on a store error.
+int pk_builds_upgrade(pk_builds_t *self, uint64_t *from_out, uint64_t *builds_out);
+// pk_builds_upgrade for the scheduler's start: 0 nothing to do, 1 upgraded,
+// -1 on any failure (a newer store included).
 int pk_builds_migrate(pk_builds_t *self, uint64_t *builds_out);
 // The work id of a build, "build:<pipeline>/<job>/<N or N.M>", and for a
 // pipeline in its second life or later "...@<life>" (caller frees). The log
@@ -200,6 +214,24 @@ int pk_builds_steps_list(pk_builds_t *self, pk_store_txn_t *txn, const char *pip
                          pk_build_step_t **items, size_t *count);
 void pk_build_steps_free(pk_build_step_t **items, size_t count);
 void pk_build_step_clear(pk_build_step_t *step);
+
+// Retention (pk_builds_retain.c). Trims a finished build: its step records
+// are deleted and the build row marked trimmed_ms = now (the row stays, a
+// summary). *steps_out gets the step records deleted. 0, PK_STORE_NOTFOUND
+// or -1.
+int pk_builds_trim(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                   const char *job, uint64_t number, uint32_t retry, int64_t now_ms,
+                   uint64_t *steps_out);
+// What the last collection removed (builds_meta "retention").
+typedef struct {
+    int64_t at_ms;          // when it ran (0: never)
+    uint64_t builds, steps, logs;   // trimmed builds, step records, logs asked away
+    uint64_t total_builds;  // builds trimmed since the store was created
+} pk_retention_stats_t;
+int pk_builds_retention_put(pk_builds_t *self, pk_store_txn_t *txn,
+                            const pk_retention_stats_t *st);
+// 0 (zeroed when never written) or -1.
+int pk_builds_retention_get(pk_builds_t *self, pk_store_txn_t *txn, pk_retention_stats_t *st);
 
 // Pins: resource -> the version id every build of the pipeline must use.
 int pk_builds_pin_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,

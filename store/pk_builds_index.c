@@ -356,7 +356,7 @@ pk_builds_passed_newest(pk_builds_t *self, pk_store_txn_t *txn, const char *pipe
     return 0;
 }
 
-// --- migration
+// --- migration (the format upgrade is pk_builds_format.c)
 
 typedef struct {
     pk_builds_t *self;
@@ -386,42 +386,17 @@ s_mig_one(const void *key, size_t key_size, const void *value, size_t value_size
     return rc < 0 ? -1 : 0;
 }
 
-static int
-s_mig_txn(pk_store_txn_t *txn, void *arg)
+int
+builds_index_all(pk_builds_t *self, pk_store_txn_t *txn, uint64_t *count_out)
 {
-    s_mig_t *m = arg;
-    m->txn = txn;
-    m->count = 0;
-    if (pk_store_scan(txn, m->self->builds, NULL, 0, false, s_mig_one, m) < 0)
+    s_mig_t m = { self, txn, 0 };
+    *count_out = 0;
+    if (pk_store_scan(txn, self->builds, NULL, 0, false, s_mig_one, &m) < 0)
         return -1;
+    *count_out = m.count;
     pk_key_t k;
     pk_key_init(&k);
     pk_key_str(&k, "indexes");
     uint8_t one = 1;
-    return pk_store_put(txn, m->self->meta, k.data, k.size, &one, 1);
-}
-
-int
-pk_builds_migrate(pk_builds_t *self, uint64_t *builds_out)
-{
-    *builds_out = 0;
-    pk_key_t k;
-    pk_key_init(&k);
-    pk_key_str(&k, "indexes");
-    pk_store_txn_t *txn = pk_store_begin(self->store, false);
-    if (!txn)
-        return -1;
-    const void *v;
-    size_t size;
-    int rc = pk_store_get(txn, self->meta, k.data, k.size, &v, &size);
-    pk_store_abort(&txn);
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        return 0;
-    s_mig_t m = { self, NULL, 0 };
-    if (pk_store_write(self->store, s_mig_txn, &m) != 0)
-        return -1;
-    *builds_out = m.count;
-    return 1;
+    return pk_store_put(txn, self->meta, k.data, k.size, &one, 1);
 }

@@ -10,6 +10,7 @@ struct _pk_builds_t {
     pk_store_t *store;
     MDB_dbi pipelines, jobs, builds, steps, pins;
     MDB_dbi open, passed, lives, meta;      // pk_builds_index.c
+    MDB_dbi store_meta;                     // pk_builds_format.c
 };
 
 // pk_builds_index.c: the indexes every build write keeps in step (same
@@ -18,6 +19,9 @@ int builds_index_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipelin
                      const char *job, const pk_build_t *b);
 int builds_index_del_pipeline(pk_builds_t *self, pk_store_txn_t *txn, const char *name,
                               uint64_t life);
+// Builds the indexes of every stored build and marks them built ("indexes"
+// in builds_meta); *count_out builds. 0 or -1.
+int builds_index_all(pk_builds_t *self, pk_store_txn_t *txn, uint64_t *count_out);
 // The life a pipeline record written now gets: the stored record's, or the
 // next one of the name's counter (written here) when there is none.
 int builds_life_for_put(pk_builds_t *self, pk_store_txn_t *txn, const char *name,

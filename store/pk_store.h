@@ -143,6 +143,33 @@ int pk_store_get_msgpack(pk_store_txn_t *txn, MDB_dbi dbi, const void *key,
                          size_t key_size, msgpack_unpacked *unpacked);
 int pk_store_decode(const void *value, size_t value_size, msgpack_unpacked *unpacked);
 
+// What the store holds (pk_store_usage.c), read in txn: the keyspaces this
+// process has opened, each with mdb_stat, and the file's pages.
+typedef struct {
+    size_t map_size, page_size;
+    uint64_t pages_used;        // up to the highest page ever written
+    uint64_t pages_free;        // of those, free for reuse (LMDB's free DB)
+    uint64_t file_bytes;        // data.mdb's size (0 for "mem")
+} pk_store_usage_t;
+typedef struct {
+    char *name;
+    MDB_dbi dbi;
+    uint64_t entries, pages, depth;
+} pk_store_ks_stat_t;
+int pk_store_usage(pk_store_txn_t *txn, pk_store_usage_t *u, pk_store_ks_stat_t **ks_out,
+                   size_t *count_out);
+void pk_store_usage_free(pk_store_ks_stat_t **ks_p, size_t count);
+
+// Failed commits since open: a full filesystem under an lmdb store makes
+// every write fail with ENOSPC ("No space left on device", also when LMDB
+// itself saw a short write and said EIO) until space is freed; reads go on
+// and nothing committed is lost. no_space: the last commit failed so.
+typedef struct {
+    uint64_t write_errors, no_space_errors;
+    bool no_space;
+} pk_store_health_t;
+void pk_store_health(pk_store_t *self, pk_store_health_t *out);
+
 // Last failure on this thread: an LMDB code (MDB_MAP_FULL...) or errno
 // value, and a message naming what failed. 0 / "" when none.
 int pk_store_errcode(void);

@@ -12,6 +12,7 @@
 #ifndef PK_STORE_INTERNAL_H
 #define PK_STORE_INTERNAL_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 #include "pk_store.h"
 
@@ -39,6 +40,10 @@ struct _pk_store_t {
     pk_store_ks_t *keyspaces;
     size_t nkeyspaces;
     size_t max_keyspaces;
+
+    atomic_uint_fast64_t write_errors;      // commits that failed (pk_store_health)
+    atomic_uint_fast64_t no_space_errors;   // of those, the filesystem was full
+    atomic_bool no_space;                   // the last commit failed for want of space
 };
 
 struct _pk_store_txn_t {

@@ -9,6 +9,9 @@
 // could never happen, and the rule is enforced always, not only on the rare
 // write that fills the map.
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/statvfs.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,6 +200,39 @@ pk_store_begin(pk_store_t *self, bool write)
     return txn;
 }
 
+// A failed commit's code as the user should read it. LMDB reports a short
+// write (the filesystem filled up part way through its pwrite) as EIO; when
+// the store's filesystem has (almost) no room left, it is ENOSPC -- "No
+// space left on device" -- whichever LMDB said. Counted for
+// pk_store_health; the committed state is untouched either way (LMDB writes
+// the meta page last).
+static int
+s_commit_failed(pk_store_t *self, int rc)
+{
+    if (rc == EIO && strcmp(self->system, "mem")) {
+        struct statvfs vfs;
+        if (statvfs(self->dir, &vfs) == 0
+            && (uint64_t) vfs.f_bavail * vfs.f_frsize < ((uint64_t) 1 << 20))
+            rc = ENOSPC;
+    }
+    if (rc == MDB_MAP_FULL)
+        return rc;
+    atomic_fetch_add(&self->write_errors, 1);
+    if (rc == ENOSPC) {
+        atomic_fetch_add(&self->no_space_errors, 1);
+        atomic_store(&self->no_space, true);
+    }
+    return rc;
+}
+
+void
+pk_store_health(pk_store_t *self, pk_store_health_t *out)
+{
+    out->write_errors = atomic_load(&self->write_errors);
+    out->no_space_errors = atomic_load(&self->no_space_errors);
+    out->no_space = atomic_load(&self->no_space);
+}
+
 // End a transaction. For a write txn that filled the map, grow it before
 // releasing the writer lock, so the caller's retry finds room (*grew).
 static int
@@ -225,6 +261,13 @@ s_end(pk_store_txn_t *txn, bool commit, bool *grew)
             rc = mdb_txn_commit(txn->txn);
             if (rc == MDB_MAP_FULL)
                 txn->map_full = true;
+            if (rc != 0)
+                rc = s_commit_failed(self, rc);
+            else
+                atomic_store(&self->no_space, false);
+            if (rc == ENOSPC)
+                pk_store_fail(rc, "cannot commit to the store in '%s'", self->dir);
+            else
             if (rc != 0)
                 pk_store_fail(rc, "cannot commit");
         }

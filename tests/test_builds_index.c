@@ -283,8 +283,8 @@ static int
 s_forget_txn(pk_store_txn_t *txn, void *arg)
 {
     pk_store_t *store = arg;
-    const char *names[] = { "builds_open", "builds_passed", "builds_meta" };
-    for (size_t i = 0; i < 3; i++) {
+    const char *names[] = { "builds_open", "builds_passed", "builds_meta", "store_meta" };
+    for (size_t i = 0; i < 4; i++) {
         MDB_dbi dbi = pk_store_dbi(store, names[i]);
         s_keys_t *k = calloc(1, sizeof *k);
         assert_true(pk_store_scan(txn, dbi, NULL, 0, false, s_key_fn, k) >= 0);
@@ -314,6 +314,101 @@ test_migrate(void **state)
     assert_string_equal(s_open(f, NULL), "p/j/2:pending p/k/1:started ");
     assert_int_equal(s_newest(f, "p", "git.app", "j", 0), 5);
     assert_int_equal(pk_builds_migrate(f->b, &n), 0);       // once
+    uint64_t format = 0;
+    assert_int_equal(pk_builds_format(f->b, NULL, &format), 0);
+    assert_int_equal(format, PK_STORE_FORMAT);
+}
+
+static int
+s_newer_txn(pk_store_txn_t *txn, void *arg)
+{
+    pk_store_t *store = arg;
+    pk_key_t k;
+    pk_key_init(&k);
+    pk_key_str(&k, "format");
+    uint8_t three = 3;                  // msgpack positive fixint
+    return pk_store_put(txn, pk_store_dbi(store, "store_meta"), k.data, k.size, &three, 1);
+}
+
+static void
+test_format_newer(void **state)
+{
+    fx_t *f = *state;
+    s_put(f, "p", "j", 1, 0, "succeeded", "git.app", 5);
+    assert_int_equal(pk_store_write(f->store, s_newer_txn, f->store), 0);
+    uint64_t from = 0, n = 0;
+    assert_int_equal(pk_builds_upgrade(f->b, &from, &n), -2);
+    assert_int_equal(from, 3);
+    assert_string_equal(pk_store_error(),
+                        "store format 3 is newer than this pikoci understands (2): upgrade pikoci");
+    assert_int_equal(pk_builds_migrate(f->b, &n), -1);
+    uint64_t format = 0;
+    assert_int_equal(pk_builds_format(f->b, NULL, &format), 0);
+    assert_int_equal(format, 3);                            // left as it was
+}
+
+// --- retention (pk_builds_retain.c)
+
+static int
+s_steps_txn(pk_store_txn_t *txn, void *arg)
+{
+    fx_t *f = arg;
+    for (uint32_t n = 1; n <= 2; n++)
+        for (uint32_t i = 0; i < 3; i++) {
+            pk_build_step_t st = { .step = i, .kind = "task", .name = "t", .status = "succeeded" };
+            if (pk_builds_step_put(f->b, txn, "p", "j", n, 0, &st) != 0)
+                return -1;
+        }
+    return 0;
+}
+
+static int
+s_trim_txn(pk_store_txn_t *txn, void *arg)
+{
+    fx_t *f = arg;
+    uint64_t steps = 0;
+    if (pk_builds_trim(f->b, txn, "p", "j", 1, 0, 1234, &steps) != 0 || steps != 3)
+        return -1;
+    if (pk_builds_trim(f->b, txn, "p", "j", 9, 0, 1234, &steps) != PK_STORE_NOTFOUND)
+        return -1;
+    pk_retention_stats_t st = { .at_ms = 1234, .builds = 1, .steps = 3, .logs = 1,
+                                .total_builds = 7 };
+    return pk_builds_retention_put(f->b, txn, &st);
+}
+
+static void
+test_trim(void **state)
+{
+    fx_t *f = *state;
+    pk_retention_stats_t st;
+    assert_int_equal(pk_builds_retention_get(f->b, NULL, &st), 0);
+    assert_int_equal(st.at_ms, 0);                          // never collected
+    s_put(f, "p", "j", 1, 0, "succeeded", "git.app", 5);
+    s_put(f, "p", "j", 2, 0, "failed", "git.app", 6);
+    assert_int_equal(pk_store_write(f->store, s_steps_txn, f), 0);
+    assert_int_equal(pk_store_write(f->store, s_trim_txn, f), 0);
+    pk_build_step_t *steps;
+    size_t n;
+    assert_int_equal(pk_builds_steps_list(f->b, NULL, "p", "j", 1, 0, &steps, &n), 0);
+    assert_int_equal(n, 0);                                 // build 1's steps gone
+    pk_build_steps_free(&steps, n);
+    assert_int_equal(pk_builds_steps_list(f->b, NULL, "p", "j", 2, 0, &steps, &n), 0);
+    assert_int_equal(n, 3);                                 // build 2's kept
+    pk_build_steps_free(&steps, n);
+    pk_build_t b;
+    assert_int_equal(pk_builds_get(f->b, NULL, "p", "j", 1, 0, &b), 0);
+    assert_string_equal(b.status, "succeeded");             // the row stays, a summary
+    assert_int_equal(b.trimmed_ms, 1234);
+    assert_int_equal(pk_idmap_get(&b.versions, "git.app"), 5);
+    pk_build_clear(&b);
+    assert_int_equal(pk_builds_get(f->b, NULL, "p", "j", 2, 0, &b), 0);
+    assert_int_equal(b.trimmed_ms, 0);
+    pk_build_clear(&b);
+    assert_int_equal(s_newest(f, "p", "git.app", "j", 0), 5);   // its index entry stays
+    assert_int_equal(pk_builds_retention_get(f->b, NULL, &st), 0);
+    assert_int_equal(st.at_ms, 1234);
+    assert_int_equal(st.steps, 3);
+    assert_int_equal(st.total_builds, 7);
 }
 
 int
@@ -325,6 +420,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_passed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lives, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_format_newer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_trim, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

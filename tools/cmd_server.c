@@ -25,6 +25,7 @@
 #include "pk_broker.h"
 #include "pk_secrets.h"
 #include "pk_tokens.h"
+#include "pk_builds.h"
 #include "pk_checker.h"
 #include "pk_client.h"
 #include "conf.h"
@@ -79,6 +80,7 @@ typedef struct {
     int64_t heartbeat_ms;               // 0: the broker's default
     int64_t worker_grace_ms;
     zlist_t *owned;                     // the strings read from --config
+    int retain_builds, retain_days;     // default retention (0: keep everything)
 } s_opts_t;
 
 // Every setting is a flag, a variable of the environment and a line of the
@@ -92,6 +94,7 @@ typedef enum {
     S_CHOICE,       // one of meta's |-separated words
     S_SWITCH,       // --x (true), --x=true|false (also 1/0, yes/no, on/off)
     S_COUNT,        // 1 to 1024
+    S_NUMBER,       // 0 to 100,000,000 (an int)
     S_DURATION,     // 500ms, 10s, 5m (pk_duration)
     S_LIST,         // repeatable; the values of the latest source that has any
     S_IGNORED,      // PikoCI's, accepted with a note (help says why)
@@ -188,6 +191,13 @@ static const s_flag_t s_flags[] = {
     { "http", NULL, S_STR, S_AT(http), "HOST:PORT", false,
       "serve webhooks, /metrics, /healthz, /api and a read-only\n"
       "page there (off by default; port 0 or * picks one)" },
+    { "retain-builds", NULL, S_NUMBER, S_AT(retain_builds), "N", false,
+      "a job without build_log_retention keeps the logs and\n"
+      "steps of its newest N builds; older builds keep only\n"
+      "their summary row (default 0: keep everything)" },
+    { "retain-days", NULL, S_NUMBER, S_AT(retain_days), "D", false,
+      "the same for builds younger than D days (with both,\n"
+      "a build is trimmed once it is past both)" },
     { "worker-tokens", NULL, S_STR, S_AT(worker_tokens), "FILE", false,
       "the worker tokens --listen accepts in a worker's READY\n"
       "(lines \"<sha256 of token> <team|*> [label]\"; made by\n"
@@ -320,6 +330,17 @@ s_set(s_opts_t *o, const s_flag_t *f, const char *v, s_source_t source, const ch
             return 2;
         }
         *(uint32_t *) field = (uint32_t) n;
+        return 0;
+    }
+    case S_NUMBER: {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || !*v || n < 0 || n > 100000000) {
+            fprintf(stderr, "pikoci server: %s: expected a whole number (0: keep everything)\n",
+                    what);
+            return 2;
+        }
+        *(int *) field = (int) n;
         return 0;
     }
     case S_DURATION: {
@@ -878,6 +899,36 @@ s_secret_key(s_server_t *s, const s_opts_t *o)
     free(dir);
 }
 
+// The store's format: an older store upgraded in one transaction before any
+// actor reads it, a newer one refused (pk_builds_format.c).
+static int
+s_upgrade(pk_store_t *store)
+{
+    char *err = NULL;
+    pk_builds_t *builds = pk_builds_new(store, &err);
+    if (!builds) {
+        fprintf(stderr, "pikoci server: cannot open the store's keyspaces: %s\n",
+                err ? err : "?");
+        free(err);
+        return -1;
+    }
+    uint64_t from = 0, indexed = 0;
+    int rc = pk_builds_upgrade(builds, &from, &indexed);
+    pk_builds_destroy(&builds);
+    if (rc < 0) {
+        fprintf(stderr, "pikoci server: %s\n", pk_store_error());
+        zsys_error("%s", pk_store_error());
+        return -1;
+    }
+    if (rc > 0 && from == 0)
+        zsys_info("store format %d (a new store)", PK_STORE_FORMAT);
+    else
+    if (rc > 0)
+        zsys_info("store migrated from format %" PRIu64 " to %d: %" PRIu64 " builds indexed "
+                  "(unfinished builds, versions passed)", from, PK_STORE_FORMAT, indexed);
+    return 0;
+}
+
 static int
 s_start(s_server_t *s, const s_opts_t *o)
 {
@@ -893,6 +944,8 @@ s_start(s_server_t *s, const s_opts_t *o)
     }
     if (o->run_as)
         s_private_store(o);
+    if (s_upgrade(s->store) != 0)
+        return 2;
     const char *endpoint = o->broker;
     char *list = NULL, *token = NULL;
     if (pk_tokens_setup(o->worker_tokens, o->server_token, &list, &token, &err) != 0) {
@@ -936,7 +989,9 @@ s_start(s_server_t *s, const s_opts_t *o)
                                  .adopt_grace_ms = o->adopt_grace_ms < 0 ? 0
                                                  : o->adopt_grace_ms == 0 ? -1
                                                  : (int) o->adopt_grace_ms,
-                                 .allow_remote_types = o->remote_types };
+                                 .allow_remote_types = o->remote_types,
+                                 .retain_builds = o->retain_builds,
+                                 .retain_days = o->retain_days };
     // the server's own clients (http, --pipeline-config) hold a token that
     // lives only in this process; everyone else needs a user's
     uint8_t raw[32];

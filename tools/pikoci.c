@@ -47,6 +47,7 @@ static const s_command_t s_commands[] = {
     { "audit", pk_cmd_audit, "the audit log: who changed what, and what was refused" },
     { "secrets", pk_cmd_secrets, "set, list or remove secrets of the server's store" },
     { "worker-token", pk_cmd_worker_token, "make a worker token (for a team, or every team)" },
+    { "store", pk_cmd_store, "what the store holds: keyspaces, pages used and free, retention" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { "client", pk_cmd_client, "PikoCI's `client NOUN VERB` lines, run as the commands above" },

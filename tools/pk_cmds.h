@@ -39,6 +39,7 @@ pk_cmd_fn pk_cmd_unpin;
 pk_cmd_fn pk_cmd_workers;
 pk_cmd_fn pk_cmd_secrets;
 pk_cmd_fn pk_cmd_worker_token;
+pk_cmd_fn pk_cmd_store;
 pk_cmd_fn pk_cmd_webhook;
 pk_cmd_fn pk_cmd_types;
 pk_cmd_fn pk_cmd_login;

@@ -1,13 +1,15 @@
 // history_fill: writes a pipeline and many builds straight into an lmdb
 // store, as a long-lived server would have left them, for the history
 // end-to-end tests:
-//   history_fill DIR PIPELINE FILE JOB COUNT [PENDING] [--old]
+//   history_fill DIR PIPELINE FILE JOB COUNT [PENDING] [--old|--format=N]
 // stores pipeline PIPELINE (source FILE, no variables), COUNT succeeded
 // builds of JOB numbered 1..COUNT with a log line each, then PENDING builds
 // still pending (never dispatched), and 200 versions {ref: "v<id>"} of
 // resource git.app. --old leaves the store as a binary from
 // before the history indexes wrote it: no unfinished-builds index, no
 // passed index, no marker -- the server must build them at start.
+// --format=N (instead of --old) marks the store as of format N, as a newer
+// binary would (store_meta "format").
 #include "pk_builds.h"
 #include "pk_key.h"
 #include "pk_logs.h"
@@ -93,6 +95,28 @@ s_old(pk_store_txn_t *txn, void *arg)
 }
 
 typedef struct {
+    pk_store_t *store;
+    const char *format;
+} s_format_t;
+
+static int
+s_format(pk_store_txn_t *txn, void *arg)
+{
+    s_format_t *f = arg;
+    pk_key_t k;
+    pk_key_init(&k);
+    pk_key_str(&k, "format");
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_uint64(&pk, strtoull(f->format, NULL, 10));
+    int rc = pk_store_put_msgpack(txn, pk_store_dbi(f->store, "store_meta"), k.data, k.size, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+typedef struct {
     pk_builds_t *builds;
     const char *pipeline, *job, *source;
     uint64_t next;
@@ -125,12 +149,14 @@ int
 main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: history_fill DIR PIPELINE FILE JOB COUNT [PENDING] [--old]\n");
+        fprintf(stderr, "usage: history_fill DIR PIPELINE FILE JOB COUNT [PENDING] [--old|--format=N]\n");
         return 2;
     }
     uint64_t count = strtoull(argv[5], NULL, 10);
     uint64_t pending = argc > 6 && argv[6][0] != '-' ? strtoull(argv[6], NULL, 10) : 0;
     bool old = !strcmp(argv[argc - 1], "--old");
+    // --format=N: the store says it is of format N (a newer binary's store)
+    const char *format = !strncmp(argv[argc - 1], "--format=", 9) ? argv[argc - 1] + 9 : NULL;
     char *err = NULL, *source = s_slurp(argv[3]);
     pk_store_t *store = source ? pk_store_open("lmdb", argv[1], &err) : NULL;
     pk_builds_t *builds = store ? pk_builds_new(store, &err) : NULL;
@@ -169,6 +195,8 @@ main(int argc, char **argv)
     pk_versions_destroy(&vs);
     if (rc == 0 && old)
         rc = pk_store_write(store, s_old, store);
+    if (rc == 0 && format)
+        rc = pk_store_write(store, s_format, &(s_format_t) { store, format });
     if (rc != 0)
         fprintf(stderr, "history_fill: %s\n", err ? err : source ? pk_store_error()
                                                            : "cannot read the pipeline file");
