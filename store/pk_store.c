@@ -201,7 +201,7 @@ pk_store_open_opts(const char *system, const char *path,
     pk_store_opts_t opts = user_opts ? *user_opts : (pk_store_opts_t) { 0 };
     if (!opts.map_size)     opts.map_size = 64 * MIB;
     if (!opts.max_map_size) opts.max_map_size = (size_t) 1 << 40;
-    if (!opts.max_dbs)      opts.max_dbs = 32;
+    if (!opts.max_dbs)      opts.max_dbs = 64;
     if (!opts.mem_dir)      opts.mem_dir = "/dev/shm";
     if (!opts.mem_min_free) opts.mem_min_free = 256 * MIB;
     if (!opts.grow_wait_ms) opts.grow_wait_ms = 30000;
