@@ -55,7 +55,7 @@ s_usage(FILE *out)
     fprintf(out, "usage: pikoci COMMAND [ARGS...]\n\ncommands:\n");
     for (const s_command_t *c = s_commands; c->name; c++)
         fprintf(out, "  %-12s %s\n", c->name, c->summary);
-    fprintf(out, "  %-12s %s\n", "version", "print the version");
+    fprintf(out, "  %-12s %s\n", "version", "print the version and the git commit it was built from");
     fprintf(out, "\n'pikoci COMMAND --help' describes each command.\n");
 }
 
@@ -72,7 +72,7 @@ main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("pikoci %s\n", PK_VERSION);
+        printf("pikoci %s (commit %s)\n", PK_VERSION, PK_GIT_COMMIT);
         return 0;
     }
     for (const s_command_t *c = s_commands; c->name; c++)

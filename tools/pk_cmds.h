@@ -8,7 +8,7 @@
 #ifndef PK_CMDS_H
 #define PK_CMDS_H
 
-#define PK_VERSION "0.1.0"
+#include "pk_version.h"     // PK_VERSION, PK_GIT_COMMIT (cmake/version.cmake)
 
 typedef int (pk_cmd_fn)(int argc, char **argv);
 
