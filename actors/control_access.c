@@ -68,6 +68,8 @@ static const s_access_t s_access[] = {
     { "teams.grant", Z_TEAM, PK_ROLE_ADMIN },
     { "teams.revoke", Z_TEAM, PK_ROLE_ADMIN },
     { "audit", Z_ADMIN, PK_ROLE_ADMIN },
+    // a hot copy of the whole store (control_backup.c): every team's data
+    { "store.backup", Z_ADMIN, PK_ROLE_ADMIN },
     { NULL, Z_ANON, PK_ROLE_NONE }
 };
 

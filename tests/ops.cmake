@@ -1,2 +1,3 @@
 # Operations (issue #19): version, backup/restore, build reports, logging, packages.
 pk_add_script_test(ops_version ${CMAKE_CURRENT_SOURCE_DIR}/ops/version.sh)
+pk_add_script_test(ops_backup ${CMAKE_CURRENT_SOURCE_DIR}/ops/backup.sh)

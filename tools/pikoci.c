@@ -44,6 +44,7 @@ static const s_command_t s_commands[] = {
     { "users", pk_cmd_users, "list, create or remove users; set a password" },
     { "teams", pk_cmd_teams, "teams and their members' roles" },
     { "audit", pk_cmd_audit, "the audit log: who changed what, and what was refused" },
+    { "backup", pk_cmd_backup, "copy the running server's store into a file (a hot backup)" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { NULL, NULL, NULL }

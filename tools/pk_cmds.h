@@ -46,5 +46,6 @@ pk_cmd_fn pk_cmd_users;
 pk_cmd_fn pk_cmd_teams;
 pk_cmd_fn pk_cmd_audit;
 pk_cmd_fn pk_cmd_builtin;
+pk_cmd_fn pk_cmd_backup;
 
 #endif
