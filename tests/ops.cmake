@@ -1,3 +1,4 @@
 # Operations (issue #19): version, backup/restore, build reports, logging, packages.
 pk_add_script_test(ops_version ${CMAKE_CURRENT_SOURCE_DIR}/ops/version.sh)
 pk_add_script_test(ops_backup ${CMAKE_CURRENT_SOURCE_DIR}/ops/backup.sh)
+pk_add_script_test(ops_report ${CMAKE_CURRENT_SOURCE_DIR}/ops/report.sh)

@@ -113,4 +113,9 @@ void pk_cli_table_destroy(pk_cli_table_t **self_p);
 int pk_cli_logs(pk_cli_t *cli, const char *pipeline, const char *job, const char *number,
                 uint64_t offset, bool follow, char **status_out);
 
+// `pikoci build P/J/N --report`: the build as one JSON document on stdout
+// (cmd_report.c describes its shape). Exit code.
+int pk_cli_build_report(pk_cli_t *cli, const char *pipeline, const char *job,
+                        const char *number);
+
 #endif
