@@ -2,3 +2,4 @@
 pk_add_script_test(ops_version ${CMAKE_CURRENT_SOURCE_DIR}/ops/version.sh)
 pk_add_script_test(ops_backup ${CMAKE_CURRENT_SOURCE_DIR}/ops/backup.sh)
 pk_add_script_test(ops_report ${CMAKE_CURRENT_SOURCE_DIR}/ops/report.sh)
+pk_add_script_test(ops_logging ${CMAKE_CURRENT_SOURCE_DIR}/ops/logging.sh)

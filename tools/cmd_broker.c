@@ -30,7 +30,8 @@ s_usage(FILE *out)
         "                               the broker's secret certificate (pikoci keygen)\n"
         "  --curve-allow DIR            with --curve-cert: only clients whose public\n"
         "                               certificate (NAME.cert) is in DIR may connect; DIR\n"
-        "                               is re-read when it changes; refused keys are logged\n\n"
+        "                               is re-read when it changes; refused keys are logged\n"
+        PK_LOG_HELP "\n"
         "A listen address that is not loopback (tcp://127.x.x.x, localhost, ipc://) is\n"
         "refused without --curve-cert and --curve-allow.\n\n"
         "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options, unusable keys or cannot\n"
@@ -40,6 +41,8 @@ s_usage(FILE *out)
 int
 pk_cmd_broker(int argc, char **argv)
 {
+    if (pk_log_options(&argc, argv, "pikoci broker") != 0)
+        return 2;
     const char *listen = "tcp://127.0.0.1:7650", *curve_cert = NULL, *curve_allow = NULL;
     int64_t hb_ms = 3000;
     for (int i = 1; i < argc; i++) {
@@ -89,8 +92,7 @@ pk_cmd_broker(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    zsys_set_logident("pikoci-broker");
+    pk_log_start("pikoci-broker");
     zactor_t *broker = pk_broker_new(&cfg);
     if (!broker) {
         fprintf(stderr, "pikoci broker: cannot listen on %s\n", listen);

@@ -93,7 +93,8 @@ s_usage(FILE *out)
         "                           (default 10s; 0s: error them at once)\n"
         "  --heartbeat-timeout DURATION  a worker silent this long is lost (default 3s)\n"
         "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
-        "                           page there (off by default; port 0 or * picks one)\n\n"
+        "                           page there (off by default; port 0 or * picks one)\n"
+        PK_LOG_HELP "\n"
         "Every request needs an API token. On first start (a store with no user) the\n"
         "server makes user \"admin\" (a global admin) and a token for it, written (mode\n"
         "0600) to $XDG_RUNTIME_DIR/pikoci/ (else /tmp/pikoci-UID/) as server-PORT.token,\n"
@@ -644,6 +645,8 @@ s_start_http(s_server_t *s, const s_opts_t *o)
 int
 pk_cmd_server(int argc, char **argv)
 {
+    if (pk_log_options(&argc, argv, "pikoci server") != 0)
+        return 2;
     s_opts_t o;
     int rc = s_parse(argc, argv, &o);
     if (rc != 0) {
@@ -670,8 +673,7 @@ pk_cmd_server(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);    // before any thread: all inherit it
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    zsys_set_logident("pikoci");
+    pk_log_start("pikoci");
     pk_proc_make_subreaper();
     pk_git_init();
     if (sodium_init() < 0) {

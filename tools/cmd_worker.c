@@ -39,7 +39,8 @@ s_usage(FILE *out)
         "                      (pikoci keygen; the broker must have its NAME.cert in its\n"
         "                      --curve-allow directory)\n"
         "  --curve-server-key KEY|FILE  the broker's public key (40 Z85 characters) or\n"
-        "                      its .cert file; goes with --curve-cert\n\n"
+        "                      its .cert file; goes with --curve-cert\n"
+        PK_LOG_HELP "\n"
         "A worker whose key the broker does not allow, or with the wrong server key,\n"
         "never connects (the broker logs the refused key).\n"
         "exit status: 0 stopped by SIGINT/SIGTERM, 2 bad options or unusable keys\n");
@@ -48,6 +49,8 @@ s_usage(FILE *out)
 int
 pk_cmd_worker(int argc, char **argv)
 {
+    if (pk_log_options(&argc, argv, "pikoci worker") != 0)
+        return 2;
     const char *broker = getenv("PIKOCI_BROKER"), *name = NULL, *tags = NULL, *dir = NULL;
     pk_curve_client_t curve = { 0 };
     bool exclusive = false;
@@ -140,8 +143,7 @@ pk_cmd_worker(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    zsys_set_logident("pikoci-worker");
+    pk_log_start("pikoci-worker");
     pk_proc_make_subreaper();
     pk_git_init();
     pk_runner_config_t cfg = { .name = name ? name : default_name, .endpoint = broker,

@@ -8,6 +8,7 @@
 #ifndef PK_CMDS_H
 #define PK_CMDS_H
 
+#include "pk_log.h"         // --log-level, --log-format (server, worker, broker)
 #include "pk_version.h"     // PK_VERSION, PK_GIT_COMMIT (cmake/version.cmake)
 
 typedef int (pk_cmd_fn)(int argc, char **argv);
