@@ -86,6 +86,7 @@ static const char *const s_ops[] = {
     "users.create", "users.remove", "users.passwd", "teams.list", "teams.create",
     "teams.remove", "teams.members", "teams.grant", "teams.revoke", "audit",
     "secrets.set", "secrets.list", "secrets.rm",
+    "store.backup",
     NULL
 };
 
@@ -107,6 +108,7 @@ typedef struct {
     int timeout_ms;
     zhash_t *pending;           // ref -> s_pending_t
     ctl_sets_t *sets;           // pipeline.sets being fetched
+    ctl_backup_t *backup;       // store.backup's copy thread (control_backup.c)
     uint64_t next_ref;
     uint64_t ping_rid;
     bool connected;
@@ -501,6 +503,45 @@ s_secrets(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_wh
     msgpack_sbuffer_destroy(&sb);
 }
 
+// store.backup{path}: the copy runs in control_backup.c's thread; the
+// client hears when it is done (s_backup_done), or at once why not.
+static void
+s_backup(s_control_t *self, pk_msg_request_t *q, zframe_t **client, const char *user)
+{
+    const char *path = pk_kv_get(&q->args, "path");
+    char *why = NULL;
+    if (ctl_backup_start(self->backup, path, user, q->rid, client, &why) != 0) {
+        s_audit(self, user, q->op, path, "failed", why);
+        s_reply(self, *client, q->rid, false, why ? why : "cannot start the backup", NULL, 0);
+        free(why);
+        return;
+    }
+    zsys_info("control: backup of the store to %s started", path);
+}
+
+static void
+s_backup_done(s_control_t *self, ctl_backup_result_t *r)
+{
+    s_audit(self, r->user, "store.backup", r->path, r->ok ? "ok" : "failed", r->error);
+    if (!r->ok) {
+        zsys_error("control: backup to %s failed: %s", r->path, r->error);
+        s_reply(self, r->client, r->rid, false, r->error, NULL, 0);
+        return;
+    }
+    zsys_info("control: backup of the store to %s done: %" PRIu64 " bytes in %" PRId64 " ms",
+              r->path, r->bytes, r->ms);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    ctl_kstr(&pk, "path", r->path);
+    ctl_kint(&pk, "bytes", (int64_t) r->bytes);
+    ctl_kint(&pk, "ms", r->ms);
+    s_reply(self, r->client, r->rid, true, NULL, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
 {
@@ -534,6 +575,12 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
             ctl_who_clear(&who);
             return;
         }
+    }
+    if (!strcmp(q->op, "store.backup")) {
+        s_backup(self, q, client, who.user);
+        free(team);
+        ctl_who_clear(&who);
+        return;
     }
     const s_command_t *c = s_command(q->op);
     if (self->authenticate && c) {
@@ -666,7 +713,7 @@ s_on_pipe(s_control_t *self)
 static void
 s_run(s_control_t *self)
 {
-    zmq_pollitem_t items[2 + CTL_SETS_MAX] = {
+    zmq_pollitem_t items[3 + CTL_SETS_MAX] = {
         { zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0 } };
     s_hello(self);
@@ -680,7 +727,8 @@ s_run(s_control_t *self)
             if (p->deadline < wake)
                 wake = p->deadline;
         int64_t wait = wake - zclock_mono();
-        int n = 2 + ctl_sets_items(self->sets, items + 2);
+        int nb = ctl_backup_items(self->backup, items + 2);
+        int n = 2 + nb + ctl_sets_items(self->sets, items + 2 + nb);
         if (zmq_poll(items, n, wait < 0 ? 0 : (long) wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -690,7 +738,12 @@ s_run(s_control_t *self)
             break;
         if (items[1].revents & ZMQ_POLLIN)
             s_on_broker(self);
-        ctl_sets_answered(self->sets, items + 2, n - 2);
+        ctl_backup_result_t done;
+        if (ctl_backup_done(self->backup, items + 2, nb, &done)) {
+            s_backup_done(self, &done);
+            ctl_backup_result_clear(&done);
+        }
+        ctl_sets_answered(self->sets, items + 2 + nb, n - 2 - nb);
         s_forward_sets(self);
     }
 }
@@ -706,6 +759,7 @@ s_actor(zsock_t *pipe, void *arg)
                                                   : S_DEFAULT_TIMEOUT_MS;
     self.sets = ctl_sets_new(PK_SOURCES_HTTPS
                              | (cfg->allow_remote_types ? PK_SOURCES_REMOTE_BUILTINS : 0));
+    self.backup = ctl_backup_new(cfg->store);
     char *err = NULL;
     self.authenticate = cfg->authenticate;
     self.queries = pk_control_queries_new(cfg->store, &err);
@@ -738,6 +792,7 @@ s_actor(zsock_t *pipe, void *arg)
     }
     zsock_destroy(&self.dealer);
     ctl_sets_destroy(&self.sets);       // waits for the fetches still running
+    ctl_backup_destroy(&self.backup);   // ... and for a copy still running
     pk_control_queries_destroy(&self.queries);
     ctl_auth_destroy(&self.auth);
     pk_audit_destroy(&self.audit);

@@ -73,6 +73,8 @@ static const s_access_t s_access[] = {
     { "secrets.set", Z_PIPE, PK_ROLE_MAINTAIN },
     { "secrets.list", Z_PIPE, PK_ROLE_MAINTAIN },
     { "secrets.rm", Z_PIPE, PK_ROLE_MAINTAIN },
+    // a hot copy of the whole store (control_backup.c): every team's data
+    { "store.backup", Z_ADMIN, PK_ROLE_ADMIN },
     { NULL, Z_ANON, PK_ROLE_NONE }
 };
 

@@ -103,6 +103,32 @@ void ctl_sets_answered(ctl_sets_t *self, const zmq_pollitem_t *items, int n);
 ctl_set_t *ctl_sets_next(ctl_sets_t *self);
 void ctl_set_destroy(ctl_set_t **self_p);
 
+// store.backup: a hot copy of the store in a thread of its own
+// (control_backup.c), one at a time. control polls its pipe with the rest.
+typedef struct _ctl_backup_t ctl_backup_t;
+typedef struct {
+    uint64_t rid;                   // the client's request id
+    zframe_t *client;               // the client's routing id
+    char *path, *user;
+    bool ok;
+    uint64_t bytes;                 // the file's size
+    int64_t ms;                     // how long the copy took
+    char *error;
+} ctl_backup_result_t;
+ctl_backup_t *ctl_backup_new(pk_store_t *store);
+// Waits for a running copy to end.
+void ctl_backup_destroy(ctl_backup_t **self_p);
+// Start copying to path for client, taking *client: 0, or -1 with *error
+// (caller frees; one is running already, a relative path) and *client left.
+int ctl_backup_start(ctl_backup_t *self, const char *path, const char *user, uint64_t rid,
+                     zframe_t **client, char **error);
+// Fill items[0] with the running copy's pipe: 1, or 0 when idle.
+int ctl_backup_items(ctl_backup_t *self, zmq_pollitem_t *items);
+// After the poll: true with *r (ctl_backup_result_clear it) when the copy ended.
+bool ctl_backup_done(ctl_backup_t *self, const zmq_pollitem_t *items, int n,
+                     ctl_backup_result_t *r);
+void ctl_backup_result_clear(ctl_backup_result_t *r);
+
 // Drop the names q->self->visible refuses (freeing them), keeping the order.
 void ctl_filter_names(ctl_q_t *q, char **names, size_t *n);
 

@@ -55,7 +55,7 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
              bool with_steps)
 {
     msgpack_packer *pk = &q->pk;
-    msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 5 + (with_steps ? 1 : 0));
+    msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 5 + (with_steps ? 3 : 0));
     ctl_pack_build_head(pk, pipeline, job, b);
     ctl_str(pk, "versions");
     msgpack_pack_map(pk, b->versions.count);
@@ -76,6 +76,8 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     ctl_kint(pk, "trimmed_ms", b->trimmed_ms);      // retention removed log and steps
     if (!with_steps)
         return;
+    ctl_kstr(pk, "by", b->by);              // who triggered it (a manual build)
+    ctl_kstr(pk, "voters", b->voters);      // who approved it, one per line
     ctl_str(pk, "steps");
     pk_build_step_t *steps = NULL;
     size_t n = 0;

@@ -16,6 +16,7 @@
 //   .../log/stream[?offset=O|tail=BYTES]    SSE: meta {offset, size}, then
 //                                           messages {offset, next, text} as the
 //                                           log grows, end {status, size}
+//   /api/version, /api/v1/version           {version, commit} of this binary
 //   /api/events                             SSE: change {topic, seq, body} for
 //                                           every build/job/pipeline/resource/
 //                                           worker event
@@ -25,6 +26,7 @@
 // UTF-8 characters, so a chunk boundary never garbles one.
 #include "http_internal.h"
 #include "pk_value_msgpack.h"
+#include "pk_version.h"
 #include <czmq.h>
 
 #define S_LOG_CHUNK (256 * 1024)
@@ -439,6 +441,15 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     bool pipes = n >= 2 && !strcmp(seg[0], "pipelines");
     if (pipes)
         pk_kv_set(&args, "pipeline", seg[1]);
+    if ((n == 1 && !strcmp(seg[0], "version"))
+        || (n == 2 && !strcmp(seg[0], "v1") && !strcmp(seg[1], "version"))) {
+        pk_value_t *v = pk_value_new_object();
+        pk_value_object_set(v, "version", pk_value_new_string(PK_VERSION));
+        pk_value_object_set(v, "commit", pk_value_new_string(PK_GIT_COMMIT));
+        *a = http_json(MHD_HTTP_OK, v);
+        pk_value_destroy(&v);
+    }
+    else
     if (n == 1 && !strcmp(seg[0], "pipelines"))
         *a = s_query(h, "pipelines", &args);
     else

@@ -133,6 +133,15 @@ int64_t pk_store_scan(pk_store_txn_t *txn, MDB_dbi dbi, const void *prefix,
 typedef int (pk_store_write_fn)(pk_store_txn_t *txn, void *arg);
 int pk_store_write(pk_store_t *self, pk_store_write_fn *fn, void *arg);
 
+// A consistent, compacted copy of the store as it is now (one snapshot;
+// writers go on meanwhile) written to path, a new file (an absolute path;
+// an existing file is never replaced), which appears whole or not at all.
+// The file is an LMDB data file: as DIR/data.mdb it is a store for
+// pk_store_open("lmdb", DIR). 0 with *bytes (may be NULL) its size, or -1
+// with *err (caller frees). Blocks until done: call it on a thread of its
+// own (pk_store_copy.c).
+int pk_store_copy(pk_store_t *self, const char *path, uint64_t *bytes, char **err);
+
 // msgpack values. put stores the packed buffer as it is. get/decode unpack
 // one whole object into a caller-initialised msgpack_unpacked (strings point
 // into the map: use them before the transaction ends). get returns 0,

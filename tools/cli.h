@@ -121,5 +121,9 @@ int pk_cli_worker_count(pk_cli_t *cli);
 #define PK_CLI_NO_WORKER \
     "no worker is connected: checks and builds wait for one (`pikoci worker --broker " \
     "ENDPOINT`; `pikoci server` runs one itself unless --run-worker=false)"
+// `pikoci build P/J/N --report`: the build as one JSON document on stdout
+// (cmd_report.c describes its shape). Exit code.
+int pk_cli_build_report(pk_cli_t *cli, const char *pipeline, const char *job,
+                        const char *number);
 
 #endif

@@ -46,7 +46,8 @@ s_usage(FILE *out)
         "  --worker-tokens FILE         a worker's READY must carry a token listed here\n"
         "                               (\"<sha256> <team|*> [label]\" lines, see pikoci\n"
         "                               worker-token new); default: worker-tokens in the\n"
-        "                               runtime dir, made with worker.token's hash\n\n"
+        "                               runtime dir, made with worker.token's hash\n"
+        PK_LOG_HELP "\n"
         "Runtime dir: $PIKOCI_RUNTIME_DIR, else $XDG_RUNTIME_DIR/pikoci, else\n"
         "/tmp/pikoci-UID. Refused HELLOs and READYs are logged once and counted\n"
         "(broker.stats \"refused\", pikoci_broker_refused in /metrics).\n"
@@ -59,6 +60,8 @@ s_usage(FILE *out)
 int
 pk_cmd_broker(int argc, char **argv)
 {
+    if (pk_log_options(&argc, argv, "pikoci broker") != 0)
+        return 2;
     const char *listen = "tcp://127.0.0.1:7650", *curve_cert = NULL, *curve_allow = NULL;
     const char *worker_tokens = NULL, *server_token = NULL;
     int64_t hb_ms = 3000, grace_ms = PK_WORKER_GRACE_MS;
@@ -135,8 +138,7 @@ pk_cmd_broker(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    zsys_set_logident("pikoci-broker");
+    pk_log_start("pikoci-broker");
     zactor_t *broker = pk_broker_new(&cfg);
     if (!broker) {
         fprintf(stderr, "pikoci broker: cannot listen on %s\n", listen);

@@ -267,16 +267,36 @@ s_print_build(const pk_value_t *b)
 int
 pk_cmd_build(int argc, char **argv)
 {
-    static const s_spec_t spec = { "build", "PIPELINE/JOB/NUMBER",
+    static const s_spec_t spec = { "build", "PIPELINE/JOB/NUMBER [--report]",
         "One build: status, trigger, worker, times, the versions it used, its inputs\n"
         "and each step with its status, exit code and duration. NUMBER is 3, or 3.1\n"
-        "for the first retry of 3.", "", "PIPELINE/JOB/NUMBER", 3, 3 };
+        "for the first retry of 3.",
+        "options:\n"
+        "  --report           the build as one JSON report: status, times, versions,\n"
+        "                     inputs, approvals (with who), steps with their times and\n"
+        "                     the whole log (PikoCI's build report; `> r.json` keeps it)\n",
+        "PIPELINE/JOB/NUMBER", 3, 3 };
     pk_cli_t cli;
     pk_cli_init(&cli, "pikoci build");
+    // --report is this command's alone: take it out before the shared parse
+    bool report = false;
+    int kept = 0;
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--report"))
+            report = true;
+        else
+            argv[kept++] = argv[i];
+    argc = kept;
     char *parts[3];
     int n = s_parse(&spec, &cli, argc, argv, parts, NULL);
     if (n < 0)
         return -n - 1;
+    if (report) {
+        int rc = pk_cli_build_report(&cli, parts[0], parts[1], parts[2]);
+        s_free_parts(parts, n);
+        pk_cli_close(&cli);
+        return rc;
+    }
     pk_value_t *v;
     int rc = pk_cli_request(&cli, "build", NULL, 0, &v, "pipeline", parts[0], "job", parts[1],
                             "number", parts[2], NULL);

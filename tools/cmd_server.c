@@ -221,8 +221,6 @@ static const s_flag_t s_flags[] = {
     { "jwt-secret", NULL, S_IGNORED, 0, "SECRET", true,
       "PikoCI's; accepted and ignored: pikoci signs no JWTs\n"
       "(links between machines are authenticated with CURVE)" },
-    { "log-level", NULL, S_IGNORED, 0, "LEVEL", true,
-      "PikoCI's; accepted and ignored: pikoci logs at one level" },
     { NULL, NULL, S_STR, 0, NULL, false, NULL }
 };
 
@@ -255,6 +253,7 @@ s_usage(FILE *out)
         }
         fputc('\n', out);
     }
+    fputs(PK_LOG_HELP, out);        // taken out of argv before this table (lib/pk_log.c)
     fprintf(out,
         "\n"
         "Every option can also come from the environment, as PIKOCI_ and its name in\n"
@@ -1145,6 +1144,8 @@ s_start_http(s_server_t *s, const s_opts_t *o)
 int
 pk_cmd_server(int argc, char **argv)
 {
+    if (pk_log_options(&argc, argv, "pikoci server") != 0)
+        return 2;
     s_opts_t o;
     int rc = s_parse(argc, argv, &o);
     if (rc != 0) {
@@ -1171,8 +1172,7 @@ pk_cmd_server(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);    // before any thread: all inherit it
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    zsys_set_logident("pikoci");
+    pk_log_start("pikoci");
     pk_proc_make_subreaper();
     // before any thread: build processes die with us, even by kill -9
     if (o.run_worker)

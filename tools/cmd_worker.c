@@ -54,7 +54,8 @@ s_usage(FILE *out)
         "                      /tmp/pikoci-UID). A broker gives work only to a worker\n"
         "                      whose token is in its list; a token bound to a team gets\n"
         "                      only that team's work. A refused worker logs why and\n"
-        "                      keeps asking.\n\n"
+        "                      keeps asking.\n"
+        PK_LOG_HELP "\n"
         "A worker whose key the broker does not allow, or with the wrong server key,\n"
         "never connects: the broker logs the refused key, the worker says why it\n"
         "cannot get in. Cut off from the broker, a worker keeps running its builds\n"
@@ -66,6 +67,8 @@ s_usage(FILE *out)
 int
 pk_cmd_worker(int argc, char **argv)
 {
+    if (pk_log_options(&argc, argv, "pikoci worker") != 0)
+        return 2;
     const char *broker = getenv("PIKOCI_BROKER"), *name = NULL, *tags = NULL, *dir = NULL;
     const char *run_as = NULL;
     const char *token_file = NULL;
@@ -184,8 +187,7 @@ pk_cmd_worker(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
     zsys_handler_set(NULL);
-    zsys_set_logstream(stderr);
-    zsys_set_logident("pikoci-worker");
+    pk_log_start("pikoci-worker");
     pk_proc_make_subreaper();
     // before any thread: build processes die with us, even by kill -9
     pk_proc_guard_start();

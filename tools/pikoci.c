@@ -48,6 +48,7 @@ static const s_command_t s_commands[] = {
     { "secrets", pk_cmd_secrets, "set, list or remove secrets of the server's store" },
     { "worker-token", pk_cmd_worker_token, "make a worker token (for a team, or every team)" },
     { "store", pk_cmd_store, "what the store holds: keyspaces, pages used and free, retention" },
+    { "backup", pk_cmd_backup, "copy the running server's store into a file (a hot backup)" },
     { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", pk_cmd_builtin, "(internal) run a built-in type implemented in pikoci" },
     { "client", pk_cmd_client, "PikoCI's `client NOUN VERB` lines, run as the commands above" },
@@ -61,7 +62,7 @@ s_usage(FILE *out)
     fprintf(out, "usage: pikoci COMMAND [ARGS...]\n\ncommands:\n");
     for (const s_command_t *c = s_commands; c->name; c++)
         fprintf(out, "  %-12s %s\n", c->name, c->summary);
-    fprintf(out, "  %-12s %s\n", "version", "print the version");
+    fprintf(out, "  %-12s %s\n", "version", "print the version and the git commit it was built from");
     fprintf(out, "\n'pikoci COMMAND --help' describes each command.\n");
 }
 
@@ -90,7 +91,7 @@ main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("pikoci %s\n", PK_VERSION);
+        printf("pikoci %s (commit %s)\n", PK_VERSION, PK_GIT_COMMIT);
         return 0;
     }
     for (const s_command_t *c = s_commands; c->name; c++)

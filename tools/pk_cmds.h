@@ -9,7 +9,8 @@
 #define PK_CMDS_H
 #include "pk_proc.h"
 
-#define PK_VERSION "0.1.0"
+#include "pk_log.h"         // --log-level, --log-format (server, worker, broker)
+#include "pk_version.h"     // PK_VERSION, PK_GIT_COMMIT (cmake/version.cmake)
 
 typedef int (pk_cmd_fn)(int argc, char **argv);
 
@@ -57,5 +58,6 @@ pk_cmd_fn pk_cmd_pipeline;
 // (cmd_runas.c): the user looked up and checked (not root, we are root);
 // 0, or 2 with the reason printed as "pikoci CMD: ...".
 int pk_cmd_run_as(pk_proc_user_t *user_out, const char *name, const char *cmd);
+pk_cmd_fn pk_cmd_backup;
 
 #endif
