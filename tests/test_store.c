@@ -811,10 +811,10 @@ test_keyspaces(void **state)
     assert_int_equal(pk_store_get(txn, late, "k", 1, NULL, NULL), PK_STORE_NOTFOUND);
     pk_store_abort(&txn);
 
-    // The 33rd keyspace is refused with a clear error (default max 32).
+    // The 65th keyspace is refused with a clear error (default max 64).
     MDB_dbi last = PK_STORE_NO_DBI;
     int i;
-    for (i = 0; i < 40; i++) {
+    for (i = 0; i < 80; i++) {
         char name[16];
         snprintf(name, sizeof name, "fill-%d", i);
         last = pk_store_dbi(s, name);
@@ -822,9 +822,9 @@ test_keyspaces(void **state)
             break;
     }
     assert_int_equal(last, PK_STORE_NO_DBI);
-    assert_int_equal(i, 32 - 7);     // versions, logs, race-0..3, late were open
+    assert_int_equal(i, 64 - 7);     // versions, logs, race-0..3, late were open
     assert_int_equal(pk_store_errcode(), MDB_DBS_FULL);
-    assert_non_null(strstr(pk_store_error(), "fill-25"));
+    assert_non_null(strstr(pk_store_error(), "fill-57"));
 }
 
 // A store opened, written, closed and opened again: lmdb keeps the data,

@@ -69,7 +69,7 @@ job "long" {
   }
 }
 HCL
-ip netns exec "$NA" "$REAL" server --pubsub-system zmq --broker "$PIKOCI_SERVER" \
+ip netns exec "$NA" "$REAL" server --run-worker=false --pubsub-system zmq --broker "$PIKOCI_SERVER" \
     --curve-cert "$T/keys/server.cert_secret" --curve-server-key "$T/keys/broker.cert" \
     --pipeline-config "$T/p.hcl" --pipeline-name p 2>"$T/server.log" &
 PIDS+=($!)

@@ -42,6 +42,7 @@ pk secrets rm api_token --pipeline sec >"$T/rm2" 2>&1; rc=$?
 check "rm of a missing secret is refused (exit 1)" test $rc -eq 1
 check "... saying so" has "$T/rm2" 'no secret "api_token" in p:sec'
 printf 'file-v4lue\n' >"$T/valfile"
+pk teams create blue >/dev/null 2>&1      # a team's secrets need the team
 pk secrets set other --from-file "$T/valfile" --team blue >/dev/null 2>&1; rc=$?
 check "set --from-file (team blue)" test $rc -eq 0
 pk secrets set "bad name" --value x >"$T/bad" 2>&1; rc=$?

@@ -19,7 +19,7 @@ export PIKOCI_RUNTIME_DIR=$T/run
 trap 'kill $(jobs -p) 2>/dev/null; wait; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 . "$(dirname "$0")/../server/lib.sh"
 
-start_server "$T/server.log" --pipeline-config "$SRC/tests/dist/dist.hcl" --http 127.0.0.1:0 || finish
+start_server "$T/server.log" --run-worker=false --worker-grace 0s --pipeline-config "$SRC/tests/dist/dist.hcl" --http 127.0.0.1:0 || finish
 HTTP=$(sed -n 's/.*http on \(http:[^ ]*\).*/\1/p' "$T/server.log" | head -1)
 check "the runtime dir holds the default tokens, 0600" \
     test "$(stat -c %a "$T/run/worker.token") $(stat -c %a "$T/run/worker-tokens")" = "600 600"
@@ -105,7 +105,7 @@ BROKER=$(sed -n 's/.*listening on \(tcp:[^ ]*\).*/\1/p' "$T/broker.log" | head -
 "$RAWPEER" hello "$BROKER" control 2 pks_guess >"$T/hello-guess.out" 2>&1
 check "a wrong server token gets nothing" has "$T/hello-guess.out" "received 0"
 check "the broker logs it" has "$T/broker.log" "a server role needs the server token"
-"$BIN" server --pubsub-system zmq --broker "$BROKER" --pipeline-config "$SRC/tests/dist/dist.hcl" 2>"$T/dist-server.log" &
+"$BIN" server --run-worker=false --pubsub-system zmq --broker "$BROKER" --pipeline-config "$SRC/tests/dist/dist.hcl" 2>"$T/dist-server.log" &
 check "a server with the runtime dir's server token takes its roles" until_ok 30 grep -q "server ready" "$T/dist-server.log"
 PIKOCI_SERVER=$BROKER pk pipelines >"$T/dist-pipelines" 2>&1
 check "the CLI reaches it through the broker" has "$T/dist-pipelines" dist
