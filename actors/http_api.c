@@ -413,6 +413,36 @@ s_query(http_t *h, const char *op, pk_kv_t *args)
     return a;
 }
 
+// Is s a count: decimal digits only, at most 15 of them (exact as a double)?
+static bool
+s_is_count(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 15 && !s[n];
+}
+
+// A client's mistake in the query or the path, before anything is asked:
+// a message for a 400, or NULL. The build number (seg[5] under builds) and
+// the numeric arguments must be counts; "0" is no build number.
+static char *
+s_bad_input(struct MHD_Connection *c, char **seg, int n)
+{
+    static const char *counts[] = { "limit", "offset", "max", "tail", NULL };
+    char *msg = NULL;
+    for (int i = 0; counts[i] && !msg; i++) {
+        const char *v = s_arg(c, counts[i]);
+        if (v && !s_is_count(v) && asprintf(&msg, "%s=%s: expected a whole number, 0 or more",
+                                            counts[i], v) < 0)
+            msg = NULL;
+    }
+    bool build = n >= 6 && !strcmp(seg[0], "pipelines") && !strcmp(seg[2], "jobs")
+              && !strcmp(seg[4], "builds");
+    if (!msg && build && (!s_is_count(seg[5]) || strspn(seg[5], "0") == strlen(seg[5]))
+        && asprintf(&msg, "builds/%s: a build number is a whole number from 1", seg[5]) < 0)
+        msg = NULL;
+    return msg;
+}
+
 bool
 http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answer_t *a)
 {
@@ -423,6 +453,13 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     int n = 0;
     for (char *t = strtok_r(copy, "/", &save); t && n < 10; t = strtok_r(NULL, "/", &save))
         seg[n++] = t;
+    char *bad = s_bad_input(c, seg, n);
+    if (bad) {
+        *a = http_error(MHD_HTTP_BAD_REQUEST, "%s", bad);
+        free(bad);
+        free(copy);
+        return true;
+    }
     pk_kv_t args = { 0 };
     const char *limit = s_arg(c, "limit");
     bool pipes = n >= 2 && !strcmp(seg[0], "pipelines");
