@@ -25,8 +25,12 @@ typedef struct {
     const char *listen;           // "HOST:PORT"; port 0 or * picks a free one
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
     size_t body_max;              // largest webhook body (default 1 MiB)
-    unsigned connections_max;     // connections at once (default 64)
-    unsigned timeout_s;           // an idle connection is closed after (default 30)
+    unsigned connections_max;     // connections at once (default 256)
+    unsigned per_ip_max;          // of them from one address (default 32)
+    unsigned streams_max;         // of them Server-Sent Event streams (default 3/4 of
+                                  // connections_max: the rest stay for /healthz & co.)
+    unsigned timeout_s;           // an idle connection is closed after (default 10; a
+                                  // stream's after 60; request headers are due within 10)
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?
