@@ -400,6 +400,77 @@ pk_http_listen_check(const char *listen, char **err)
     return s_resolve(listen, &addr, &len, err);
 }
 
+static bool
+s_is_loopback(const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *) addr)->sin_addr.s_addr) >> 24) == 127;
+    if (addr->ss_family != AF_INET6)
+        return false;
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *) addr)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+// A file's bytes, NUL-ended (caller frees), or NULL with *err.
+static char *
+s_slurp(const char *what, const char *path, char **err)
+{
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = fopen(path, "rb");
+    FILE *mem = f ? open_memstream(&data, &size) : NULL;
+    char chunk[4096];
+    size_t n;
+    while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0 && size < 1024 * 1024)
+        fwrite(chunk, 1, n, mem);
+    int e = errno;
+    bool bad = !f || ferror(f);
+    if (mem)
+        fclose(mem);
+    if (f)
+        fclose(f);
+    if (bad || !data || !size) {
+        if (asprintf(err, "%s %s: %s", what, path, !f ? strerror(e) : "empty or unreadable") < 0)
+            *err = NULL;
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
+int
+pk_http_exposure_check(const char *listen, const char *cert, const char *key, bool insecure,
+                       char **err)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (s_resolve(listen, &addr, &len, err) != 0)
+        return -1;
+    if (!cert != !key) {
+        *err = strdup("--http-cert and --http-key go together (a PEM certificate and its key)");
+        return -1;
+    }
+    if (cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        *err = strdup("--http-cert: this libmicrohttpd has no TLS");
+        return -1;
+    }
+    char *c = cert ? s_slurp("--http-cert", cert, err) : NULL;
+    char *k = c ? s_slurp("--http-key", key, err) : NULL;
+    free(c);
+    free(k);
+    if (cert && !k)
+        return -1;
+    if (!cert && !insecure && !s_is_loopback(&addr)) {
+        if (asprintf(err, "--http %s is beyond loopback: give --http-cert FILE and --http-key "
+                     "FILE to serve HTTPS there, or --http-insecure to serve plain HTTP anyway "
+                     "(webhook bodies, the API and the page would cross the network in the "
+                     "clear)", listen) < 0)
+            *err = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 // --- the actor
 
 static struct MHD_Daemon *
@@ -413,9 +484,16 @@ s_start(http_t *h, const pk_http_config_t *cfg, unsigned *port)
         free(err);
         return NULL;
     }
+    // PEM in memory: MHD reads it while it starts (freed with the actor)
+    if (cfg->cert && (!(h->cert = s_slurp("--http-cert", cfg->cert, &err))
+                      || !(h->key = s_slurp("--http-key", cfg->key, &err)))) {
+        zsys_error("http: %s", err ? err : "cannot read the certificate");
+        free(err);
+        return NULL;
+    }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
                    | MHD_USE_POLL | MHD_USE_ERROR_LOG
-                   | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                   | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (h->cert ? MHD_USE_TLS : 0);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, s_handler, h,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, h,
@@ -427,9 +505,12 @@ s_start(http_t *h, const pk_http_config_t *cfg, unsigned *port)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) S_HEADERS_MAX,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, h,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify, h,
+        h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+        MHD_OPTION_HTTPS_MEM_KEY, h->key,
         MHD_OPTION_END);
     if (!d) {
-        zsys_error("http: cannot listen on %s: %s", cfg->listen, strerror(errno));
+        zsys_error("http: cannot listen on %s: %s%s", cfg->listen, strerror(errno),
+                   h->cert ? " (or the certificate and key do not load)" : "");
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -525,6 +606,8 @@ s_actor(zsock_t *pipe, void *arg)
     http_hub_destroy(&h->hub);
     pthread_mutex_destroy(&h->lock);
     free(h->endpoint);
+    free(h->cert);
+    free(h->key);
     free((char *) h->curve.cert);
     free((char *) h->curve.server_key);
     free(h);

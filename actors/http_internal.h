@@ -38,6 +38,7 @@ struct _http_t {
     unsigned streams_max;         // streams at once: the rest of the connections stay
     atomic_uint streams_open;     // free for short requests like /healthz
     void *conns;                  // http.c: connections, for the header deadline
+    char *cert, *key;             // PEM for HTTPS, or NULL
     atomic_bool stopping;
     atomic_uint_fast64_t requests, webhooks, streams, errors, log_bytes, events;
     int64_t started_ms;           // wall clock, for process_start_time_seconds

@@ -17,6 +17,7 @@
 #ifndef PK_HTTP_H
 #define PK_HTTP_H
 #include <czmq.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "pk_curve.h"
 
@@ -31,11 +32,19 @@ typedef struct {
                                   // connections_max: the rest stay for /healthz & co.)
     unsigned timeout_s;           // an idle connection is closed after (default 10; a
                                   // stream's after 60; request headers are due within 10)
+    const char *cert, *key;       // PEM files: HTTPS (both, or neither)
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?
 // 0, or -1 with *err (caller frees).
 int pk_http_listen_check(const char *listen, char **err);
+// May the face listen there? Beyond loopback ("*", 0.0.0.0, a LAN address)
+// only with TLS (cert and key, readable) or when insecure says plain HTTP
+// there is meant, as the broker's --listen needs CURVE. Also checks that
+// cert and key come together, are readable, and that this libmicrohttpd
+// has TLS. 0, or -1 with *err (caller frees).
+int pk_http_exposure_check(const char *listen, const char *cert, const char *key,
+                           bool insecure, char **err);
 
 // NULL when the config is unusable or the port cannot be bound (the reason
 // is logged). Pipe commands: "$TERM"; "STATUS" -> "ok"; "PORT" -> the bound

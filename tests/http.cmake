@@ -11,3 +11,4 @@ pk_add_script_test(http_webhook_secret_var ${CMAKE_CURRENT_SOURCE_DIR}/http/webh
 pk_add_script_test(http_slow_followers ${CMAKE_CURRENT_SOURCE_DIR}/http/slow_followers.sh)
 pk_add_script_test(http_stalled_events ${CMAKE_CURRENT_SOURCE_DIR}/http/stalled_events.sh)
 pk_add_script_test(http_hog ${CMAKE_CURRENT_SOURCE_DIR}/http/hog.sh)
+pk_add_script_test(http_exposure ${CMAKE_CURRENT_SOURCE_DIR}/http/exposure.sh)

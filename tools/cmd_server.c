@@ -91,7 +91,12 @@ s_usage(FILE *out)
         "                           (default 10s; 0s: error them at once)\n"
         "  --heartbeat-timeout DURATION  a worker silent this long is lost (default 3s)\n"
         "  --http HOST:PORT         serve webhooks, /metrics, /healthz, /api and a read-only\n"
-        "                           page there (off by default; port 0 or * picks one)\n\n"
+        "                           page there (off by default; port 0 or * picks one);\n"
+        "                           beyond loopback it needs --http-cert/--http-key or\n"
+        "                           --http-insecure\n"
+        "  --http-cert FILE         serve --http as HTTPS with this PEM certificate (chain)\n"
+        "  --http-key FILE          and this PEM private key\n"
+        "  --http-insecure          allow plain HTTP on a --http address beyond loopback\n\n"
         "Signals: SIGINT/SIGTERM stop now; SIGQUIT stops starting builds, waits for the\n"
         "running ones (up to --drain-timeout), then stops.\n"
         "exit status: 0 stopped by a signal, 2 bad options, invalid pipeline or a part\n"
@@ -103,6 +108,8 @@ typedef struct {
     const char *pipeline_file, *pipeline_name, *vars_file;
     const char *curve_cert, *curve_allow;
     const char *http;                   // --http HOST:PORT, NULL: no http face
+    const char *http_cert, *http_key;   // --http-cert, --http-key: HTTPS
+    bool http_insecure;                 // --http-insecure
     pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;
     size_t kv_count;
@@ -135,11 +142,15 @@ s_parse(int argc, char **argv, s_opts_t *o)
     static const char *with_value[] = { "--db-system", "--db-path", "--pubsub-system", "--broker",
         "--listen", "--concurrency", "--tags", "--pipeline-config", "--pipeline-name", "--var",
         "--vars", "--drain-timeout", "--adopt-grace", "--heartbeat-timeout", "--curve-cert", "--curve-allow", "--curve-client-cert",
-        "--curve-server-key", "--http", NULL };
+        "--curve-server-key", "--http", "--http-cert", "--http-key", NULL };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return 1;
+        if (!strcmp(a, "--http-insecure")) {
+            o->http_insecure = true;
+            continue;
+        }
         if (!strcmp(a, "--run-worker")) {
             o->run_worker = true;
             continue;
@@ -209,6 +220,8 @@ s_parse(int argc, char **argv, s_opts_t *o)
         else if (!strcmp(a, "--curve-client-cert")) o->curve.cert = v;
         else if (!strcmp(a, "--curve-server-key"))  o->curve.server_key = v;
         else if (!strcmp(a, "--http"))            o->http = v;
+        else if (!strcmp(a, "--http-cert"))       o->http_cert = v;
+        else if (!strcmp(a, "--http-key"))        o->http_key = v;
         else                                      o->kvs[o->kv_count++] = v;
     }
     if (!strcmp(o->db_system, "lmdb") && !o->db_path) {
@@ -235,7 +248,13 @@ s_parse(int argc, char **argv, s_opts_t *o)
         return 2;
     }
     char *http_err = NULL;
-    if (o->http && pk_http_listen_check(o->http, &http_err) != 0) {
+    if ((o->http_cert || o->http_key || o->http_insecure) && !o->http) {
+        fprintf(stderr, "pikoci server: --http-cert, --http-key and --http-insecure go with "
+                "--http\n");
+        return 2;
+    }
+    if (o->http && pk_http_exposure_check(o->http, o->http_cert, o->http_key,
+                                          o->http_insecure, &http_err) != 0) {
         fprintf(stderr, "pikoci server: %s\n", http_err ? http_err : "bad --http");
         free(http_err);
         return 2;
@@ -552,7 +571,8 @@ s_wait(s_server_t *s, int sigfd, int64_t drain_ms)
 static int
 s_start_http(s_server_t *s, const s_opts_t *o)
 {
-    pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http };
+    pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http,
+                            .cert = o->http_cert, .key = o->http_key };
     if (!s->broker)
         hc.curve = o->curve;
     if (!(s->http = pk_http_new(&hc))) {
@@ -563,7 +583,8 @@ s_start_http(s_server_t *s, const s_opts_t *o)
     char *port = zstr_recv(s->http);
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int) (strrchr(o->http, ':') - o->http), o->http);
-    zsys_info("http on http://%s:%s", strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
+    zsys_info("http on %s://%s:%s", o->http_cert ? "https" : "http",
+              strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
     zstr_free(&port);
     return 0;
 }
