@@ -12,3 +12,4 @@ pk_add_script_test(http_slow_followers ${CMAKE_CURRENT_SOURCE_DIR}/http/slow_fol
 pk_add_script_test(http_stalled_events ${CMAKE_CURRENT_SOURCE_DIR}/http/stalled_events.sh)
 pk_add_script_test(http_hog ${CMAKE_CURRENT_SOURCE_DIR}/http/hog.sh)
 pk_add_script_test(http_exposure ${CMAKE_CURRENT_SOURCE_DIR}/http/exposure.sh)
+pk_add_script_test(http_soak ${CMAKE_CURRENT_SOURCE_DIR}/http/soak.sh)
