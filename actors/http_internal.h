@@ -2,9 +2,10 @@
 // contract). http.c holds the daemon, the routing and the pool of broker
 // clients; http_api.c the JSON routes and the Server-Sent Event streams;
 // http_metrics.c /metrics; http_webhook.c POST /webhooks; http_page.c the
-// embedded page. Every handler runs on its connection's thread and reaches
-// the server only through http_request (a pooled pk_client per call) or a
-// pk_client of its own (a stream's subscription).
+// embedded page; http_hub.c hands the actor's events to the streams. Every
+// handler runs on its connection's thread and reaches the server only
+// through http_request (a pooled pk_client per call); a stream hears of
+// events from the hub, never on a subscription of its own.
 #ifndef HTTP_INTERNAL_H
 #define HTTP_INTERNAL_H
 #include <microhttpd.h>
@@ -58,7 +59,7 @@ typedef struct {
 // no answer (*error says why).
 int http_request(http_t *h, const char *op, const pk_kv_t *args, const void *body,
                  size_t body_size, pk_value_t **out, char **error);
-// A client of its own (streams subscribe on it), or NULL.
+// A client of its own (the actor subscribes on one), or NULL.
 pk_client_t *http_client_new(http_t *h);
 // Responses: text copied; JSON of v; {"error": msg}.
 http_answer_t http_text(unsigned status, const char *type, const char *text, size_t len);

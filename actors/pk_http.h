@@ -1,6 +1,6 @@
 // pk_http: the http actor, pikoci's HTTP face (`pikoci server --http
-// 127.0.0.1:8080`; off by default). On libmicrohttpd, one thread per
-// connection, it serves:
+// 127.0.0.1:8080`; off by default; HTTPS with cert and key). On
+// libmicrohttpd, one thread per connection, it serves:
 //   POST /webhooks/<token>   a forge's push: the token's resource is checked
 //                            now -> 200 {"pipeline","resource"}; unknown token
 //                            404, body over body_max 413, a resource with
