@@ -3,16 +3,20 @@
 //
 // MHD runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION): a
 // handler may block on a broker round trip or, for a Server-Sent Event
-// stream, on the event bus, without holding up other connections, and a
-// slow or hostile client costs one thread until its idle timeout, never the
-// server's actors (the connection limit bounds the threads). Handlers reach
-// the server only through pk_client requests, like the CLI: the pool keeps
-// idle clients so a request does not pay for a new connection and HELLO.
+// stream, on the hub, without holding up other connections, and a slow or
+// hostile client costs one thread, never the server's actors. What one
+// client can take is bounded: connections per address (32 of 256), request
+// headers due within S_HEADERS_S whatever trickles in (s_cut_overdue),
+// streams (3/4 of the connections, so /healthz and the like always find
+// one). Handlers reach the server only through pk_client requests, like the
+// CLI: the pool keeps idle clients so a request does not pay for a new
+// connection and HELLO.
 //
-// The actor's own thread holds a client subscribed to the whole event bus
-// for the counters /metrics shows (events seen, log bytes written) and
-// answers its pipe; on $TERM it quiesces the daemon, tells the streams to
-// end (they look every 500 ms) and stops it.
+// The actor's own thread holds the face's one client subscribed to the
+// whole event bus: for the counters /metrics shows (events seen, log bytes
+// written) and for the streams (http_hub.c). It answers its pipe and cuts
+// overdue connections; on $TERM it quiesces the daemon, wakes the streams to
+// end and stops it.
 #include "http_internal.h"
 #include "pk_actor.h"
 #include "pk_http.h"
@@ -20,11 +24,15 @@
 #include "pk_value_msgpack.h"
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 
 #define S_BODY_MAX (1024 * 1024)
-#define S_CONNECTIONS_MAX 64
-#define S_TIMEOUT_S 30
+#define S_CONNECTIONS_MAX 256
+#define S_PER_IP_MAX 32
+#define S_TIMEOUT_S 10
+#define S_HEADERS_S 10              // a request's headers must be in within this
+#define S_STREAM_TIMEOUT_S 60       // a stream whose client reads nothing for this long ends
 #define S_REQUEST_MS 10000
 #define S_POOL_MAX 8
 #define S_HEADERS_MAX (16 * 1024)   // MHD's per-connection memory: request line + headers
@@ -143,6 +151,86 @@ http_failed(int rc, const char *error)
                       error ? error : "refused");
 }
 
+// --- the header deadline
+//
+// MHD's timeout is an idle one: a client trickling a header line every
+// second would keep its connection (a thread) for good. So each connection
+// is tracked from MHD's STARTED notification to its CLOSED one, under the
+// lock; while it waits for a request's headers -- after accept, and between
+// keep-alive requests -- it has S_HEADERS_S, then the actor's thread shuts
+// its socket down and MHD closes it. The socket stays MHD's until CLOSED,
+// so it is never one that was closed and reused.
+typedef struct s_conn {
+    int fd;
+    int64_t since;                // mono ms: accepted, or its last request done
+    bool busy, cut;               // in a request; shut down already
+    struct s_conn *next;
+} s_conn_t;
+
+static void
+s_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+         enum MHD_ConnectionNotificationCode code)
+{
+    http_t *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s_conn_t *k = calloc(1, sizeof *k);
+        k->fd = ci ? ci->connect_fd : -1;
+        k->since = zclock_mono();
+        pthread_mutex_lock(&h->lock);
+        k->next = h->conns;
+        h->conns = k;
+        pthread_mutex_unlock(&h->lock);
+        *socket_context = k;
+    }
+    else
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        s_conn_t *k = *socket_context;
+        pthread_mutex_lock(&h->lock);
+        for (s_conn_t **p = (s_conn_t **) &h->conns; *p; p = &(*p)->next)
+            if (*p == k) {
+                *p = k->next;
+                break;
+            }
+        pthread_mutex_unlock(&h->lock);
+        free(k);
+        *socket_context = NULL;
+    }
+}
+
+// A request on c starts (its headers are in) or ends.
+static void
+s_conn_busy(http_t *h, struct MHD_Connection *c, bool busy)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    s_conn_t *k = ci ? ci->socket_context : NULL;
+    if (!k)
+        return;
+    pthread_mutex_lock(&h->lock);
+    k->busy = busy;
+    k->since = zclock_mono();
+    pthread_mutex_unlock(&h->lock);
+}
+
+// Shuts down the connections whose headers are overdue; how many.
+static unsigned
+s_cut_overdue(http_t *h)
+{
+    unsigned n = 0;
+    int64_t now = zclock_mono();
+    pthread_mutex_lock(&h->lock);
+    for (s_conn_t *k = h->conns; k; k = k->next)
+        if (!k->busy && !k->cut && k->fd >= 0 && now - k->since >= S_HEADERS_S * 1000) {
+            shutdown(k->fd, SHUT_RDWR);
+            k->cut = true;
+            n++;
+        }
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
 // --- routing
 
 static void
@@ -194,6 +282,7 @@ s_handler(void *cls, struct MHD_Connection *c, const char *url, const char *meth
     if (!q) {
         q = calloc(1, sizeof *q);
         *con_cls = q;
+        s_conn_busy(h, c, true);
         const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         // refuse what is announced too big before reading a byte of it
         if (len && strtoull(len, NULL, 10) > h->body_max) {
@@ -234,6 +323,9 @@ s_handler(void *cls, struct MHD_Connection *c, const char *url, const char *meth
         atomic_fetch_add(&h->errors, 1);
     MHD_add_response_header(a.response, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(a.response, "Referrer-Policy", "no-referrer");
+    if (a.stream)
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned) S_STREAM_TIMEOUT_S);
     enum MHD_Result rc = MHD_queue_response(c, a.status, a.response);
     MHD_destroy_response(a.response);
     return rc;
@@ -243,11 +335,10 @@ static void
 s_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             enum MHD_RequestTerminationCode toe)
 {
-    (void) cls;
-    (void) c;
     (void) toe;
     s_req_t *q = *con_cls;
     if (q) {
+        s_conn_busy(cls, c, false);
         free(q->body);
         free(q);
         *con_cls = NULL;
@@ -330,6 +421,77 @@ pk_http_listen_check(const char *listen, char **err)
     return s_resolve(listen, &addr, &len, err);
 }
 
+static bool
+s_is_loopback(const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *) addr)->sin_addr.s_addr) >> 24) == 127;
+    if (addr->ss_family != AF_INET6)
+        return false;
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *) addr)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+// A file's bytes, NUL-ended (caller frees), or NULL with *err.
+static char *
+s_slurp(const char *what, const char *path, char **err)
+{
+    char *data = NULL;
+    size_t size = 0;
+    FILE *f = fopen(path, "rb");
+    FILE *mem = f ? open_memstream(&data, &size) : NULL;
+    char chunk[4096];
+    size_t n;
+    while (mem && (n = fread(chunk, 1, sizeof chunk, f)) > 0 && size < 1024 * 1024)
+        fwrite(chunk, 1, n, mem);
+    int e = errno;
+    bool bad = !f || ferror(f);
+    if (mem)
+        fclose(mem);
+    if (f)
+        fclose(f);
+    if (bad || !data || !size) {
+        if (asprintf(err, "%s %s: %s", what, path, !f ? strerror(e) : "empty or unreadable") < 0)
+            *err = NULL;
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
+int
+pk_http_exposure_check(const char *listen, const char *cert, const char *key, bool insecure,
+                       char **err)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (s_resolve(listen, &addr, &len, err) != 0)
+        return -1;
+    if (!cert != !key) {
+        *err = strdup("--http-cert and --http-key go together (a PEM certificate and its key)");
+        return -1;
+    }
+    if (cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        *err = strdup("--http-cert: this libmicrohttpd has no TLS");
+        return -1;
+    }
+    char *c = cert ? s_slurp("--http-cert", cert, err) : NULL;
+    char *k = c ? s_slurp("--http-key", key, err) : NULL;
+    free(c);
+    free(k);
+    if (cert && !k)
+        return -1;
+    if (!cert && !insecure && !s_is_loopback(&addr)) {
+        if (asprintf(err, "--http %s is beyond loopback: give --http-cert FILE and --http-key "
+                     "FILE to serve HTTPS there, or --http-insecure to serve plain HTTP anyway "
+                     "(webhook bodies, the API and the page would cross the network in the "
+                     "clear)", listen) < 0)
+            *err = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 // --- the actor
 
 static struct MHD_Daemon *
@@ -343,21 +505,33 @@ s_start(http_t *h, const pk_http_config_t *cfg, unsigned *port)
         free(err);
         return NULL;
     }
+    // PEM in memory: MHD reads it while it starts (freed with the actor)
+    if (cfg->cert && (!(h->cert = s_slurp("--http-cert", cfg->cert, &err))
+                      || !(h->key = s_slurp("--http-key", cfg->key, &err)))) {
+        zsys_error("http: %s", err ? err : "cannot read the certificate");
+        free(err);
+        return NULL;
+    }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
                    | MHD_USE_POLL | MHD_USE_ERROR_LOG
-                   | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                   | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (h->cert ? MHD_USE_TLS : 0);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, s_handler, h,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, h,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
         MHD_OPTION_CONNECTION_LIMIT, cfg->connections_max ? cfg->connections_max
                                                           : S_CONNECTIONS_MAX,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_max ? cfg->per_ip_max : S_PER_IP_MAX,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : S_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) S_HEADERS_MAX,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, s_notify, h,
+        h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+        MHD_OPTION_HTTPS_MEM_KEY, h->key,
         MHD_OPTION_END);
     if (!d) {
-        zsys_error("http: cannot listen on %s: %s", cfg->listen, strerror(errno));
+        zsys_error("http: cannot listen on %s: %s%s", cfg->listen, strerror(errno),
+                   h->cert ? " (or the certificate and key do not load)" : "");
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -410,6 +584,10 @@ s_actor(zsock_t *pipe, void *arg)
     h->body_max = cfg->body_max ? cfg->body_max : S_BODY_MAX;
     h->started_ms = zclock_time();
     pthread_mutex_init(&h->lock, NULL);
+    h->hub = http_hub_new();
+    unsigned conns = cfg->connections_max ? cfg->connections_max : S_CONNECTIONS_MAX;
+    // a quarter of the connections is never a stream's: short requests get in
+    h->streams_max = cfg->streams_max ? cfg->streams_max : conns - conns / 4;
     unsigned port = 0;
     pk_client_t *bus = http_client_new(h);
     struct MHD_Daemon *d = bus ? s_start(h, cfg, &port) : NULL;
@@ -426,12 +604,18 @@ s_actor(zsock_t *pipe, void *arg)
             pk_msg_t ev;
             for (int n = 0; n < 256 && pk_client_event(bus, n ? 0 : 100, &ev) == 0; n++) {
                 s_count(h, &ev);
+                http_hub_publish(h->hub, &ev);
                 pk_msg_clear(&ev);
             }
+            unsigned cut = s_cut_overdue(h);
+            if (cut)
+                zsys_debug("http: %u connection(s) closed: no request headers within %d s",
+                           cut, S_HEADERS_S);
         }
         zpoller_destroy(&poller);
         MHD_quiesce_daemon(d);
         atomic_store(&h->stopping, true);
+        http_hub_stop(h->hub);
         MHD_stop_daemon(d);
     }
     else
@@ -441,9 +625,12 @@ s_actor(zsock_t *pipe, void *arg)
         pk_client_destroy(&h->pool[i]);
     free(h->pool);
     http_webhook_cache_free(h);
+    http_hub_destroy(&h->hub);
     pthread_mutex_destroy(&h->lock);
     free(h->endpoint);
     free(h->token);
+    free(h->cert);
+    free(h->key);
     free((char *) h->curve.cert);
     free((char *) h->curve.server_key);
     free(h);

@@ -19,37 +19,43 @@
 //   /api/version, /api/v1/version           {version, commit} of this binary
 //   /api/events                             SSE: change {topic, seq, body} for
 //                                           every build/job/pipeline/resource/
-//                                           worker event
-// A stream holds a broker client of its own, subscribed, and wakes on its
-// events -- but also re-reads the log every 2 s, since the bus may drop for a
-// slow reader and the store is the truth. Log text is sent only up to whole
-// UTF-8 characters, so a chunk boundary never garbles one.
+//                                           worker event; dropped {dropped}
+//                                           when a reader fell so far behind
+//                                           that events were lost
+// A stream waits on the hub (http_hub.c: the actor's one subscription) and
+// never queues log text: a log follower reads the store from its own byte
+// offset, S_LOG_CHUNK at a time, when the hub says its log grew -- and every
+// 2 s anyway, the store being the truth -- so one that reads slowly falls
+// behind in the store, not in memory. At most streams_max streams are open
+// at once. Log text is sent only up to whole UTF-8 characters, so a chunk
+// boundary never garbles one.
 #include "http_internal.h"
 #include "pk_value_msgpack.h"
 #include "pk_version.h"
 #include <czmq.h>
+#include <sys/socket.h>
 
-#define S_LOG_CHUNK (256 * 1024)
+#define S_LOG_CHUNK (128 * 1024)     // a follower holds about this much
 #define S_WAIT_MS 500
 #define S_POLL_MS 2000
 #define S_KEEPALIVE_MS 10000
 
 typedef struct {
     http_t *h;
-    pk_client_t *client;
+    http_sub_t *sub;            // its news from the bus (http_hub.c)
     bool log;                   // a log stream, else the change stream
     char *pipeline, *job, *number, *topic;
     uint64_t offset;
     char *out;
     size_t len, pos, cap;
-    bool fetch, done;
+    bool fetch, done, counted;
     int64_t poll_at, wrote_at;
 } s_stream_t;
 
 // --- JSON text for the streams
 
-static void
-s_put(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+void
+http_json_put(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
 {
     if (*len + n + 1 > *cap) {
         *cap = (*len + n + 1) * 2;
@@ -91,13 +97,22 @@ http_utf8_whole(const char *data, size_t n)
 void
 http_json_str(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
 {
-    s_put(buf, len, cap, "\"", 1);
+    http_json_put(buf, len, cap, "\"", 1);
     const unsigned char *s = (const unsigned char *) data;
     for (size_t i = 0; i < n;) {
+        size_t run = 0;             // plain ASCII goes in one piece: logs are mostly that
+        while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x80 && s[i + run] != '"'
+               && s[i + run] != '\\')
+            run++;
+        if (run) {
+            http_json_put(buf, len, cap, (const char *) s + i, run);
+            i += run;
+            continue;
+        }
         size_t k = s_utf8_len(s + i, n - i);
         char esc[8];
         if (k == 0) {
-            s_put(buf, len, cap, "\\ufffd", 6);
+            http_json_put(buf, len, cap, "\\ufffd", 6);
             i++;
             continue;
         }
@@ -108,13 +123,13 @@ http_json_str(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
                 snprintf(esc, sizeof esc, "\\u%04x", s[i]);
                 e = esc;
             }
-            s_put(buf, len, cap, e, strlen(e));
+            http_json_put(buf, len, cap, e, strlen(e));
         }
         else
-            s_put(buf, len, cap, (const char *) s + i, k);
+            http_json_put(buf, len, cap, (const char *) s + i, k);
         i += k;
     }
-    s_put(buf, len, cap, "\"", 1);
+    http_json_put(buf, len, cap, "\"", 1);
 }
 
 static void
@@ -122,10 +137,10 @@ s_emit(s_stream_t *s, const char *event, const char *json)
 {
     char head[64];
     int n = event ? snprintf(head, sizeof head, "event: %s\n", event) : 0;
-    s_put(&s->out, &s->len, &s->cap, head, (size_t) n);
-    s_put(&s->out, &s->len, &s->cap, "data: ", 6);
-    s_put(&s->out, &s->len, &s->cap, json, strlen(json));
-    s_put(&s->out, &s->len, &s->cap, "\n\n", 2);
+    http_json_put(&s->out, &s->len, &s->cap, head, (size_t) n);
+    http_json_put(&s->out, &s->len, &s->cap, "data: ", 6);
+    http_json_put(&s->out, &s->len, &s->cap, json, strlen(json));
+    http_json_put(&s->out, &s->len, &s->cap, "\n\n", 2);
 }
 
 // --- the streams
@@ -152,19 +167,18 @@ s_log_fetch(s_stream_t *s)
     pk_kv_set(&args, "offset", num);
     snprintf(num, sizeof num, "%d", S_LOG_CHUNK);
     pk_kv_set(&args, "max", num);
-    uint8_t *body = NULL;
-    size_t size = 0;
+    pk_value_t *v = NULL;
     char *err = NULL;
-    int rc = pk_client_request(s->client, "logs", &args, NULL, 0, 10000, &body, &size, &err);
+    int rc = http_request(s->h, "logs", &args, NULL, 0, &v, &err);
     pk_kv_clear(&args);
-    pk_value_t *v = rc == 0 ? pk_value_unpack(body, size) : NULL;
-    free(body);
+    if (rc != 0)
+        pk_value_destroy(&v);
     if (rc == 1) {
         char *json = NULL;
         size_t len = 0, cap = 0;
-        s_put(&json, &len, &cap, "{\"error\":", 9);
+        http_json_put(&json, &len, &cap, "{\"error\":", 9);
         http_json_str(&json, &len, &cap, err ? err : "refused", strlen(err ? err : "refused"));
-        s_put(&json, &len, &cap, "}", 1);
+        http_json_put(&json, &len, &cap, "}", 1);
         s_emit(s, "end", json);
         free(json);
         s->done = true;
@@ -184,9 +198,9 @@ s_log_fetch(s_stream_t *s)
         char head[96];
         int k = snprintf(head, sizeof head, "{\"offset\":%" PRIu64 ",\"next\":%" PRIu64
                          ",\"text\":", s->offset, s->offset + whole);
-        s_put(&json, &len, &cap, head, (size_t) k);
+        http_json_put(&json, &len, &cap, head, (size_t) k);
         http_json_str(&json, &len, &cap, text, whole);
-        s_put(&json, &len, &cap, "}", 1);
+        http_json_put(&json, &len, &cap, "}", 1);
         s_emit(s, NULL, json);
         free(json);
         s->offset += whole;
@@ -202,27 +216,6 @@ s_log_fetch(s_stream_t *s)
         s->done = true;
     }
     pk_value_destroy(&v);
-}
-
-static void
-s_change(s_stream_t *s, pk_msg_t *ev)
-{
-    pk_value_t *body = ev->event.body.size
-                     ? pk_value_unpack(ev->event.body.data, ev->event.body.size) : NULL;
-    char *bj = body ? pk_value_to_json(body) : NULL;
-    char *json = NULL;
-    size_t len = 0, cap = 0;
-    s_put(&json, &len, &cap, "{\"topic\":", 9);
-    http_json_str(&json, &len, &cap, ev->event.topic, strlen(ev->event.topic));
-    char seq[64];
-    int k = snprintf(seq, sizeof seq, ",\"seq\":%" PRIu64 ",\"body\":", ev->event.seq);
-    s_put(&json, &len, &cap, seq, (size_t) k);
-    s_put(&json, &len, &cap, bj ? bj : "null", strlen(bj ? bj : "null"));
-    s_put(&json, &len, &cap, "}", 1);
-    s_emit(s, "change", json);
-    free(json);
-    free(bj);
-    pk_value_destroy(&body);
 }
 
 static ssize_t
@@ -245,14 +238,18 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
             s_log_fetch(s);
             continue;
         }
-        pk_msg_t ev;
-        if (pk_client_event(s->client, S_WAIT_MS, &ev) == 0) {
-            if (!s->log)
-                s_change(s, &ev);
-            else
-            if (!strcmp(ev.event.topic, s->topic) || !strncmp(ev.event.topic, "build.", 6))
-                s->fetch = true;
-            pk_msg_clear(&ev);
+        char *json = NULL;
+        uint64_t dropped = 0;
+        if (http_hub_wait(s->h->hub, s->sub, S_WAIT_MS, &json, &dropped)) {
+            if (json)
+                s_emit(s, "change", json);
+            free(json);
+            if (dropped) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "{\"dropped\":%" PRIu64 "}", dropped);
+                s_emit(s, "dropped", msg);
+            }
+            s->fetch = s->log;
             continue;
         }
         int64_t now = zclock_mono();
@@ -261,7 +258,7 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
             s->poll_at = now + S_POLL_MS;
         }
         if (now - s->wrote_at >= S_KEEPALIVE_MS)
-            s_put(&s->out, &s->len, &s->cap, ": keepalive\n\n", 13);
+            http_json_put(&s->out, &s->len, &s->cap, ": keepalive\n\n", 13);
     }
 }
 
@@ -269,7 +266,9 @@ static void
 s_stream_free(void *cls)
 {
     s_stream_t *s = cls;
-    pk_client_destroy(&s->client);
+    http_hub_leave(s->h->hub, &s->sub);
+    if (s->counted)
+        atomic_fetch_sub(&s->h->streams_open, 1);
     free(s->pipeline);
     free(s->job);
     free(s->number);
@@ -278,11 +277,39 @@ s_stream_free(void *cls)
     free(s);
 }
 
+// A stream's state, or NULL when streams_max are open already: a client
+// with many streams must leave connections for everyone's short requests.
+static s_stream_t *
+s_stream_new(http_t *h)
+{
+    unsigned open = atomic_fetch_add(&h->streams_open, 1);
+    if (open >= h->streams_max) {
+        atomic_fetch_sub(&h->streams_open, 1);
+        return NULL;
+    }
+    s_stream_t *s = calloc(1, sizeof *s);
+    s->h = h;
+    s->counted = true;
+    return s;
+}
+
+static http_answer_t
+s_too_many(http_t *h)
+{
+    http_answer_t a = http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "%u streams are open, the most "
+                                 "this server keeps; try again later", h->streams_max);
+    if (a.response)
+        MHD_add_response_header(a.response, "Retry-After", "10");
+    return a;
+}
+
+// Starts s on its subscription (a log follower when s->topic is set).
 static http_answer_t
 s_stream(s_stream_t *s)
 {
     atomic_fetch_add(&s->h->streams, 1);
     s->wrote_at = s->poll_at = zclock_mono();
+    s->sub = http_hub_join(s->h->hub, s->log ? s->topic : NULL);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                s_read, s, s_stream_free);
     if (!r) {
@@ -291,26 +318,24 @@ s_stream(s_stream_t *s)
     }
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    return (http_answer_t) { MHD_HTTP_OK, r };
+    return (http_answer_t) { MHD_HTTP_OK, r, true };
 }
 
 static http_answer_t
-s_events(http_t *h)
+s_events(http_t *h, struct MHD_Connection *c)
 {
-    s_stream_t *s = calloc(1, sizeof *s);
-    s->h = h;
-    s->client = http_client_new(h);
-    static const char *prefixes[] = { "build.", "job.", "pipeline.", "resource.", "worker.",
-                                      NULL };
-    for (int i = 0; s->client && prefixes[i]; i++)
-        if (pk_client_subscribe(s->client, prefixes[i], NULL) != 0) {
-            pk_client_destroy(&s->client);
-        }
-    if (!s->client) {
-        s_stream_free(s);
-        return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "cannot subscribe to the server's events");
-    }
-    s_put(&s->out, &s->len, &s->cap, "retry: 2000\n\n", 13);
+    s_stream_t *s = s_stream_new(h);
+    if (!s)
+        return s_too_many(h);
+    // Its backlog belongs in the hub's bounded queue, where drops are
+    // counted, not in a kernel buffer autotuned up to megabytes: events are
+    // small and few, 8 KiB in flight is plenty.
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int sndbuf = 8 * 1024;
+    if (ci)
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    http_json_put(&s->out, &s->len, &s->cap, "retry: 2000\n\n", 13);
     return s_stream(s);
 }
 
@@ -323,8 +348,9 @@ s_arg(struct MHD_Connection *c, const char *name)
 static http_answer_t
 s_log_stream(http_t *h, struct MHD_Connection *c, char **seg)
 {
-    s_stream_t *s = calloc(1, sizeof *s);
-    s->h = h;
+    s_stream_t *s = s_stream_new(h);
+    if (!s)
+        return s_too_many(h);
     s->log = true;
     s->pipeline = strdup(seg[0]);
     s->job = strdup(seg[1]);
@@ -356,15 +382,13 @@ s_log_stream(http_t *h, struct MHD_Connection *c, char **seg)
     }
     if (s->offset > size)
         s->offset = size;
-    s->client = http_client_new(h);
-    if (!s->client || !s->topic || pk_client_subscribe(s->client, s->topic, NULL) != 0
-        || pk_client_subscribe(s->client, "build.", NULL) != 0) {
+    if (!s->topic) {
         s_stream_free(s);
-        return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "cannot subscribe to the log");
+        return http_error(MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot follow the log");
     }
     char meta[128];
     snprintf(meta, sizeof meta, "{\"offset\":%" PRIu64 ",\"size\":%" PRIu64 "}", s->offset, size);
-    s_put(&s->out, &s->len, &s->cap, "retry: 2000\n\n", 13);
+    http_json_put(&s->out, &s->len, &s->cap, "retry: 2000\n\n", 13);
     s_emit(s, "meta", meta);
     s->fetch = true;
     return s_stream(s);
@@ -427,6 +451,36 @@ s_query(http_t *h, const char *op, pk_kv_t *args)
     return a;
 }
 
+// Is s a count: decimal digits only, at most 15 of them (exact as a double)?
+static bool
+s_is_count(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 15 && !s[n];
+}
+
+// A client's mistake in the query or the path, before anything is asked:
+// a message for a 400, or NULL. The build number (seg[5] under builds) and
+// the numeric arguments must be counts; "0" is no build number.
+static char *
+s_bad_input(struct MHD_Connection *c, char **seg, int n)
+{
+    static const char *counts[] = { "limit", "offset", "max", "tail", NULL };
+    char *msg = NULL;
+    for (int i = 0; counts[i] && !msg; i++) {
+        const char *v = s_arg(c, counts[i]);
+        if (v && !s_is_count(v) && asprintf(&msg, "%s=%s: expected a whole number, 0 or more",
+                                            counts[i], v) < 0)
+            msg = NULL;
+    }
+    bool build = n >= 6 && !strcmp(seg[0], "pipelines") && !strcmp(seg[2], "jobs")
+              && !strcmp(seg[4], "builds");
+    if (!msg && build && (!s_is_count(seg[5]) || strspn(seg[5], "0") == strlen(seg[5]))
+        && asprintf(&msg, "builds/%s: a build number is a whole number from 1", seg[5]) < 0)
+        msg = NULL;
+    return msg;
+}
+
 bool
 http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answer_t *a)
 {
@@ -437,6 +491,13 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     int n = 0;
     for (char *t = strtok_r(copy, "/", &save); t && n < 10; t = strtok_r(NULL, "/", &save))
         seg[n++] = t;
+    char *bad = s_bad_input(c, seg, n);
+    if (bad) {
+        *a = http_error(MHD_HTTP_BAD_REQUEST, "%s", bad);
+        free(bad);
+        free(copy);
+        return true;
+    }
     pk_kv_t args = { 0 };
     bool pipes = n >= 2 && !strcmp(seg[0], "pipelines");
     if (pipes)
@@ -463,7 +524,7 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
         *a = s_query(h, !strcmp(seg[0], "workers") ? "broker.workers" : "broker.pending", &args);
     else
     if (n == 1 && !strcmp(seg[0], "events"))
-        *a = s_events(h);
+        *a = s_events(h, c);
     else
     if (pipes && n == 3 && (!strcmp(seg[2], "jobs") || !strcmp(seg[2], "resources")))
         *a = s_query(h, seg[2], &args);

@@ -273,6 +273,11 @@ s_process(http_t *h, s_out_t *o)
     s_printf(o, "pikoci_webhooks_total %" PRIu64 "\n", (uint64_t) atomic_load(&h->webhooks));
     s_help(o, "pikoci_http_streams_total", "counter", "Server-Sent Event streams opened.");
     s_printf(o, "pikoci_http_streams_total %" PRIu64 "\n", (uint64_t) atomic_load(&h->streams));
+    s_help(o, "pikoci_http_streams_open", "gauge", "Server-Sent Event streams open now.");
+    s_printf(o, "pikoci_http_streams_open %u\n", (unsigned) atomic_load(&h->streams_open));
+    s_help(o, "pikoci_http_stream_events_dropped_total", "counter",
+           "Events dropped because a stream's client read too slowly (its queue was full).");
+    s_printf(o, "pikoci_http_stream_events_dropped_total %" PRIu64 "\n", http_hub_dropped(h->hub));
     long page = sysconf(_SC_PAGESIZE), ticks = sysconf(_SC_CLK_TCK);
     unsigned long size = 0, rss = 0;
     FILE *f = fopen("/proc/self/statm", "r");

@@ -88,7 +88,8 @@ http_webhook_cache_free(http_t *h)
 }
 
 // The resource's webhook_secret (caller frees; NULL when it has none): 0,
-// or the http_request failure code with *error.
+// the http_request failure code with *error, or 2 with *error when the
+// resource's webhooks must be refused whatever their signature.
 static int
 s_secret(http_t *h, const char *pipeline, const char *resource, char **secret, char **error)
 {
@@ -136,8 +137,21 @@ s_secret(http_t *h, const char *pipeline, const char *resource, char **secret, c
     const pk_resource_t *res = hit->def ? pk_pipeline_resource(hit->def, resource) : NULL;
     if (res && res->webhook_secret && *res->webhook_secret)
         *secret = strdup(res->webhook_secret);
+    bool parsed = hit->def != NULL;
     pthread_mutex_unlock(&h->lock);
     pk_value_destroy(&v);
+    // Fail closed: a definition that does not parse hides whether there is
+    // a secret, and a placeholder (a pipeline set before those were refused)
+    // would be a signature key anyone can read.
+    if (!parsed || (*secret && strstr(*secret, "((pikoci_secret:"))) {
+        *error = strdup(parsed ? "the resource's webhook_secret comes from a secret-backed "
+                        "variable, which the server cannot resolve: set the pipeline again "
+                        "with the value given by --var" : "the pipeline's definition cannot "
+                        "be read here");
+        free(*secret);
+        *secret = NULL;
+        return 2;
+    }
     return 0;
 }
 
@@ -159,7 +173,8 @@ http_webhook(http_t *h, struct MHD_Connection *c, const char *token, const char 
         goto done;
     }
     if (rc != 0 || (rc = s_secret(h, pipeline, resource, &secret, &error)) != 0) {
-        *a = http_failed(rc, error);
+        *a = rc == 2 ? http_error(MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", error)
+                     : http_failed(rc, error);
         goto done;
     }
     if (secret) {

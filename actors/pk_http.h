@@ -1,6 +1,6 @@
 // pk_http: the http actor, pikoci's HTTP face (`pikoci server --http
-// 127.0.0.1:8080`; off by default). On libmicrohttpd, one thread per
-// connection, it serves:
+// 127.0.0.1:8080`; off by default; HTTPS with cert and key). On
+// libmicrohttpd, one thread per connection, it serves:
 //   POST /webhooks/<token>   a forge's push: the token's resource is checked
 //                            now -> 200 {"pipeline","resource"}; unknown token
 //                            404, body over body_max 413, a resource with
@@ -17,6 +17,7 @@
 #ifndef PK_HTTP_H
 #define PK_HTTP_H
 #include <czmq.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "pk_curve.h"
 
@@ -25,8 +26,13 @@ typedef struct {
     const char *listen;           // "HOST:PORT"; port 0 or * picks a free one
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
     size_t body_max;              // largest webhook body (default 1 MiB)
-    unsigned connections_max;     // connections at once (default 64)
-    unsigned timeout_s;           // an idle connection is closed after (default 30)
+    unsigned connections_max;     // connections at once (default 256)
+    unsigned per_ip_max;          // of them from one address (default 32)
+    unsigned streams_max;         // of them Server-Sent Event streams (default 3/4 of
+                                  // connections_max: the rest stay for /healthz & co.)
+    unsigned timeout_s;           // an idle connection is closed after (default 10; a
+                                  // stream's after 60; request headers are due within 10)
+    const char *cert, *key;       // PEM files: HTTPS (both, or neither)
     const char *token;            // the API token its requests to control carry
                                   // (pikoci server: its own service token)
 } pk_http_config_t;
@@ -34,6 +40,13 @@ typedef struct {
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?
 // 0, or -1 with *err (caller frees).
 int pk_http_listen_check(const char *listen, char **err);
+// May the face listen there? Beyond loopback ("*", 0.0.0.0, a LAN address)
+// only with TLS (cert and key, readable) or when insecure says plain HTTP
+// there is meant, as the broker's --listen needs CURVE. Also checks that
+// cert and key come together, are readable, and that this libmicrohttpd
+// has TLS. 0, or -1 with *err (caller frees).
+int pk_http_exposure_check(const char *listen, const char *cert, const char *key,
+                           bool insecure, char **err);
 
 // NULL when the config is unusable or the port cannot be bound (the reason
 // is logged). Pipe commands: "$TERM"; "STATUS" -> "ok"; "PORT" -> the bound

@@ -112,6 +112,13 @@ pk_dec_resource(pk_dec_t *d, const pk_hcl_block_t *b)
     pk_dec_check_tags(d, owner ? owner : "resource", &r->tags);
     free(owner);
     pk_dec_string(d, body, "webhook_secret", &r->webhook_secret);
+    // Secrets resolve only on a runner, while the http face checks
+    // signatures: it would compare against the placeholder itself.
+    if (r->webhook_secret && strstr(r->webhook_secret, "((pikoci_secret:"))
+        pk_diags_error(d->diags, pk_hcl_attr_range(pk_hcl_body_attr_find(body, "webhook_secret")),
+                       "webhook_secret cannot come from a secret-backed variable (secrets "
+                       "resolve on runners; the server checks signatures): give its value "
+                       "with --var or --vars when setting the pipeline");
     s_check_interval(d, r, body);
     r->params = s_params(d, b);
 }

@@ -1,7 +1,8 @@
 // The http actor's pure parts and the webhook token keyspace: tokens made
 // once per resource and kept, found only by the whole token, replaced by
 // regenerate, forgotten by purge (on a real LMDB store); HMAC-SHA256 against
-// Python's hmac module; the UTF-8 cut and the JSON text of log chunks.
+// Python's hmac module; the UTF-8 cut and the JSON text of log chunks; the
+// streams' hub (http_hub.c).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include "http_internal.h"
 #include "pk_webhooks.h"
+#include <czmq.h>
 
 static void
 test_tokens(void **state)
@@ -144,6 +146,62 @@ test_utf8(void **state)
     free(buf);
 }
 
+static void
+s_publish(http_hub_t *hub, const char *topic)
+{
+    static uint64_t seq;
+    pk_msg_t ev = { .type = PK_MSG_EVENT };
+    ev.event.topic = (char *) topic;
+    ev.event.seq = ++seq;
+    http_hub_publish(hub, &ev);
+}
+
+// The hub: a log follower learns only that its log (or a build) changed;
+// a change stream queues events up to its cap, then drops and counts, and
+// is told of the loss after what it kept.
+static void
+test_hub(void **state)
+{
+    (void) state;
+    http_hub_t *hub = http_hub_new();
+    http_sub_t *log = http_hub_join(hub, "log.b1");
+    http_sub_t *chg = http_hub_join(hub, NULL);
+    char *json = NULL;
+    uint64_t dropped = 0;
+    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 0);  // nothing yet
+    s_publish(hub, "log.b2");                                            // another log
+    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 0);
+    for (int i = 0; i < 5000; i++)
+        s_publish(hub, "log.b1");                                        // nothing queues
+    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 1);
+    assert_null(json);
+    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 0);  // one flag, not 5000
+    s_publish(hub, "build.started");
+    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 1);
+    // the change stream saw build.started only (log.* is not a change)
+    assert_int_equal(http_hub_wait(hub, chg, 10, &json, &dropped), 1);
+    assert_non_null(strstr(json, "\"topic\":\"build.started\""));
+    free(json);
+    for (int i = 0; i < 1000; i++)
+        s_publish(hub, "job.paused");
+    assert_int_equal(http_hub_dropped(hub), 1000 - 128);
+    int kept = 0;
+    while (http_hub_wait(hub, chg, 10, &json, &dropped) == 1 && json) {
+        kept++;
+        assert_int_equal(dropped, 0);           // the loss is told after what was kept
+        free(json);
+    }
+    assert_int_equal(kept, 128);
+    assert_int_equal(dropped, 1000 - 128);
+    assert_int_equal(http_hub_wait(hub, chg, 10, &json, &dropped), 0);
+    http_hub_stop(hub);                         // wakes at once, for good
+    assert_int_equal(http_hub_wait(hub, chg, 5000, &json, &dropped), 0);
+    http_hub_leave(hub, &log);
+    http_hub_leave(hub, &chg);
+    assert_null(log);
+    http_hub_destroy(&hub);
+}
+
 int
 main(void)
 {
@@ -151,6 +209,7 @@ main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_hmac),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_hub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,8 @@ typedef struct {
     const char *worker_tokens;          // --worker-tokens FILE (NULL: the runtime dir's)
     const char *server_token;           // --server-token FILE (NULL: the runtime dir's)
     const char *secret_key_file;        // --secret-key-file FILE (NULL: the default)
+    const char *http_cert, *http_key;   // --http-cert, --http-key: HTTPS
+    bool http_insecure;                 // --http-insecure
     pk_curve_client_t curve;            // the actors' CURVE to a --broker
     const char **kvs;                   // --var, from one source (see s_set)
     size_t kv_count;
@@ -190,7 +192,15 @@ static const s_flag_t s_flags[] = {
       "the server's own rights: its store and keys" },
     { "http", NULL, S_STR, S_AT(http), "HOST:PORT", false,
       "serve webhooks, /metrics, /healthz, /api and a read-only\n"
-      "page there (off by default; port 0 or * picks one)" },
+      "page there (off by default; port 0 or * picks one);\n"
+      "beyond loopback it needs --http-cert/--http-key or\n"
+      "--http-insecure" },
+    { "http-cert", NULL, S_STR, S_AT(http_cert), "FILE", false,
+      "serve --http as HTTPS with this PEM certificate (chain)" },
+    { "http-key", NULL, S_STR, S_AT(http_key), "FILE", false,
+      "and this PEM private key" },
+    { "http-insecure", NULL, S_SWITCH, S_AT(http_insecure), "", false,
+      "allow plain HTTP on a --http address beyond loopback" },
     { "retain-builds", NULL, S_NUMBER, S_AT(retain_builds), "N", false,
       "a job without build_log_retention keeps the logs and\n"
       "steps of its newest N builds; older builds keep only\n"
@@ -536,7 +546,13 @@ s_parse(int argc, char **argv, s_opts_t *o)
         return 2;
     }
     char *http_err = NULL;
-    if (o->http && pk_http_listen_check(o->http, &http_err) != 0) {
+    if ((o->http_cert || o->http_key || o->http_insecure) && !o->http) {
+        fprintf(stderr, "pikoci server: --http-cert, --http-key and --http-insecure go with "
+                "--http\n");
+        return 2;
+    }
+    if (o->http && pk_http_exposure_check(o->http, o->http_cert, o->http_key,
+                                          o->http_insecure, &http_err) != 0) {
         fprintf(stderr, "pikoci server: %s\n", http_err ? http_err : "bad --http");
         free(http_err);
         return 2;
@@ -1125,7 +1141,8 @@ static int
 s_start_http(s_server_t *s, const s_opts_t *o)
 {
     pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http,
-                            .token = s->service };
+                            .token = s->service,
+                            .cert = o->http_cert, .key = o->http_key };
     if (!s->broker)
         hc.curve = o->curve;
     if (!(s->http = pk_http_new(&hc))) {
@@ -1136,7 +1153,8 @@ s_start_http(s_server_t *s, const s_opts_t *o)
     char *port = zstr_recv(s->http);
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int) (strrchr(o->http, ':') - o->http), o->http);
-    zsys_info("http on http://%s:%s", strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
+    zsys_info("http on %s://%s:%s", o->http_cert ? "https" : "http",
+              strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
     zstr_free(&port);
     return 0;
 }

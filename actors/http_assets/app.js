@@ -217,10 +217,12 @@ function live() {
   const dot = document.getElementById('live');
   changes.onopen = () => dot.classList.add('on');
   changes.onerror = () => dot.classList.remove('on');
-  changes.addEventListener('change', () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => render(true), 250);
-  });
+  // 'dropped': the server lost events for us (we fell behind): re-read too
+  for (const name of ['change', 'dropped'])
+    changes.addEventListener(name, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => render(true), 250);
+    });
 }
 
 window.addEventListener('hashchange', () => render(false));
