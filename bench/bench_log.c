@@ -154,7 +154,7 @@ s_typical(bench_server_t *s, const char *dir, const char *file)
     bench_row(name, (double) stored / 1e6, "MB", (double) zlib / 1e6, "zlib -6 of the log");
     snprintf(name, sizeof name, "log: read back 50 MB through `logs` (%.0f MB/s, %s)",
              (double) raw / us, exact ? "byte-exact" : "NOT EXACT");
-    bench_row(name, us / 1e6, "s", floor / 1e6, "file read into memory");
+    bench_row(name, us / 1e3, "ms", floor / 1e3, "file read into memory");
     return exact;
 }
 
