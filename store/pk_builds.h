@@ -177,9 +177,10 @@ int pk_builds_passed_newest(pk_builds_t *self, pk_store_txn_t *txn, const char *
                             const char *resource, const char *const *jobs, size_t njobs,
                             uint64_t want, uint64_t *id_out);
 // The store's format (pk_builds_format.c): store_meta "format" -> uint.
-// 1: before the history indexes; 2: with them. A newer binary upgrades an
-// older store at start; an older binary refuses a newer store.
-#define PK_STORE_FORMAT 2
+// 1: before the history indexes; 2: with them; 3: log chunks may be
+// compressed (pk_logs_codec.h). A newer binary upgrades an older store at
+// start; an older binary refuses a newer store.
+#define PK_STORE_FORMAT 3
 // The format of the store (stored, or inferred for a store written before
 // the key: 0 for an empty store). 0 or -1.
 int pk_builds_format(pk_builds_t *self, pk_store_txn_t *txn, uint64_t *format_out);

@@ -7,6 +7,9 @@
 // before the indexes), nothing at all means a new store.
 //   1  pipelines, jobs, builds, steps, pins, versions, logs
 //   2  + builds_open, builds_passed, pipeline_lives, builds_meta (indexes)
+//   3  log chunks written from now on are tagged and may be zstd frames
+//      (pk_logs_codec.h); plain chunks of format 2 read as before, so the
+//      upgrade only records the number -- an older binary must refuse it
 // An upgrade runs in one write transaction: a crash leaves the old format
 // whole, and the next start does it again.
 #include "pk_builds_internal.h"

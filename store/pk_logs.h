@@ -1,16 +1,21 @@
 // pk_logs: the build logs keyspaces. The logsink is their only writer
 // (DESIGN.md); anyone reads them.
 //
-//   "logs"      (str id, u32 attempt, u64 offset) -> raw bytes
-//   "log_meta"  (str id, u32 attempt) -> msgpack {size, chunks, next_seq,
-//                                         steps: [[step, first, end], ...]}
+//   "logs"      (str id, u32 attempt, u64 offset) -> a chunk: zstd-compressed
+//                 or plain behind a tag byte from offset z on, the bytes
+//                 themselves below z (pk_logs_codec.h)
+//   "log_meta"  (str id, u32 attempt) -> msgpack {z, last, size, chunks,
+//                                         next_seq, steps: [[step, first, end], ...]}
 //
 // A log is keyed by the byte offset of each stored chunk's first byte, so a
 // read from any offset is one reverse seek (the chunk holding it) and a
-// forward scan, and a log is never loaded whole. Offsets are contiguous:
-// chunk k+1 starts where chunk k ends. Chunks are whatever the writer
-// appended in one piece (the sink merges a runner's 16 KiB messages into
-// larger ones). `steps` records, per step, the offset of its first byte and
+// forward scan, and a log is never loaded whole. Offsets count the log's
+// bytes (decoded), and are contiguous: chunk k+1 starts where chunk k ends.
+// Stored chunks are not what the writer appended: appends are re-cut into
+// chunks of at most 128 KiB, and a small last chunk takes the next bytes in
+// (small chunks compress badly); `last` is the offset of the last one.
+// Logs begun before compression have no z (all plain) or z at the size they
+// had then. `steps` records, per step, the offset of its first byte and
 // the end of its last, so a reader can jump to a step (with parallel steps
 // the ranges may overlap). `next_seq` is one past the last runner sequence
 // number stored: a restarted sink uses it to recognise retransmits.
@@ -73,8 +78,8 @@ int pk_logs_step_range(pk_store_t *store, const char *id, uint32_t attempt, uint
                        uint64_t *first, uint64_t *end);
 
 // Stream the bytes [offset, offset + max_bytes), cut at the log's end, to fn,
-// one call per stored chunk touched. data points into the map: valid during
-// the call only. The read transaction stays open while fn runs, and a long
+// one call per stored chunk touched. data points into the map or a decode
+// buffer: valid during the call only. The read transaction stays open while fn runs, and a long
 // one delays map growth: read big logs in bounded pieces. fn returns 0 to go
 // on, anything else to stop. Returns the bytes delivered (0 at or past the
 // end), or -1.

@@ -326,7 +326,7 @@ s_newer_txn(pk_store_txn_t *txn, void *arg)
     pk_key_t k;
     pk_key_init(&k);
     pk_key_str(&k, "format");
-    uint8_t three = 3;                  // msgpack positive fixint
+    uint8_t three = PK_STORE_FORMAT + 1;   // msgpack positive fixint
     return pk_store_put(txn, pk_store_dbi(store, "store_meta"), k.data, k.size, &three, 1);
 }
 
@@ -338,13 +338,15 @@ test_format_newer(void **state)
     assert_int_equal(pk_store_write(f->store, s_newer_txn, f->store), 0);
     uint64_t from = 0, n = 0;
     assert_int_equal(pk_builds_upgrade(f->b, &from, &n), -2);
-    assert_int_equal(from, 3);
-    assert_string_equal(pk_store_error(),
-                        "store format 3 is newer than this pikoci understands (2): upgrade pikoci");
+    assert_int_equal(from, PK_STORE_FORMAT + 1);
+    char want[128];
+    snprintf(want, sizeof want, "store format %d is newer than this pikoci understands (%d): "
+             "upgrade pikoci", PK_STORE_FORMAT + 1, PK_STORE_FORMAT);
+    assert_string_equal(pk_store_error(), want);
     assert_int_equal(pk_builds_migrate(f->b, &n), -1);
     uint64_t format = 0;
     assert_int_equal(pk_builds_format(f->b, NULL, &format), 0);
-    assert_int_equal(format, 3);                            // left as it was
+    assert_int_equal(format, PK_STORE_FORMAT + 1);          // left as it was
 }
 
 // --- retention (pk_builds_retain.c)

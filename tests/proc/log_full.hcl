@@ -1,8 +1,9 @@
-# A build that prints far more than the store's disk holds.
+# A build that prints far more than the store's disk holds (random bytes:
+# stored logs are compressed, and repeated lines would fit).
 job "big" {
   task "flood" {
     run "shell" {
-      cmd = "yes 'a line of a log that will not fit on the disk of the server, padded to be long enough' | head -n 80000; echo done"
+      cmd = "head -c 7000000 /dev/urandom; echo done"
     }
   }
 }
