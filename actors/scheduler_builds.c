@@ -259,7 +259,7 @@ int
 sched_create(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, const sched_new_build_t *nb,
              uint64_t *number_out, uint32_t *retry_out)
 {
-    s_create_t c = { self, sp->name, job, nb, { 0 } };
+    s_create_t c = { .self = self, .pipeline = sp->name, .job = job, .nb = nb };
     if (pk_store_write(self->store, s_create_txn, &c) != 0) {
         zsys_error("%s: cannot store a build of %s/%s: %s", self->name, sp->name, job->name,
                    pk_store_error());

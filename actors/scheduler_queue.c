@@ -165,7 +165,8 @@ int
 sched_mutate(sched_t *self, const char *pipeline, const char *job, uint64_t number,
              uint32_t retry, sched_mutate_fn *fn, void *arg, pk_build_t *after)
 {
-    s_mutate_t c = { self, pipeline, job, number, retry, fn, arg, { 0 }, false, false };
+    s_mutate_t c = { .self = self, .pipeline = pipeline, .job = job, .number = number,
+                     .retry = retry, .fn = fn, .arg = arg };
     int rc = pk_store_write(self->store, s_mutate_txn, &c);
     if (rc != 0) {                      // left as it was, or a store error
         bool left = c.left;

@@ -176,7 +176,7 @@ sched_retain_run(sched_t *self)
             s_job(self, sp, sp->model->jobs[j], &batch, now_ms);
     }
     bool full = batch.count == S_BATCH;
-    s_trim_t t = { self, &batch, { 0 } };
+    s_trim_t t = { .self = self, .batch = &batch };
     if (batch.count && pk_store_write(self->store, s_trim_txn, &t) != 0) {
         zsys_error("%s: retention: cannot trim %zu builds: %s", self->name, batch.count,
                    pk_store_error());

@@ -86,7 +86,7 @@ pk_audit_append(pk_audit_t *self, const char *user, const char *action, const ch
         now = self->last_ms, self->seq++;
     else
         self->last_ms = now, self->seq = 0;
-    s_append_t a = { self, { 0 }, NULL };
+    s_append_t a = { .self = self };
     pk_key_init(&a.key);
     pk_key_u64(&a.key, (uint64_t) now);
     pk_key_u32(&a.key, self->seq);

@@ -202,7 +202,7 @@ s_revoke_cb(const void *key, size_t ks, const void *value, size_t vs, void *arg)
 int
 pk_auth_token_revoke(pk_auth_t *self, pk_store_txn_t *txn, const char *user, const char *id)
 {
-    s_revoke_t c = { id, user, { 0 }, false };
+    s_revoke_t c = { .id = id, .user = user };
     if (!id || pk_store_scan(txn, self->tokens, NULL, 0, false, s_revoke_cb, &c) < 0)
         return id ? -1 : PK_STORE_NOTFOUND;
     if (!c.found)
