@@ -49,6 +49,8 @@ typedef struct {
     pk_hcl_file_t *file;
     bool syntax_errors;         // the HCL parse failed: cross-reference checks are skipped
     pk_strlist_t broken_jobs;   // job blocks whose for_each/matrix failed: not "undefined"
+    bool too_many_jobs;         // the job limit was reported (once: 20,000 jobs are not
+                                // 10,000 errors, whose answer would outgrow a message)
 } pk_dec_t;
 
 // An allowed nested block: its type and how many labels it takes.

@@ -221,6 +221,18 @@ s_matrix(pk_dec_t *d, const pk_hcl_block_t *mb, s_instance_t **list, size_t *n)
 }
 
 // 0 when the job is not expanded, 1 with instances, -1 after an error.
+// The first job past the limit says so, once; the others are only dropped.
+static void
+s_too_many_jobs(pk_dec_t *d, pk_range_t r, const pk_hcl_block_t *b)
+{
+    if (d->too_many_jobs)
+        return;
+    d->too_many_jobs = true;
+    pk_diags_error(d->diags, r, "job \"%s\": a pipeline may hold at most %d jobs (this job "
+                   "and every later one are over the limit)", pk_hcl_block_label(b, 0),
+                   S_MAX_JOBS);
+}
+
 static int
 s_expand(pk_dec_t *d, const pk_hcl_block_t *b, s_instance_t **list, size_t *n)
 {
@@ -252,8 +264,7 @@ s_expand(pk_dec_t *d, const pk_hcl_block_t *b, s_instance_t **list, size_t *n)
         return -1;
     }
     if (d->p->job_count + *n > S_MAX_JOBS) {
-        pk_diags_error(d->diags, r, "job \"%s\": a pipeline may hold at most %d jobs",
-                       pk_hcl_block_label(b, 0), S_MAX_JOBS);
+        s_too_many_jobs(d, r, b);
         return -1;
     }
     for (size_t i = 0; i < *n; i++) {
@@ -537,9 +548,7 @@ pk_dec_job(pk_dec_t *d, const pk_hcl_block_t *b)
     size_t n = 0;
     int rc = s_expand(d, b, &list, &n);
     if (rc == 0 && d->p->job_count >= S_MAX_JOBS) {
-        pk_diags_error(d->diags, pk_hcl_block_label_range(b, 0),
-                       "job \"%s\": a pipeline may hold at most %d jobs",
-                       pk_hcl_block_label(b, 0), S_MAX_JOBS);
+        s_too_many_jobs(d, pk_hcl_block_label_range(b, 0), b);
         rc = -1;
     }
     if (rc == 0)

@@ -428,6 +428,28 @@ test_all_errors_sorted(void **state)
     pk_diags_destroy(&diags);
 }
 
+// A pipeline past the job limit gets one error, not one per job over it
+// (20,000 jobs gave 10,000, an answer too big for the server to send).
+static void
+test_job_limit_once(void **state)
+{
+    (void) state;
+    size_t n = 10050, cap = n * 128 + 1, len = 0;     // a job is under 100 bytes
+    char *src = malloc(cap);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t) snprintf(src + len, cap - len, "job \"j%zu\" {\n  task \"t\" {\n"
+                                 RUN_OK "  }\n}\n", i);
+    pk_diags_t *diags;
+    pk_pipeline_t *p = t_parse(src, NULL, &diags);
+    assert_int_equal(pk_diags_errors(diags), 1);
+    pk_pipeline_destroy(&p);
+    pk_diags_destroy(&diags);
+    // job i starts on line 7i+1; its label at column 5
+    t_expect(src, "70001:5: error: job \"j10000\": a pipeline may hold at most 10000 jobs "
+             "(this job and every later one are over the limit)");
+    free(src);
+}
+
 int
 main(void)
 {
@@ -446,6 +468,7 @@ main(void)
         cmocka_unit_test(test_inputs),
         cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_all_errors_sorted),
+        cmocka_unit_test(test_job_limit_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
