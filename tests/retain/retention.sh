@@ -62,7 +62,7 @@ check "flaky: builds 4 and 5 kept" bash -c "'$BIN' logs r/flaky/4 | grep -q 'fla
 
 pk store >"$T/store" 2>&1
 cat "$T/store"
-check "pikoci store: format 2" grep -q "format 2" "$T/store"
+check "pikoci store: the current format" grep -q "format 3" "$T/store"
 check "pikoci store: pages used and free" grep -qE "pages: [0-9]+ used, [0-9]+ free" "$T/store"
 check "pikoci store: the logs keyspace" grep -qE "^logs +[0-9]+" "$T/store"
 check "pikoci store: the last collection" grep -q "retention: last collection at" "$T/store"
