@@ -542,6 +542,9 @@ s_backup_done(s_control_t *self, ctl_backup_result_t *r)
     msgpack_sbuffer_destroy(&sb);
 }
 
+static void s_to_broker(s_control_t *self, pk_msg_request_t *q, zframe_t *client,
+                        const char *user);
+
 static void
 s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
 {
@@ -576,6 +579,12 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
             return;
         }
     }
+    if (ctl_access_broker_op(q->op)) {
+        s_to_broker(self, q, *client, who.user);
+        free(team);
+        ctl_who_clear(&who);
+        return;
+    }
     if (!strcmp(q->op, "store.backup")) {
         s_backup(self, q, client, who.user);
         free(team);
@@ -598,6 +607,36 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
         s_answer(self, q, *client, &who, team);
     free(team);
     ctl_who_clear(&who);
+}
+
+// An authorised broker op (subscribe, broker.*): the broker does it and
+// answers the client itself, told so by SIGNAL{to "broker", what
+// "authorised", args {op, rid, client (hex id), the request's args}}.
+static void
+s_to_broker(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const char *user)
+{
+    char hex[520], rid[32];
+    const uint8_t *d = zframe_data(client);
+    size_t n = zframe_size(client), i;
+    for (i = 0; i < n && 2 * i + 2 < sizeof hex; i++)
+        sprintf(hex + 2 * i, "%02x", d[i]);
+    hex[2 * i] = 0;
+    snprintf(rid, sizeof rid, "%" PRIu64, q->rid);
+    pk_msg_t s = { .type = PK_MSG_SIGNAL };
+    s.signal.to = "broker";
+    s.signal.what = "authorised";
+    for (size_t k = 0; k < q->args.count; k++)
+        pk_kv_set(&s.signal.args, q->args.keys[k], q->args.values[k]);
+    pk_kv_set(&s.signal.args, "op", q->op);
+    pk_kv_set(&s.signal.args, "rid", rid);
+    pk_kv_set(&s.signal.args, "client", hex);
+    zmsg_t *z = pk_msg_to_zmsg(&s);
+    s.signal.to = s.signal.what = NULL;
+    pk_msg_clear(&s);
+    if (!strcmp(q->op, "broker.workers.prune"))   // the only one that changes anything
+        s_audit(self, user, q->op, NULL, "ok", NULL);
+    self->forwarded++;
+    s_send(self, &z);
 }
 
 // Forget the team of a pipeline that is gone, or whose first set failed

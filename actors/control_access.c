@@ -50,6 +50,14 @@ static const s_access_t s_access[] = {
     { "webhook.tokens", Z_PIPE, PK_ROLE_MAINTAIN },
     { "webhook.resolve", Z_SERVICE, PK_ROLE_ADMIN },
     { "checker.stats", Z_ADMIN, PK_ROLE_ADMIN },
+    // the broker answers these once control said yes (ctl_access_broker_op);
+    // subscribe: a pipeline's log needs read in its team, any other prefix
+    // spans pipelines and needs a global admin (ctl_authorise)
+    { "subscribe", Z_VISIBLE, PK_ROLE_READ },
+    { "broker.workers", Z_USER, PK_ROLE_NONE },
+    { "broker.pending", Z_USER, PK_ROLE_NONE },
+    { "broker.stats", Z_USER, PK_ROLE_NONE },
+    { "broker.workers.prune", Z_ADMIN, PK_ROLE_ADMIN },
     // control_admin.c audits these itself
     { "login", Z_ANON, PK_ROLE_NONE },
     { "logout", Z_USER, PK_ROLE_NONE },
@@ -100,6 +108,24 @@ ctl_access_anonymous(const char *op)
     return a && a->scope == Z_ANON;
 }
 
+bool
+ctl_access_broker_op(const char *op)
+{
+    return op && (!strcmp(op, "subscribe") || !strncmp(op, "broker.", 7));
+}
+
+// The pipeline a subscription's prefix is confined to ("log.build:P/..."),
+// or NULL (caller frees) when its events may come from any pipeline.
+static char *
+s_subscribed_pipeline(const char *prefix)
+{
+    static const char log[] = "log.build:";
+    if (!prefix || strncmp(prefix, log, sizeof log - 1))
+        return NULL;
+    const char *p = prefix + sizeof log - 1, *slash = strchr(p, '/');
+    return slash && slash > p ? strndup(p, (size_t) (slash - p)) : NULL;
+}
+
 static bool
 s_pipeline_exists(pk_builds_t *builds, const char *pipeline)
 {
@@ -122,6 +148,15 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
     const char *asked = pk_kv_get(&q->args, "team");
     const char *pipeline = pk_kv_get(&q->args, "pipeline");
     s_scope_t scope = a->scope;
+    if (!strcmp(q->op, "subscribe")) {
+        // the prefix says whose events these are, never the client's arguments
+        char *confined = s_subscribed_pipeline(pk_kv_get(&q->args, "prefix"));
+        pk_kv_set(&q->args, "pipeline", confined ? confined : "");
+        pipeline = pk_kv_get(&q->args, "pipeline");
+        scope = confined ? Z_PIPE : Z_ADMIN;
+        free(confined);
+    }
+    else
     if (scope == Z_VISIBLE && pipeline && *pipeline)
         scope = Z_PIPE;
     if (scope == Z_PIPE && (!pipeline || !*pipeline))

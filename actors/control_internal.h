@@ -163,6 +163,8 @@ char *ctl_auth_pipeline_team(ctl_auth_t *self, const char *pipeline);
 #define CTL_CLAIMED "_claimed"
 // Is op in the access table (every op control knows)?
 bool ctl_access_known(const char *op);
+// Is op one the broker answers itself once control authorised it?
+bool ctl_access_broker_op(const char *op);
 // May op be asked without a token (login)?
 bool ctl_access_anonymous(const char *op);
 // May who do q's op with q's arguments? 0 with *team_out (caller frees; the

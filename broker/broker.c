@@ -134,6 +134,7 @@ typedef struct {
     bool trust_network;       // config.trust_network: every peer is the server's
     char *server_token;       // what a network HELLO needs for a server role
     pk_worker_tokens_t *worker_tokens;  // what a network READY needs
+    zhash_t *client_keys;     // rid hex -> CURVE key of a client whose broker op control weighs
     zhash_t *servers;         // rid hex -> role: network peers admitted to a server role
     zhash_t *worker_rids;     // rid hex -> worker name: admitted network workers
     zhash_t *logged;          // refusals logged already (bounded)
@@ -932,8 +933,88 @@ s_pending_body(s_broker_t *self, msgpack_sbuffer *sb)
 
 static size_t s_prune(s_broker_t *self, int64_t now, int64_t older_ms);
 
+// The ops the broker answers itself. From the server's own peers they are
+// answered at once; a network client's go to control first, which
+// authorises them by the token and SIGNALs "authorised" back (s_on_authorised).
+static bool
+s_broker_op(const char *op)
+{
+    return !strcmp(op, "subscribe") || !strcmp(op, "broker.workers")
+        || !strcmp(op, "broker.pending") || !strcmp(op, "broker.stats")
+        || !strcmp(op, "broker.workers.prune");
+}
+
+static void s_broker_answer(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw);
+
 static void
-s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
+s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw, bool direct)
+{
+    if (direct && s_broker_op(m->request.op)) {
+        s_broker_answer(self, rid, m, raw);
+        return;
+    }
+    // everything else is control's; it answers with the client's id appended
+    if (!zhash_lookup(self->roles, "control")) {
+        s_reply(self, rid, m->request.rid, false, "the server's control actor is not running", NULL);
+        zmsg_destroy(raw);
+        return;
+    }
+    if (self->cur_key && s_broker_op(m->request.op)) {
+        char key[520];                  // the subscriber's CURVE key, for when control says yes
+        s_rid_key(rid, key, sizeof key);
+        if (zhash_size(self->client_keys) > 10000) {
+            zhash_destroy(&self->client_keys);  // control answers in moments: these are stale
+            self->client_keys = zhash_new();
+        }
+        zhash_update(self->client_keys, key, strdup(self->cur_key));
+        zhash_freefn(self->client_keys, key, free);
+    }
+    zframe_t *client = zframe_dup(rid);
+    zmsg_append(*raw, &client);
+    s_to_role(self, "control", raw);
+}
+
+// control's SIGNAL{to "broker", what "authorised", args {op, rid, client
+// (hex id), the request's args}}: do what the client asked, answer it.
+// Only control's own link may send it (a SIGNAL needs a server peer too).
+static void
+s_on_authorised(s_broker_t *self, zframe_t *from, pk_msg_signal_t *s)
+{
+    zframe_t *control = zhash_lookup(self->roles, "control");
+    const char *op = pk_kv_get(&s->args, "op");
+    const char *hex = pk_kv_get(&s->args, "client");
+    const char *rid = pk_kv_get(&s->args, "rid");
+    size_t n = hex ? strlen(hex) : 0;
+    if (!control || !zframe_eq(control, from) || strcmp(s->what, "authorised") || !op
+        || !s_broker_op(op) || !rid || !n || n % 2 || n > 512) {
+        self->dropped++;
+        return;
+    }
+    uint8_t id[256];
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned b;
+        if (sscanf(hex + 2 * i, "%2x", &b) != 1) {
+            self->dropped++;
+            return;
+        }
+        id[i] = (uint8_t) b;
+    }
+    zframe_t *client = zframe_new(id, n / 2);
+    pk_msg_t m = { .type = PK_MSG_REQUEST };
+    m.request.op = (char *) op;
+    m.request.rid = strtoull(rid, NULL, 10);
+    m.request.args = s->args;
+    const char *was = self->cur_key;
+    self->cur_key = zhash_lookup(self->client_keys, hex);
+    zmsg_t *none = NULL;
+    s_broker_answer(self, client, &m, &none);
+    self->cur_key = was;
+    zhash_delete(self->client_keys, hex);
+    zframe_destroy(&client);
+}
+
+static void
+s_broker_answer(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
 {
     const char *op = m->request.op;
     if (!strcmp(op, "subscribe")) {
@@ -1003,15 +1084,6 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw)
         zmsg_destroy(raw);
         return;
     }
-    // everything else is control's; it answers with the client's id appended
-    if (!zhash_lookup(self->roles, "control")) {
-        s_reply(self, rid, m->request.rid, false, "the server's control actor is not running", NULL);
-        zmsg_destroy(raw);
-        return;
-    }
-    zframe_t *client = zframe_dup(rid);
-    zmsg_append(*raw, &client);
-    s_to_role(self, "control", raw);
 }
 
 static void s_check_awaiting(s_broker_t *self);
@@ -1260,7 +1332,7 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         break;
     }
     case PK_MSG_REQUEST:
-        s_on_request(self, rid, &m, &raw);
+        s_on_request(self, rid, &m, &raw, s_peer_class(self, rid, cmd) == S_SERVER);
         break;
     case PK_MSG_REPLY:
         s_on_reply(self, &raw);
@@ -1269,7 +1341,10 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
         s_publish(self, m.event.topic, &m);
         break;
     case PK_MSG_SIGNAL:
-        s_to_role(self, m.signal.to, &raw);
+        if (!strcmp(m.signal.to, "broker"))
+            s_on_authorised(self, rid, &m.signal);
+        else
+            s_to_role(self, m.signal.to, &raw);
         break;
     default:
         self->dropped++;
@@ -1616,6 +1691,7 @@ s_actor(zsock_t *pipe, void *arg)
         self.assigned = zhash_new();
         self.subs = zlist_new();
         self.servers = zhash_new();
+        self.client_keys = zhash_new();
         self.worker_rids = zhash_new();
         self.logged = zhash_new();
         zloop_t *loop = zloop_new();
@@ -1643,6 +1719,7 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.roles);
         zhash_destroy(&self.asked);
         zhash_destroy(&self.servers);
+        zhash_destroy(&self.client_keys);
         zhash_destroy(&self.worker_rids);
         zhash_destroy(&self.logged);
         zstr_free(&self.awaiting);

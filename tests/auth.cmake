@@ -5,3 +5,9 @@ pk_add_script_test(auth_access ${CMAKE_CURRENT_SOURCE_DIR}/auth/access.sh)
 pk_add_test(test_auth SOURCES test_auth.c LIBS pk_store)
 # control with authenticate on: denied and counted, revoked mid-session, the owner told who
 pk_add_test(test_control_auth SOURCES test_control_auth.c)
+# subscribe and broker.* from the network are authorised by control first:
+# no live logs or worker prunes for anonymous clients or other teams
+add_executable(pk_subpeer ${CMAKE_CURRENT_SOURCE_DIR}/auth/subpeer.c)
+target_link_libraries(pk_subpeer PRIVATE pk_lib pk_msgs pk_lib)
+pk_add_script_test(auth_subscribe ${CMAKE_CURRENT_SOURCE_DIR}/auth/subscribe.sh
+                   $<TARGET_FILE:pk_subpeer>)

@@ -1068,8 +1068,10 @@ s_reach_broker(const s_opts_t *o, int sigfd)
     for (;;) {
         uint8_t *body = NULL;
         size_t size = 0;
+        // any answer will do: this server's own control is not there yet to
+        // authorise broker.stats, so the broker may well refuse it
         if (pk_client_request(client, "broker.stats", NULL, NULL, 0, 500, &body, &size,
-                              NULL) == 0) {
+                              NULL) >= 0) {
             free(body);
             rc = 0;
             break;

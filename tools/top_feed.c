@@ -172,8 +172,10 @@ s_workers(top_feed_t *self, top_model_t *model)
 static int
 s_start(top_feed_t *self, top_model_t *model)
 {
+    // a refusal (these prefixes span pipelines: a global admin's) is no
+    // outage: the snapshot is refreshed every S_REFRESH_MS all the same
     for (size_t i = 0; s_prefixes[i]; i++)
-        if (pk_client_subscribe(self->client, s_prefixes[i], NULL) != 0)
+        if (pk_client_subscribe(self->client, s_prefixes[i], NULL) < 0)
             return -1;
     snprintf(self->text, sizeof self->text, "connected");
     if (s_snapshot(self, model, true) != 0 || s_workers(self, model) != 0)
