@@ -39,13 +39,24 @@ s_runtime_dir(void)
 char *
 pk_cred_server_file(const char *endpoint)
 {
-    if (!endpoint || strncmp(endpoint, "tcp://", 6) || !pk_curve_is_loopback(endpoint))
+    if (!endpoint || strncmp(endpoint, "tcp://", 6))
         return NULL;
-    const char *colon = strrchr(endpoint, ':');
-    if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+    const char *host = endpoint + 6, *colon = strrchr(endpoint, ':');
+    if (!colon || colon < host || !colon[1]
+        || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+        return NULL;
+    // a broker beyond loopback: its exact host names the file, so the token
+    // only ever goes back to the broker of the server that wrote it
+    size_t hlen = (size_t) (colon - host);
+    bool loopback = pk_curve_is_loopback(endpoint);
+    if (!loopback && (!hlen || hlen > 253
+                      || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789.-") < hlen))
         return NULL;
     char *dir = s_runtime_dir(), *path = NULL;
-    if (dir && asprintf(&path, "%s/server-%s.token", dir, colon + 1) < 0)
+    if (dir && (loopback ? asprintf(&path, "%s/server-%s.token", dir, colon + 1)
+                         : asprintf(&path, "%s/server-%.*s-%s.token", dir, (int) hlen, host,
+                                    colon + 1)) < 0)
         path = NULL;
     free(dir);
     return path;

@@ -21,7 +21,9 @@
 #define PK_CRED_BUILD_MARKER "PIKOCI_IN_BUILD"
 
 bool pk_cred_in_build(void);
-// <runtime>/server-<port>.token for a loopback tcp:// endpoint, else NULL.
+// <runtime>/server-<port>.token for a loopback tcp:// endpoint,
+// <runtime>/server-<host>-<port>.token for another host (a standalone
+// broker's), NULL for anything else.
 // Caller frees. Creates nothing.
 char *pk_cred_server_file(const char *endpoint);
 // The login token file for endpoint. Caller frees.

@@ -74,9 +74,6 @@ ip netns exec "$NA" "$REAL" server --run-worker=false --pubsub-system zmq --brok
     --pipeline-config "$T/p.hcl" --pipeline-name p 2>"$T/server.log" &
 PIDS+=($!)
 until_ok 30 grep -q "server ready" "$T/server.log" || { cat "$T/server.log"; exit 1; }
-# the CLI finds the first-start token by itself only for a loopback server
-PIKOCI_TOKEN=$(cat "$(grep -o '/[^ ]*/server-[0-9]*\.token' "$T/server.log" | head -1)") || exit 1
-export PIKOCI_TOKEN
 worker() {  # worker NAME NS
     WORKER_NAME=$1 ip netns exec "$2" "$REAL" worker --broker "$PIKOCI_SERVER" --name "$1" \
         --concurrency 2 --work-dir "$T/work-$1" --curve-cert "$T/keys/$1.cert_secret" \
