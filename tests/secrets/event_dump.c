@@ -6,6 +6,7 @@
 // values: msgpack keeps strings as raw bytes, so any value that travelled
 // on the bus would be there verbatim.
 #include "pk_client.h"
+#include "pk_cred.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -20,6 +21,8 @@ main(int argc, char **argv)
     }
     char *err = NULL;
     pk_client_t *c = pk_client_new(argv[1], &err);
+    if (c)
+        pk_cred_apply(c, argv[1]);      // the first-start admin's: subscriptions are authorised
     if (!c || pk_client_connect(c, 10000) != 0 || pk_client_subscribe(c, "", NULL) != 0) {
         fprintf(stderr, "event_dump: %s\n", err ? err : c ? pk_client_error(c) : "?");
         free(err);
