@@ -5,7 +5,6 @@
 #include "pk_secrets.h"
 #include <ctype.h>
 #include <czmq.h>
-#include <sodium.h>
 #include <string.h>
 
 const ctl_secret_op_t ctl_secret_ops[] = {
@@ -16,24 +15,14 @@ const ctl_secret_op_t ctl_secret_ops[] = {
 };
 
 struct _ctl_secrets_t {
-    pk_store_t *store;
-    MDB_dbi dbi;
-    bool has_key;
-    uint8_t key[PK_SECRETS_KEY_BYTES];
-    char *missing;
+    pk_secrets_box_t box;
 };
 
 ctl_secrets_t *
 ctl_secrets_new(pk_store_t *store, const uint8_t *key, const char *missing)
 {
     ctl_secrets_t *self = calloc(1, sizeof *self);
-    self->store = store;
-    self->dbi = pk_store_dbi(store, PK_SECRETS_KEYSPACE);
-    if (key) {
-        memcpy(self->key, key, sizeof self->key);
-        self->has_key = true;
-    }
-    self->missing = strdup(missing ? missing : "the server has no secret key");
+    pk_secrets_box_init(&self->box, store, key, missing);
     return self;
 }
 
@@ -43,8 +32,7 @@ ctl_secrets_destroy(ctl_secrets_t **self_p)
     ctl_secrets_t *self = *self_p;
     if (!self)
         return;
-    sodium_memzero(self->key, sizeof self->key);
-    free(self->missing);
+    pk_secrets_box_clear(&self->box);
     free(self);
     *self_p = NULL;
 }
@@ -136,15 +124,15 @@ static int
 s_set_fn(pk_store_txn_t *txn, void *arg)
 {
     s_write_t *w = arg;
-    return pk_secrets_put(txn, w->self->dbi, w->self->key, w->scope, w->name, w->data, w->size,
-                          zclock_time());
+    return pk_secrets_put(txn, w->self->box.dbi, w->self->box.key, w->scope, w->name, w->data,
+                          w->size, zclock_time());
 }
 
 static int
 s_rm_fn(pk_store_txn_t *txn, void *arg)
 {
     s_write_t *w = arg;
-    w->rc = pk_secrets_del(txn, w->self->dbi, w->scope, w->name);
+    w->rc = pk_secrets_del(txn, w->self->box.dbi, w->scope, w->name);
     return w->rc < 0 ? -1 : 0;
 }
 
@@ -153,8 +141,8 @@ ctl_secrets_request(ctl_secrets_t *self, const pk_msg_request_t *q, msgpack_sbuf
                     char **error)
 {
     *error = NULL;
-    if (!self->has_key)
-        return s_fail(error, "the secret store is off: %s", self->missing);
+    if (!self->box.has_key)
+        return s_fail(error, "the secret store is off: %s", self->box.missing);
     const char *name = pk_kv_get(&q->args, "name"), *pipeline = pk_kv_get(&q->args, "pipeline");
     const char *team = pk_kv_get(&q->args, "team");
     if ((pipeline && *pipeline && !s_valid(pipeline)) || (team && *team && !s_valid(team)))
@@ -166,8 +154,8 @@ ctl_secrets_request(ctl_secrets_t *self, const pk_msg_request_t *q, msgpack_sbuf
     if (!strcmp(q->op, "secrets.list")) {
         s_collect_t c = { &pk, scope, 0, zlist_new() };
         zlist_autofree(c.names);
-        pk_store_txn_t *txn = pk_store_begin(self->store, false);
-        int rc = txn ? pk_secrets_list(txn, self->dbi, scope, s_collect, &c) : -1;
+        pk_store_txn_t *txn = pk_store_begin(self->box.store, false);
+        int rc = txn ? pk_secrets_list(txn, self->box.dbi, scope, s_collect, &c) : -1;
         pk_store_abort(&txn);
         if (rc != 0) {
             zlist_destroy(&c.names);
@@ -201,7 +189,7 @@ ctl_secrets_request(ctl_secrets_t *self, const pk_msg_request_t *q, msgpack_sbuf
         if (w.size > PK_SECRETS_MAX_VALUE)
             s_fail(error, "a secret's value is at most %d bytes", PK_SECRETS_MAX_VALUE);
         else
-        if (pk_store_write(self->store, s_set_fn, &w) != 0)
+        if (pk_store_write(self->box.store, s_set_fn, &w) != 0)
             s_fail(error, "the store failed: %s", pk_store_error());
         else
             rc = 0;
@@ -217,7 +205,7 @@ ctl_secrets_request(ctl_secrets_t *self, const pk_msg_request_t *q, msgpack_sbuf
         msgpack_pack_int64(&pk, zclock_time());
         return 0;
     }
-    if (pk_store_write(self->store, s_rm_fn, &w) != 0)
+    if (pk_store_write(self->box.store, s_rm_fn, &w) != 0)
         return s_fail(error, "the store failed: %s", pk_store_error());
     if (w.rc == PK_STORE_NOTFOUND)
         return s_fail(error, "no secret \"%s\" in %s", name, scope);

@@ -12,24 +12,14 @@
 #include <sodium.h>
 
 struct _sched_secrets_t {
-    pk_store_t *store;
-    MDB_dbi dbi;
-    bool has_key;
-    uint8_t key[PK_SECRETS_KEY_BYTES];
-    char *missing;
+    pk_secrets_box_t box;
 };
 
 sched_secrets_t *
 sched_secrets_new(pk_store_t *store, const uint8_t *key, const char *missing)
 {
     sched_secrets_t *self = calloc(1, sizeof *self);
-    self->store = store;
-    self->dbi = pk_store_dbi(store, PK_SECRETS_KEYSPACE);
-    if (key) {
-        memcpy(self->key, key, sizeof self->key);
-        self->has_key = true;
-    }
-    self->missing = strdup(missing ? missing : "the server has no secret key");
+    pk_secrets_box_init(&self->box, store, key, missing);
     return self;
 }
 
@@ -39,8 +29,7 @@ sched_secrets_destroy(sched_secrets_t **self_p)
     sched_secrets_t *self = *self_p;
     if (!self)
         return;
-    sodium_memzero(self->key, sizeof self->key);
-    free(self->missing);
+    pk_secrets_box_clear(&self->box);
     free(self);
     *self_p = NULL;
 }
@@ -68,22 +57,22 @@ sched_secrets_fill(sched_secrets_t *self, const char *pipeline, const char *team
         const char *key = pk_value_string(pk_value_object_get(e, "key"));
         if (!key || !*key || pk_kv_get(out, key))
             continue;
-        if (!self || !self->has_key) {
+        if (!self || !self->box.has_key) {
             char why[600];
             snprintf(why, sizeof why, "the server's secret store is off: %s",
-                     self ? self->missing : "no key");
+                     self ? self->box.missing : "no key");
             s_missing(out, key, why);
             continue;
         }
-        if (!txn && !(txn = pk_store_begin(self->store, false))) {
+        if (!txn && !(txn = pk_store_begin(self->box.store, false))) {
             s_missing(out, key, "the store cannot be read");
             continue;
         }
         char scope[300], *value = NULL;
-        int rc = pk_secrets_get(txn, self->dbi, self->key,
+        int rc = pk_secrets_get(txn, self->box.dbi, self->box.key,
                                 pk_secrets_scope(scope, sizeof scope, NULL, pipeline), key, &value);
         if (rc == PK_STORE_NOTFOUND)
-            rc = pk_secrets_get(txn, self->dbi, self->key,
+            rc = pk_secrets_get(txn, self->box.dbi, self->box.key,
                                 pk_secrets_scope(scope, sizeof scope, team, NULL), key, &value);
         if (rc == 0)
             pk_kv_set(out, key, value);

@@ -5,6 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+void
+pk_secrets_box_init(pk_secrets_box_t *self, pk_store_t *store, const uint8_t *key,
+                    const char *missing)
+{
+    *self = (pk_secrets_box_t) { .store = store };
+    self->dbi = pk_store_dbi(store, PK_SECRETS_KEYSPACE);
+    if (key) {
+        memcpy(self->key, key, sizeof self->key);
+        self->has_key = true;
+    }
+    self->missing = strdup(missing ? missing : "the server has no secret key");
+}
+
+void
+pk_secrets_box_clear(pk_secrets_box_t *self)
+{
+    sodium_memzero(self->key, sizeof self->key);
+    free(self->missing);
+    self->missing = NULL;
+    self->has_key = false;
+}
+
 int
 pk_secrets_key_parse(const char *hex, uint8_t key[PK_SECRETS_KEY_BYTES])
 {

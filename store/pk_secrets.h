@@ -11,6 +11,7 @@
 // stored in clear, and nothing here returns one but pk_secrets_get.
 #ifndef PK_SECRETS_H
 #define PK_SECRETS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pk_store.h"
@@ -18,6 +19,23 @@
 #define PK_SECRETS_KEY_BYTES 32
 #define PK_SECRETS_MAX_VALUE (64 * 1024)
 #define PK_SECRETS_KEYSPACE "secrets"
+
+// What a reader or the writer of the store needs: the store, the keyspace
+// and the server's key, or why there is none. Control (writes) and the
+// scheduler (reads) each hold one.
+typedef struct {
+    pk_store_t *store;
+    MDB_dbi dbi;
+    bool has_key;
+    uint8_t key[PK_SECRETS_KEY_BYTES];
+    char *missing;                      // why there is no key
+} pk_secrets_box_t;
+
+// key copied (NULL: the store is off, for the reason missing).
+void pk_secrets_box_init(pk_secrets_box_t *self, pk_store_t *store, const uint8_t *key,
+                         const char *missing);
+// Wipes the key.
+void pk_secrets_box_clear(pk_secrets_box_t *self);
 
 // The key from 64 hex digits (the key file's first line, or
 // $PIKOCI_SECRET_KEY): 0, or -1 when it is not that.
