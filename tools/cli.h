@@ -64,6 +64,10 @@ int pk_cli_global(pk_cli_t *cli, int argc, char **argv, int *i);
 // "--opt VALUE" or "--opt=VALUE" at argv[*i]: the value (advancing *i), or
 // NULL. *missing is set when the option is there without a value.
 const char *pk_cli_option(int argc, char **argv, int *i, const char *opt, bool *missing);
+// A command that takes only the global options: -1 when argv holds nothing
+// else (go on), else the exit code (PK_CLI_OK after usage(stdout) for
+// --help, PK_CLI_USAGE with the message printed).
+int pk_cli_only_globals(pk_cli_t *cli, int argc, char **argv, void (*usage)(FILE *));
 // Is argv[i] -h or --help?
 bool pk_cli_is_help(const char *arg);
 // Print "CMD: message" on stderr and return PK_CLI_USAGE.

@@ -174,17 +174,9 @@ pk_cmd_logout(int argc, char **argv)
 {
     pk_cli_t cli;
     pk_cli_init(&cli, "pikoci logout");
-    for (int i = 1; i < argc; i++) {
-        if (pk_cli_is_help(argv[i])) {
-            s_login_usage(stdout);
-            return PK_CLI_OK;
-        }
-        int g = pk_cli_global(&cli, argc, argv, &i);
-        if (g < 0)
-            return PK_CLI_USAGE;
-        if (!g)
-            return pk_cli_usage_error(&cli, "unexpected argument '%s'", argv[i]);
-    }
+    int early = pk_cli_only_globals(&cli, argc, argv, s_login_usage);
+    if (early >= 0)
+        return early;
     char *path = pk_cred_login_file(cli.server), *err = NULL;
     char *token = pk_cred_read(path, &err);
     free(err);
@@ -215,17 +207,9 @@ pk_cmd_whoami(int argc, char **argv)
 {
     pk_cli_t cli;
     pk_cli_init(&cli, "pikoci whoami");
-    for (int i = 1; i < argc; i++) {
-        if (pk_cli_is_help(argv[i])) {
-            s_login_usage(stdout);
-            return PK_CLI_OK;
-        }
-        int g = pk_cli_global(&cli, argc, argv, &i);
-        if (g < 0)
-            return PK_CLI_USAGE;
-        if (!g)
-            return pk_cli_usage_error(&cli, "unexpected argument '%s'", argv[i]);
-    }
+    int early = pk_cli_only_globals(&cli, argc, argv, s_login_usage);
+    if (early >= 0)
+        return early;
     pk_value_t *v = NULL;
     int rc = pk_cli_request(&cli, "whoami", NULL, 0, &v, NULL);
     if (rc == PK_CLI_OK)

@@ -80,6 +80,23 @@ pk_cli_option(int argc, char **argv, int *i, const char *opt, bool *missing)
 }
 
 int
+pk_cli_only_globals(pk_cli_t *cli, int argc, char **argv, void (*usage)(FILE *))
+{
+    for (int i = 1; i < argc; i++) {
+        if (pk_cli_is_help(argv[i])) {
+            usage(stdout);
+            return PK_CLI_OK;
+        }
+        int g = pk_cli_global(cli, argc, argv, &i);
+        if (g < 0)
+            return PK_CLI_USAGE;
+        if (!g)
+            return pk_cli_usage_error(cli, "unexpected argument '%s'", argv[i]);
+    }
+    return -1;
+}
+
+int
 pk_cli_global(pk_cli_t *cli, int argc, char **argv, int *i)
 {
     bool missing = false;

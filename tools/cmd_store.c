@@ -72,17 +72,9 @@ pk_cmd_store(int argc, char **argv)
 {
     pk_cli_t cli;
     pk_cli_init(&cli, "pikoci store");
-    for (int i = 1; i < argc; i++) {
-        if (pk_cli_is_help(argv[i])) {
-            s_usage(stdout);
-            return PK_CLI_OK;
-        }
-        int g = pk_cli_global(&cli, argc, argv, &i);
-        if (g < 0)
-            return PK_CLI_USAGE;
-        if (!g)
-            return pk_cli_usage_error(&cli, "unexpected argument '%s'", argv[i]);
-    }
+    int early = pk_cli_only_globals(&cli, argc, argv, s_usage);
+    if (early >= 0)
+        return early;
     pk_value_t *v = NULL;
     int rc = pk_cli_request(&cli, "store", NULL, 0, &v, NULL);
     if (rc == PK_CLI_OK && cli.json)
