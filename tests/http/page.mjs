@@ -2,14 +2,14 @@
 // the pipeline page renders and follows builds by itself, a running
 // build's log appears line by line while the task prints, and a 100 MB log
 // opens at its tail at once. Screenshots go to OUT_DIR.
-// Usage: node page.mjs BASE_URL PIKOCI_BIN OUT_DIR HUGE_BUILD_NUMBER
+// Usage: node page.mjs BASE_URL PIKOCI_BIN OUT_DIR HUGE_BUILD_NUMBER USER PASSWORD
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, pk, out, hugeNo] = process.argv.slice(2);
+const [base, pk, out, hugeNo, user, password] = process.argv.slice(2);
 let fails = 0;
 const check = (name, ok, detail) => {
   console.log((ok ? 'ok - ' : 'FAIL - ') + name + (ok || detail === undefined ? '' : '  ' + detail));
@@ -28,8 +28,14 @@ try {
   page.on('pageerror', e => errors.push(String(e)));
   page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
 
-  // 1. pipelines: the pipeline, its jobs, their latest builds
+  // 0. log in (the login page comes first)
   await page.goto(base + '/#/');
+  await page.waitForSelector('#login-form', { timeout: 15000 });
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('#login-form [type=submit]');
+
+  // 1. pipelines: the pipeline, its jobs, their latest builds
   await page.waitForSelector('section[data-pipeline="ci"] tr[data-job="ticker"]', { timeout: 15000 });
   check('the pipelines page lists ci and its jobs',
         await page.locator('section[data-pipeline="ci"] tr[data-job]').count() >= 5);
@@ -93,7 +99,7 @@ try {
   await page.goto(base + '/#/workers');
   await page.waitForSelector('table.workers tr[data-worker]', { timeout: 10000 });
   check('the workers page lists the embedded worker', true);
-  await page.goto(base + '/#/p/ci');
+  await page.goto(base + '/#/p/ci/list');
   await page.waitForSelector('table.resources tr[data-resource="git.app"]', { timeout: 10000 });
   check('the pipeline page lists its resources', true);
   check('no script error on any page', errors.length === 0, errors.join(' | '));

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The web UI's acceptance test in headless Chromium (Debian's chromium,
+# driven by playwright-core installed with npm into the build directory):
+# see ui.mjs. A server with the three-job pipeline of ui.hcl on a git
+# repository over file://, an admin (alice) and a `read` user (reader) of
+# team main. Screenshots stay in the build directory (ui-*.png).
+# Skips, saying so, only when chromium is not installed.
+set -uo pipefail
+T=$(mktemp -d)
+trap 'stop_server; rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+if [ ! -x /usr/bin/chromium ]; then
+    echo "SKIP: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)"
+    exit 0
+fi
+NODE_DIR=${PIKOCI_BUILD_DIR:?}/http-node
+if [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
+    mkdir -p "$NODE_DIR"
+    ( cd "$NODE_DIR" && npm install --no-audit --no-fund --silent playwright-core@1 >/dev/null 2>&1 ) \
+        || { echo "FAIL - npm install playwright-core"; exit 1; }
+fi
+cp "$SRC/tests/http/ui.mjs" "$NODE_DIR/ui.mjs"
+git_repo "$T/app"
+start_http_server "$T/server.log" --run-worker \
+    --pipeline-config "$SRC/tests/http/ui.hcl" --pipeline-name ui --var repo="file://$T/app.git" \
+    || { finish; }
+check "alice, a global admin, is created" bash -c "printf 'alice-pw-1\n' | '$BIN' users create alice --admin >/dev/null"
+check "reader is created" bash -c "printf 'reader-pw-1\n' | '$BIN' users create reader >/dev/null"
+check "reader may read team main" pk teams grant main reader read
+pk check ui/git.app >/dev/null 2>&1
+check "build #1 succeeds" until_ok 60 build_is ui/build 1 succeeded
+check "ship #1 waits for its approval" until_ok 60 build_is ui/ship 1 waiting_for_approval
+# what the page calls to push a commit: a new version, checked at once
+cat >"$T/push.sh" <<EOS
+#!/usr/bin/env bash
+export GIT_CONFIG_NOSYSTEM=1 HOME="$HOME"
+cd "$T/app.wc" && echo "\$1" >VERSION && git add VERSION \
+  && git -c user.name=t -c user.email=t@t commit -qm "\$1" && git push -q origin HEAD 2>/dev/null \
+  && "$BIN" check ui/git.app >/dev/null
+EOS
+chmod +x "$T/push.sh"
+check "the UI passes in Chromium" node "$NODE_DIR/ui.mjs" "$HTTP" "$BIN" "$PIKOCI_BUILD_DIR" "$T/push.sh"
+check "ship #1 was approved in the browser" until_ok 30 build_is ui/ship 1 succeeded
+check "the version pinned in the browser is pinned" \
+    test "$(pk resources ui --json | json "[r['pinned'] for r in d if r['name']=='git.app'][0]")" = 1
+finish
