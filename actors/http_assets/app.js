@@ -49,7 +49,10 @@ async function render() {
   // anonymous: the login page, unless the server shows exposed pipelines
   main.setAttribute('aria-busy', 'true');
   try {
-    const v = await fn(main, ...args);
+    // a fresh box per view: its listeners leave with it
+    const box = document.createElement('div');
+    main.replaceChildren(box);
+    const v = await fn(box, ...args);
     if (mine !== seq) { if (v && v.destroy) v.destroy(); return; }
     view = v || {};
     document.title = (main.querySelector('h1') ? main.querySelector('h1').textContent.trim() + ' \u2014 ' : '') + 'pikoci';

@@ -154,7 +154,7 @@ export function svg(g) {
       (n.paused ? ' paused' : '') + (n.pinned ? ' pinned' : '') + (n.waiting ? ' waiting' : '');
     const shown = marks.filter(m => m !== 'running').map(m => m === 'waiting' || m === 'approval' ? 'approve?' : m);
     const sub = job ? (n.build ? '#' + n.build + ' ' : '') + st.replace(/_/g, ' ') : (n.type || 'resource');
-    s += '<a href="' + href + '" class="nodelink" data-node="' + esc(n.id) + '" data-status="' + esc(st) +
+    s += '<a href="' + href + '" class="nodelink" data-node="' + esc(n.id) + '" data-key="' + esc(n.id) + '" data-status="' + esc(st) +
       '" data-running="' + (n.running ? 1 : 0) + '" data-marks="' + esc(marks.join(' ')) + '">' +
       '<title>' + esc((job ? 'job ' : 'resource ') + n.name + ' \u2014 ' + sub + (marks.length ? ' (' + marks.join(', ') + ')' : '')) +
       '</title><g class="' + cls + '" transform="translate(' + x + ',' + y + ')">' +
