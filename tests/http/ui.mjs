@@ -83,6 +83,24 @@ try {
   check('the waiting build is marked', /approval/.test(await page.getAttribute(node('job:ship'), 'data-marks')));
   await shot(page, 'graph');
 
+  // the layout itself (graph.js, our own code): no crossing where none is
+  // needed, a cycle still drawn, long edges bent through one point per layer
+  const lay = await page.evaluate(async () => {
+    const { layout } = await import('/graph.js');
+    const N = (...ids) => ids.map(id => ({ id }));
+    const E = (...ps) => ps.map(([from, to]) => ({ from, to, kind: 'get' }));
+    const diamond = layout(N('r', 'a', 'b', 'c', 'd'), E(['r', 'a'], ['a', 'b'], ['a', 'c'], ['b', 'd'], ['c', 'd']));
+    const bait = layout(N('a', 'b', 'y', 'x'), E(['a', 'x'], ['b', 'y']));
+    const cycle = layout(N('r', 'a'), E(['r', 'a'], ['a', 'r']));
+    const long = layout(N('a', 'b', 'c', 'd'), E(['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'd']));
+    return { diamond: diamond.crossings, bait: bait.crossings, cycle: cycle.nodes.map(n => n.x),
+             long: long.edges.map(e => e.pts.length), right: diamond.edges.every(e => e.pts[0].x < e.pts[e.pts.length - 1].x) };
+  });
+  check('layout: a diamond has no crossing, every edge points right', lay.diamond === 0 && lay.right, JSON.stringify(lay));
+  check('layout: barycenter sweeps undo a crossing of the input order', lay.bait === 0, JSON.stringify(lay));
+  check('layout: a cycle (get and put of one resource) is laid out in two layers', lay.cycle[0] !== lay.cycle[1], JSON.stringify(lay));
+  check('layout: an edge over two layers bends through two dummies', JSON.stringify(lay.long) === '[2,2,2,4]', JSON.stringify(lay));
+
   // 3. a push: build turns running, then green, with no reload; a second tab follows its log
   await page.evaluate(() => { window.__noReload = 1; });
   execFileSync(push, ['v2']);
