@@ -63,8 +63,17 @@ int
 http_request(http_t *h, const char *op, const pk_kv_t *args, const void *body,
              size_t body_size, pk_value_t **out, char **error)
 {
+    return http_call(h, NULL, op, args, body, body_size, out, error);
+}
+
+int
+http_call(http_t *h, http_who_t *who, const char *op, const pk_kv_t *args, const void *body,
+          size_t body_size, pk_value_t **out, char **error)
+{
     *out = NULL;
     *error = NULL;
+    if (who)
+        who->denied = false;
     pthread_mutex_lock(&h->lock);
     pk_client_t *c = h->pool_n ? h->pool[--h->pool_n] : NULL;
     pthread_mutex_unlock(&h->lock);
@@ -72,6 +81,8 @@ http_request(http_t *h, const char *op, const pk_kv_t *args, const void *body,
         *error = strdup("cannot reach the server");
         return -1;
     }
+    // the pooled clients are shared: each request says whose it is
+    pk_client_set_token(c, who ? who->token : h->token);
     uint8_t *reply = NULL;
     size_t reply_size = 0;
     int rc = pk_client_request(c, op, args, body, body_size, S_REQUEST_MS, &reply, &reply_size,
@@ -81,6 +92,9 @@ http_request(http_t *h, const char *op, const pk_kv_t *args, const void *body,
     if (reply)
         *out = pk_value_unpack(reply, reply_size);
     free(reply);
+    if (who && rc == 1)
+        who->denied = pk_client_denied(c);
+    pk_client_set_token(c, NULL);       // no token lingers in the pool
     pthread_mutex_lock(&h->lock);
     if (h->pool_n < S_POOL_MAX) {
         if (h->pool_n == h->pool_cap) {
@@ -140,15 +154,58 @@ http_error(unsigned status, const char *fmt, ...)
     return a;
 }
 
+// The status of a refusal, from its wording -- in this one place. A reply
+// says only ok or not and whether for who the caller is (denied); what kind
+// of "not" is read from the owners' messages.
+static unsigned
+s_status_of(bool denied, const char *e)
+{
+    static const char *const unauthorised[] = { "not logged in", "the token is not valid",
+                                                "wrong user or password", NULL };
+    static const char *const conflict[] = { "is paused", "is not waiting", "has already",
+                                            "has not finished", "changed meanwhile",
+                                            "is not pinned", "cannot run yet", "already",
+                                            "does not allow", "may not approve", NULL };
+    static const char *const missing[] = { "no such", "unknown", "has no version",
+                                           "has no builds", "not found", NULL };
+    if (!e)
+        return denied ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST;
+    if (denied) {
+        for (int i = 0; unauthorised[i]; i++)
+            if (!strncmp(e, unauthorised[i], strlen(unauthorised[i])))
+                return MHD_HTTP_UNAUTHORIZED;
+        if (!strncmp(e, "no team", 7))
+            return MHD_HTTP_NOT_FOUND;
+        if (strstr(e, "cannot read its users"))
+            return MHD_HTTP_SERVICE_UNAVAILABLE;
+        return MHD_HTTP_FORBIDDEN;
+    }
+    if (!strncmp(e, "no ", 3))
+        return MHD_HTTP_NOT_FOUND;
+    for (int i = 0; missing[i]; i++)
+        if (strstr(e, missing[i]))
+            return MHD_HTTP_NOT_FOUND;
+    for (int i = 0; conflict[i]; i++)
+        if (strstr(e, conflict[i]))
+            return MHD_HTTP_CONFLICT;
+    if (strstr(e, "cannot store") || strstr(e, "cannot read") || strstr(e, "cannot write")
+        || strstr(e, "did not answer"))
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    return MHD_HTTP_BAD_REQUEST;
+}
+
 http_answer_t
 http_failed(int rc, const char *error)
 {
+    return http_refused(NULL, rc, error);
+}
+
+http_answer_t
+http_refused(const http_who_t *who, int rc, const char *error)
+{
     if (rc == -1)
         return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "%s", error ? error : "no answer");
-    bool missing = error && (strstr(error, "no ") || strstr(error, "unknown")
-                             || strstr(error, "not "));
-    return http_error(missing ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST, "%s",
-                      error ? error : "refused");
+    return http_error(s_status_of(who && who->denied, error), "%s", error ? error : "refused");
 }
 
 // --- the header deadline
@@ -233,6 +290,44 @@ s_cut_overdue(http_t *h)
 
 // --- routing
 
+// /api/v1/... (and its old alias /api/...), as the caller: reads are GET,
+// actions POST or DELETE, each state-changing one checked for forgery
+// first (http_auth.c).
+static void
+s_route_api(http_t *h, struct MHD_Connection *c, const char *method, const char *url,
+            s_req_t *q, http_answer_t *a)
+{
+    const char *path = url + 4;
+    if (!strncmp(path, "/v1/", 4) || !strcmp(path, "/v1"))
+        path += 3;
+    bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    bool change = !strcmp(method, "POST") || !strcmp(method, "DELETE")
+               || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+    http_who_t who;
+    http_who_from(c, &who);
+    if (!strcmp(path, "/login"))
+        http_who_clear(&who);       // a new session: whatever cookie came is not asked
+    const char *forged = change ? http_forged(h, c, &who) : NULL;
+    if (!get && !change)
+        *a = http_error(MHD_HTTP_METHOD_NOT_ALLOWED, "%s: the API takes GET, POST and DELETE",
+                        method);
+    else
+    if (forged)
+        *a = http_error(MHD_HTTP_FORBIDDEN, "%s", forged);
+    else
+    if (q->too_big)
+        *a = http_error(413, "the body is larger than %zu bytes", h->body_max);
+    else
+    if (http_auth_route(h, &who, c, method, path, q->body ? q->body : "", q->size, a))
+        ;
+    else
+    if (get)
+        http_api_route(h, &who, c, path, a);
+    else
+        http_actions_route(h, &who, c, method, path, q->body ? q->body : "", q->size, a);
+    http_who_clear(&who);
+}
+
 static void
 s_route(http_t *h, struct MHD_Connection *c, const char *method, const char *url, s_req_t *q,
         http_answer_t *a)
@@ -249,9 +344,13 @@ s_route(http_t *h, struct MHD_Connection *c, const char *method, const char *url
             http_webhook(h, c, url + 10, q->body ? q->body : "", q->size, a);
         return;
     }
+    if (!strcmp(url, "/api") || !strncmp(url, "/api/", 5)) {
+        s_route_api(h, c, method, url, q, a);
+        return;
+    }
     if (!get) {
-        *a = http_error(MHD_HTTP_METHOD_NOT_ALLOWED, "%s: this server is read-only "
-                        "(GET, or POST to /webhooks/TOKEN)", method);
+        *a = http_error(MHD_HTTP_METHOD_NOT_ALLOWED, "%s: the pages take GET (the API is under "
+                        "/api/v1, webhooks at POST /webhooks/TOKEN)", method);
         return;
     }
     if (!strcmp(url, "/healthz")) {
@@ -268,7 +367,7 @@ s_route(http_t *h, struct MHD_Connection *c, const char *method, const char *url
     if (!strcmp(url, "/metrics"))
         http_metrics(h, a);
     else
-    if (!http_api_route(h, c, url, a) && !http_page_route(url, a))
+    if (!http_page_route(url, a))
         *a = http_error(MHD_HTTP_NOT_FOUND, "no such page: %s", url);
 }
 

@@ -39,6 +39,7 @@
 #define S_WAIT_MS 500
 #define S_POLL_MS 2000
 #define S_KEEPALIVE_MS 10000
+#define S_RECHECK_MS 30000         // a change stream asks again what its caller may read
 
 typedef struct {
     http_t *h;
@@ -50,6 +51,10 @@ typedef struct {
     size_t len, pos, cap;
     bool fetch, done, counted;
     int64_t poll_at, wrote_at;
+    http_who_t who;             // the caller: a stream reads as they may
+    zhash_t *readable;          // change stream: the pipelines they may read (NULL: all)
+    bool anonymous;             // change stream: none but an exposed pipeline's events
+    int64_t recheck_at;         // when readable is asked again
 } s_stream_t;
 
 // --- JSON text for the streams
@@ -169,7 +174,7 @@ s_log_fetch(s_stream_t *s)
     pk_kv_set(&args, "max", num);
     pk_value_t *v = NULL;
     char *err = NULL;
-    int rc = http_request(s->h, "logs", &args, NULL, 0, &v, &err);
+    int rc = http_call(s->h, &s->who, "logs", &args, NULL, 0, &v, &err);
     pk_kv_clear(&args);
     if (rc != 0)
         pk_value_destroy(&v);
@@ -218,6 +223,70 @@ s_log_fetch(s_stream_t *s)
     pk_value_destroy(&v);
 }
 
+// The pipelines s's caller may read, asked as them (their "pipelines"; a
+// global admin's whoami says all): 0, or -1 when they may not even list
+// (a token revoked or expired meanwhile). Asked again every S_RECHECK_MS.
+static int
+s_readable(s_stream_t *s)
+{
+    s->recheck_at = zclock_mono() + S_RECHECK_MS;
+    pk_value_t *v = NULL;
+    char *err = NULL;
+    bool admin = false;
+    if (s->who.token) {
+        if (http_call(s->h, &s->who, "whoami", NULL, NULL, 0, &v, &err) != 0) {
+            free(err);
+            pk_value_destroy(&v);
+            return -1;
+        }
+        admin = pk_value_bool(pk_value_object_get(v, "admin"));
+        pk_value_destroy(&v);
+    }
+    s->anonymous = !s->who.token;
+    zhash_destroy(&s->readable);
+    if (admin)
+        return 0;
+    int rc = http_call(s->h, &s->who, "pipelines", NULL, NULL, 0, &v, &err);
+    free(err);
+    if (rc != 0) {
+        pk_value_destroy(&v);
+        return -1;
+    }
+    s->readable = zhash_new();
+    for (size_t i = 0; i < pk_value_len(v); i++) {
+        const char *name = pk_value_string(pk_value_object_get(pk_value_list_at(v, i), "name"));
+        if (name)
+            zhash_insert(s->readable, name, (void *) 1);
+    }
+    pk_value_destroy(&v);
+    return 0;
+}
+
+// May s's caller see the change event json ({topic, seq, body})? Its
+// pipeline must be one they may read; events of no pipeline (workers) are
+// for users, not for anonymous visitors. A pipeline set since the list was
+// asked makes it be asked again.
+static bool
+s_may_see(s_stream_t *s, const char *json)
+{
+    if (!s->readable)
+        return true;
+    pk_value_t *v = pk_value_from_json(json, strlen(json), NULL);
+    const pk_value_t *body = pk_value_object_get(v, "body");
+    const char *pipeline = pk_value_string(pk_value_object_get(body, "pipeline"));
+    const char *topic = pk_value_string(pk_value_object_get(v, "topic"));
+    bool yes;
+    if (!pipeline || !*pipeline)
+        yes = !s->anonymous;
+    else {
+        if (!zhash_lookup(s->readable, pipeline) && topic && !strncmp(topic, "pipeline.", 9))
+            s_readable(s);
+        yes = s->readable && zhash_lookup(s->readable, pipeline);
+    }
+    pk_value_destroy(&v);
+    return yes;
+}
+
 static ssize_t
 s_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -240,8 +309,12 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
         }
         char *json = NULL;
         uint64_t dropped = 0;
+        if (!s->log && zclock_mono() >= s->recheck_at && s_readable(s) != 0) {
+            s->done = true;         // logged out, revoked, expired: the stream ends
+            continue;
+        }
         if (http_hub_wait(s->h->hub, s->sub, S_WAIT_MS, &json, &dropped)) {
-            if (json)
+            if (json && s_may_see(s, json))
                 s_emit(s, "change", json);
             free(json);
             if (dropped) {
@@ -274,13 +347,15 @@ s_stream_free(void *cls)
     free(s->number);
     free(s->topic);
     free(s->out);
+    http_who_clear(&s->who);
+    zhash_destroy(&s->readable);
     free(s);
 }
 
 // A stream's state, or NULL when streams_max are open already: a client
 // with many streams must leave connections for everyone's short requests.
 static s_stream_t *
-s_stream_new(http_t *h)
+s_stream_new(http_t *h, const http_who_t *who)
 {
     unsigned open = atomic_fetch_add(&h->streams_open, 1);
     if (open >= h->streams_max) {
@@ -290,6 +365,8 @@ s_stream_new(http_t *h)
     s_stream_t *s = calloc(1, sizeof *s);
     s->h = h;
     s->counted = true;
+    s->who.token = who->token ? strdup(who->token) : NULL;
+    s->who.cookie = who->cookie;
     return s;
 }
 
@@ -322,11 +399,18 @@ s_stream(s_stream_t *s)
 }
 
 static http_answer_t
-s_events(http_t *h, struct MHD_Connection *c)
+s_events(http_t *h, http_who_t *who, struct MHD_Connection *c)
 {
-    s_stream_t *s = s_stream_new(h);
+    s_stream_t *s = s_stream_new(h, who);
     if (!s)
         return s_too_many(h);
+    if (s_readable(s) != 0) {
+        http_answer_t a = http_refused(&s->who, 1, s->who.denied ? "the token is not valid "
+                                       "(revoked, expired, or not from this server)"
+                                       : "cannot list the pipelines you may read");
+        s_stream_free(s);
+        return a;
+    }
     // Its backlog belongs in the hub's bounded queue, where drops are
     // counted, not in a kernel buffer autotuned up to megabytes: events are
     // small and few, 8 KiB in flight is plenty.
@@ -346,9 +430,9 @@ s_arg(struct MHD_Connection *c, const char *name)
 }
 
 static http_answer_t
-s_log_stream(http_t *h, struct MHD_Connection *c, char **seg)
+s_log_stream(http_t *h, http_who_t *who, struct MHD_Connection *c, char **seg)
 {
-    s_stream_t *s = s_stream_new(h);
+    s_stream_t *s = s_stream_new(h, who);
     if (!s)
         return s_too_many(h);
     s->log = true;
@@ -363,10 +447,10 @@ s_log_stream(http_t *h, struct MHD_Connection *c, char **seg)
     pk_kv_set(&args, "offset", "0");
     pk_value_t *v = NULL;
     char *err = NULL;
-    int rc = http_request(h, "logs", &args, NULL, 0, &v, &err);
+    int rc = http_call(h, &s->who, "logs", &args, NULL, 0, &v, &err);
     pk_kv_clear(&args);
     if (rc != 0) {
-        http_answer_t a = http_failed(rc, err);
+        http_answer_t a = http_refused(&s->who, rc, err);
         free(err);
         s_stream_free(s);
         return a;
@@ -396,7 +480,7 @@ s_log_stream(http_t *h, struct MHD_Connection *c, char **seg)
 
 // The log's bytes [offset, offset + max) as they are stored.
 static http_answer_t
-s_log_bytes(http_t *h, struct MHD_Connection *c, pk_kv_t *args)
+s_log_bytes(http_t *h, http_who_t *who, struct MHD_Connection *c, pk_kv_t *args)
 {
     const char *offset = s_arg(c, "offset"), *max = s_arg(c, "max");
     if (offset)
@@ -405,8 +489,8 @@ s_log_bytes(http_t *h, struct MHD_Connection *c, pk_kv_t *args)
         pk_kv_set(args, "max", max);
     pk_value_t *v = NULL;
     char *err = NULL;
-    int rc = http_request(h, "logs", args, NULL, 0, &v, &err);
-    http_answer_t a = rc != 0 ? http_failed(rc, err) : (http_answer_t) { 0 };
+    int rc = http_call(h, who, "logs", args, NULL, 0, &v, &err);
+    http_answer_t a = rc != 0 ? http_refused(who, rc, err) : (http_answer_t) { 0 };
     if (rc == 0) {
         const pk_value_t *data = pk_value_object_get(v, "data");
         a = http_text(MHD_HTTP_OK, "text/plain; charset=utf-8", pk_value_string(data),
@@ -440,12 +524,12 @@ s_page_args(struct MHD_Connection *c, pk_kv_t *args)
 }
 
 static http_answer_t
-s_query(http_t *h, const char *op, pk_kv_t *args)
+s_query(http_t *h, http_who_t *who, const char *op, pk_kv_t *args)
 {
     pk_value_t *v = NULL;
     char *err = NULL;
-    int rc = http_request(h, op, args, NULL, 0, &v, &err);
-    http_answer_t a = rc == 0 ? http_json(MHD_HTTP_OK, v) : http_failed(rc, err);
+    int rc = http_call(h, who, op, args, NULL, 0, &v, &err);
+    http_answer_t a = rc == 0 ? http_json(MHD_HTTP_OK, v) : http_refused(who, rc, err);
     free(err);
     pk_value_destroy(&v);
     return a;
@@ -482,12 +566,11 @@ s_bad_input(struct MHD_Connection *c, char **seg, int n)
 }
 
 bool
-http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answer_t *a)
+http_api_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char *path,
+               http_answer_t *a)
 {
-    if (strncmp(path, "/api/", 5))
-        return false;
     // split into at most 9 segments
-    char *copy = strdup(path + 5), *seg[10] = { 0 }, *save = NULL;
+    char *copy = strdup(path), *seg[10] = { 0 }, *save = NULL;
     int n = 0;
     for (char *t = strtok_r(copy, "/", &save); t && n < 10; t = strtok_r(NULL, "/", &save))
         seg[n++] = t;
@@ -502,8 +585,7 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     bool pipes = n >= 2 && !strcmp(seg[0], "pipelines");
     if (pipes)
         pk_kv_set(&args, "pipeline", seg[1]);
-    if ((n == 1 && !strcmp(seg[0], "version"))
-        || (n == 2 && !strcmp(seg[0], "v1") && !strcmp(seg[1], "version"))) {
+    if (n == 1 && !strcmp(seg[0], "version")) {
         pk_value_t *v = pk_value_new_object();
         pk_value_object_set(v, "version", pk_value_new_string(PK_VERSION));
         pk_value_object_set(v, "commit", pk_value_new_string(PK_GIT_COMMIT));
@@ -512,27 +594,43 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     }
     else
     if (n == 1 && !strcmp(seg[0], "pipelines"))
-        *a = s_query(h, "pipelines", &args);
+        *a = s_query(h, who, "pipelines", &args);
     else
     if (n == 1 && !strcmp(seg[0], "overview")) {
         if (s_arg(c, "pipeline"))
             pk_kv_set(&args, "pipeline", s_arg(c, "pipeline"));
-        *a = s_query(h, "overview", &args);
+        *a = s_query(h, who, "overview", &args);
     }
     else
     if (n == 1 && (!strcmp(seg[0], "workers") || !strcmp(seg[0], "pending")))
-        *a = s_query(h, !strcmp(seg[0], "workers") ? "broker.workers" : "broker.pending", &args);
+        *a = s_query(h, who, !strcmp(seg[0], "workers") ? "broker.workers" : "broker.pending",
+                     &args);
+    else
+    if (n == 1 && !strcmp(seg[0], "tokens"))
+        *a = s_query(h, who, "tokens.list", &args);
+    else
+    if (n == 1 && !strcmp(seg[0], "teams"))
+        *a = s_query(h, who, "teams.list", &args);
+    else
+    if (n == 1 && !strcmp(seg[0], "audit")) {
+        static const char *const from[] = { "user", "action", "limit", "before", "since", NULL };
+        static const char *const to[] = { "user", "action", "limit", "before_ms", "since_ms" };
+        for (int i = 0; from[i]; i++)
+            if (s_arg(c, from[i]))
+                pk_kv_set(&args, to[i], s_arg(c, from[i]));
+        *a = s_query(h, who, "audit", &args);
+    }
     else
     if (n == 1 && !strcmp(seg[0], "events"))
-        *a = s_events(h, c);
+        *a = s_events(h, who, c);
     else
     if (pipes && n == 3 && (!strcmp(seg[2], "jobs") || !strcmp(seg[2], "resources")))
-        *a = s_query(h, seg[2], &args);
+        *a = s_query(h, who, seg[2], &args);
     else
     if (pipes && n == 5 && !strcmp(seg[2], "resources") && !strcmp(seg[4], "versions")) {
         pk_kv_set(&args, "resource", seg[3]);
         s_page_args(c, &args);
-        *a = s_query(h, "versions", &args);
+        *a = s_query(h, who, "versions", &args);
     }
     else
     if (pipes && n >= 5 && !strcmp(seg[2], "jobs") && !strcmp(seg[4], "builds")) {
@@ -542,14 +640,14 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
         if (n >= 6)
             pk_kv_set(&args, "number", seg[5]);
         if (n == 5 || n == 6)
-            *a = s_query(h, n == 5 ? "builds" : "build", &args);
+            *a = s_query(h, who, n == 5 ? "builds" : "build", &args);
         else
         if (n == 7 && !strcmp(seg[6], "log"))
-            *a = s_log_bytes(h, c, &args);
+            *a = s_log_bytes(h, who, c, &args);
         else
         if (n == 8 && !strcmp(seg[6], "log") && !strcmp(seg[7], "stream")) {
             char *build[3] = { seg[1], seg[3], seg[5] };
-            *a = s_log_stream(h, c, build);
+            *a = s_log_stream(h, who, c, build);
         }
         else
             *a = http_error(MHD_HTTP_NOT_FOUND, "no such api: %s", path);

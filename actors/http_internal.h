@@ -40,7 +40,7 @@ struct _http_t {
     unsigned streams_max;         // streams at once: the rest of the connections stay
     atomic_uint streams_open;     // free for short requests like /healthz
     void *conns;                  // http.c: connections, for the header deadline
-    char *cert, *key;             // PEM for HTTPS, or NULL
+    char *cert, *key;             // PEM for HTTPS, or NULL (cookies are Secure with it)
     atomic_bool stopping;
     atomic_uint_fast64_t requests, webhooks, streams, errors, log_bytes, events;
     int64_t started_ms;           // wall clock, for process_start_time_seconds
@@ -53,11 +53,26 @@ typedef struct {
     bool stream;                  // a Server-Sent Event stream: a longer idle timeout
 } http_answer_t;
 
+// Who a request comes from (http_auth.c): the API token it carries -- the
+// session cookie's or an Authorization: Bearer one -- or none (anonymous).
+// Every API request goes to control with that token and control's access
+// table decides; only webhooks, /metrics and /healthz use the face's own
+// service token.
+typedef struct {
+    char *token;                  // NULL: anonymous
+    bool cookie;                  // from the session cookie: CSRF applies
+    bool denied;                  // the last request was refused for who they are
+} http_who_t;
+
 // --- http.c
 
-// Request op through a pooled client: 0 with *out (the reply decoded;
-// caller destroys; may be NULL), 1 refused with *error (caller frees), -1
-// no answer (*error says why).
+// Request op through a pooled client as who (NULL: the face's own service
+// token): 0 with *out (the reply decoded; caller destroys; may be NULL), 1
+// refused with *error (caller frees; who->denied says whether for who they
+// are), -1 no answer (*error says why).
+int http_call(http_t *h, http_who_t *who, const char *op, const pk_kv_t *args,
+              const void *body, size_t body_size, pk_value_t **out, char **error);
+// http_call as the face itself (webhooks, /metrics, /healthz).
 int http_request(http_t *h, const char *op, const pk_kv_t *args, const void *body,
                  size_t body_size, pk_value_t **out, char **error);
 // A client of its own (the actor subscribes on one), or NULL.
@@ -67,11 +82,36 @@ http_answer_t http_text(unsigned status, const char *type, const char *text, siz
 http_answer_t http_json(unsigned status, const pk_value_t *v);
 http_answer_t http_error(unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-// The answer to a failed http_request (1 -> 404/400, -1 -> 503).
+// The answer to a failed http_request (1 -> 404/409/400, -1 -> 503).
 http_answer_t http_failed(int rc, const char *error);
+// The answer to a failed http_call of who's: as http_failed, and a refusal
+// for who they are is 401 (no token, a bad or expired one, wrong
+// password) or 403 (not allowed).
+http_answer_t http_refused(const http_who_t *who, int rc, const char *error);
 
 // --- the routes: each returns false when the path is not its own
-bool http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answer_t *a);
+// GETs under /api/ (http_api.c); path is without its /api/v1 or /api prefix
+bool http_api_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char *path,
+                    http_answer_t *a);
+// POST/DELETE under /api/ (http_actions.c), the body as sent (NUL-ended)
+bool http_actions_route(http_t *h, http_who_t *who, struct MHD_Connection *c,
+                        const char *method, const char *path, const char *body, size_t size,
+                        http_answer_t *a);
+
+// --- http_auth.c: who is asking, sessions, CSRF and Origin
+
+// who from the request's headers (clear with http_who_clear).
+void http_who_from(struct MHD_Connection *c, http_who_t *who);
+void http_who_clear(http_who_t *who);
+// May this state-changing request go on? NULL, or the 403 message: an
+// Origin that is not this face's, a cookie session without its CSRF token.
+const char *http_forged(http_t *h, struct MHD_Connection *c, const http_who_t *who);
+// The CSRF token of a session token: hex SHA-256("csrf:" + token).
+void http_csrf_of(const char *token, char out[65]);
+// /api/v1/login, /logout (POST) and /session (GET): false when path is
+// none of them.
+bool http_auth_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char *method,
+                     const char *path, const char *body, size_t size, http_answer_t *a);
 bool http_page_route(const char *path, http_answer_t *a);
 void http_metrics(http_t *h, http_answer_t *a);
 void http_webhook(http_t *h, struct MHD_Connection *c, const char *token, const char *body,

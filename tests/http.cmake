@@ -14,3 +14,4 @@ pk_add_script_test(http_stalled_events ${CMAKE_CURRENT_SOURCE_DIR}/http/stalled_
 pk_add_script_test(http_hog ${CMAKE_CURRENT_SOURCE_DIR}/http/hog.sh)
 pk_add_script_test(http_exposure ${CMAKE_CURRENT_SOURCE_DIR}/http/exposure.sh)
 pk_add_script_test(http_soak ${CMAKE_CURRENT_SOURCE_DIR}/http/soak.sh)
+pk_add_script_test(http_session ${CMAKE_CURRENT_SOURCE_DIR}/http/session.sh)

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #define S_DEFAULT_LISTEN "tcp://127.0.0.1:7650"
+#define S_HTTP_DEFAULT "127.0.0.1:8080"    // PikoCI's port
 
 typedef struct {
     const char *db_system, *db_path, *pubsub, *broker, *listen, *tags;
@@ -64,6 +65,8 @@ typedef struct {
     const char *curve_cert, *curve_allow;
     const char *run_as;                 // --run-as USER (with --run-worker)
     const char *http;                   // --http HOST:PORT, NULL: no http face
+    bool http_default;                  // no --http given: S_HTTP_DEFAULT, and a busy
+                                        // port there only warns
     const char *config;                 // --config FILE
     const char *worker_tokens;          // --worker-tokens FILE (NULL: the runtime dir's)
     const char *server_token;           // --server-token FILE (NULL: the runtime dir's)
@@ -191,10 +194,11 @@ static const s_flag_t s_flags[] = {
       "server must run as root); without it builds run with\n"
       "the server's own rights: its store and keys" },
     { "http", NULL, S_STR, S_AT(http), "HOST:PORT", false,
-      "serve webhooks, /metrics, /healthz, /api and a read-only\n"
-      "page there (off by default; port 0 or * picks one);\n"
-      "beyond loopback it needs --http-cert/--http-key or\n"
-      "--http-insecure" },
+      "serve the web UI, /api/v1, webhooks, /metrics and\n"
+      "/healthz there (default 127.0.0.1:8080: when that port\n"
+      "is taken the server warns and runs without it; \"off\":\n"
+      "no web face; port 0 or * picks one); beyond loopback it\n"
+      "needs --http-cert/--http-key or --http-insecure" },
     { "http-cert", NULL, S_STR, S_AT(http_cert), "FILE", false,
       "serve --http as HTTPS with this PEM certificate (chain)" },
     { "http-key", NULL, S_STR, S_AT(http_key), "FILE", false,
@@ -546,6 +550,13 @@ s_parse(int argc, char **argv, s_opts_t *o)
         return 2;
     }
     char *http_err = NULL;
+    if (!o->http) {
+        o->http = S_HTTP_DEFAULT;
+        o->http_default = true;
+    }
+    else
+    if (!strcmp(o->http, "off"))
+        o->http = NULL;
     if ((o->http_cert || o->http_key || o->http_insecure) && !o->http) {
         fprintf(stderr, "pikoci server: --http-cert, --http-key and --http-insecure go with "
                 "--http\n");
@@ -748,6 +759,7 @@ typedef struct {
     zactor_t *http;                     // --http
     char inproc[64], listen[256], work_root[PATH_MAX];
     char service[72];                   // the in-process clients' token (never stored)
+    char url[300];                      // the web face's, to open ("" without one)
     char *token_file;                   // the runtime copy of admin's token, removed at stop
     pk_proc_user_t run_as;              // name NULL: no --run-as
 } s_server_t;
@@ -1138,7 +1150,31 @@ s_wait(s_server_t *s, int sigfd, int64_t drain_ms)
     }
 }
 
-// The http face (--http), a client of the broker like the CLI.
+// Can a listening socket be bound at addr ("HOST:PORT")? Only asked of
+// the default address, to tell "taken" (warn and go on) from a real error.
+static bool
+s_port_free(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) atoi(colon + 1)) };
+    char host[64];
+    snprintf(host, sizeof host, "%.*s", (int) (colon - addr), addr);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return true;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+// The http face (--http), a client of the broker like the CLI. On the
+// default address a port in use (another server, another program) is no
+// reason not to run: the server warns and goes on without its web face;
+// an address the user gave that cannot be served stops the server.
 static int
 s_start_http(s_server_t *s, const s_opts_t *o)
 {
@@ -1147,7 +1183,17 @@ s_start_http(s_server_t *s, const s_opts_t *o)
                             .cert = o->http_cert, .key = o->http_key };
     if (!s->broker)
         hc.curve = o->curve;
+    if (o->http_default && !s_port_free(o->http)) {
+        zsys_warning("http: %s is in use (another pikoci server?): running WITHOUT the web "
+                     "face; give --http HOST:PORT for another address, or --http off", o->http);
+        return 0;
+    }
     if (!(s->http = pk_http_new(&hc))) {
+        if (o->http_default) {
+            zsys_warning("http: cannot serve the default %s: running WITHOUT the web face; "
+                         "give --http HOST:PORT for another address, or --http off", o->http);
+            return 0;
+        }
         fprintf(stderr, "pikoci server: cannot serve http on %s (see the log above)\n", o->http);
         return 2;
     }
@@ -1155,6 +1201,9 @@ s_start_http(s_server_t *s, const s_opts_t *o)
     char *port = zstr_recv(s->http);
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int) (strrchr(o->http, ':') - o->http), o->http);
+    snprintf(s->url, sizeof s->url, "%s://%s:%s/", o->http_cert ? "https" : "http",
+             strcmp(host, "*") && strcmp(host, "0.0.0.0") ? host : "127.0.0.1",
+             port ? port : "?");
     zsys_info("http on %s://%s:%s", o->http_cert ? "https" : "http",
               strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
     zstr_free(&port);
@@ -1226,6 +1275,8 @@ pk_cmd_server(int argc, char **argv)
         if (!o.run_worker)
             zsys_info("no worker in this process (--run-worker=false): checks and builds wait "
                       "for a `pikoci worker --broker %s`", s.broker ? s.listen : o.broker);
+        if (*s.url)         // last: what to do next
+            zsys_info("web UI: open %s (log in as a user; `pikoci users --help`)", s.url);
         s_wait(&s, sigfd, o.drain_ms);
     }
     s_stop(&s);

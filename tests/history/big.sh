@@ -25,8 +25,8 @@ check "builds: where the next page starts" grep -q -- "--before 29954" "$T/hint"
 check "--before 100: 99 down to 50" test "$(pk builds big/say --before 100 --json | json "[d[0]['number'], d[-1]['number'], len(d)]")" = '["99", "50", 50]'
 check "--after 29990 --limit 5: 29995 down to 29991" test "$(pk builds big/say --after 29990 --limit 5 --json | json "[b['number'] for b in d]")" = '["29995", "29994", "29993", "29992", "29991"]'
 check "--before and --after together" test "$(pk builds big/say --after 10 --before 14 --json | json "[b['number'] for b in d]")" = '["13", "12", "11"]'
-check "the API pages the same way" test "$(curl -s "$HTTP/api/pipelines/big/jobs/say/builds?before=100&limit=2" | json "[b['number'] for b in d]")" = '["99", "98"]'
-check "the API's default page is 50" test "$(curl -s "$HTTP/api/pipelines/big/jobs/say/builds" | json "len(d)")" = 50
+check "the API pages the same way" test "$(curl -s -H "Authorization: Bearer $(cat "$T/db/admin.token")" "$HTTP/api/pipelines/big/jobs/say/builds?before=100&limit=2" | json "[b['number'] for b in d]")" = '["99", "98"]'
+check "the API's default page is 50" test "$(curl -s -H "Authorization: Bearer $(cat "$T/db/admin.token")" "$HTTP/api/pipelines/big/jobs/say/builds" | json "len(d)")" = 50
 check "versions: the newest 50 by default" test "$(pk versions big/app --json | json "[len(d), d[0]['id'], d[-1]['id']]")" = '[50, 200, 151]'
 check "versions --before 11 --limit 3" test "$(pk versions big/app --before 11 --limit 3 --json | json "[v['id'] for v in d]")" = '[10, 9, 8]'
 check "versions --after 195" test "$(pk versions big/app --after 195 --json | json "[v['id'] for v in d]")" = '[200, 199, 198, 197, 196]'

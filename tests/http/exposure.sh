@@ -21,8 +21,8 @@ check "before anything started" bash -c "! grep -q 'server ready' '$T/out'"
 srv --http 192.0.2.1:0 --http-insecure; rc=$?
 check "--http-insecure lets it through to the bind (which fails here)" \
     bash -c "[ $rc -eq 2 ] && grep -q 'cannot serve http' '$T/out' && ! grep -q 'beyond loopback' '$T/out'"
-srv --http-insecure; rc=$?
-check "--http-insecure without --http exits 2" test $rc -eq 2
+srv --http off --http-insecure; rc=$?
+check "--http-insecure with --http off exits 2" test $rc -eq 2
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null

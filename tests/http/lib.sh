@@ -9,6 +9,16 @@ start_http_server() {
     start_server "$log" --http 127.0.0.1:0 "$@" || return 1
     HTTP=$(sed -n 's/.*http on \(http:[^ ]*\).*/\1/p' "$log" | head -1)
     [ -n "$HTTP" ] || { echo "no 'http on' line:"; cat "$log"; return 1; }
+    # the API acts as its caller: the tests read as the first-start admin
+    local tf
+    tf=$(sed -n 's/.*API token for it in \([^ ]*\).*/\1/p; s/.*first-start token is in \([^ ]*\).*/\1/p' "$log" | head -1)
+    ADMIN_TOKEN=$(cat "$tf" 2>/dev/null)
+    [ -n "$ADMIN_TOKEN" ] || { echo "no admin token in the log:"; cat "$log"; return 1; }
+    export ADMIN_TOKEN PIKOCI_HTTP_TOKEN=$ADMIN_TOKEN
 }
-# code METHOD URL [curl args...]: the status code, the body in $T/body
-code() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$u"; }
+# code METHOD URL [curl args...]: the status code, the body in $T/body (as admin)
+code() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $ADMIN_TOKEN" "$@" "$u"; }
+# acode METHOD URL [curl args...]: the same, anonymous
+acode() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$u"; }
+# acurl ARGS...: curl as admin
+acurl() { curl -H "Authorization: Bearer $ADMIN_TOKEN" "$@"; }

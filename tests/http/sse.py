@@ -24,7 +24,7 @@ class Stalled:
         self.s.bind((source, 0))
         self.s.settimeout(10)
         self.s.connect((host, port))
-        self.s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
+        self.s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n%s\r\n" % (path, auth_header())).encode())
         self.raw = b""
 
     def read_all(self, timeout=120, keep=True):
@@ -109,10 +109,20 @@ def read_all_parallel(clients, timeout=120, keep=True):
     return out
 
 
+def auth_header():
+    """The API acts as its caller: lib.sh exports the admin's token."""
+    import os
+    t = os.environ.get("PIKOCI_HTTP_TOKEN")
+    return "Authorization: Bearer %s\r\n" % t if t else ""
+
+
 def http_get(host, port, path, timeout=5):
-    import urllib.request, urllib.error
+    import os, urllib.request, urllib.error
+    t = os.environ.get("PIKOCI_HTTP_TOKEN")
+    req = urllib.request.Request("http://%s:%d%s" % (host, port, path),
+                                 headers={"Authorization": "Bearer " + t} if t else {})
     try:
-        with urllib.request.urlopen("http://%s:%d%s" % (host, port, path), timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
