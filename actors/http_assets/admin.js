@@ -89,8 +89,8 @@ export async function profile(main) {
   main.innerHTML = '<h1>' + esc(session.user || 'profile') + '</h1><p class="muted" id="who"></p><h2>API tokens</h2>' +
     '<p class="muted">For scripts: <code>Authorization: Bearer TOKEN</code> or <code>pikoci --token TOKEN</code>.</p>' +
     '<form class="card form inline" id="token-form"><div class="field"><label for="tname">name</label><input id="tname" required></div>' +
-    '<div class="field"><label for="texp">expires in</label><select id="texp"><option value="">never</option><option>1d</option>' +
-    '<option selected>30d</option><option>90d</option><option>365d</option></select></div>' +
+    '<div class="field"><label for="texp">expires in</label><select id="texp"><option value="">never</option><option value="24h">1 day</option>' +
+    '<option value="720h" selected>30 days</option><option value="2160h">90 days</option><option value="8760h">365 days</option></select></div>' +
     '<div class="acts"><button type="submit" class="primary">create token</button></div></form><div id="newtoken"></div>' +
     '<table class="tokens"><thead><tr><th>id</th><th>name</th><th>created</th><th>expires</th><th>last used</th><th></th></tr></thead>' +
     '<tbody id="rows"></tbody></table>';

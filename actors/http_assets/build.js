@@ -24,7 +24,7 @@ function facts(b) {
     (b.versions && Object.keys(b.versions).length ? '<br>versions ' + Object.entries(b.versions).map(([r, v]) => esc(r) + ' <code>' +
       esc(Object.values(v || {}).join(' ').slice(0, 12)) + '</code>').join(', ') : '') +
     (b.approvals_needed ? '<br>approvals ' + esc(b.approvals) + ' of ' + esc(b.approvals_needed) +
-      (b.voters && b.voters.length ? ' (' + esc(b.voters.join(', ')) + ')' : '') : '');
+      (b.voters ? ' (' + esc(String(b.voters).trim().split('\n').join(', ')) + ')' : '') : '');
 }
 function steps(b) {
   let h = '<table class="steps"><thead><tr><th>step</th><th>status</th><th>exit</th><th>started</th><th>took</th><th></th></tr></thead><tbody>';

@@ -118,7 +118,13 @@ export async function pipeline(main, p, mode) {
           (w ? '<td class="acts">' + btn('check', 'check now', { key: r.name, attrs: 'data-resource="' + esc(r.name) + '"' }) + '</td>' : '') + '</tr>';
       swap(view, h + '</tbody></table>');
     } else {
-      const g = await get('pipelines/' + enc(p) + '/graph');
+      let g;
+      try {
+        g = await get('pipelines/' + enc(p) + '/graph');
+      } catch (e) {
+        if (e.status !== 404 || !/graph|api/.test(e.message)) throw e;
+        return swap(view, '<p class="muted">This server draws no graph (' + esc(e.message) + '): see the <a href="' + P(p) + '/list">list</a>.</p>');
+      }
       paused = !!g.paused;
       g.pipeline = p;
       swap(view, '<div class="graphbox">' + svg(g) + '</div><p class="legend muted"><span class="lg n-succeeded"></span>succeeded ' +

@@ -42,236 +42,265 @@ async function login(ctx, user, password) {
   await page.waitForSelector('section[data-pipeline="ui"]', { timeout: 15000 });
   return page;
 }
+// a section that throws fails by itself; the others still run
+async function section(name, fn) {
+  try { await fn(); } catch (e) { check(name + ' ran to the end', false, e.message.split('\n').slice(0, 3).join(' ')); }
+}
 const node = (id, attr) => 'svg.graph a[data-node="' + id + '"]' + (attr || '');
 
 try {
   const admin = await browser.newContext({ viewport: { width: 1200, height: 850 } });
-  // 1. login: anonymous visitors see the login form; a wrong password says so
   const page = await admin.newPage();
   watch(page);
-  await page.goto(base + '/#/');
-  await waitOk('an anonymous visitor gets the login page', page.waitForSelector('#login-form', { timeout: 15000 }));
-  await page.fill('#user', 'alice');
-  await page.fill('#password', 'wrong');
-  await page.click('#login-form [type=submit]');
-  await waitOk('a wrong password is shown as an error', page.waitForFunction(
-    () => /wrong user or password/i.test(document.getElementById('login-error').textContent), null, { timeout: 10000 }));
-  await shot(page, 'login');
-  await page.fill('#password', 'alice-pw-1');
-  await page.click('#login-form [type=submit]');
-  await waitOk('alice logs in and sees team main with pipeline ui',
-    page.waitForSelector('section[data-team="main"] section[data-pipeline="ui"] tr[data-job="ship"]', { timeout: 15000 }));
-  const cookies = await admin.cookies();
-  const sc = cookies.find(c => c.name === 'pikoci_session');
-  check('the session cookie is HttpOnly and SameSite=Strict', sc && sc.httpOnly && sc.sameSite === 'Strict', JSON.stringify(sc));
-  check('the header shows who is logged in', (await page.textContent('#who')).includes('alice'));
-  await shot(page, 'pipelines');
-
-  // 2. the graph: three jobs and the git resource, coloured by status
-  await page.goto(base + '/#/p/ui');
-  await page.waitForSelector(node('job:ship'), { timeout: 15000 });
-  for (const id of ['res:git.app', 'job:build', 'job:test', 'job:ship', 'job:release'])
-    check('the graph has node ' + id, await page.locator(node(id)).count() === 1);
-  check('the graph has get, put-or-passed edges', await page.locator('svg.graph path.edge').count() >= 3);
-  const xs = await page.evaluate(() => ['res:git.app', 'job:build', 'job:test', 'job:ship'].map(id =>
-    document.querySelector('a[data-node="' + id + '"]').getBoundingClientRect().x));
-  check('laid out left to right: git.app, build, test, ship', xs.every((x, i) => i === 0 || x > xs[i - 1]), JSON.stringify(xs));
-  await waitOk('build is green, ship waits for its approval', page.waitForFunction(() => {
-    const s = id => { const a = document.querySelector('a[data-node="' + id + '"]'); return a && a.dataset.status; };
-    return s('job:build') === 'succeeded' && s('job:test') === 'succeeded' && s('job:ship') === 'waiting_for_approval';
-  }, null, { timeout: 20000 }));
-  check('the waiting build is marked', /approval/.test(await page.getAttribute(node('job:ship'), 'data-marks')));
-  await shot(page, 'graph');
-
-  // the layout itself (graph.js, our own code): no crossing where none is
-  // needed, a cycle still drawn, long edges bent through one point per layer
-  const lay = await page.evaluate(async () => {
-    const { layout } = await import('/graph.js');
-    const N = (...ids) => ids.map(id => ({ id }));
-    const E = (...ps) => ps.map(([from, to]) => ({ from, to, kind: 'get' }));
-    const diamond = layout(N('r', 'a', 'b', 'c', 'd'), E(['r', 'a'], ['a', 'b'], ['a', 'c'], ['b', 'd'], ['c', 'd']));
-    const bait = layout(N('a', 'b', 'y', 'x'), E(['a', 'x'], ['b', 'y']));
-    const cycle = layout(N('r', 'a'), E(['r', 'a'], ['a', 'r']));
-    const long = layout(N('a', 'b', 'c', 'd'), E(['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'd']));
-    return { diamond: diamond.crossings, bait: bait.crossings, cycle: cycle.nodes.map(n => n.x),
-             long: long.edges.map(e => e.pts.length), right: diamond.edges.every(e => e.pts[0].x < e.pts[e.pts.length - 1].x) };
+  let sc = null;
+  await section('section 1', async () => {
+    // 1. login: anonymous visitors see the login form; a wrong password says so
+    await page.goto(base + '/#/');
+    await waitOk('an anonymous visitor gets the login page', page.waitForSelector('#login-form', { timeout: 15000 }));
+    await page.fill('#user', 'alice');
+    await page.fill('#password', 'wrong');
+    await page.click('#login-form [type=submit]');
+    await waitOk('a wrong password is shown as an error', page.waitForFunction(
+      () => /wrong user or password/i.test(document.getElementById('login-error').textContent), null, { timeout: 10000 }));
+    await shot(page, 'login');
+    await page.fill('#password', 'alice-pw-1');
+    await page.click('#login-form [type=submit]');
+    await waitOk('alice logs in and sees team main with pipeline ui',
+      page.waitForSelector('section[data-team="main"] section[data-pipeline="ui"] tr[data-job="ship"]', { timeout: 15000 }));
+    const cookies = await admin.cookies();
+    sc = cookies.find(c => c.name === 'pikoci_session');
+    check('the session cookie is HttpOnly and SameSite=Strict', sc && sc.httpOnly && sc.sameSite === 'Strict', JSON.stringify(sc));
+    check('the header shows who is logged in', (await page.textContent('#who')).includes('alice'));
+    await shot(page, 'pipelines');
   });
-  check('layout: a diamond has no crossing, every edge points right', lay.diamond === 0 && lay.right, JSON.stringify(lay));
-  check('layout: barycenter sweeps undo a crossing of the input order', lay.bait === 0, JSON.stringify(lay));
-  check('layout: a cycle (get and put of one resource) is laid out in two layers', lay.cycle[0] !== lay.cycle[1], JSON.stringify(lay));
-  check('layout: an edge over two layers bends through two dummies', JSON.stringify(lay.long) === '[2,2,2,4]', JSON.stringify(lay));
+  await section('section 2', async () => {
+    // 2. the graph: three jobs and the git resource, coloured by status
+    await page.goto(base + '/#/p/ui');
+    await page.waitForSelector(node('job:ship'), { timeout: 15000 });
+    for (const id of ['res:git.app', 'job:build', 'job:test', 'job:ship', 'job:release'])
+      check('the graph has node ' + id, await page.locator(node(id)).count() === 1);
+    check('the graph has get, put-or-passed edges', await page.locator('svg.graph path.edge').count() >= 3);
+    const xs = await page.evaluate(() => ['res:git.app', 'job:build', 'job:test', 'job:ship'].map(id =>
+      document.querySelector('a[data-node="' + id + '"]').getBoundingClientRect().x));
+    check('laid out left to right: git.app, build, test, ship', xs.every((x, i) => i === 0 || x > xs[i - 1]), JSON.stringify(xs));
+    await waitOk('build is green, ship waits for its approval', page.waitForFunction(() => {
+      const s = id => { const a = document.querySelector('a[data-node="' + id + '"]'); return a && a.dataset.status; };
+      return s('job:build') === 'succeeded' && s('job:test') === 'succeeded' && s('job:ship') === 'waiting_for_approval';
+    }, null, { timeout: 20000 }));
+    check('the waiting build is marked', /approval/.test(await page.getAttribute(node('job:ship'), 'data-marks')));
+    await shot(page, 'graph');
 
-  // 3. a push: build turns running, then green, with no reload; a second tab follows its log
-  await page.evaluate(() => { window.__noReload = 1; });
-  execFileSync(push, ['v2']);
-  await waitOk('the graph shows build running by itself', page.waitForSelector(node('job:build', '[data-running="1"]'), { timeout: 20000 }));
-  await shot(page, 'graph-running');
-  const logPage = await admin.newPage();
-  watch(logPage);
-  await logPage.goto(base + '/#/p/ui/j/build');
-  await logPage.waitForSelector('tr[data-build="2"] a', { timeout: 10000 });
-  await logPage.click('tr[data-build="2"] a');
-  await logPage.waitForSelector('#log', { timeout: 10000 });
-  const seen = [];
-  const t0 = Date.now();
-  while (Date.now() - t0 < 20000) {
-    const c = await logPage.evaluate(() => (document.getElementById('log').textContent.match(/^step \d+ of the build$/mg) || []).length);
-    if (!seen.length || seen[seen.length - 1] !== c) seen.push(c);
-    if (c >= 24) break;
-    await logPage.waitForTimeout(100);
-  }
-  check('the build log arrived line by line', seen.every((c, i) => i === 0 || c > seen[i - 1]) && seen.filter(c => c > 0 && c < 24).length >= 4,
-        JSON.stringify(seen));
-  await shot(logPage, 'build-live');
-  await waitOk('the graph turns build green by itself', page.waitForSelector(node('job:build', '[data-status="succeeded"][data-running="0"]'), { timeout: 30000 }));
-  check('the graph page was never reloaded', await page.evaluate(() => window.__noReload === 1));
-  await waitOk('the build page header turns succeeded by itself', logPage.waitForSelector('h1 [data-status="succeeded"]', { timeout: 15000 }));
-  await logPage.close();
+    // the layout itself (graph.js, our own code): no crossing where none is
+    // needed, a cycle still drawn, long edges bent through one point per layer
+    const lay = await page.evaluate(async () => {
+      const { layout } = await import('/graph.js');
+      const N = (...ids) => ids.map(id => ({ id }));
+      const E = (...ps) => ps.map(([from, to]) => ({ from, to, kind: 'get' }));
+      const diamond = layout(N('r', 'a', 'b', 'c', 'd'), E(['r', 'a'], ['a', 'b'], ['a', 'c'], ['b', 'd'], ['c', 'd']));
+      const bait = layout(N('a', 'b', 'y', 'x'), E(['a', 'x'], ['b', 'y']));
+      const cycle = layout(N('r', 'a'), E(['r', 'a'], ['a', 'r']));
+      const long = layout(N('a', 'b', 'c', 'd'), E(['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'd']));
+      return { diamond: diamond.crossings, bait: bait.crossings, cycle: cycle.nodes.map(n => n.x),
+               long: long.edges.map(e => e.pts.length), right: diamond.edges.every(e => e.pts[0].x < e.pts[e.pts.length - 1].x) };
+    });
+    check('layout: a diamond has no crossing, every edge points right', lay.diamond === 0 && lay.right, JSON.stringify(lay));
+    check('layout: barycenter sweeps undo a crossing of the input order', lay.bait === 0, JSON.stringify(lay));
+    check('layout: a cycle (get and put of one resource) is laid out in two layers', lay.cycle[0] !== lay.cycle[1], JSON.stringify(lay));
+    check('layout: an edge over two layers bends through two dummies', JSON.stringify(lay.long) === '[2,2,2,4]', JSON.stringify(lay));
 
-  // 4. approve the gated build #1 of ship, with a message
-  await page.goto(base + '/#/p/ui/j/ship/b/1');
-  await page.waitForSelector('button[data-action="approve"]', { timeout: 10000 });
-  check('a waiting build offers approve and reject', await page.locator('button[data-action="reject"]').count() === 1);
-  await page.click('button[data-action="approve"]');
-  await page.fill('#vote-msg', 'looks good from the browser');
-  await shot(page, 'approve');
-  await page.click('#vote-form [type=submit]');
-  await waitOk('the approved build leaves waiting_for_approval', page.waitForSelector('h1 [data-status="succeeded"]', { timeout: 20000 }));
-
-  // 5. trigger a job with inputs through its form
-  await page.goto(base + '/#/p/ui/j/release');
-  await page.click('button[data-action="trigger"]');
-  await page.waitForSelector('#trigger-form', { timeout: 5000 });
-  check('the form has a select with the options', await page.locator('#trigger-form select[name="target"] option').count() === 2);
-  check('the number input has its default', await page.inputValue('#trigger-form input[name="count"]') === '1');
-  check('the bool input is a checkbox, checked by default', await page.isChecked('#trigger-form input[name="dry"]'));
-  await page.selectOption('#trigger-form select[name="target"]', 'prod');
-  await page.fill('#trigger-form input[name="count"]', '3');
-  await page.uncheck('#trigger-form input[name="dry"]');
-  await page.fill('#trigger-form input[name="notes"]', 'from the browser');
-  await shot(page, 'trigger-form');
-  await page.click('#trigger-form [type=submit]');
-  await waitOk('the trigger opens the new build', page.waitForURL(/#\/p\/ui\/j\/release\/b\/1$/, { timeout: 10000 }));
-  await waitOk('the build ran with the inputs of the form', page.waitForFunction(
-    () => /release target=prod count=3 dry=false notes=from the browser/.test(document.getElementById('log').textContent), null, { timeout: 20000 }));
-
-  // 6. pin a version of the resource
-  await page.goto(base + '/#/p/ui/r/git.app');
-  await page.waitForSelector('tr[data-version="1"] button[data-action="pin"]', { timeout: 10000 });
-  check('the resource page lists both versions', await page.locator('tr[data-version]').count() === 2);
-  await page.click('tr[data-version="1"] button[data-action="pin"]');
-  await waitOk('version 1 shows as pinned', page.waitForSelector('tr[data-version="1"].pinned', { timeout: 10000 }));
-  await shot(page, 'resource');
-  await page.goto(base + '/#/p/ui');
-  await waitOk('the graph marks the pinned resource', page.waitForSelector(node('res:git.app', '[data-marks~="pinned"]'), { timeout: 10000 }));
-
-  // 7. CSRF: a POST carrying the cookie but not the token, or from another origin, is refused
-  const bare = await page.evaluate(() => fetch('/api/v1/pipelines/ui/resources/git.app/check', { method: 'POST' }).then(r => r.status));
-  check('a POST without the CSRF token gets 403', bare === 403, bare);
-  const cookie = 'pikoci_session=' + sc.value;
-  const csrf = await page.evaluate(() => fetch('/api/v1/session').then(r => r.json()).then(s => s.csrf));
-  const cross = await fetch(base + '/api/v1/pipelines/ui/resources/git.app/check', { method: 'POST',
-    headers: { Cookie: cookie, Origin: 'http://evil.example', 'X-CSRF-Token': csrf } });
-  check('a cross-site POST (Origin elsewhere) gets 403', cross.status === 403, cross.status);
-  const noTok = await fetch(base + '/api/v1/pipelines/ui/resources/git.app/check', { method: 'POST', headers: { Cookie: cookie } });
-  check('a cross-site POST without the token gets 403', noTok.status === 403, noTok.status);
-  const good = await page.evaluate(c => fetch('/api/v1/pipelines/ui/resources/git.app/check',
-    { method: 'POST', headers: { 'X-CSRF-Token': c } }).then(r => r.status), csrf);
-  check('the same POST with the token passes', good === 200, good);
-
-  // 8. the profile page: a token shown once, usable as Bearer, revoked
-  await page.goto(base + '/#/profile');
-  await page.waitForSelector('#token-form', { timeout: 10000 });
-  await page.fill('#tname', 'browser-made');
-  await page.click('#token-form [type=submit]');
-  await page.waitForSelector('#token-value', { timeout: 10000 });
-  const token = await page.textContent('#token-value');
-  check('a new token is shown once', /^pkt_/.test(token), token);
-  const bearer = await fetch(base + '/api/v1/pipelines', { headers: { Authorization: 'Bearer ' + token } });
-  check('the token works as Bearer', bearer.status === 200, bearer.status);
-  await shot(page, 'profile');
-  const row = page.locator('tr[data-token]', { hasText: 'browser-made' });
-  await row.locator('button[data-revoke]').click();
-  await waitOk('the revoked token leaves the list', row.waitFor({ state: 'detached', timeout: 10000 }));
-  const after = await fetch(base + '/api/v1/pipelines', { headers: { Authorization: 'Bearer ' + token } });
-  check('the revoked token gets 401', after.status === 401, after.status);
-
-  // 9. the audit log (alice is a global admin)
-  await page.goto(base + '/#/audit');
-  await waitOk('the audit log lists the approval', page.waitForSelector('table.audit td:text-is("approve")', { timeout: 10000 }));
-
-  // 10. a hidden tab stops listening; shown again, it listens and resyncs
-  await page.goto(base + '/#/p/ui');
-  await page.waitForSelector('#live.on', { timeout: 10000 });
-  await page.evaluate(() => {
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
-    document.dispatchEvent(new Event('visibilitychange'));
   });
-  check('a hidden tab closes its event stream', await page.evaluate(() => !document.getElementById('live').classList.contains('on')));
-  await page.evaluate(() => {
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
-    document.dispatchEvent(new Event('visibilitychange'));
+  await section('section 3', async () => {
+    // 3. a push: build turns running, then green, with no reload; a second tab follows its log
+    await page.evaluate(() => { window.__noReload = 1; });
+    execFileSync(push, ['v2']);
+    await waitOk('the graph shows build running by itself', page.waitForSelector(node('job:build', '[data-running="1"]'), { timeout: 20000 }));
+    await shot(page, 'graph-running');
+    const logPage = await admin.newPage();
+    watch(logPage);
+    await logPage.goto(base + '/#/p/ui/j/build');
+    await logPage.waitForSelector('tr[data-build="2"] a', { timeout: 10000 });
+    await logPage.click('tr[data-build="2"] a');
+    await logPage.waitForSelector('#log', { timeout: 10000 });
+    const seen = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 20000) {
+      const c = await logPage.evaluate(() => (document.getElementById('log').textContent.match(/^step \d+ of the build$/mg) || []).length);
+      if (!seen.length || seen[seen.length - 1] !== c) seen.push(c);
+      if (c >= 24) break;
+      await logPage.waitForTimeout(100);
+    }
+    check('the build log arrived line by line', seen.every((c, i) => i === 0 || c > seen[i - 1]) && seen.filter(c => c > 0 && c < 24).length >= 4,
+          JSON.stringify(seen));
+    await shot(logPage, 'build-live');
+    await waitOk('the graph turns build green by itself', page.waitForSelector(node('job:build', '[data-status="succeeded"][data-running="0"]'), { timeout: 30000 }));
+    check('the graph page was never reloaded', await page.evaluate(() => window.__noReload === 1));
+    await waitOk('the build page header turns succeeded by itself', logPage.waitForSelector('h1 [data-status="succeeded"]', { timeout: 15000 }));
+    await logPage.close();
+
   });
-  await waitOk('shown again, it listens again', page.waitForSelector('#live.on', { timeout: 10000 }));
+  await section('section 4', async () => {
+    // 4. approve the gated build #1 of ship, with a message
+    await page.goto(base + '/#/p/ui/j/ship/b/1');
+    await page.waitForSelector('button[data-action="approve"]', { timeout: 10000 });
+    check('a waiting build offers approve and reject', await page.locator('button[data-action="reject"]').count() === 1);
+    await page.click('button[data-action="approve"]');
+    await page.fill('#vote-msg', 'looks good from the browser');
+    await shot(page, 'approve');
+    await page.click('#vote-form [type=submit]');
+    await waitOk('the approved build leaves waiting_for_approval', page.waitForSelector('h1 [data-status="succeeded"]', { timeout: 20000 }));
 
-  // 11. dark mode, the toggle, a phone
-  await page.emulateMedia({ colorScheme: 'dark' });
-  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  check('prefers-color-scheme: dark gives a dark page', bg === 'rgb(13, 17, 23)', bg);
-  await shot(page, 'graph-dark');
-  await page.click('#theme');                       // auto -> dark
-  await page.click('#theme');                       // dark -> light
-  const bg2 = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  check('the toggle forces light over a dark system', bg2 === 'rgb(246, 248, 250)', bg2);
-  await page.click('#theme');                       // back to auto
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.setViewportSize({ width: 390, height: 800 });
-  await page.goto(base + '/#/p/ui/j/build/b/2');
-  await page.waitForSelector('h1 [data-status]', { timeout: 10000 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  check('a phone needs no sideways scrolling of the page', wide <= 400, wide);
-  await shot(page, 'phone');
-  await page.setViewportSize({ width: 1200, height: 850 });
-  // keyboard: Tab reaches real buttons and links, with a visible focus
-  await page.goto(base + '/#/p/ui/j/release');
-  await page.waitForSelector('button[data-action="trigger"]');
-  let reached = false;
-  for (let i = 0; i < 20 && !reached; i++) {
-    await page.keyboard.press('Tab');
-    reached = await page.evaluate(() => document.activeElement && document.activeElement.dataset.action === 'trigger');
-  }
-  check('the keyboard reaches the trigger button', reached);
-  await page.keyboard.press('Enter');
-  await waitOk('Enter opens the trigger form', page.waitForSelector('#trigger-form', { timeout: 5000 }));
-  const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
-  check('the focused field shows a focus ring', ring !== 'none', ring);
+  });
+  await section('section 5', async () => {
+    // 5. trigger a job with inputs through its form
+    await page.goto(base + '/#/p/ui/j/release');
+    await page.click('button[data-action="trigger"]');
+    await page.waitForSelector('#trigger-form', { timeout: 5000 });
+    check('the form has a select with the options', await page.locator('#trigger-form select[name="target"] option').count() === 2);
+    check('the number input has its default', await page.inputValue('#trigger-form input[name="count"]') === '1');
+    check('the bool input is a checkbox, checked by default', await page.isChecked('#trigger-form input[name="dry"]'));
+    await page.selectOption('#trigger-form select[name="target"]', 'prod');
+    await page.fill('#trigger-form input[name="count"]', '3');
+    await page.uncheck('#trigger-form input[name="dry"]');
+    await page.fill('#trigger-form input[name="notes"]', 'from the browser');
+    await shot(page, 'trigger-form');
+    await page.click('#trigger-form [type=submit]');
+    await waitOk('the trigger opens the new build', page.waitForURL(/#\/p\/ui\/j\/release\/b\/1$/, { timeout: 10000 }));
+    await waitOk('the build ran with the inputs of the form', page.waitForFunction(
+      () => /release target=prod count=3 dry=false notes=from the browser/.test(document.getElementById('log').textContent), null, { timeout: 20000 }));
 
-  // 12. log out
-  await page.click('#logout');
-  await waitOk('log out leads to the login page', page.waitForSelector('#login-form', { timeout: 10000 }));
-  const s = await page.evaluate(() => fetch('/api/v1/session').then(r => r.json()));
-  check('the session is gone', s.user === null, JSON.stringify(s));
-  await admin.close();
+  });
+  await section('section 6', async () => {
+    // 6. pin a version of the resource
+    await page.goto(base + '/#/p/ui/r/git.app');
+    await page.waitForSelector('tr[data-version="1"] button[data-action="pin"]', { timeout: 10000 });
+    check('the resource page lists both versions', await page.locator('tr[data-version]').count() === 2);
+    await page.click('tr[data-version="1"] button[data-action="pin"]');
+    await waitOk('version 1 shows as pinned', page.waitForSelector('tr[data-version="1"].pinned', { timeout: 10000 }));
+    await shot(page, 'resource');
+    await page.goto(base + '/#/p/ui');
+    await waitOk('the graph marks the pinned resource', page.waitForSelector(node('res:git.app', '[data-marks~="pinned"]'), { timeout: 10000 }));
 
-  // 13. a read user: no action buttons anywhere; a forged POST gets 403
-  const rctx = await browser.newContext({ viewport: { width: 1200, height: 850 } });
-  const rp = await login(rctx, 'reader', 'reader-pw-1');
-  for (const [hash, ready] of [['#/', 'section[data-pipeline="ui"] tr[data-job]'], ['#/p/ui', node('job:build')],
-                               ['#/p/ui/list', 'table.resources tr[data-resource]'], ['#/p/ui/j/release', 'tr[data-build]'],
-                               ['#/p/ui/j/build/b/2', 'h1 [data-status]'], ['#/p/ui/r/git.app', 'tr[data-version]']]) {
-    await rp.goto(base + '/' + hash);
-    await rp.waitForSelector(ready, { timeout: 10000 });
-    await rp.waitForTimeout(200);
-    const n = await rp.locator('main [data-action]').count();
-    check('reader sees no action button on ' + hash, n === 0, n);
-  }
-  await shot(rp, 'reader');
-  check('reader has no audit link', await rp.isHidden('#nav-audit'));
-  const forged = await rp.evaluate(() => fetch('/api/v1/session').then(r => r.json()).then(s =>
-    fetch('/api/v1/pipelines/ui/jobs/release/trigger', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/json' },
-      body: '{}' }).then(r => r.status)));
-  check('a forged trigger from the read user gets 403', forged === 403, forged);
-  await rctx.close();
+  });
+  await section('section 7', async () => {
+    // 7. CSRF: a POST carrying the cookie but not the token, or from another origin, is refused
+    const bare = await page.evaluate(() => fetch('/api/v1/pipelines/ui/resources/git.app/check', { method: 'POST' }).then(r => r.status));
+    check('a POST without the CSRF token gets 403', bare === 403, bare);
+    const cookie = 'pikoci_session=' + (sc && sc.value);
+    const csrf = await page.evaluate(() => fetch('/api/v1/session').then(r => r.json()).then(s => s.csrf));
+    const cross = await fetch(base + '/api/v1/pipelines/ui/resources/git.app/check', { method: 'POST',
+      headers: { Cookie: cookie, Origin: 'http://evil.example', 'X-CSRF-Token': csrf } });
+    check('a cross-site POST (Origin elsewhere) gets 403', cross.status === 403, cross.status);
+    const noTok = await fetch(base + '/api/v1/pipelines/ui/resources/git.app/check', { method: 'POST', headers: { Cookie: cookie } });
+    check('a cross-site POST without the token gets 403', noTok.status === 403, noTok.status);
+    const good = await page.evaluate(c => fetch('/api/v1/pipelines/ui/resources/git.app/check',
+      { method: 'POST', headers: { 'X-CSRF-Token': c } }).then(r => r.status), csrf);
+    check('the same POST with the token passes', good === 200, good);
+
+  });
+  await section('section 8', async () => {
+    // 8. the profile page: a token shown once, usable as Bearer, revoked
+    await page.goto(base + '/#/profile');
+    await page.waitForSelector('#token-form', { timeout: 10000 });
+    await page.fill('#tname', 'browser-made');
+    await page.click('#token-form [type=submit]');
+    await page.waitForSelector('#token-value', { timeout: 10000 });
+    const token = await page.textContent('#token-value');
+    check('a new token is shown once', /^pkt_/.test(token), token);
+    const bearer = await fetch(base + '/api/v1/pipelines', { headers: { Authorization: 'Bearer ' + token } });
+    check('the token works as Bearer', bearer.status === 200, bearer.status);
+    await shot(page, 'profile');
+    const row = page.locator('tr[data-token]', { hasText: 'browser-made' });
+    await row.locator('button[data-revoke]').click();
+    await waitOk('the revoked token leaves the list', row.waitFor({ state: 'detached', timeout: 10000 }));
+    const after = await fetch(base + '/api/v1/pipelines', { headers: { Authorization: 'Bearer ' + token } });
+    check('the revoked token gets 401', after.status === 401, after.status);
+
+  });
+  await section('section 9', async () => {
+    // 9. the audit log (alice is a global admin)
+    await page.goto(base + '/#/audit');
+    await waitOk('the audit log lists the approval', page.waitForSelector('table.audit td:text-is("approve")', { timeout: 10000 }));
+
+  });
+  await section('section 10', async () => {
+    // 10. a hidden tab stops listening; shown again, it listens and resyncs
+    await page.goto(base + '/#/p/ui');
+    await page.waitForSelector('#live.on', { timeout: 10000 });
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    check('a hidden tab closes its event stream', await page.evaluate(() => !document.getElementById('live').classList.contains('on')));
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await waitOk('shown again, it listens again', page.waitForSelector('#live.on', { timeout: 10000 }));
+
+  });
+  await section('section 11', async () => {
+    // 11. dark mode, the toggle, a phone
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    check('prefers-color-scheme: dark gives a dark page', bg === 'rgb(13, 17, 23)', bg);
+    await shot(page, 'graph-dark');
+    await page.click('#theme');                       // auto -> dark
+    await page.click('#theme');                       // dark -> light
+    const bg2 = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    check('the toggle forces light over a dark system', bg2 === 'rgb(246, 248, 250)', bg2);
+    await page.click('#theme');                       // back to auto
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(base + '/#/p/ui/j/build/b/2');
+    await page.waitForSelector('h1 [data-status]', { timeout: 10000 });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check('a phone needs no sideways scrolling of the page', wide <= 400, wide);
+    await shot(page, 'phone');
+    await page.setViewportSize({ width: 1200, height: 850 });
+    // keyboard: Tab reaches real buttons and links, with a visible focus
+    await page.goto(base + '/#/p/ui/j/release');
+    await page.waitForSelector('button[data-action="trigger"]');
+    let reached = false;
+    for (let i = 0; i < 20 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement && document.activeElement.dataset.action === 'trigger');
+    }
+    check('the keyboard reaches the trigger button', reached);
+    await page.keyboard.press('Enter');
+    await waitOk('Enter opens the trigger form', page.waitForSelector('#trigger-form', { timeout: 5000 }));
+    const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    check('the focused field shows a focus ring', ring !== 'none', ring);
+
+  });
+  await section('section 12', async () => {
+    // 12. log out
+    await page.click('#logout');
+    await waitOk('log out leads to the login page', page.waitForSelector('#login-form', { timeout: 10000 }));
+    const s = await page.evaluate(() => fetch('/api/v1/session').then(r => r.json()));
+    check('the session is gone', s.user === null, JSON.stringify(s));
+    await admin.close();
+  });
+  await section('section 13', async () => {
+    // 13. a read user: no action buttons anywhere; a forged POST gets 403
+    const rctx = await browser.newContext({ viewport: { width: 1200, height: 850 } });
+    const rp = await login(rctx, 'reader', 'reader-pw-1');
+    for (const [hash, ready] of [['#/', 'section[data-pipeline="ui"] tr[data-job]'], ['#/p/ui', node('job:build')],
+                                 ['#/p/ui/list', 'table.resources tr[data-resource]'], ['#/p/ui/j/release', 'tr[data-build]'],
+                                 ['#/p/ui/j/build/b/2', 'h1 [data-status]'], ['#/p/ui/r/git.app', 'tr[data-version]']]) {
+      await rp.goto(base + '/' + hash);
+      const shown = await rp.waitForSelector(ready, { timeout: 10000 }).then(() => true, () => false);
+      await rp.waitForTimeout(200);
+      const n = await rp.locator('main [data-action]').count();
+      check('reader sees no action button on ' + hash, shown && n === 0, shown ? n : 'page not shown');
+    }
+    await shot(rp, 'reader');
+    check('reader has no audit link', await rp.isHidden('#nav-audit'));
+    const forged = await rp.evaluate(() => fetch('/api/v1/session').then(r => r.json()).then(s =>
+      fetch('/api/v1/pipelines/ui/jobs/release/trigger', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/json' },
+        body: '{}' }).then(r => r.status)));
+    check('a forged trigger from the read user gets 403', forged === 403, forged);
+    await rctx.close();
+  });
   check('no script error on any page', errors.length === 0, errors.join(' | '));
 } catch (e) {
   check('the UI test ran to the end', false, e.stack);
