@@ -526,6 +526,8 @@ http_api_route(http_t *h, struct MHD_Connection *c, const char *path, http_answe
     if (n == 1 && !strcmp(seg[0], "events"))
         *a = s_events(h, c);
     else
+    if (pipes && n == 3 && !strcmp(seg[2], "graph"))       // control_graph.c
+        *a = s_query(h, "graph", &args);    else
     if (pipes && n == 3 && (!strcmp(seg[2], "jobs") || !strcmp(seg[2], "resources")))
         *a = s_query(h, seg[2], &args);
     else
