@@ -65,6 +65,7 @@ static const s_command_t s_commands[] = {
     { "retry", "scheduler", "retry", A_PIPELINE | A_JOB | A_NUMBER },
     { "approve", "scheduler", "approve", A_PIPELINE | A_JOB | A_NUMBER },
     { "reject", "scheduler", "reject", A_PIPELINE | A_JOB | A_NUMBER },
+    { "build.warning", "scheduler", "build.warning", A_PIPELINE | A_JOB | A_NUMBER },
     { "pin", "scheduler", "pin", A_PIPELINE | A_RESOURCE | A_VERSION },
     { "unpin", "scheduler", "unpin", A_PIPELINE | A_RESOURCE },
     { "check", "checker", "check.now", A_PIPELINE | A_RESOURCE },
@@ -79,8 +80,8 @@ static const s_command_t s_commands[] = {
 // Every op, for refusals and "did you mean" (the queries first).
 static const char *const s_ops[] = {
     "pipelines", "pipeline.get", "jobs", "builds", "build", "logs", "resources", "versions",
-    "overview", "store", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
-    "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin",
+    "overview", "graph", "store", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
+    "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "build.warning", "pin",
     "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
     "login", "logout", "whoami", "tokens.create", "tokens.list", "tokens.revoke", "users.list",
     "users.create", "users.remove", "users.passwd", "teams.list", "teams.create",
@@ -571,7 +572,8 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
             free(why);
             return;
         }
-        if (ctl_authorise(self->auth, self->queries->builds, q, &who, &team, &why) != 0) {
+        if (ctl_authorise(self->auth, self->queries->builds, q, &who, &team, &why) != 0
+            || ctl_authorise_job(self->auth, self->queries, q, &who, team, &why) != 0) {
             s_deny(self, q, *client, who.user, why ? why : "not allowed");
             free(why);
             free(team);
