@@ -83,7 +83,7 @@ $('#theme').addEventListener('click', () => {
 $('#logout').addEventListener('click', async () => {
   try { await post('logout'); } catch (e) { /* the session may be gone already */ }
   await loadSession();
-  live.restart();
+  live.stop();
   location.hash = '#/login';
 });
 document.addEventListener('pikoci-session', () => { nav(); live.restart(); });
@@ -107,5 +107,5 @@ if (!session.user && !location.hash.startsWith('#/login')) {
   try { any = (await (await fetch('/api/v1/pipelines')).json()).length > 0; } catch (e) { any = false; }
   if (!any) location.hash = '#/login?next=' + encodeURIComponent(location.hash || '#/');
 }
-live.start();
+live.start(!!session.user || !location.hash.startsWith('#/login'));
 render();

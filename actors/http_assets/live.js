@@ -42,15 +42,20 @@ function close() {
   clearTimeout(retry);
   dot(false);
 }
-export function start() {
+// start(now): watch the tab's visibility; open the stream now, or (on the
+// login page) at the first restart()
+export function start(now) {
   document.addEventListener('visibilitychange', () => {
     for (const f of hiders) f(document.hidden);
     if (document.hidden) close();
-    else { open(); queue({ resync: true }); }
+    else if (started) { open(); queue({ resync: true }); }
   });
-  open();
+  started = !!now;
+  if (started) open();
 }
-export function restart() { close(); open(); }
+let started = false;
+export function restart() { close(); started = true; open(); }
+export function stop() { close(); started = false; }
 // listen(f): f(events) on every change; returns the unsubscribe function
 export function listen(f) { listeners.add(f); return () => listeners.delete(f); }
 // onHidden(f): f(hidden) when the tab hides or shows (for other streams)
