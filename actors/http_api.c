@@ -30,6 +30,7 @@
 // at once. Log text is sent only up to whole UTF-8 characters, so a chunk
 // boundary never garbles one.
 #include "http_internal.h"
+#include "pk_builds.h"
 #include "pk_value_msgpack.h"
 #include "pk_version.h"
 #include <czmq.h>
@@ -559,8 +560,11 @@ s_bad_input(struct MHD_Connection *c, char **seg, int n)
     }
     bool build = n >= 6 && !strcmp(seg[0], "pipelines") && !strcmp(seg[2], "jobs")
               && !strcmp(seg[4], "builds");
-    if (!msg && build && (!s_is_count(seg[5]) || strspn(seg[5], "0") == strlen(seg[5]))
-        && asprintf(&msg, "builds/%s: a build number is a whole number from 1", seg[5]) < 0)
+    uint64_t number;
+    uint32_t retry;             // a retry's build is N.M (the web page links to it)
+    if (!msg && build && pk_build_number_parse(seg[5], &number, &retry) != 0
+        && asprintf(&msg, "builds/%s: a build number is a whole number from 1 (N.M for a retry)",
+                    seg[5]) < 0)
         msg = NULL;
     return msg;
 }

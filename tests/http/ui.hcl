@@ -1,7 +1,8 @@
 # The web UI's acceptance pipeline (ui.sh): three jobs in a row on a git
 # repository over file:// -- build (prints slowly: a log to watch live),
 # test (passed build), ship (passed test, behind an approval) -- and
-# release, a job with inputs of every type for the trigger form.
+# release, a job with inputs of every type for the trigger form, and flaky,
+# which fails (to be marked as a warning).
 variable "repo" {
   type = string
 }
@@ -78,6 +79,14 @@ job "release" {
   task "release" {
     run "shell" {
       cmd = "echo \"release target=$INPUT_TARGET count=$INPUT_COUNT dry=$INPUT_DRY notes=$INPUT_NOTES\""
+    }
+  }
+}
+
+job "flaky" {
+  task "fail" {
+    run "shell" {
+      cmd = "echo about to fail; exit 1"
     }
   }
 }

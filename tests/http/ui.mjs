@@ -169,6 +169,58 @@ try {
       () => /release target=prod count=3 dry=false notes=from the browser/.test(document.getElementById('log').textContent), null, { timeout: 20000 }));
 
   });
+  await section('section 5b', async () => {
+    // 5b. trigger a job with one version, from the resource page
+    await page.goto(base + '/#/p/ui/r/git.app');
+    await page.waitForSelector('tr[data-version="1"] button[data-action="trigger-with"][data-job="build"]', { timeout: 10000 });
+    await page.click('tr[data-version="1"] button[data-action="trigger-with"][data-job="build"]');
+    await page.click('#trigger-form [type=submit]');
+    await waitOk('trigger with a version opens build #3', page.waitForURL(/#\/p\/ui\/j\/build\/b\/3$/, { timeout: 10000 }));
+    await waitOk('build #3 built the first commit', page.waitForFunction(
+      () => /building v1/.test(document.getElementById('log').textContent), null, { timeout: 20000 }));
+  });
+
+  await section('section 5c', async () => {
+    // 5c. cancel a running build, retry it, reject a gated build, mark a failure as warning
+    await page.goto(base + '/#/p/ui/j/build/b/3');
+    await page.waitForSelector('button[data-action="cancel"]', { timeout: 10000 });
+    await page.click('button[data-action="cancel"]');
+    await waitOk('cancel: build #3 ends cancelled', page.waitForSelector('h1 [data-status="cancelled"]', { timeout: 20000 }));
+    await page.waitForSelector('button[data-action="retry"]', { timeout: 10000 });
+    await page.click('button[data-action="retry"]');
+    await waitOk('retry opens the retried build', page.waitForURL(/#\/p\/ui\/j\/build\/b\/3\.1$/, { timeout: 10000 }));
+    await waitOk('the retried build shows its header', page.waitForSelector('h1 [data-status]', { timeout: 10000 }));
+    // ship #2 (the push of v2 went through test) waits: reject it, with a reason
+    await page.goto(base + '/#/p/ui/j/ship/b/2');
+    await waitOk('ship #2 offers reject', page.waitForSelector('button[data-action="reject"]', { timeout: 30000 }));
+    await page.click('button[data-action="reject"]');
+    await page.click('#vote-form [type=submit]');
+    check('a reject needs a reason (the form says so)', await page.evaluate(() => !document.getElementById('vote-msg').checkValidity()));
+    await page.fill('#vote-msg', 'not today');
+    await page.click('#vote-form [type=submit]');
+    await waitOk('the rejected build leaves waiting_for_approval', page.waitForFunction(() => {
+      const s = document.querySelector('h1 [data-status]');
+      return s && s.dataset.status !== 'waiting_for_approval';
+    }, null, { timeout: 15000 }));
+    await shot(page, 'rejected');
+    // flaky fails: a maintainer marks it as a warning
+    execFileSync(pk, ['trigger', 'ui/flaky']);
+    await page.goto(base + '/#/p/ui/j/flaky/b/1');
+    await waitOk('a failed build offers "mark as warning"', page.waitForSelector('button[data-action="warning"]', { timeout: 20000 }));
+    await page.click('button[data-action="warning"]');
+    await waitOk('marked: the build is a warning', page.waitForSelector('h1 [data-status="warning"]', { timeout: 10000 }));
+    // many builds: the job page shows 20, "older builds" the rest
+    for (let i = 0; i < 21; i++) execFileSync(pk, ['trigger', 'ui/flaky']);
+    await page.goto(base + '/#/p/ui/j/flaky');
+    await waitOk('the job page shows its newest 20 builds', page.waitForFunction(
+      () => document.querySelectorAll('#rows tr[data-build]').length === 20, null, { timeout: 20000 }));
+    check('newest first', await page.getAttribute('#rows tr[data-build]:first-child', 'data-build') === '22');
+    await page.click('button[data-action="older"]');
+    await waitOk('"older builds" adds the other 2', page.waitForFunction(
+      () => document.querySelectorAll('#rows tr[data-build]').length === 22, null, { timeout: 10000 }));
+    check('the oldest comes last', await page.getAttribute('#rows tr[data-build]:last-child', 'data-build') === '1');
+  });
+
   await section('section 6', async () => {
     // 6. pin a version of the resource
     await page.goto(base + '/#/p/ui/r/git.app');

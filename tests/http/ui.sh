@@ -40,6 +40,11 @@ cd "$T/app.wc" && echo "\$1" >VERSION && git add VERSION \
 EOS
 chmod +x "$T/push.sh"
 check "the UI passes in Chromium" node "$NODE_DIR/ui.mjs" "$HTTP" "$BIN" "$PIKOCI_BUILD_DIR" "$T/push.sh"
+check "a retry's build N.M is readable (the page links to it)" \
+    test "$(code GET "$HTTP/api/v1/pipelines/ui/jobs/build/builds/3.1")" = 200
+for bad in 0 1.0 x 1.x -1; do
+    check "builds/$bad is 400" test "$(code GET "$HTTP/api/v1/pipelines/ui/jobs/build/builds/$bad")" = 400
+done
 check "ship #1 was approved in the browser" until_ok 30 build_is ui/ship 1 succeeded
 check "the version pinned in the browser is pinned" \
     test "$(pk resources ui --json | json "[r['pinned'] for r in d if r['name']=='git.app'][0]")" = 1
