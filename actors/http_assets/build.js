@@ -32,6 +32,7 @@ function steps(b) {
     h += '<tr><td>' + esc(s.kind) + ' ' + esc(s.name) + '</td><td>' + status(s.status) + '</td><td>' +
       (!s.finished_ms || s.exit_code === undefined || s.exit_code === null ? '' : esc(s.exit_code)) + '</td><td>' + when(s.started_ms) +
       '</td><td>' + span(s.started_ms, s.finished_ms) + '</td><td class="error">' + esc(s.message || '') + '</td></tr>';
+  if (!(b.steps || []).length) h += '<tr><td colspan="6" class="muted">no step ran</td></tr>';
   return h + '</tbody></table>';
 }
 
@@ -91,7 +92,8 @@ export async function build(main, p, j, n) {
   await load();
   const stop = followLog(main, base);
   return {
-    refresh: evs => evs.some(e => e.resync || !e.body || (e.body.pipeline === p && e.body.job === j) || !e.topic.startsWith('build.')) && load(),
+    // this build's job (its builds, pause), or a resync; not every other pipeline's traffic
+    refresh: evs => evs.some(e => e.resync || (e.body && e.body.pipeline === p && (!e.body.job || e.body.job === j))) && load(),
     destroy: stop,
   };
 }

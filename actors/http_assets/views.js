@@ -85,7 +85,8 @@ export async function home(main) {
     'unpause-job': b => act(b, 'pipelines/' + enc(b.closest('[data-pipeline]').dataset.pipeline) + '/jobs/' + enc(b.dataset.job) + '/unpause', {}, load),
   });
   await load();
-  return { refresh: load };
+  // checks of resources change nothing shown here
+  return { refresh: evs => evs.some(e => e.resync || !/^resource\./.test(e.topic || '')) && load() };
 }
 
 // --- a pipeline: graph or list

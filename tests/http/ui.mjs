@@ -322,6 +322,17 @@ try {
     await waitOk('Enter opens the trigger form', page.waitForSelector('#trigger-form', { timeout: 5000 }));
     const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     check('the focused field shows a focus ring', ring !== 'none', ring);
+    // the graph's nodes are links: Tab reaches them, Enter opens one
+    await page.goto(base + '/#/p/ui');
+    await page.waitForSelector(node('job:test'));
+    let onNode = null;
+    for (let i = 0; i < 30 && onNode !== 'job:test'; i++) {
+      await page.keyboard.press('Tab');
+      onNode = await page.evaluate(() => document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.node : null);
+    }
+    check('Tab reaches the graph node job:test', onNode === 'job:test', onNode);
+    await page.keyboard.press('Enter');
+    await waitOk('Enter on a node opens its job', page.waitForURL(/#\/p\/ui\/j\/test$/, { timeout: 5000 }));
 
   });
   await section('section 12', async () => {
