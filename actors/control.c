@@ -79,7 +79,8 @@ static const s_command_t s_commands[] = {
 
 // Every op, for refusals and "did you mean" (the queries first).
 static const char *const s_ops[] = {
-    "pipelines", "pipeline.get", "jobs", "builds", "build", "logs", "resources", "versions",
+    "pipelines", "pipeline.get", "pipeline.expose", "pipeline.hide", "jobs", "builds", "build",
+    "logs", "resources", "versions",
     "overview", "graph", "store", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
     "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "build.warning", "pin",
     "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
@@ -425,7 +426,8 @@ s_visible(void *arg, const char *pipeline)
     s_visible_t *v = arg;
     char *team = ctl_auth_pipeline_team(v->self->auth, pipeline);
     bool yes = (!v->team || !strcmp(team, v->team))
-            && ctl_auth_role(v->self->auth, v->who, team) >= PK_ROLE_READ;
+            && (ctl_auth_role(v->self->auth, v->who, team) >= PK_ROLE_READ
+                || pk_auth_pipeline_exposed(ctl_auth_store(v->self->auth), NULL, pipeline));
     free(team);
     return yes;
 }
@@ -458,15 +460,20 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
     else {
         // "pipelines" lists one team's; the web face, asking for no team, sees all
         const char *asked = pk_kv_get(&q->args, "team");
-        bool one_team = !strcmp(q->op, "pipelines") && !(who->service && !(asked && *asked));
+        bool one_team = !strcmp(q->op, "pipelines") && !(who->service && !(asked && *asked))
+                     && !(!who->user && !(asked && *asked));
         s_visible_t v = { self, who, one_team ? team : NULL };
         if (self->authenticate) {
             self->queries->visible = s_visible;
             self->queries->visible_arg = &v;
+            self->queries->auth = ctl_auth_store(self->auth);
+            // a pipeline read only because it is exposed: as the public sees it
+            self->queries->redact = team && ctl_auth_role(self->auth, who, team) < PK_ROLE_READ;
         }
         rc = pk_control_query(self->queries, q->op, &q->args, &sb, &error);
         self->queries->visible = NULL;
         self->queries->visible_arg = NULL;
+        self->queries->redact = false;
     }
     if (rc == 0)
         s_reply(self, client, q->rid, true, NULL, sb.data, sb.size);
@@ -566,7 +573,10 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
     ctl_who_t who = { 0 };
     char *team = NULL, *why = NULL;
     if (self->authenticate) {
-        if (!ctl_access_anonymous(q->op)
+        // no token at all: anonymous, which may read exposed pipelines only
+        // (ctl_authorise); a token that is not valid is refused here
+        bool anonymous = (!q->token || !*q->token) && ctl_access_public_read(q->op);
+        if (!ctl_access_anonymous(q->op) && !anonymous
             && ctl_auth_identify(self->auth, q->token, &who, &why) != 0) {
             s_deny(self, q, *client, NULL, why);
             free(why);

@@ -35,6 +35,9 @@ static const s_access_t s_access[] = {
     { "graph", Z_PIPE, PK_ROLE_READ },
     { "pipeline.set", Z_PIPE, PK_ROLE_MAINTAIN },
     { "pipeline.remove", Z_PIPE, PK_ROLE_MAINTAIN },
+    // public pipelines (control_admin.c): readable without login
+    { "pipeline.expose", Z_PIPE, PK_ROLE_MAINTAIN },
+    { "pipeline.hide", Z_PIPE, PK_ROLE_MAINTAIN },
     { "pipeline.pause", Z_PIPE, PK_ROLE_WRITE },
     { "pipeline.unpause", Z_PIPE, PK_ROLE_WRITE },
     { "job.pause", Z_PIPE, PK_ROLE_WRITE },
@@ -111,6 +114,22 @@ ctl_access_anonymous(const char *op)
     return a && a->scope == Z_ANON;
 }
 
+// The reads an anonymous caller may ask: of an exposed pipeline (and the
+// lists, which then show only exposed ones). "graph" is the pipeline graph's.
+static const char *const s_public_reads[] = {
+    "pipelines", "overview", "pipeline.get", "jobs", "builds", "build", "logs", "resources",
+    "versions", "graph", "subscribe", NULL
+};
+
+bool
+ctl_access_public_read(const char *op)
+{
+    for (int i = 0; op && s_public_reads[i]; i++)
+        if (!strcmp(op, s_public_reads[i]))
+            return true;
+    return false;
+}
+
 bool
 ctl_access_broker_op(const char *op)
 {
@@ -175,11 +194,19 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
             rc = asprintf(error, "%s is only for the server's own web face", q->op);
         return rc < 0 ? (*error = NULL, 1) : rc > 0;
     case Z_ADMIN:
+        if (!who->user)
+            rc = asprintf(error, "not logged in: %s needs a global admin", q->op);
+        else
         if (!who->admin)
             rc = asprintf(error, "%s needs a global admin; user \"%s\" is not one", q->op,
                           who->user);
         return rc < 0 ? (*error = NULL, 1) : rc > 0;
     case Z_PIPE: {
+        if ((!strcmp(q->op, "pipeline.expose") || !strcmp(q->op, "pipeline.hide"))
+            && !s_pipeline_exists(builds, pipeline)) {
+            rc = asprintf(error, "no pipeline \"%s\" (see pikoci pipelines)", pipeline);
+            return rc < 0 ? (*error = NULL, 1) : 1;
+        }
         char *recorded = pk_auth_pipeline_team(ctl_auth_store(auth), NULL, pipeline);
         if (!recorded && !strcmp(q->op, "pipeline.set") && !s_pipeline_exists(builds, pipeline)) {
             *team_out = strdup(asked && *asked ? asked : CTL_DEFAULT_TEAM);
@@ -205,6 +232,18 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
     pk_role_t has = ctl_auth_role(auth, who, *team_out);
     if (has >= a->role)
         return 0;
+    // an exposed pipeline is anyone's to read, logged in or not
+    if (scope == Z_PIPE && a->role == PK_ROLE_READ && ctl_access_public_read(q->op)
+        && pk_auth_pipeline_exposed(ctl_auth_store(auth), NULL, pipeline))
+        return 0;
+    // the lists: an anonymous caller sees the exposed pipelines of every team
+    if (!who->user && scope == Z_TEAM && !strcmp(q->op, "pipelines"))
+        return 0;
+    if (!who->user) {
+        rc = asprintf(error, "not logged in: %s needs a user (log in, or pass an API token)",
+                      q->op);
+        return rc < 0 ? (*error = NULL, 1) : 1;
+    }
     rc = has == PK_ROLE_NONE
        ? asprintf(error, "not allowed: user \"%s\" is not a member of team \"%s\" (%s needs "
                   "the role %s)", who->user, *team_out, q->op, pk_role_name(a->role))

@@ -538,10 +538,42 @@ S_WRITE_OP(s_teams_create, s_teams_create_fn, s_arg(o, "team"))
 S_WRITE_OP(s_teams_remove, s_teams_remove_fn, s_arg(o, "team"))
 S_WRITE_OP(s_grant, s_grant_fn, s_arg(o, "user"))
 
+// --- public pipelines: pipeline.expose/hide flag the pipeline's record in
+// the auth keyspace (its team's), which control's access check reads.
+
+static int
+s_expose_fn(s_op_t *o, pk_store_txn_t *txn)
+{
+    const char *pipeline = s_arg(o, "pipeline");
+    if (!pipeline)
+        return s_fail(o, "%s needs the argument \"pipeline\"", o->op);
+    char *team = ctl_auth_pipeline_team(o->ca, pipeline);
+    int rc = pk_auth_pipeline_expose(o->auth, txn, pipeline, team,
+                                     !strcmp(o->op, "pipeline.expose"));
+    free(team);
+    return rc == 0 ? 0 : s_fail(o, "the server cannot write its pipelines' records: %s",
+                                pk_store_error());
+}
+
+static int
+s_expose(s_op_t *o)
+{
+    int rc = s_write(o, s_expose_fn);
+    if (rc == 0) {
+        msgpack_pack_map(&o->pk, 2);
+        ctl_kstr(&o->pk, "pipeline", s_arg(o, "pipeline"));
+        ctl_kbool(&o->pk, "exposed", !strcmp(o->op, "pipeline.expose"));
+    }
+    s_audit(o, s_arg(o, "pipeline"), rc);
+    return rc;
+}
+
 static const struct {
     const char *op;
     s_op_fn *fn;
 } s_ops[] = {
+    { "pipeline.expose", s_expose },
+    { "pipeline.hide", s_expose },
     { "login", s_login },
     { "logout", s_logout },
     { "whoami", s_whoami },

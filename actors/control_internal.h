@@ -23,6 +23,8 @@ struct _pk_control_queries_t {
     // set by control for each request; NULL shows every one
     bool (*visible)(void *arg, const char *pipeline);
     void *visible_arg;
+    pk_auth_t *auth;                // the pipelines' teams and exposure (NULL: none kept)
+    bool redact;                    // the caller reads as the public: no source or vars
 };
 
 // One query being answered: a read transaction, the request's arguments,
@@ -178,6 +180,8 @@ bool ctl_access_known(const char *op);
 bool ctl_access_broker_op(const char *op);
 // May op be asked without a token (login)?
 bool ctl_access_anonymous(const char *op);
+// Is op a read an anonymous caller may ask (of an exposed pipeline)?
+bool ctl_access_public_read(const char *op);
 // May who do q's op with q's arguments? 0 with *team_out (caller frees; the
 // team concerned, NULL for none; a new pipeline's set also gets CTL_CLAIMED
 // in q's args), or 1 with *error (caller frees) saying why not.

@@ -137,8 +137,14 @@ s_q_pipelines(ctl_q_t *q)
         pk_pipeline_t *def = NULL;
         rc = ctl_pipeline(q, &name, &rec, &def);
         if (rc == 0) {
-            msgpack_pack_map(&q->pk, 6);
+            msgpack_pack_map(&q->pk, 8);
             ctl_kstr(&q->pk, "name", names[i]);
+            char *team = q->self->auth ? pk_auth_pipeline_team(q->self->auth, q->txn, names[i])
+                                       : NULL;
+            ctl_kstr(&q->pk, "team", team ? team : CTL_DEFAULT_TEAM);
+            free(team);
+            ctl_kbool(&q->pk, "exposed", q->self->auth
+                      && pk_auth_pipeline_exposed(q->self->auth, q->txn, names[i]));
             ctl_kint(&q->pk, "version", (int64_t) rec.version);
             ctl_kint(&q->pk, "set_ms", rec.set_ms);
             ctl_kbool(&q->pk, "paused", rec.paused);
@@ -166,9 +172,13 @@ s_q_pipeline_get(ctl_q_t *q)
     ctl_kint(&q->pk, "version", (int64_t) rec.version);
     ctl_kint(&q->pk, "set_ms", rec.set_ms);
     ctl_kbool(&q->pk, "paused", rec.paused);
-    ctl_kstr(&q->pk, "source", rec.source ? rec.source : "");
+    // the public sees neither the source nor the variables (params, URLs)
+    ctl_kstr(&q->pk, "source", q->self->redact ? NULL : rec.source ? rec.source : "");
     ctl_str(&q->pk, "vars");
-    ctl_raw(&q->pk, rec.vars, rec.vars_size);
+    if (q->self->redact)
+        msgpack_pack_nil(&q->pk);
+    else
+        ctl_raw(&q->pk, rec.vars, rec.vars_size);
     pk_pipeline_rec_clear(&rec);
     return 0;
 }

@@ -174,7 +174,7 @@ s_status_of(bool denied, const char *e)
         for (int i = 0; unauthorised[i]; i++)
             if (!strncmp(e, unauthorised[i], strlen(unauthorised[i])))
                 return MHD_HTTP_UNAUTHORIZED;
-        if (!strncmp(e, "no team", 7))
+        if (!strncmp(e, "no team", 7) || !strncmp(e, "no pipeline", 11))
             return MHD_HTTP_NOT_FOUND;
         if (strstr(e, "cannot read its users"))
             return MHD_HTTP_SERVICE_UNAVAILABLE;

@@ -617,6 +617,40 @@ pk_auth_pipeline_team(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline
     return team;
 }
 
+// The record's team (caller frees) and flag; -1 when there is none.
+static int
+s_pipe_get(pk_auth_t *self, pk_store_txn_t *txn, const pk_key_t *k, char **team, bool *exposed)
+{
+    msgpack_unpacked un;
+    msgpack_unpacked_init(&un);
+    *team = NULL;
+    *exposed = false;
+    int rc = auth_get_array(txn, self->pipeteams, k->data, k->size, 1, &un);
+    if (rc == 0) {
+        const msgpack_object_array *a = &un.data.via.array;
+        *team = auth_ostr(&a->ptr[0]);
+        *exposed = a->size > 1 && a->ptr[1].type == MSGPACK_OBJECT_BOOLEAN
+                && a->ptr[1].via.boolean;
+    }
+    msgpack_unpacked_destroy(&un);
+    return rc == 0 ? 0 : -1;
+}
+
+static int
+s_pipe_put(pk_auth_t *self, pk_store_txn_t *txn, const pk_key_t *k, const char *team,
+           bool exposed)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, exposed ? 2 : 1);
+    auth_pstr(&pk, team);
+    if (exposed)
+        msgpack_pack_true(&pk);
+    return auth_put(txn, self->pipeteams, k->data, k->size, &sb);
+}
+
 int
 pk_auth_pipeline_team_set(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline,
                           const char *team)
@@ -629,12 +663,45 @@ pk_auth_pipeline_team_set(pk_auth_t *self, pk_store_txn_t *txn, const char *pipe
         int rc = pk_store_del(txn, self->pipeteams, k.data, k.size);
         return rc == PK_STORE_NOTFOUND ? 0 : rc;
     }
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 1);
-    auth_pstr(&pk, team);
-    return auth_put(txn, self->pipeteams, k.data, k.size, &sb);
+    char *was = NULL;
+    bool exposed = false;
+    s_pipe_get(self, txn, &k, &was, &exposed);
+    free(was);
+    return s_pipe_put(self, txn, &k, team, exposed);
+}
+
+bool
+pk_auth_pipeline_exposed(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline)
+{
+    pk_key_t k;
+    s_strkey(&k, pipeline, NULL);
+    if (!pk_key_ok(&k))
+        return false;
+    bool own;
+    txn = auth_txn(self, txn, &own);
+    if (!txn)
+        return false;
+    char *team = NULL;
+    bool exposed = false;
+    s_pipe_get(self, txn, &k, &team, &exposed);
+    free(team);
+    auth_end(&txn, own);
+    return exposed;
+}
+
+int
+pk_auth_pipeline_expose(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline,
+                        const char *team, bool exposed)
+{
+    pk_key_t k;
+    s_strkey(&k, pipeline, NULL);
+    if (!pk_key_ok(&k))
+        return -1;
+    char *was = NULL;
+    bool old = false;
+    s_pipe_get(self, txn, &k, &was, &old);
+    int rc = s_pipe_put(self, txn, &k, was ? was : team, exposed);
+    free(was);
+    return rc;
 }
 

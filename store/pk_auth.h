@@ -7,7 +7,7 @@
 //   auth_members   team NUL user NUL -> [role]
 //   auth_tokens    sha256(token) (32 bytes) -> [user, label, created_ms,
 //                  expires_ms (0: never), last_used_ms]
-//   auth_pipeteams pipeline NUL -> [team]
+//   auth_pipeteams pipeline NUL -> [team, exposed (absent: false)]
 //
 // Passwords are stored only as libsodium's crypto_pwhash_str (Argon2id,
 // interactive limits); tokens only as their SHA-256: a token is 32 random
@@ -96,9 +96,15 @@ size_t pk_auth_team_admins(pk_auth_t *self, pk_store_txn_t *txn, const char *tea
 
 // The team a pipeline belongs to (caller frees), NULL when none is recorded.
 char *pk_auth_pipeline_team(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline);
-// team NULL removes the record.
+// team NULL removes the record. A set of the team keeps the exposed flag.
 int pk_auth_pipeline_team_set(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline,
                               const char *team);
+// Is the pipeline public (`pikoci pipelines expose`): readable without login?
+bool pk_auth_pipeline_exposed(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline);
+// Expose or hide it; a pipeline with no record gets one with team (its
+// team as control settled it). 0, or -1.
+int pk_auth_pipeline_expose(pk_auth_t *self, pk_store_txn_t *txn, const char *pipeline,
+                            const char *team, bool exposed);
 
 // A new token for user: *token_out (caller frees; shown once, never stored)
 // and out->id. expires_ms 0: never.

@@ -1,4 +1,4 @@
-// cmd_pipelines: `pikoci pipelines [list|set|get|rm|pause|unpause]`.
+// cmd_pipelines: `pikoci pipelines [list|set|get|rm|pause|unpause|expose|hide]`.
 // `set` sends the file's text and the variables as given; the server
 // decodes and validates it (the same checks as `pikoci validate`) and
 // answers with every error, which are printed as they come
@@ -21,6 +21,7 @@ s_usage(FILE *out)
         "       pikoci pipelines get NAME\n"
         "       pikoci pipelines rm NAME\n"
         "       pikoci pipelines pause NAME | unpause NAME\n"
+        "       pikoci pipelines expose NAME | hide NAME\n"
         "\n"
         "list     the pipelines on the server: version, paused, jobs, resources\n"
         "set      set (create or replace) pipeline NAME from FILE; without NAME, the\n"
@@ -33,6 +34,10 @@ s_usage(FILE *out)
         "get      print the pipeline's source as set (--json: with version and vars)\n"
         "rm       remove the pipeline with its jobs, builds and pins\n"
         "pause    no new builds of any of its jobs until unpause\n"
+        "expose   make the pipeline public: anyone, even without logging in, may read\n"
+        "         its jobs, builds, logs, resources and versions in the web UI and\n"
+        "         the API (never its source, params or webhook tokens); `hide`\n"
+        "         makes it private again (both: the role maintain; audited)\n"
         "\n"
         PK_CLI_GLOBAL_HELP
         "\n"
@@ -205,7 +210,7 @@ done:
     return rc;
 }
 
-// get, rm, pause, unpause: one NAME.
+// get, rm, pause, unpause, expose, hide: one NAME.
 static int
 s_one(pk_cli_t *cli, const char *sub, int argc, char **argv)
 {
@@ -225,7 +230,9 @@ s_one(pk_cli_t *cli, const char *sub, int argc, char **argv)
     if (!name)
         return pk_cli_usage_error(cli, "%s needs a pipeline name", sub);
     const char *op = !strcmp(sub, "get") ? "pipeline.get" : !strcmp(sub, "rm") ? "pipeline.remove"
-                   : !strcmp(sub, "pause") ? "pipeline.pause" : "pipeline.unpause";
+                   : !strcmp(sub, "pause") ? "pipeline.pause"
+                   : !strcmp(sub, "expose") ? "pipeline.expose"
+                   : !strcmp(sub, "hide") ? "pipeline.hide" : "pipeline.unpause";
     pk_value_t *v = NULL;
     int rc = pk_cli_request(cli, op, NULL, 0, &v, "pipeline", name, NULL);
     if (rc == PK_CLI_OK) {
@@ -236,7 +243,9 @@ s_one(pk_cli_t *cli, const char *sub, int argc, char **argv)
             fputs(pk_cli_str(v, "source"), stdout);
         else
             printf("pipeline %s %s\n", name, !strcmp(sub, "rm") ? "removed"
-                   : !strcmp(sub, "pause") ? "paused" : "unpaused");
+                   : !strcmp(sub, "pause") ? "paused"
+                   : !strcmp(sub, "expose") ? "exposed: readable without login"
+                   : !strcmp(sub, "hide") ? "hidden: members only" : "unpaused");
     }
     pk_value_destroy(&v);
     return rc;
@@ -286,11 +295,11 @@ pk_cmd_pipelines(int argc, char **argv)
         rc = s_set(&cli, sub_argc, sub_argv);
     else
     if (!strcmp(sub, "get") || !strcmp(sub, "rm") || !strcmp(sub, "pause")
-        || !strcmp(sub, "unpause"))
+        || !strcmp(sub, "unpause") || !strcmp(sub, "expose") || !strcmp(sub, "hide"))
         rc = s_one(&cli, sub, sub_argc, sub_argv);
     else
         rc = pk_cli_usage_error(&cli, "unknown subcommand '%s' (list, set, get, rm, pause, "
-                                "unpause)", sub);
+                                "unpause, expose, hide)", sub);
     pk_cli_close(&cli);
     return rc;
 }

@@ -34,7 +34,7 @@ const watch = page => {
 async function login(ctx, user, password) {
   const page = await ctx.newPage();
   watch(page);
-  await page.goto(base + '/#/');
+  await page.goto(base + '/#/login');
   await page.waitForSelector('#login-form', { timeout: 15000 });
   await page.fill('#user', user);
   await page.fill('#password', password);
@@ -231,6 +231,10 @@ try {
     await shot(page, 'resource');
     await page.goto(base + '/#/p/ui');
     await waitOk('the graph marks the pinned resource', page.waitForSelector(node('res:git.app', '[data-marks~="pinned"]'), { timeout: 10000 }));
+    // a maintainer exposes the pipeline: readable without login (section 14)
+    await page.click('#pacts button[data-action="expose"]');
+    await waitOk('expose says so', page.waitForFunction(() => /readable without login/.test(document.getElementById('flash').textContent),
+                                                        null, { timeout: 10000 }));
 
   });
   await section('section 7', async () => {
@@ -363,6 +367,27 @@ try {
         body: '{}' }).then(r => r.status)));
     check('a forged trigger from the read user gets 403', forged === 403, forged);
     await rctx.close();
+  });
+  await section('section 14', async () => {
+    // 14. an exposed pipeline: an anonymous visitor reads it, with no button and no login
+    const actx = await browser.newContext({ viewport: { width: 1200, height: 850 } });
+    const ap = await actx.newPage();
+    watch(ap);
+    await ap.goto(base + '/#/');
+    await waitOk('an anonymous visitor sees the exposed pipeline', ap.waitForSelector('section[data-pipeline="ui"] tr[data-job="build"]', { timeout: 15000 }));
+    check('and is offered to log in', await ap.isVisible('#login-link'));
+    await ap.goto(base + '/#/p/ui');
+    await waitOk('the exposed graph renders for anonymous', ap.waitForSelector(node('job:build'), { timeout: 10000 }));
+    await shot(ap, 'anonymous');
+    await ap.goto(base + '/#/p/ui/j/build/b/2');
+    await waitOk('an exposed build log reads for anonymous', ap.waitForFunction(
+      () => /step 24 of the build/.test(document.getElementById('log').textContent), null, { timeout: 10000 }));
+    check('anonymous sees no action button', await ap.locator('main [data-action]').count() === 0);
+    execFileSync(pk, ['pipelines', 'hide', 'ui']);
+    await ap.goto(base + '/#/p/ui');
+    await ap.reload();
+    await waitOk('hidden again: the anonymous visitor gets the login page', ap.waitForSelector('#login-form', { timeout: 15000 }));
+    await actx.close();
   });
   check('no script error on any page', errors.length === 0, errors.join(' | '));
 } catch (e) {
