@@ -240,8 +240,8 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
     if (!who->user && scope == Z_TEAM && !strcmp(q->op, "pipelines"))
         return 0;
     if (!who->user) {
-        rc = asprintf(error, "not logged in: %s needs a user (log in, or pass an API token)",
-                      q->op);
+        rc = asprintf(error, "not logged in: run `pikoci login --server ENDPOINT` (or pass "
+                      "--token, or log in on the web page); %s needs a user", q->op);
         return rc < 0 ? (*error = NULL, 1) : 1;
     }
     rc = has == PK_ROLE_NONE

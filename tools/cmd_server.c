@@ -1276,7 +1276,8 @@ pk_cmd_server(int argc, char **argv)
             zsys_info("no worker in this process (--run-worker=false): checks and builds wait "
                       "for a `pikoci worker --broker %s`", s.broker ? s.listen : o.broker);
         if (*s.url)         // last: what to do next
-            zsys_info("web UI: open %s (log in as a user; `pikoci users --help`)", s.url);
+            zsys_info("web UI: open %s (log in with a user's password; `pikoci users "
+                      "passwd admin` gives admin one)", s.url);
         s_wait(&s, sigfd, o.drain_ms);
     }
     s_stop(&s);

@@ -31,8 +31,11 @@ check "admin sets a pipeline" test $? -eq 0
 check "admin sets another" pk pipelines set vault "$HERE/vault.hcl"
 
 # 2. anonymous: refused, clear message, exit 4
-XDG_RUNTIME_DIR="$T/nowhere" pk pipelines >"$T/out" 2>"$T/err"; rc=$?
-check "anonymous pipelines exits 4" test $rc -eq 4
+# (pipelines lists only exposed pipelines to the anonymous: none here)
+XDG_RUNTIME_DIR="$T/nowhere" pk pipelines --json >"$T/out" 2>"$T/err"; rc=$?
+check "anonymous pipelines lists no private pipeline" test "$rc $(cat "$T/out")" = "0 []"
+XDG_RUNTIME_DIR="$T/nowhere" pk jobs sec >"$T/out" 2>"$T/err"; rc=$?
+check "anonymous jobs exits 4" test $rc -eq 4
 check "anonymous is told to log in" has "$T/err" "not logged in: run \`pikoci login"
 PIKOCI_IN_BUILD=1 pk trigger vault/secret >"$T/out" 2>"$T/err"; rc=$?
 check "with the build marker the CLI finds no token: exit 4" test $rc -eq 4

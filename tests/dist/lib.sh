@@ -18,7 +18,7 @@ start_broker() {
 # start_dist_server LOG ARGS...: the server's actors on $BROKER
 start_dist_server() {
     local log=$1; shift
-    "$BIN" server --run-worker=false --pubsub-system zmq --broker "$BROKER" "$@" 2>"$log" &
+    "$BIN" server --run-worker=false --pubsub-system zmq --broker "$BROKER" --http off "$@" 2>"$log" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     until_ok 30 grep -q "server ready" "$log" || { echo "server did not start:"; cat "$log"; return 1; }

@@ -37,10 +37,14 @@ commit() {      # commit DIR CONTENT: a new commit of VERSION, pushed
 }
 
 # start_server LOG ARGS...: starts pikoci server in the background ($SERVER_PID),
-# waits until it is ready and exports PIKOCI_SERVER
+# waits until it is ready and exports PIKOCI_SERVER. Without the web face
+# (--http off; ARGS may give --http) unless HTTP_DEFAULT=1: the default
+# 127.0.0.1:8080 is one port for every test running at once.
 start_server() {
     local log=$1; shift
-    "$BIN" server --listen 'tcp://127.0.0.1:*' "$@" 2>"$log" &
+    local off=(--http off)
+    [ "${HTTP_DEFAULT:-}" = 1 ] && off=()
+    "$BIN" server --listen 'tcp://127.0.0.1:*' "${off[@]}" "$@" 2>"$log" &
     SERVER_PID=$!
     until_ok 30 grep -q "server ready" "$log" || { echo "server did not start:"; cat "$log"; return 1; }
     PIKOCI_SERVER=$(sed -n 's/.*listening on \(tcp:[^ ]*\).*/\1/p' "$log" | head -1)
