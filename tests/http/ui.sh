@@ -20,6 +20,12 @@ if [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
         || { echo "FAIL - npm install playwright-core"; exit 1; }
 fi
 cp "$SRC/tests/http/ui.mjs" "$NODE_DIR/ui.mjs"
+A="$SRC/actors/http_assets"
+size=$(cat "$A"/*.html "$A"/*.js "$A"/*.css | wc -c)
+echo "# the whole UI: $size bytes"
+check "the whole UI is under 150 KB uncompressed" test "$size" -lt 153600
+check "it loads nothing from elsewhere (no CDN, no third-party script)" \
+    bash -c "! grep -nE '(src|href|import[^;]*from) *=? *[\"'\''](https?:)?//' '$A'/*.html '$A'/*.js '$A'/*.css"
 git_repo "$T/app"
 start_http_server "$T/server.log" --run-worker \
     --pipeline-config "$SRC/tests/http/ui.hcl" --pipeline-name ui --var repo="file://$T/app.git" \
