@@ -81,14 +81,15 @@ static const s_command_t s_commands[] = {
 static const char *const s_ops[] = {
     "pipelines", "pipeline.get", "pipeline.expose", "pipeline.hide", "jobs", "builds", "build",
     "logs", "resources", "versions",
-    "overview", "graph", "store", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
-    "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "build.warning", "pin",
+    "overview", "store", "pipeline.set", "pipeline.remove", "pipeline.pause", "pipeline.unpause",
+    "job.pause", "job.unpause", "trigger", "cancel", "retry", "approve", "reject", "pin",
     "unpin", "check", "webhook.regenerate", "webhook.tokens", "webhook.resolve", "checker.stats",
     "login", "logout", "whoami", "tokens.create", "tokens.list", "tokens.revoke", "users.list",
     "users.create", "users.remove", "users.passwd", "teams.list", "teams.create",
     "teams.remove", "teams.members", "teams.grant", "teams.revoke", "audit",
     "secrets.set", "secrets.list", "secrets.rm",
     "store.backup",
+    "graph", "build.warning",           // the web face's (issue #18)
     NULL
 };
 

@@ -114,7 +114,8 @@ s_resource(FILE *out, const pk_value_t *n)
         label = NULL;
     if (pinned && pk_cli_int(n, "pinned_id")) {
         char *more = NULL;
-        if (label && asprintf(&more, "%s #%lld", label, (long long) pk_cli_int(n, "pinned_id")) >= 0) {
+        long long id = (long long) pk_cli_int(n, "pinned_id");
+        if (label && asprintf(&more, "%s #%lld", label, id) >= 0) {
             free(label);
             label = more;
         }

@@ -1,8 +1,9 @@
 // cmd_trigger: the commands that act on builds -- `pikoci trigger P/J`
 // (optionally watching the build to its end, or with chosen versions),
-// `cancel`, `retry`, `approve`, `reject` and `warn P/J/N`. The server's scheduler decides; these only send the
-// request and print its answer. --watch reuses the log follower of
-// cmd_logs.c and turns the build's final status into the exit code.
+// `cancel`, `retry`, `approve`, `reject` and `warn P/J/N`. The server's
+// scheduler decides; these only send the request and print its answer.
+// --watch reuses the log follower of cmd_logs.c and turns the build's final
+// status into the exit code.
 #include "cli.h"
 #include "pk_cmds.h"
 #include "pk_value_msgpack.h"
