@@ -166,26 +166,28 @@ function inputField(x) {
       (def === true || def === 'true' ? ' checked' : '') + '> ' + label + '</div>';
   const opts = x.options || [];
   if (opts.length) {
-    const defs = Array.isArray(def) ? def.map(String) : def === null || def === undefined ? [] : [String(def)];
+    const defs = Array.isArray(def) ? def.map(String) : def === null || def === undefined ? []
+      : x.multiple ? String(def).split(',') : [String(def)];
     return '<div class="field">' + label + '<select id="' + esc(id) + '" name="' + name + '" data-type="' + esc(x.type || 'string') + '"' +
       (x.multiple ? ' multiple size="' + Math.min(6, opts.length) + '"' : '') + '>' +
       opts.map(o => '<option' + (defs.includes(String(o)) ? ' selected' : '') + '>' + esc(o) + '</option>').join('') + '</select></div>';
   }
-  const v = def === null || def === undefined ? '' : Array.isArray(def) ? def.join('\n') : def;
+  const v = def === null || def === undefined ? '' : Array.isArray(def) ? def.join('\n') : x.multiple ? String(def).split(',').join('\n') : def;
   if (x.multiple)
     return '<div class="field">' + label + '<textarea id="' + esc(id) + '" name="' + name + '" data-type="' + esc(x.type || 'string') +
       '" data-multiple="1" rows="3" placeholder="one per line">' + esc(v) + '</textarea></div>';
   return '<div class="field">' + label + '<input id="' + esc(id) + '" name="' + name + '" data-type="' + esc(x.type || 'string') + '" type="' +
     (x.type === 'number' ? 'number" step="any' : 'text') + '" value="' + esc(v) + '"' + (def === null || def === undefined ? ' required' : '') + '></div>';
 }
+// the values as the scheduler takes them: several values comma-joined
 function readInputs(form) {
   const inputs = {};
   const conv = (t, s) => t === 'number' ? Number(s) : s;
   for (const el of form.querySelectorAll('[name]')) {
     const t = el.dataset.type;
     if (t === 'bool') inputs[el.name] = el.checked;
-    else if (el.tagName === 'SELECT' && el.multiple) inputs[el.name] = [...el.selectedOptions].map(o => conv(t, o.value));
-    else if (el.dataset.multiple) inputs[el.name] = el.value.split('\n').map(s => s.trim()).filter(s => s).map(s => conv(t, s));
+    else if (el.tagName === 'SELECT' && el.multiple) inputs[el.name] = [...el.selectedOptions].map(o => o.value).join(',');
+    else if (el.dataset.multiple) inputs[el.name] = el.value.split('\n').map(s => s.trim()).filter(s => s).join(',');
     else inputs[el.name] = conv(t, el.value);
   }
   return inputs;

@@ -26,7 +26,7 @@ job "build" {
   }
   task "compile" {
     run "shell" {
-      cmd = "echo building $(cat app/VERSION); i=1; while [ $i -le 24 ]; do echo \"step $i of the build\"; i=$((i+1)); sleep 0.25; done"
+      cmd = "echo building $(cat app/VERSION); i=1; while [ $i -le 24 ]; do echo \"step $i of the build\"; i=$((i+1)); sleep 0.3; done"
     }
   }
 }
@@ -72,13 +72,19 @@ job "release" {
     type    = "bool"
     default = true
   }
+  input "regions" {
+    type     = "string"
+    options  = ["eu", "us", "ap"]
+    multiple = true
+    default  = "eu"
+  }
   input "notes" {
     type    = "string"
     default = ""
   }
   task "release" {
     run "shell" {
-      cmd = "echo \"release target=$INPUT_TARGET count=$INPUT_COUNT dry=$INPUT_DRY notes=$INPUT_NOTES\""
+      cmd = "echo \"release target=$INPUT_TARGET count=$INPUT_COUNT dry=$INPUT_DRY regions=$INPUT_REGIONS notes=$INPUT_NOTES\""
     }
   }
 }

@@ -161,12 +161,16 @@ try {
     await page.selectOption('#trigger-form select[name="target"]', 'prod');
     await page.fill('#trigger-form input[name="count"]', '3');
     await page.uncheck('#trigger-form input[name="dry"]');
+    check('a multiple input is a multi-select with its default chosen',
+          await page.evaluate(() => { const r = document.querySelector('#trigger-form select[name="regions"]');
+                                      return r.multiple && [...r.selectedOptions].map(o => o.value).join() === 'eu'; }));
+    await page.selectOption('#trigger-form select[name="regions"]', ['eu', 'ap']);
     await page.fill('#trigger-form input[name="notes"]', 'from the browser');
     await shot(page, 'trigger-form');
     await page.click('#trigger-form [type=submit]');
     await waitOk('the trigger opens the new build', page.waitForURL(/#\/p\/ui\/j\/release\/b\/1$/, { timeout: 10000 }));
     await waitOk('the build ran with the inputs of the form', page.waitForFunction(
-      () => /release target=prod count=3 dry=false notes=from the browser/.test(document.getElementById('log').textContent), null, { timeout: 20000 }));
+      () => /release target=prod count=3 dry=false regions=eu,ap notes=from the browser/.test(document.getElementById('log').textContent), null, { timeout: 20000 }));
 
   });
   await section('section 5b', async () => {
