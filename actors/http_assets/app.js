@@ -91,11 +91,11 @@ document.addEventListener('pikoci-session', () => { nav(); live.restart(); });
 let busy = false, again = null;
 live.listen(async evs => {
   if (!view || !view.refresh) return;
-  if (busy) { again = evs; return; }
+  if (busy) { again = (again || []).concat(evs); return; }
   busy = true;
   try { await view.refresh(evs); } catch (e) { /* the next event or a reload shows it */ }
   busy = false;
-  if (again) { const a = again; again = null; if (view && view.refresh) view.refresh(a).catch(() => {}); }
+  if (again) { const a = again; again = null; if (view && view.refresh) Promise.resolve(view.refresh(a)).catch(() => {}); }
 });
 window.addEventListener('hashchange', render);
 

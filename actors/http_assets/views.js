@@ -223,9 +223,13 @@ export async function job(main, p, j) {
   main.innerHTML = crumbs([P(p), p]) + '<h1>' + esc(j) + ' <span id="jstate"></span></h1><div class="bar acts" id="jacts"></div>' +
     '<div id="formbox"></div><table class="builds"><thead><tr><th>build</th><th>status</th><th>created</th><th>took</th><th>trigger</th>' +
     '<th>inputs</th><th>worker</th></tr></thead><tbody id="rows"></tbody></table><p id="more"></p>';
-  let info = null, shown = PAGE, end = false;
+  let info = null, shown = PAGE, end = false, seq = 0;
+  // one path for live refreshes and "older": the newest `shown` builds; of
+  // loads that overlap, only the last one started is shown
   const load = async () => {
+    const my = ++seq;
     const [jobs, bs] = await Promise.all([get('pipelines/' + enc(p) + '/jobs'), get('pipelines/' + enc(p) + '/jobs/' + enc(j) + '/builds?limit=' + shown)]);
+    if (my !== seq) return;
     info = jobs.find(x => x.name === j) || { name: j };
     swap($('#jstate', main), (info.paused ? '<span class="badge paused">paused</span> ' : '') +
       (info.approval ? '<span class="badge">approval: ' + esc(info.approval) + '</span> ' : '') +
@@ -240,13 +244,9 @@ export async function job(main, p, j) {
     pause: b => act(b, 'pipelines/' + enc(p) + '/jobs/' + enc(j) + '/pause', {}, load),
     unpause: b => act(b, 'pipelines/' + enc(p) + '/jobs/' + enc(j) + '/unpause', {}, load),
     older: async b => {
-      const last = main.querySelector('#rows tr[data-build]:last-child');
       b.disabled = true;
-      const bs = await get('pipelines/' + enc(p) + '/jobs/' + enc(j) + '/builds?limit=' + PAGE + '&before=' + parseInt(last.dataset.build, 10));
-      $('#rows', main).insertAdjacentHTML('beforeend', buildsRows(p, j, bs));
-      shown += bs.length;
-      end = bs.length < PAGE;
-      swap($('#more', main), end ? '' : btn('older', 'older builds'));
+      shown += PAGE;
+      await load();
       const f = $('#more button', main);
       if (f) f.focus();
     },
@@ -264,7 +264,7 @@ export async function resource(main, p, r) {
   main.innerHTML = crumbs([P(p), p]) + '<h1>' + esc(r) + ' <span id="rstate"></span></h1><div class="bar acts" id="racts"></div>' +
     '<p class="error" id="rerror"></p><div id="formbox"></div><table class="versions"><thead><tr><th>id</th><th>version</th><th></th>' +
     (w ? '<th><span class="sr">actions</span></th>' : '') + '</tr></thead><tbody id="rows"></tbody></table><p id="more"></p>';
-  let shown = PAGE, getters = [], jobs = [];
+  let shown = PAGE, getters = [], jobs = [], seq = 0;
   const rows = vs => vs.map(v => '<tr data-version="' + esc(v.id) + '"' + (v.pinned ? ' class="pinned"' : '') + '><td>#' + esc(v.id) + '</td><td><code>' +
     esc(Object.entries(v.version || {}).map(([k, x]) => k + ': ' + x).join(', ')) + '</code></td><td>' +
     (v.pinned ? '<span class="badge pinned">pinned</span>' : '') + '</td>' +
@@ -272,9 +272,11 @@ export async function resource(main, p, r) {
       getters.map(g => btn('trigger-with', 'trigger ' + esc(g), { key: v.id + ':' + g, attrs: 'data-version="' + esc(v.id) + '" data-job="' + esc(g) + '"' })).join('') +
       '</td>' : '') + '</tr>').join('');
   const load = async () => {
+    const my = ++seq;
     const [res, vs, g, js] = await Promise.all([get('pipelines/' + enc(p) + '/resources'),
       get('pipelines/' + enc(p) + '/resources/' + enc(r) + '/versions?limit=' + shown),
       get('pipelines/' + enc(p) + '/graph').catch(() => null), get('pipelines/' + enc(p) + '/jobs')]);
+    if (my !== seq) return;
     jobs = js;
     getters = g ? g.edges.filter(e => e.kind === 'get' && e.from === 'res:' + r).map(e => e.to.replace(/^job:/, '')) : [];
     const me = res.find(x => x.name === r) || {};
@@ -295,12 +297,9 @@ export async function resource(main, p, r) {
       wireTrigger(box, p, jb, versions);
     },
     older: async b => {
-      const last = main.querySelector('#rows tr[data-version]:last-child');
       b.disabled = true;
-      const vs = await get('pipelines/' + enc(p) + '/resources/' + enc(r) + '/versions?limit=' + PAGE + '&before=' + last.dataset.version);
-      $('#rows', main).insertAdjacentHTML('beforeend', rows(vs));
-      shown += vs.length;
-      swap($('#more', main), vs.length < PAGE ? '' : btn('older', 'older versions'));
+      shown += PAGE;
+      await load();
     },
   });
   await load();
