@@ -1,5 +1,6 @@
 # The http face (actors/http*.c): webhooks, /metrics, the page in headless
-# Chromium, malformed HTTP -- each against a real `pikoci server --http`.
+# Chromium (page.sh: live log, 100 MB log; ui.sh: the web UI's acceptance),
+# malformed HTTP -- each against a real `pikoci server --http`.
 # cmocka: the webhook token keyspace, HMAC against Python, UTF-8 cuts and JSON text
 pk_add_test(test_http SOURCES test_http.c)
 pk_add_script_test(http_webhook ${CMAKE_CURRENT_SOURCE_DIR}/http/webhook.sh)
