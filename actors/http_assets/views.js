@@ -37,7 +37,7 @@ function wire(root, handlers) {
 function jobsTable(p, jobs, team) {
   const w = can(team, 'write');
   let h = '<table class="jobs"><thead><tr><th>job</th><th>latest</th><th>status</th><th>started</th><th>took</th>' +
-    (w ? '<th><span class="sr">actions</span></th>' : '') + '</tr></thead><tbody>';
+    (w ? '<th aria-label="actions"></th>' : '') + '</tr></thead><tbody>';
   for (const j of jobs) {
     const b = j.latest;
     h += '<tr data-job="' + esc(j.name) + '"><td><a href="' + J(p, j.name) + '">' + esc(j.name) + '</a>' +
@@ -111,7 +111,7 @@ export async function pipeline(main, p, mode) {
       const me = ps.find(x => x.name === p);
       paused = !!(me && me.paused);
       let h = '<h2>Jobs</h2>' + jobsTable(p, jobs, team) + '<h2>Resources</h2><table class="resources"><thead><tr><th>resource</th><th>type</th>' +
-        '<th>last check</th><th>newest</th><th>pinned</th><th>error</th>' + (w ? '<th><span class="sr">actions</span></th>' : '') + '</tr></thead><tbody>';
+        '<th>last check</th><th>newest</th><th>pinned</th><th>error</th>' + (w ? '<th aria-label="actions"></th>' : '') + '</tr></thead><tbody>';
       for (const r of res)
         h += '<tr data-resource="' + esc(r.name) + '"><td><a href="' + R(p, r.name) + '">' + esc(r.name) + '</a></td><td>' + esc(r.type) +
           '</td><td>' + when(r.last_check_ms) + '</td><td>' + (r.last_id ? '#' + esc(r.last_id) : '-') + '</td><td>' +
@@ -263,7 +263,7 @@ export async function resource(main, p, r) {
   const w = can(team, 'write');
   main.innerHTML = crumbs([P(p), p]) + '<h1>' + esc(r) + ' <span id="rstate"></span></h1><div class="bar acts" id="racts"></div>' +
     '<p class="error" id="rerror"></p><div id="formbox"></div><table class="versions"><thead><tr><th>id</th><th>version</th><th></th>' +
-    (w ? '<th><span class="sr">actions</span></th>' : '') + '</tr></thead><tbody id="rows"></tbody></table><p id="more"></p>';
+    (w ? '<th aria-label="actions"></th>' : '') + '</tr></thead><tbody id="rows"></tbody></table><p id="more"></p>';
   let shown = PAGE, getters = [], jobs = [], seq = 0;
   const rows = vs => vs.map(v => '<tr data-version="' + esc(v.id) + '"' + (v.pinned ? ' class="pinned"' : '') + '><td>#' + esc(v.id) + '</td><td><code>' +
     esc(Object.entries(v.version || {}).map(([k, x]) => k + ': ' + x).join(', ')) + '</code></td><td>' +

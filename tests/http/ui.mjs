@@ -310,12 +310,16 @@ try {
     check('the toggle forces light over a dark system', bg2 === 'rgb(246, 248, 250)', bg2);
     await page.click('#theme');                       // back to auto
     await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 390, height: 800 });
-    await page.goto(base + '/#/p/ui/j/build/b/2');
-    await page.waitForSelector('h1 [data-status]', { timeout: 10000 });
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    check('a phone needs no sideways scrolling of the page', wide <= 400, wide);
-    await shot(page, 'phone');
+    await page.setViewportSize({ width: 340, height: 760 });   // a small phone: the tables must scroll in their boxes
+    for (const [hash, ready, name] of [['#/', 'section[data-pipeline="ui"] tr[data-job]', 'phone-home'], ['#/p/ui', node('job:build'), 'phone-graph'],
+                                       ['#/p/ui/j/flaky', 'tr[data-build]', 'phone-job'], ['#/p/ui/j/build/b/2', 'h1 [data-status]', 'phone']]) {
+      await page.goto(base + '/' + hash);
+      await page.waitForSelector(ready, { timeout: 10000 });
+      await page.waitForTimeout(500);               // fonts and the last live refresh settle
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      check('a phone needs no sideways scrolling of the page ' + hash + ' (tables and the graph scroll in their boxes)', wide <= 340, wide);
+      await shot(page, name);
+    }
     await page.setViewportSize({ width: 1200, height: 850 });
     // keyboard: Tab reaches real buttons and links, with a visible focus
     await page.goto(base + '/#/p/ui/j/release');
