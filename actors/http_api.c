@@ -1,23 +1,29 @@
-// http_api: GET /api/... -- the JSON the CLI's --json prints, for the page
-// and for scripts -- and the two Server-Sent Event streams the page lives on.
+// http_api: GET /api/v1/... (and /api/...) -- the JSON the CLI's --json
+// prints, for the page and for scripts -- and the two Server-Sent Event
+// streams the page lives on. Each is asked as the caller (http_call with
+// their token): a stream keeps a copy of it; the change stream shows only
+// the events of pipelines its caller may read (s_may_see). Paths below are
+// as http.c hands them over, without the prefix:
 //
-//   /api/pipelines                          pipelines
-//   /api/overview[?pipeline=P]              overview (what pikoci-top starts from)
-//   /api/workers, /api/pending              broker.workers, broker.pending
-//   /api/pipelines/P/jobs                   jobs
-//   /api/pipelines/P/resources              resources (no webhook tokens: the
-//                                           page is read-only and may be public)
-//   /api/pipelines/P/resources/R/versions   versions [?limit=N&before=ID&after=ID]
-//   /api/pipelines/P/jobs/J/builds          builds [?limit=N&before=N&after=N]
+//   /pipelines                              pipelines
+//   /overview[?pipeline=P]                  overview (what pikoci-top starts from)
+//   /workers, /pending                      broker.workers, broker.pending
+//   /pipelines/P/jobs                       jobs
+//   /pipelines/P/resources                  resources (no webhook tokens: a
+//                                           public pipeline's are read by anyone)
+//   /pipelines/P/resources/R/versions       versions [?limit=N&before=ID&after=ID]
+//   /pipelines/P/jobs/J/builds              builds [?limit=N&before=N&after=N]
 //                                           (a page: the newest 50 by default)
-//   /api/pipelines/P/jobs/J/builds/N        build
-//   /api/pipelines/P/jobs/J/builds/N/log    the log's bytes [?offset=&max=],
+//   /pipelines/P/jobs/J/builds/N            build
+//   /pipelines/P/jobs/J/builds/N/log        the log's bytes [?offset=&max=],
 //                                           X-Log-Offset/-Next/-Size/-Finished
 //   .../log/stream[?offset=O|tail=BYTES]    SSE: meta {offset, size}, then
 //                                           messages {offset, next, text} as the
 //                                           log grows, end {status, size}
-//   /api/version, /api/v1/version           {version, commit} of this binary
-//   /api/events                             SSE: change {topic, seq, body} for
+//   /tokens, /teams, /audit[?user&action&limit&before&since]
+//                                           tokens.list, teams.list, audit
+//   /version                                {version, commit} of this binary
+//   /events                                 SSE: change {topic, seq, body} for
 //                                           every build/job/pipeline/resource/
 //                                           worker event; dropped {dropped}
 //                                           when a reader fell so far behind

@@ -1,15 +1,19 @@
-// pk_http: the http actor, pikoci's HTTP face (`pikoci server --http
-// 127.0.0.1:8080`; off by default; HTTPS with cert and key). On
-// libmicrohttpd, one thread per connection, it serves:
+// pk_http: the http actor, pikoci's HTTP face (`pikoci server` serves it
+// on 127.0.0.1:8080 unless --http says otherwise; HTTPS with cert and key).
+// On libmicrohttpd, one thread per connection, it serves:
 //   POST /webhooks/<token>   a forge's push: the token's resource is checked
 //                            now -> 200 {"pipeline","resource"}; unknown token
 //                            404, body over body_max 413, a resource with
 //                            webhook_secret and no/bad X-Hub-Signature-256 401
 //   GET  /metrics            Prometheus text format
 //   GET  /healthz            200 "ok" while the broker answers, else 503
-//   GET  /api/...            JSON mirrors of the CLI's --json (http_api.c)
-//   GET  /, /app.js, ...     a read-only page (http_page.c), live over
+//   GET  /api/v1/...         JSON mirrors of the CLI's --json (http_api.c)
+//   POST /api/v1/...         actions, login/logout (http_actions.c,
+//                            http_auth.c); /api/... is an alias
+//   GET  /, /app.js, ...     the web UI (http_page.c), live over
 //                            Server-Sent Events
+// Every API request runs as its caller -- the session cookie's or the
+// Bearer token, else anonymous -- and control decides (http_auth.c).
 // It talks to the rest of the server only by messages, as a client of the
 // broker (lib/pk_client.h): queries and commands go to control like the
 // CLI's, live updates come from the event bus. Nothing here writes state;
@@ -33,8 +37,9 @@ typedef struct {
     unsigned timeout_s;           // an idle connection is closed after (default 10; a
                                   // stream's after 60; request headers are due within 10)
     const char *cert, *key;       // PEM files: HTTPS (both, or neither)
-    const char *token;            // the API token its requests to control carry
-                                  // (pikoci server: its own service token)
+    const char *token;            // the face's own API token: webhooks, /metrics and
+                                  // /healthz (pikoci server: its service token);
+                                  // API requests carry their caller's
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?

@@ -44,4 +44,9 @@ check "plain HTTP there gets no page" \
     bash -c "! curl -s -m 5 '${url/https/http}/healthz' | grep -q ok"
 check "a client that does not trust the certificate is refused" \
     bash -c "! curl -s -m 5 '$url/healthz' >/dev/null"
+echo 'password-of-bob' | pk users create bob >/dev/null
+curl -s --cacert "$T/cert.pem" -D "$T/head" -o /dev/null -X POST "$url/api/v1/login" \
+    -d '{"user":"bob","password":"password-of-bob"}'
+check "under TLS the session cookie is Secure" \
+    bash -c "grep -i '^set-cookie: pikoci_session=' '$T/head' | grep -q '; Secure'"
 finish
