@@ -75,7 +75,7 @@ static const s_command_t s_commands[] = {
     { "worker-token", PK_CORE(pk_cmd_worker_token), "make a worker token (for a team, or every team)" },
     { "store", pk_cmd_store, "what the store holds: keyspaces, pages used and free, retention" },
     { "backup", pk_cmd_backup, "copy the running server's store into a file (a hot backup)" },
-    { "types", PK_CORE(pk_cmd_types), "the built-in types (pikoci://NAME) and their params" },
+    { "types", pk_cmd_types, "the built-in types (pikoci://NAME) and their params" },
     { "builtin", PK_CORE(pk_cmd_builtin), "(internal) run a built-in type implemented in pikoci" },
     { "client", PK_CORE(pk_cmd_client), "PikoCI's `client NOUN VERB` lines, run as the commands above" },
     { "pipeline", PK_CORE(pk_cmd_pipeline), "PikoCI's `pipeline validate FILE` (= validate)" },

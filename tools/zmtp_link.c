@@ -14,7 +14,6 @@
 // broker's heartbeats never drop a client that waits long for events.
 #include "pk_client_link.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -140,7 +139,9 @@ static int
 s_write_all(pk_link_t *self, struct iovec *iov, int n, int64_t deadline)
 {
     while (n > 0) {
-        ssize_t w = writev(self->fd, iov, n);
+        // MSG_NOSIGNAL: a server gone is an error here, not SIGPIPE
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) n };
+        ssize_t w = sendmsg(self->fd, &mh, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -274,6 +275,17 @@ s_connect(int family, const struct sockaddr *addr, socklen_t len, int64_t deadli
         }
     }
     if (family != AF_UNIX) {
+        // retried connects to a loopback port nothing listens on can be
+        // given that very port as their source: TCP's simultaneous open
+        // connects the socket to itself, and our own greeting would answer
+        struct sockaddr_storage me, peer;
+        socklen_t mlen = sizeof me, plen = sizeof peer;
+        if (getsockname(fd, (struct sockaddr *) &me, &mlen) != 0
+            || getpeername(fd, (struct sockaddr *) &peer, &plen) != 0
+            || (mlen == plen && !memcmp(&me, &peer, mlen))) {
+            close(fd);
+            return -1;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
