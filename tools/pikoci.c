@@ -97,23 +97,26 @@ static char **s_argv;
 #ifdef PK_FRONT_END
 // Replace this process with pikoci-core and the same arguments (the pid, the
 // descriptors and the signal dispositions stay: a server started as
-// `pikoci server` is that process). Returns only when it cannot be run.
+// `pikoci server` is that process). Looked for next to this program (a
+// build directory), then in ../libexec/pikoci beside it (an install under
+// any prefix: /usr/bin/pikoci, /usr/libexec/pikoci/pikoci-core), then in
+// the libexec directory of the configured prefix. Returns only when it
+// cannot be run.
 static int
 s_exec_core(char **argv)
 {
     char path[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof "/pikoci-core");
-    if (n > 0) {
-        path[n] = 0;
-        char *slash = strrchr(path, '/');
-        if (slash) {
-            strcpy(slash, "/pikoci-core");
-            execv(path, argv);
-        }
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 64);
+    char *slash = n > 0 ? (path[n] = 0, strrchr(path, '/')) : NULL;
+    if (slash) {
+        strcpy(slash, "/pikoci-core");
+        execv(path, argv);
+        strcpy(slash, "/../libexec/pikoci/pikoci-core");
+        execv(path, argv);
     }
     execv(PK_LIBEXEC_DIR "/pikoci-core", argv);
-    fprintf(stderr, "pikoci %s: cannot run pikoci-core (looked next to pikoci and in "
-            PK_LIBEXEC_DIR "): %s\n", argv[1], strerror(errno));
+    fprintf(stderr, "pikoci %s: cannot run pikoci-core (looked next to pikoci, in "
+            "../libexec/pikoci and in " PK_LIBEXEC_DIR "): %s\n", argv[1], strerror(errno));
     return 2;
 }
 #endif
