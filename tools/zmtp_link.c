@@ -35,8 +35,8 @@ struct _pk_link_t {
     char *endpoint;
     int fd;                 // -1: no connection
     unsigned epoch;
-    uint8_t *in;            // bytes read, not yet parsed
-    size_t in_len, in_cap;
+    uint8_t *in;            // bytes read; in[in_off, in_len) not parsed yet
+    size_t in_off, in_len, in_cap;
     uint8_t *frames[2];     // the message being assembled: command, body
     size_t sizes[2];
     int nframes;            // frames of it seen so far (beyond 2 are dropped)
@@ -106,7 +106,7 @@ s_drop(pk_link_t *self)
     if (self->fd >= 0)
         close(self->fd);
     self->fd = -1;
-    self->in_len = 0;
+    self->in_off = self->in_len = 0;
     for (int i = 0; i < 2; i++) {
         free(self->frames[i]);
         self->frames[i] = NULL;
@@ -171,6 +171,11 @@ static int
 s_fill(pk_link_t *self, int64_t deadline)
 {
     for (;;) {
+        if (self->in_cap - self->in_len < 65536 && self->in_off) {
+            memmove(self->in, self->in + self->in_off, self->in_len - self->in_off);
+            self->in_len -= self->in_off;
+            self->in_off = 0;
+        }
         if (self->in_cap - self->in_len < 65536) {
             self->in_cap = self->in_cap ? self->in_cap * 2 : 131072;
             self->in = realloc(self->in, self->in_cap);
@@ -198,24 +203,26 @@ s_fill(pk_link_t *self, int64_t deadline)
 static int
 s_frame(pk_link_t *self, uint8_t *flags, const uint8_t **body, size_t *size, size_t *total)
 {
-    if (self->in_len < 2)
+    const uint8_t *p = self->in + self->in_off;
+    size_t avail = self->in_len - self->in_off;
+    if (avail < 2)
         return 0;
-    uint8_t f = self->in[0];
+    uint8_t f = p[0];
     size_t head = f & 0x02 ? 9 : 2;
-    if (self->in_len < head)
+    if (avail < head)
         return 0;
     uint64_t n = 0;
     if (f & 0x02)
         for (int i = 1; i < 9; i++)
-            n = n << 8 | self->in[i];
+            n = n << 8 | p[i];
     else
-        n = self->in[1];
+        n = p[1];
     if (n > S_MAX_FRAME)
         return -1;
-    if (self->in_len - head < n)
+    if (avail - head < n)
         return 0;
     *flags = f;
-    *body = self->in + head;
+    *body = p + head;
     *size = (size_t) n;
     *total = head + (size_t) n;
     return 1;
@@ -224,8 +231,9 @@ s_frame(pk_link_t *self, uint8_t *flags, const uint8_t **body, size_t *size, siz
 static void
 s_consume(pk_link_t *self, size_t n)
 {
-    memmove(self->in, self->in + n, self->in_len - n);
-    self->in_len -= n;
+    self->in_off += n;
+    if (self->in_off == self->in_len)
+        self->in_off = self->in_len = 0;
 }
 
 static int
@@ -352,10 +360,10 @@ s_handshake(pk_link_t *self, int64_t deadline)
     if (s_write_all(self, iov, 1, deadline) != 0
         || s_send_frame(self, 0x04, ready, sizeof ready, NULL, 0, deadline) != 0)
         return -1;
-    while (self->in_len < 64)
+    while (self->in_len - self->in_off < 64)
         if (s_fill(self, deadline) != 1)
             return -1;
-    const uint8_t *g = self->in;
+    const uint8_t *g = self->in + self->in_off;
     if (g[0] != 0xff || g[9] != 0x7f || g[10] < 3 || memcmp(g + 12, "NULL", 5))
         return -1;
     s_consume(self, 64);
@@ -381,6 +389,12 @@ s_handshake(pk_link_t *self, int64_t deadline)
 int
 pk_link_wait(pk_link_t *self, int64_t deadline)
 {
+    // a server gone since the last message is noticed now, not by a
+    // request that then waits out its whole timeout on a dead connection
+    struct pollfd hup = { self->fd, POLLRDHUP, 0 };
+    if (self->fd >= 0 && poll(&hup, 1, 0) > 0
+        && (hup.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+        s_drop(self);
     int pause = 10;
     while (self->fd < 0) {
         int fd = s_socket(self, deadline);
