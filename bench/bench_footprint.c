@@ -19,11 +19,13 @@ static const char *s_pipeline =
     "job \"j\" {\n  get \"cron\" \"tick\" {\n    trigger = true\n  }\n"
     "  task \"t\" {\n    run \"exec\" {\n      path = \"/bin/true\"\n    }\n  }\n}\n";
 
+// The stripped size of pikoci (suffix "") or of pikoci-core ("-core").
 static double
-s_stripped_kb(void)
+s_stripped_kb(const char *suffix)
 {
-    char bin[PATH_MAX], tmp[64], cmd[PATH_MAX + 256];
+    char bin[PATH_MAX - 16], tmp[64], cmd[PATH_MAX + 256];
     bench_pikoci_path(bin, sizeof bin);
+    strcat(bin, suffix);
     snprintf(tmp, sizeof tmp, "/tmp/pikoci-bench-strip-%d", (int) getpid());
     snprintf(cmd, sizeof cmd, "cp '%s' %s && strip %s", bin, tmp, tmp);
     struct stat st;
@@ -62,7 +64,10 @@ main(void)
 {
     zsys_handler_set(NULL);
     signal(SIGPIPE, SIG_IGN);
-    bench_row("footprint: pikoci binary, stripped", s_stripped_kb() / 1024, "MB", 1, "target");
+    bench_row("footprint: pikoci binary (front end), stripped", s_stripped_kb("") / 1024, "MB",
+              1, "target");
+    bench_row("footprint: pikoci-core binary, stripped", s_stripped_kb("-core") / 1024, "MB",
+              1, "target");
     double t[9];
     for (int i = 0; i < 9; i++)
         t[i] = s_start_to_ready();

@@ -6,6 +6,7 @@
 // machine. Prints BENCH rows (bench_util.h).
 #include "bench_util.h"
 #include "pk_client.h"
+#include "pk_cred.h"
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
 #include <arpa/inet.h>
@@ -149,6 +150,7 @@ main(void)
         || bench_wait_log(s_log, "http on http://127.0.0.1:", http, sizeof http) != 0
         || !(c = pk_client_new(endpoint, NULL)))
         goto out;
+    pk_cred_apply(c, endpoint);     // the server's first-start token
     snprintf(src, sizeof src,
              "resource_type \"git\" {\n  source = \"pikoci://git\"\n  params = [\"url\", \"name\"]\n}\n"
              "resource \"git\" \"app\" {\n  params {\n    url  = \"file://%s/repo.git\"\n"

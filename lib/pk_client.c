@@ -1,8 +1,12 @@
 // pk_client: see pk_client.h. A request is a send and a receive loop with
 // one deadline; everything that is not our REPLY is either kept (EVENTs, in
 // a bounded queue: a client that never reads its events must not grow
-// without bound) or dropped (stale REPLYs, anything else).
+// without bound) or dropped (stale REPLYs, anything else). How messages
+// move is the link's business (pk_client_link.h: libzmq in the full
+// program, plain ZMTP in the small front end); the rules are here, once.
 #include "pk_client.h"
+#include "pk_client_link.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +16,19 @@
 #define S_EVENTS_MAX 100000     // kept EVENTs; older ones are dropped beyond this
 #define S_SUBSCRIBE_MS 5000
 
+typedef struct s_event_t {
+    pk_msg_t msg;
+    struct s_event_t *next;
+} s_event_t;
+
 struct _pk_client_t {
-    zsock_t *sock;
+    pk_link_t *link;
     char *endpoint;
     bool curve;
     uint64_t rid;
-    bool hello_sent;
-    zlist_t *events;            // pk_msg_t *, oldest first
+    unsigned hello_epoch;       // the link's connection our HELLO went on
+    s_event_t *head, *tail;     // kept EVENTs, oldest first
+    size_t events;
     char *token;                // sent with every REQUEST (NULL: anonymous)
     bool denied;                // the last REPLY's
     char error[512];
@@ -33,12 +43,26 @@ s_error(pk_client_t *self, const char *fmt, ...)
     va_end(ap);
 }
 
-static void
-s_event_free(void *item)
+// The oldest kept EVENT into *m: true, or false when none is kept.
+static bool
+s_event_pop(pk_client_t *self, pk_msg_t *m)
 {
-    pk_msg_t *m = item;
-    pk_msg_clear(m);
-    free(m);
+    s_event_t *e = self->head;
+    if (!e)
+        return false;
+    self->head = e->next;
+    if (!self->head)
+        self->tail = NULL;
+    self->events--;
+    *m = e->msg;
+    free(e);
+    return true;
+}
+
+bool
+pk_client_speaks(const char *endpoint, const pk_curve_client_t *curve)
+{
+    return endpoint && *endpoint && pk_link_speaks(endpoint, curve);
 }
 
 pk_client_t *
@@ -57,34 +81,13 @@ pk_client_new_secure(const char *endpoint, const pk_curve_client_t *curve, char 
             *err = strdup("no server endpoint given");
         return NULL;
     }
+    pk_link_t *link = pk_link_new(endpoint, curve, err);
+    if (!link)
+        return NULL;
     pk_client_t *self = calloc(1, sizeof *self);
-    self->sock = zsock_new(ZMQ_DEALER);
-    if (!self->sock) {
-        free(self);
-        if (err)
-            *err = strdup("cannot create a socket");
-        return NULL;
-    }
-    zsock_set_immediate(self->sock, 1);
-    zsock_set_linger(self->sock, 100);
-    zsock_set_maxmsgsize(self->sock, PK_MSG_MAX_FRAME + 4096);
-    zsock_set_rcvhwm(self->sock, 100000);
-    if (pk_curve_apply_client(self->sock, curve, err) != 0) {
-        zsock_destroy(&self->sock);
-        free(self);
-        return NULL;
-    }
+    self->link = link;
     self->curve = pk_curve_client_set(curve);
-    if (zsock_connect(self->sock, "%s", endpoint) != 0) {
-        if (err && asprintf(err, "cannot connect to \"%s\": %s", endpoint,
-                            zmq_strerror(zmq_errno())) < 0)
-            *err = NULL;
-        zsock_destroy(&self->sock);
-        free(self);
-        return NULL;
-    }
     self->endpoint = strdup(endpoint);
-    self->events = zlist_new();
     return self;
 }
 
@@ -94,11 +97,10 @@ pk_client_destroy(pk_client_t **self_p)
     pk_client_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
-    pk_msg_t *m;
-    while ((m = zlist_pop(self->events)))
-        s_event_free(m);
-    zlist_destroy(&self->events);
-    zsock_destroy(&self->sock);
+    pk_msg_t m;
+    while (s_event_pop(self, &m))
+        pk_msg_clear(&m);
+    pk_link_destroy(&self->link);
     free(self->endpoint);
     if (self->token)
         explicit_bzero(self->token, strlen(self->token));
@@ -136,54 +138,40 @@ pk_client_endpoint(pk_client_t *self)
     return self ? self->endpoint : "";
 }
 
-static int
-s_remaining(int64_t deadline)
-{
-    int64_t left = deadline - zclock_mono();
-    return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int) left;
-}
-
 int
 pk_client_connect(pk_client_t *self, int timeout_ms)
 {
     if (!self)
         return -1;
     self->error[0] = 0;
-    // with ZMQ_IMMEDIATE, POLLOUT means a connection exists
-    zmq_pollitem_t item = { zsock_resolve(self->sock), 0, ZMQ_POLLOUT, 0 };
-    int64_t deadline = zclock_mono() + (timeout_ms < 0 ? 0 : timeout_ms);
-    for (;;) {
-        int rc = zmq_poll(&item, 1, s_remaining(deadline));
-        if (rc > 0)
-            return 0;
-        if (rc == 0 || zmq_errno() != EINTR || zclock_mono() >= deadline)
-            break;
-    }
+    if (pk_link_wait(self->link, pk_link_now() + (timeout_ms < 0 ? 0 : timeout_ms)) == 0)
+        return 0;
     s_error(self, "cannot reach the server at %s%s", self->endpoint,
             self->curve ? " (or it refuses our CURVE key, or the server key is not its own)" : "");
     return -1;
 }
 
-// Send m (HELLO first, once), waiting for a connection until deadline.
+// Send m (HELLO first, once per connection), waiting for a connection
+// until deadline.
 static int
 s_send(pk_client_t *self, const pk_msg_t *m, int64_t deadline)
 {
-    if (pk_client_connect(self, s_remaining(deadline)) != 0)
+    int64_t left = deadline - pk_link_now();
+    if (pk_client_connect(self, left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int) left) != 0)
         return -1;
-    zsock_set_sndtimeo(self->sock, s_remaining(deadline));
-    if (!self->hello_sent) {
+    if (self->hello_epoch != pk_link_epoch(self->link)) {
         char name[64];
         snprintf(name, sizeof name, "client-%ld", (long) getpid());
         pk_msg_t h = { .type = PK_MSG_HELLO };
         h.hello.name = name;
         h.hello.role = "client";
-        if (pk_msg_send(self->sock, &h) != 0) {
+        if (pk_link_send(self->link, &h, deadline) != 0) {
             s_error(self, "cannot reach the server at %s", self->endpoint);
             return -1;
         }
-        self->hello_sent = true;
+        self->hello_epoch = pk_link_epoch(self->link);
     }
-    if (pk_msg_send(self->sock, m) != 0) {
+    if (pk_link_send(self->link, m, deadline) != 0) {
         s_error(self, "cannot send to the server at %s", self->endpoint);
         return -1;
     }
@@ -193,34 +181,18 @@ s_send(pk_client_t *self, const pk_msg_t *m, int64_t deadline)
 static void
 s_keep_event(pk_client_t *self, pk_msg_t *m)
 {
-    if (zlist_size(self->events) >= S_EVENTS_MAX) {
-        pk_msg_t *old = zlist_pop(self->events);
-        s_event_free(old);
-    }
-    pk_msg_t *copy = malloc(sizeof *copy);
-    *copy = *m;
+    pk_msg_t old;
+    if (self->events >= S_EVENTS_MAX && s_event_pop(self, &old))
+        pk_msg_clear(&old);
+    s_event_t *e = calloc(1, sizeof *e);
+    e->msg = *m;
     memset(m, 0, sizeof *m);
-    zlist_append(self->events, copy);
-}
-
-// The next message before deadline: 0, or -1 on timeout. Malformed
-// messages are skipped.
-static int
-s_recv(pk_client_t *self, pk_msg_t *m, int64_t deadline)
-{
-    for (;;) {
-        zsock_set_rcvtimeo(self->sock, s_remaining(deadline));
-        zmsg_t *z = zmsg_recv(self->sock);
-        if (!z) {
-            if (zmq_errno() == EINTR && zclock_mono() < deadline)
-                continue;
-            return -1;
-        }
-        int rc = pk_msg_from_zmsg(z, m, NULL, 0);
-        zmsg_destroy(&z);
-        if (rc == 0)
-            return 0;
-    }
+    if (self->tail)
+        self->tail->next = e;
+    else
+        self->head = e;
+    self->tail = e;
+    self->events++;
 }
 
 int
@@ -238,7 +210,7 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
         return -1;
     self->error[0] = 0;
     self->denied = false;
-    int64_t deadline = zclock_mono() + (timeout_ms < 0 ? 0 : timeout_ms);
+    int64_t deadline = pk_link_now() + (timeout_ms < 0 ? 0 : timeout_ms);
     pk_msg_t q = { .type = PK_MSG_REQUEST };
     q.request.rid = ++self->rid;
     q.request.token = self->token;
@@ -255,7 +227,7 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
         return -1;
     for (;;) {
         pk_msg_t m;
-        if (s_recv(self, &m, deadline) != 0) {
+        if (pk_link_recv(self->link, &m, deadline) != 0) {
             s_error(self, "no answer from the server at %s within %d ms", self->endpoint,
                     timeout_ms);
             return -1;
@@ -327,15 +299,11 @@ pk_client_event(pk_client_t *self, int timeout_ms, pk_msg_t *event_out)
     if (!self)
         return -1;
     self->error[0] = 0;
-    pk_msg_t *kept = zlist_pop(self->events);
-    if (kept) {
-        *event_out = *kept;
-        free(kept);
+    if (s_event_pop(self, event_out))
         return 0;
-    }
-    int64_t deadline = zclock_mono() + (timeout_ms < 0 ? 0 : timeout_ms);
+    int64_t deadline = pk_link_now() + (timeout_ms < 0 ? 0 : timeout_ms);
     pk_msg_t m;
-    while (s_recv(self, &m, deadline) == 0) {
+    while (pk_link_recv(self->link, &m, deadline) == 0) {
         if (m.type == PK_MSG_EVENT) {
             *event_out = m;
             return 0;

@@ -29,6 +29,11 @@ pk_client_t *pk_client_new(const char *endpoint, char **err);
 pk_client_t *pk_client_new_secure(const char *endpoint, const pk_curve_client_t *curve,
                                   char **err);
 void pk_client_destroy(pk_client_t **self_p);
+// Can this program's client reach endpoint with these settings itself? The
+// full program's can always; the small `pikoci` front end's speaks plain
+// ZMTP over tcp:// and ipc:// only, and hands anything else (CURVE, another
+// transport) to the full program (pk_client_link.h).
+bool pk_client_speaks(const char *endpoint, const pk_curve_client_t *curve);
 
 // Wait up to timeout_ms for the connection to exist: 0, or -1 (nothing
 // listens there yet). Optional: requests wait for it themselves, within

@@ -56,6 +56,11 @@ typedef struct {
 
 // Defaults from the environment.
 void pk_cli_init(pk_cli_t *cli, const char *cmd);
+// Settings this program's client cannot serve (pk_client_speaks): the
+// small front end execs the full program with the same arguments (never
+// returns); the full program serves everything (returns). pk_cli_init and
+// pk_cli_global call it as soon as the settings say so. (tools/pikoci.c)
+void pk_cli_handoff(pk_cli_t *cli);
 void pk_cli_close(pk_cli_t *cli);
 
 // Consume a global option at argv[*i] (advancing *i past its value):

@@ -5,7 +5,6 @@
 #include "pk_cred.h"
 #include "pk_duration.h"
 #include "pk_value_msgpack.h"
-#include <czmq.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,17 @@
 #define S_DEFAULT_SERVER "tcp://127.0.0.1:7650"
 #define S_DEFAULT_TIMEOUT_MS 15000      // above control's 10 s forward timeout
 #define S_CONNECT_MAX_MS 3000
+
+// A server this program's client cannot reach itself (CURVE, a transport
+// other than tcp:// and ipc:// in the small front end) goes to the full
+// program, as soon as the settings say so: before a command reads stdin or
+// a password, which the full program will read.
+static void
+s_reachable(pk_cli_t *cli)
+{
+    if (!pk_client_speaks(cli->server, &cli->curve))
+        pk_cli_handoff(cli);
+}
 
 void
 pk_cli_init(pk_cli_t *cli, const char *cmd)
@@ -24,8 +34,11 @@ pk_cli_init(pk_cli_t *cli, const char *cmd)
     // zsys_interrupted, which no command looks at: `logs -f` and `trigger
     // --watch` outlived Ctrl-C and `timeout`. A client has nothing to tidy,
     // so the dispositions it started with stand: die by the signal (the
-    // shell shows 130 for SIGINT, 143 for SIGTERM).
+    // shell shows 130 for SIGINT, 143 for SIGTERM). (The front end has no
+    // czmq, and so no handlers.)
+#ifndef PK_FRONT_END
     zsys_handler_set(NULL);
+#endif
     const char *env = getenv("PIKOCI_SERVER");
     cli->server = env && *env ? env : S_DEFAULT_SERVER;
     cli->timeout_ms = S_DEFAULT_TIMEOUT_MS;
@@ -35,6 +48,7 @@ pk_cli_init(pk_cli_t *cli, const char *cmd)
     cli->curve.server_key = env && *env ? env : NULL;
     env = getenv("PIKOCI_TEAM");
     cli->team = env && *env ? env : NULL;
+    s_reachable(cli);
 }
 
 void
@@ -109,14 +123,17 @@ pk_cli_global(pk_cli_t *cli, int argc, char **argv, int *i)
         if (!*v)
             return pk_cli_usage_error(cli, "--server needs an endpoint"), -1;
         cli->server = v;
+        s_reachable(cli);
         return 1;
     }
     if (!missing && (v = pk_cli_option(argc, argv, i, "--curve-cert", &missing))) {
         cli->curve.cert = *v ? v : NULL;
+        s_reachable(cli);
         return 1;
     }
     if (!missing && (v = pk_cli_option(argc, argv, i, "--curve-server-key", &missing))) {
         cli->curve.server_key = *v ? v : NULL;
+        s_reachable(cli);
         return 1;
     }
     if (!missing && (v = pk_cli_option(argc, argv, i, "--token", &missing))) {

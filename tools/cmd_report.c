@@ -16,10 +16,18 @@
 //             UTF-8 become U+FFFD and set lossy (JSON carries text only)
 #include "cli.h"
 #include "pk_cmds.h"
-#include <czmq.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double
+s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double) ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
 
 // Length of the valid UTF-8 character at s (n bytes left), or 0.
 static size_t
@@ -122,7 +130,7 @@ pk_cli_build_report(pk_cli_t *cli, const char *p, const char *j, const char *n)
     pk_value_t *meta = pk_value_new_object();
     pk_value_object_set(meta, "format", pk_value_new_string("pikoci-build-report"));
     pk_value_object_set(meta, "version", pk_value_new_number(1));
-    pk_value_object_set(meta, "generated_ms", pk_value_new_number((double) zclock_time()));
+    pk_value_object_set(meta, "generated_ms", pk_value_new_number(s_now_ms()));
     pk_value_object_set(meta, "pikoci", pk_value_new_string(PK_VERSION));
     pk_value_object_set(meta, "commit", pk_value_new_string(PK_GIT_COMMIT));
     pk_value_object_set(r, "report", meta);

@@ -37,6 +37,9 @@ check "owned by root" bash -c "! grep -v ' root/root ' '$T/contents' | grep -q .
 dpkg-deb -x "$deb" "$T/root"
 R=$T/root
 check "the unpacked binary runs" test "$("$R/usr/bin/pikoci" version)" = "$("$BIN" version)"
+check "the full program is in /usr/libexec/pikoci" test -x "$R/usr/libexec/pikoci/pikoci-core"
+check "... and the unpacked front end finds it there" \
+    bash -c "'$R/usr/bin/pikoci' server --help | grep -q '^usage: pikoci server'"
 missing=
 for cmd in $("$BIN" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'); do
     case $cmd in builtin|version) continue ;; esac
