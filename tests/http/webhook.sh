@@ -51,7 +51,9 @@ check "test #2 built the pushed commit" \
     test "$(pk build ci/test/2 --json | json "d['versions']['git.app']['ref']")" = "$v2"
 
 # refusals
-check "an unknown token is 404" test "$(code POST "$HTTP/webhooks/${tok%?}0")" = 404
+# another last character than the token's own (a fixed "0" was the token 1 time in 16)
+other=0; [ "${tok: -1}" = 0 ] && other=1
+check "an unknown token is 404" test "$(code POST "$HTTP/webhooks/${tok%?}$other")" = 404
 check "a malformed token is 404" test "$(code POST "$HTTP/webhooks/x'%20or%201=1")" = 404
 check "GET on a webhook is 405" test "$(code GET "$HTTP/webhooks/$tok")" = 405
 head -c $((1024 * 1024 + 1)) /dev/zero >"$T/big"
