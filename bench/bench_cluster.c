@@ -90,7 +90,12 @@ s_cluster(int n, double single_us)
     double secs = (double) (bench_now_us() - t0) / 1e6;
     // every build once: n records, numbers 1..n, all succeeded
     pk_value_t *list = NULL;
-    bench_request(&s, "builds", "pipeline", "cluster", "job", "one", NULL, &list);
+    pk_kv_t args = { 0 };
+    pk_kv_set(&args, "pipeline", "cluster");
+    pk_kv_set(&args, "job", "one");
+    pk_kv_set(&args, "limit", "0");             // all of them, not the first page
+    bench_request_kv(&s, "builds", &args, NULL, &list);
+    pk_kv_clear(&args);
     size_t count = list ? pk_value_len(list) : 0, good = 0;
     char *seen = calloc((size_t) n + 1, 1);
     for (size_t i = 0; i < count; i++) {

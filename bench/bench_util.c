@@ -248,12 +248,21 @@ bench_request(bench_server_t *s, const char *op, const char *k1, const char *v1,
         pk_kv_set(&args, k1, v1);
     if (k2)
         pk_kv_set(&args, k2, v2);
+    int rc = bench_request_kv(s, op, &args, body, reply_out);
+    pk_kv_clear(&args);
+    return rc;
+}
+
+int
+bench_request_kv(bench_server_t *s, const char *op, const pk_kv_t *args, const pk_value_t *body,
+                 pk_value_t **reply_out)
+{
     uint8_t *packed = NULL, *reply = NULL;
     size_t packed_size = 0, reply_size = 0;
     if (body)
         pk_value_pack_bytes(body, &packed, &packed_size);
     char *err = NULL;
-    int rc = pk_client_request(s->client, op, &args, packed, packed_size, 30000, &reply,
+    int rc = pk_client_request(s->client, op, args, packed, packed_size, 30000, &reply,
                                &reply_size, &err);
     if (rc != 0)
         fprintf(stderr, "bench: %s: %s\n", op, err ? err : "no answer");
@@ -262,7 +271,6 @@ bench_request(bench_server_t *s, const char *op, const char *k1, const char *v1,
     free(err);
     free(reply);
     free(packed);
-    pk_kv_clear(&args);
     return rc == 0 ? 0 : -1;
 }
 

@@ -45,6 +45,9 @@ void bench_server_stop(bench_server_t *s);
 // A request with up to two args; 0 with *reply_out (may be NULL) or -1 (printed).
 int bench_request(bench_server_t *s, const char *op, const char *k1, const char *v1,
                   const char *k2, const char *v2, const pk_value_t *body, pk_value_t **reply_out);
+// The same with any arguments.
+int bench_request_kv(bench_server_t *s, const char *op, const pk_kv_t *args,
+                     const pk_value_t *body, pk_value_t **reply_out);
 int bench_set(bench_server_t *s, const char *name, const char *source);
 // The next EVENT with this topic (and job, when not NULL); its number in
 // number. 0, or -1 after timeout_ms.
