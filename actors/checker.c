@@ -43,6 +43,14 @@ checker_signal_scheduler(checker_t *self, const char *what, const checker_res_t 
     pk_msg_t m = { .type = PK_MSG_SIGNAL };
     m.signal.to = "scheduler";
     m.signal.what = (char *) what;
+    // tests only (tests/server/lostnews.sh): the first N versions.new are
+    // not sent, as if the broker had dropped them
+    if (r && self->drop_news > 0 && !strcmp(what, "versions.new")) {
+        self->drop_news--;
+        zsys_info("%s: test: versions.new of %s/%s dropped", self->name, r->pipeline,
+                  r->canonical);
+        return;
+    }
     if (r) {
         char a[24], b[24];
         snprintf(a, sizeof a, "%" PRIu64, first);
@@ -226,6 +234,8 @@ s_actor(zsock_t *pipe, void *arg)
     if (!self.rng)
         self.rng = 1;
     msgpack_sbuffer_init(&self.scratch);
+    const char *drop = getenv("PIKOCI_TEST_DROP_VERSIONS_NEW");
+    self.drop_news = drop && *drop ? atoi(drop) : 0;
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);
     self.webhooks = self.versions ? pk_webhooks_new(cfg->store, &err) : NULL;

@@ -79,6 +79,7 @@ typedef struct {
     int64_t flush_at;           // when the batch is stored
     int64_t hello_at;
     msgpack_sbuffer scratch;
+    int drop_news;              // tests: versions.new signals not to send
 } checker_t;
 
 // checker.c
