@@ -195,7 +195,11 @@ s_run(checker_t *self)
             checker_flush(self);
         if (now >= self->hello_at)
             s_hello(self, now);
+        if (self->retain_keep > 0 && now >= self->retain_at)
+            self->retain_at = now + (checker_retain_run(self) ? 20 : self->retain_every_ms);
         int64_t wake = self->hello_at;
+        if (self->retain_keep > 0 && self->retain_at < wake)
+            wake = self->retain_at;
         if (self->heap_n && self->heap[0].due < wake - S_SLACK_MS)
             wake = self->heap[0].due + S_SLACK_MS;
         if (self->batch_n && self->flush_at < wake)
@@ -239,6 +243,16 @@ s_actor(zsock_t *pipe, void *arg)
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);
     self.webhooks = self.versions ? pk_webhooks_new(cfg->store, &err) : NULL;
+    self.builds = self.webhooks ? pk_builds_new(cfg->store, &err) : NULL;
+    self.retain_keep = cfg->retain_versions ? cfg->retain_versions : 100;
+    self.retain_every_ms = cfg->retain_interval_ms;
+    if (self.retain_every_ms <= 0) {
+        const char *env = getenv("PIKOCI_RETAIN_INTERVAL_MS");
+        self.retain_every_ms = env && *env ? strtoll(env, NULL, 10) : 10000;
+        if (self.retain_every_ms <= 0)
+            self.retain_every_ms = 10000;
+    }
+    self.retain_at = zclock_mono() + self.retain_every_ms;
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
         // one check in flight per resource bounds what queues: never drop
@@ -247,7 +261,7 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_rcvtimeo(self.dealer, 0);
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
-    bool ok = self.versions && self.webhooks && self.dealer
+    bool ok = self.versions && self.webhooks && self.builds && self.dealer
            && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
@@ -273,6 +287,7 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.dealer);
     pk_versions_destroy(&self.versions);
     pk_webhooks_destroy(&self.webhooks);
+    pk_builds_destroy(&self.builds);
     free(self.name);
 }
 

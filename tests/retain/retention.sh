@@ -6,28 +6,52 @@
 # reused: the size after each round of 10 builds is printed, and the last
 # is not above the midpoint's by more than a small margin. A job without the
 # block follows the server's --retain-builds. pikoci store shows keyspaces,
-# pages and what the last collection removed.
+# pages and what the last collection removed. Each round also adds ten
+# versions of a git resource "big" gets; with --retain-versions 5 the
+# versions keyspace holds the newest 5 after every round (printed too).
 set -uo pipefail
 T=$(mktemp -d)
 trap 'stop_server; rm -rf "$T"' EXIT
 . "$(dirname "$0")/../server/lib.sh"
-export PIKOCI_RETAIN_INTERVAL_MS=200
+export PIKOCI_RETAIN_INTERVAL_MS=200 PIKOCI_CACHE_DIR="$T/cache"
+git_repo "$T/app"
 start_server "$T/server.log" --db-system lmdb --db-path "$T/db" --run-worker --concurrency 2 \
-    --retain-builds 3 || finish
-check "pipeline set" pk pipelines set r "$SRC/tests/retain/r.hcl"
+    --retain-builds 3 --retain-versions 5 || finish
+check "pipeline set" pk pipelines set r "$SRC/tests/retain/r.hcl" --var repo="file://$T/app.git"
+entries() { pk store --json | json "[k['entries'] for k in d['keyspaces'] if k['name']=='$1'][0]"; }
+newest_id() { pk versions r/git.app --limit 1 --json | json "d[0]['id'] if d else 0"; }
 
 done_count() { pk builds r/big --limit 0 --json | json "len([b for b in d if b['status'] in ('succeeded','failed','errored')])"; }
+pk check r/git.app >/dev/null 2>&1
+check "the first version of app" until_ok 60 test "$(newest_id)" -ge 1
+base=$(newest_id)
 sizes=()
+vcounts=()
 ROUNDS=${ROUNDS:-6}
 for round in $(seq 1 $ROUNDS); do
+    for i in $(seq 1 10); do
+        commit "$T/app" "r$round.$i"
+        pk check r/git.app >/dev/null 2>&1  # one version per commit
+        until_ok 60 test "$(newest_id)" -ge $(( base + (round - 1) * 10 + i )) || echo "# r$round.$i not found"
+    done
     for i in $(seq 1 10); do pk trigger r/big >/dev/null; done
     until_ok 120 test "$(done_count)" = $((round * 10)) || { echo "round $round did not finish"; break; }
     # the collector trims all but the newest 5 (plus up to a batch still queued)
     until_ok 30 bash -c "'$BIN' logs r/big/$((round * 10 - 4)) >/dev/null 2>&1 && ! '$BIN' logs r/big/$((round * 10 - 5)) >/dev/null 2>&1" \
         || echo "round $round: not trimmed in time"
+    # every build refers to the newest version: the newest 5 stay, once
+    # the older ones have settled (6 collector periods)
+    until_ok 30 test "$(entries versions)" -le 5 || echo "round $round: versions not trimmed in time"
     sizes+=("$(stat -c %s "$T/db/data.mdb")")
+    vcounts+=("$(entries versions)")
 done
 echo "data.mdb size after each round of 10 builds (bytes): ${sizes[*]}"
+echo "versions keyspace entries after each round of 10 versions: ${vcounts[*]}"
+check "the versions keyspace stops growing: 5 entries after each round" \
+    test "$(printf '%s\n' "${vcounts[@]}" | sort -u | tr '\n' ' ')" = "5 "
+check "and version_index with it" test "$(entries version_index)" = 5
+check "pikoci store: versions trimmed in all ($((base + ROUNDS * 10 - 5)))" \
+    test "$(pk store --json | json "d['version_retention']['total_versions']")" = $((base + ROUNDS * 10 - 5))
 N=$((ROUNDS * 10))
 check "all $N builds ran" test "$(done_count)" = $N
 check "pikoci builds still lists the $N summaries" test "$(pk builds r/big --limit 0 --json | json 'len(d)')" = $N
@@ -62,7 +86,7 @@ check "flaky: builds 4 and 5 kept" bash -c "'$BIN' logs r/flaky/4 | grep -q 'fla
 
 pk store >"$T/store" 2>&1
 cat "$T/store"
-check "pikoci store: the current format" grep -q "format 3" "$T/store"
+check "pikoci store: the current format" grep -q "format 4" "$T/store"
 check "pikoci store: pages used and free" grep -qE "pages: [0-9]+ used, [0-9]+ free" "$T/store"
 check "pikoci store: the logs keyspace" grep -qE "^logs +[0-9]+" "$T/store"
 check "pikoci store: the last collection" grep -q "retention: last collection at" "$T/store"
