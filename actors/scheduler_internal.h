@@ -84,6 +84,7 @@ typedef struct {
     uint64_t retain_total;      // builds trimmed since start
     zhash_t *reconciled;        // "pipeline\x1flife\x1fresource" -> uint64_t*: the
                                 // newest version id the last reconcile saw
+    uint64_t reconcile_passes;
 } sched_t;
 
 // What a signal with `ref` gets back: ok, or error (+ body).

@@ -10,7 +10,9 @@
 // idempotent) covers every version committed before. A version committed
 // after that read sends its versions.new to a registered role.
 // Cost: one newest-id read per resource; resources whose newest id did not
-// change since the last pass are not looked at further.
+// change since the last pass are not looked at further -- except on every
+// 12th pass (a minute), which looks at all, in case a catch-up failed on a
+// store error.
 #include "scheduler_internal.h"
 
 void
@@ -28,6 +30,7 @@ sched_reconcile(sched_t *self)
 {
     zhash_t *seen = zhash_new();
     size_t caught = 0;
+    bool all = self->reconcile_passes++ % 12 == 0;
     for (sched_pipe_t *sp = zhash_first(self->pipelines); sp; sp = zhash_next(self->pipelines))
         for (size_t r = 0; r < sp->model->resource_count; r++) {
             const char *res = sp->model->resources[r]->canonical;
@@ -35,7 +38,7 @@ sched_reconcile(sched_t *self)
             snprintf(key, sizeof key, "%s\x1f%" PRIu64 "\x1f%s", sp->name, sp->life, res);
             uint64_t last = sched_latest_id(self, NULL, sp->name, res);
             uint64_t *before = self->reconciled ? zhash_lookup(self->reconciled, key) : NULL;
-            if (!before || *before != last) {
+            if (all || !before || *before != last) {
                 uint64_t created = self->created;
                 sched_catch_up(self, sp, res, last);
                 caught += self->created - created;

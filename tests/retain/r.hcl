@@ -1,30 +1,11 @@
 # Retention end-to-end: "big" prints about 100 KB per build and keeps the
 # logs of its newest 5; "small" keeps what the server's --retain-builds says;
 # "flaky" succeeds only in build 1 and keeps its newest 2 builds and its
-# newest succeeded one. "big" also gets a git resource without a trigger:
-# ten new versions a round, the server's --retain-versions trims the rest.
-variable "repo" {
-  type = string
-}
-
-resource_type "git" {
-  source = "pikoci://git"
-  params = ["url", "branch", "name"]
-}
-
-resource "git" "app" {
-  params {
-    url  = var.repo
-    name = "app"
-  }
-  check_interval = "@every 1h"
-}
-
+# newest succeeded one.
 job "big" {
   build_log_retention {
     builds = 5
   }
-  get "git" "app" {}
   task "print" {
     run "shell" {
       cmd = "head -c 75000 /dev/urandom | base64"
