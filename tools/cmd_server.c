@@ -945,7 +945,7 @@ s_upgrade(pk_store_t *store)
     else
     if (rc > 0)
         zsys_info("store migrated from format %" PRIu64 " to %d: %" PRIu64 " builds indexed "
-                  "(unfinished builds, versions passed)", from, PK_STORE_FORMAT, indexed);
+                  "(unfinished builds, versions passed and used)", from, PK_STORE_FORMAT, indexed);
     return 0;
 }
 
