@@ -43,6 +43,14 @@ checker_signal_scheduler(checker_t *self, const char *what, const checker_res_t 
     pk_msg_t m = { .type = PK_MSG_SIGNAL };
     m.signal.to = "scheduler";
     m.signal.what = (char *) what;
+    // tests only (tests/server/lostnews.sh): the first N versions.new are
+    // not sent, as if the broker had dropped them
+    if (r && self->drop_news > 0 && !strcmp(what, "versions.new")) {
+        self->drop_news--;
+        zsys_info("%s: test: versions.new of %s/%s dropped", self->name, r->pipeline,
+                  r->canonical);
+        return;
+    }
     if (r) {
         char a[24], b[24];
         snprintf(a, sizeof a, "%" PRIu64, first);
@@ -187,7 +195,11 @@ s_run(checker_t *self)
             checker_flush(self);
         if (now >= self->hello_at)
             s_hello(self, now);
+        if (self->retain_keep > 0 && now >= self->retain_at)
+            self->retain_at = now + (checker_retain_run(self) ? 20 : self->retain_every_ms);
         int64_t wake = self->hello_at;
+        if (self->retain_keep > 0 && self->retain_at < wake)
+            wake = self->retain_at;
         if (self->heap_n && self->heap[0].due < wake - S_SLACK_MS)
             wake = self->heap[0].due + S_SLACK_MS;
         if (self->batch_n && self->flush_at < wake)
@@ -226,9 +238,21 @@ s_actor(zsock_t *pipe, void *arg)
     if (!self.rng)
         self.rng = 1;
     msgpack_sbuffer_init(&self.scratch);
+    const char *drop = getenv("PIKOCI_TEST_DROP_VERSIONS_NEW");
+    self.drop_news = drop && *drop ? atoi(drop) : 0;
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);
     self.webhooks = self.versions ? pk_webhooks_new(cfg->store, &err) : NULL;
+    self.builds = self.webhooks ? pk_builds_new(cfg->store, &err) : NULL;
+    self.retain_keep = cfg->retain_versions ? cfg->retain_versions : 100;
+    self.retain_every_ms = cfg->retain_interval_ms;
+    if (self.retain_every_ms <= 0) {
+        const char *env = getenv("PIKOCI_RETAIN_INTERVAL_MS");
+        self.retain_every_ms = env && *env ? strtoll(env, NULL, 10) : 10000;
+        if (self.retain_every_ms <= 0)
+            self.retain_every_ms = 10000;
+    }
+    self.retain_at = zclock_mono() + self.retain_every_ms;
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
         // one check in flight per resource bounds what queues: never drop
@@ -237,7 +261,7 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_rcvtimeo(self.dealer, 0);
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
-    bool ok = self.versions && self.webhooks && self.dealer
+    bool ok = self.versions && self.webhooks && self.builds && self.dealer
            && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
@@ -263,6 +287,7 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.dealer);
     pk_versions_destroy(&self.versions);
     pk_webhooks_destroy(&self.webhooks);
+    pk_builds_destroy(&self.builds);
     free(self.name);
 }
 

@@ -10,6 +10,7 @@
 //                      or given up on, batched, stored, announced
 //   checker_puts.c     the versions a put produced, stored like a check's
 //   checker_webhooks.c the webhook tokens and the counters for the http face
+//   checker_retain.c   the version collector (trims versions past a horizon)
 //
 // The files share one checker_t and one checker_res_t per resource, not
 // copies: the heap slot, the batch item and the pipeline's set all point at
@@ -21,6 +22,7 @@
 #include "pk_msg.h"
 #include "pk_value.h"
 #include "pk_versions.h"
+#include "pk_builds.h"
 #include "pk_webhooks.h"
 #include <inttypes.h>
 
@@ -48,6 +50,10 @@ typedef struct {
     bool again;                 // check.now while in flight
     bool manual;                // the next fire restarts the interval from now
     bool pending;               // an answer of it waits in the batch
+    uint64_t retain_after;      // the collector's cursor: ids at or below were looked at
+    uint64_t retain_seen;       // the newest id when the collector last noted it,
+    int64_t retain_seen_at;     // at this mono ms (0: not yet)
+    uint64_t retain_settled;    // ids at or below were found a settling time ago
 } checker_res_t;
 
 typedef struct {
@@ -79,6 +85,14 @@ typedef struct {
     int64_t flush_at;           // when the batch is stored
     int64_t hello_at;
     msgpack_sbuffer scratch;
+    int drop_news;              // tests: versions.new signals not to send
+    pk_builds_t *builds;        // read only: which versions builds refer to, pins
+    int retain_keep;            // versions kept per resource; <= 0: all
+    int64_t retain_every_ms, retain_at;     // the collector's period, next run (mono)
+    uint64_t retain_total;      // versions trimmed since start
+    uint64_t retain_sweep;      // and since the last line logged
+    uint64_t retain_txns;       // this sweep's write transactions,
+    int64_t retain_sum_us, retain_max_us;   // their time in all and the longest
 } checker_t;
 
 // checker.c
@@ -118,6 +132,10 @@ void checker_flush(checker_t *self);
 
 // checker_puts.c
 void checker_on_put(checker_t *self, pk_msg_t *m);       // put.versions
+
+// checker_retain.c: one run of the version collector; true when it filled
+// its batch (more to do soon).
+bool checker_retain_run(checker_t *self);
 
 // checker_webhooks.c
 void checker_webhooks_ensure(checker_t *self, const char *pipeline, zhash_t *set);

@@ -56,6 +56,8 @@
 //   out CANCEL{id, attempt 1, reason} for a check of a removed resource, or
 //         one unanswered past its timeout + answer_grace_ms (then counted as
 //         failed with "no answer to the check within ...")
+// Versions beyond the newest retain_versions of a resource that no
+// untrimmed build refers to are trimmed in the background (checker_retain.c).
 // Pipe commands: "$TERM"; "STATS" -> "scheduled inflight checks failures
 // new_versions ignored" (ignored: stale, unknown or malformed messages).
 #ifndef PK_CHECKER_H
@@ -73,6 +75,10 @@ typedef struct {
     int64_t answer_grace_ms;      // how long past it to wait for an answer (default 30 s)
     int64_t first_check_max_ms;   // spread of first checks (default 10 s)
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
+    int retain_versions;          // keep the newest N versions per resource; 0: 100,
+                                  // < 0: keep every version (checker_retain.c)
+    int64_t retain_interval_ms;   // the version collector's period (0: 10 s, or
+                                  // $PIKOCI_RETAIN_INTERVAL_MS)
 } pk_checker_config_t;
 
 // NULL when the config is unusable (no endpoint or store; the reason is logged).

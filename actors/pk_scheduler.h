@@ -79,6 +79,12 @@
 //       newest version in a succeeded (or warning) build of every listed
 //       job; none -> no build.
 //   checker.ready: pipeline.set to the checker again, for all.
+// From itself: after each HELLO (every 5 s) the scheduler sends itself
+//   sched.registered through the broker; when it comes back the broker
+//   routes to it, and it reconciles with the store: a resource whose newest
+//   version is above a job's baseline is caught up as if its versions.new
+//   had come (scheduler_reconcile.c), so a dropped versions.new costs at
+//   most 5 s, never a build.
 //   put.recorded {pipeline, resource, build, attempt, id}: the checker
 //       stored the versions a put of that build made (scheduler_puts.c):
 //       id becomes the build's version of resource, so `passed` sees it;

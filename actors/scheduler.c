@@ -113,6 +113,14 @@ s_versions_new(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     sched_versions_new(self, m);
 }
 
+static void
+s_registered(sched_t *self, pk_msg_t *m, sched_reply_t *r)
+{
+    (void) m;
+    (void) r;
+    sched_reconcile(self);
+}
+
 static const struct {
     const char *what;
     s_op_fn *fn;
@@ -134,6 +142,7 @@ static const struct {
     { "versions.new", s_versions_new },
     { "put.recorded", sched_put_recorded },
     { "checker.ready", s_checker_ready },
+    { "sched.registered", s_registered },
 };
 
 static void
@@ -195,8 +204,9 @@ s_hello(sched_t *self)
     h.hello.name = self->name;
     h.hello.role = "scheduler";
     h.hello.token = (char *) pk_server_token();   // set only behind a standalone broker
-    sched_send(self, &h);
     self->hello_at = zclock_mono() + S_HELLO_MS;
+    sched_send(self, &h);
+    sched_registered_ask(self);         // back through the broker: we are routed to
 }
 
 // Returns false on $TERM.
@@ -353,6 +363,7 @@ s_actor(zsock_t *pipe, void *arg)
         free(self.adopting);
         zhash_destroy(&self.pipelines);
         zhash_destroy(&self.retain_marks);
+        zhash_destroy(&self.reconciled);
     }
     else
         pk_actor_failed(pipe);

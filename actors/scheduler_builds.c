@@ -341,7 +341,11 @@ sched_catch_up(sched_t *self, sched_pipe_t *sp, const char *resource, uint64_t l
         if (!sched_triggered_by(job, resource))
             continue;
         pk_job_rec_t rec;
-        if (pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec) != 0)
+        int rc = pk_builds_job_get(self->builds, NULL, sp->name, job->name, &rec);
+        if (rc < 0)
+            zsys_warning("%s: cannot read job %s/%s to build its new versions: %s", self->name,
+                         sp->name, job->name, pk_store_error());
+        if (rc != 0)
             continue;
         uint64_t base = pk_idmap_get(&rec.baseline, resource);
         bool paused = rec.paused;       // set too by pausing the pipeline

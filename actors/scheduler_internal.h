@@ -82,6 +82,9 @@ typedef struct {
     zhash_t *retain_marks;      // "pipeline\x1fjob" -> uint64_t*: builds at or below
                                 // are trimmed or kept for good (this run's memory)
     uint64_t retain_total;      // builds trimmed since start
+    zhash_t *reconciled;        // "pipeline\x1flife\x1fresource" -> uint64_t*: the
+                                // newest version id the last reconcile saw
+    uint64_t reconcile_passes;
 } sched_t;
 
 // What a signal with `ref` gets back: ok, or error (+ body).
@@ -94,6 +97,10 @@ typedef struct {
     const pk_step_t **items;    // borrowed from the model; free(items) only
     size_t count;
 } sched_gets_t;
+
+// scheduler_reconcile.c
+void sched_registered_ask(sched_t *self);
+void sched_reconcile(sched_t *self);
 
 // scheduler.c
 void sched_send(sched_t *self, pk_msg_t *m);

@@ -25,12 +25,14 @@ pk_builds_new(pk_store_t *store, char **err_out)
     self->passed = pk_store_dbi(store, "builds_passed");
     self->lives = pk_store_dbi(store, "pipeline_lives");
     self->meta = pk_store_dbi(store, "builds_meta");
+    self->uses = pk_store_dbi(store, "builds_uses");
     self->store_meta = pk_store_dbi(store, "store_meta");
     if (self->pipelines == PK_STORE_NO_DBI || self->jobs == PK_STORE_NO_DBI
         || self->builds == PK_STORE_NO_DBI || self->steps == PK_STORE_NO_DBI
         || self->pins == PK_STORE_NO_DBI || self->open == PK_STORE_NO_DBI
         || self->passed == PK_STORE_NO_DBI || self->lives == PK_STORE_NO_DBI
-        || self->meta == PK_STORE_NO_DBI || self->store_meta == PK_STORE_NO_DBI) {
+        || self->meta == PK_STORE_NO_DBI || self->store_meta == PK_STORE_NO_DBI
+        || self->uses == PK_STORE_NO_DBI) {
         if (err_out)
             *err_out = strdup(pk_store_error());
         free(self);

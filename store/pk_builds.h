@@ -31,6 +31,10 @@
 //                 its earlier life
 //   builds_meta   (str "indexes") -> u64: 1 once the indexes were built for
 //                 a store written before them (pk_builds_migrate)
+//   builds_uses   (str pipeline, str resource, u64 version id, str job, u64
+//                 number, u32 retry) -> nil: a build retention has not
+//                 trimmed refers to that version (the checker's version
+//                 trimming keeps it; format 4)
 // A build is (pipeline, job, number, retry): number counts per job from 1
 // (the job's next_number when it was created); retry 0 is the original
 // build "3", retry M >= 1 its M-th retry "3.M". Build keys end in big-endian
@@ -178,9 +182,9 @@ int pk_builds_passed_newest(pk_builds_t *self, pk_store_txn_t *txn, const char *
                             uint64_t want, uint64_t *id_out);
 // The store's format (pk_builds_format.c): store_meta "format" -> uint.
 // 1: before the history indexes; 2: with them; 3: log chunks may be
-// compressed (pk_logs_codec.h). A newer binary upgrades an older store at
-// start; an older binary refuses a newer store.
-#define PK_STORE_FORMAT 3
+// compressed (pk_logs_codec.h); 4: builds_uses. A newer binary upgrades an
+// older store at start; an older binary refuses a newer store.
+#define PK_STORE_FORMAT 4
 // The format of the store (stored, or inferred for a store written before
 // the key: 0 for an empty store). 0 or -1.
 int pk_builds_format(pk_builds_t *self, pk_store_txn_t *txn, uint64_t *format_out);
@@ -233,6 +237,11 @@ int pk_builds_retention_put(pk_builds_t *self, pk_store_txn_t *txn,
                             const pk_retention_stats_t *st);
 // 0 (zeroed when never written) or -1.
 int pk_builds_retention_get(pk_builds_t *self, pk_store_txn_t *txn, pk_retention_stats_t *st);
+
+// Whether a build retention has not trimmed refers to version id of
+// resource (builds_uses). 0 or -1.
+int pk_builds_version_used(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                           const char *resource, uint64_t id, bool *used);
 
 // Pins: resource -> the version id every build of the pipeline must use.
 int pk_builds_pin_get(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,

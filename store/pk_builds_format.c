@@ -10,6 +10,9 @@
 //   3  log chunks written from now on are tagged and may be zstd frames
 //      (pk_logs_codec.h); plain chunks of format 2 read as before, so the
 //      upgrade only records the number -- an older binary must refuse it
+//   4  + builds_uses (the versions each untrimmed build refers to: the
+//      checker's version trimming keeps them); the upgrade indexes every
+//      stored build -- an older binary would not keep it, so it must refuse
 // An upgrade runs in one write transaction: a crash leaves the old format
 // whole, and the next start does it again.
 #include "pk_builds_internal.h"
@@ -88,7 +91,7 @@ s_up_txn(pk_store_txn_t *txn, void *arg)
 {
     s_up_t *u = arg;
     u->count = 0;
-    if (u->from < 2 && builds_index_all(u->self, txn, &u->count) != 0)
+    if (u->from < 4 && builds_index_all(u->self, txn, &u->count) != 0)
         return -1;
     pk_key_t k;
     s_format_key(&k);

@@ -26,6 +26,66 @@ s_passed_key(pk_key_t *k, const char *pipeline, const char *resource, uint64_t i
 
 static const uint8_t s_nil = 0xc0;     // msgpack nil: an index entry's value
 
+static void
+s_uses_key(pk_key_t *k, const char *pipeline, const char *resource, uint64_t id,
+           const char *job, uint64_t number, uint32_t retry)
+{
+    s_passed_key(k, pipeline, resource, id, NULL);
+    pk_key_str(k, job);
+    pk_key_u64(k, number);
+    pk_key_u32(k, retry);
+}
+
+// builds_uses: an entry per version of a build retention has not trimmed;
+// written once (a get first: most puts of a build only change its status).
+static int
+s_uses_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline, const char *job,
+           const pk_build_t *b)
+{
+    for (size_t i = 0; i < b->versions.count; i++) {
+        pk_key_t k;
+        s_uses_key(&k, pipeline, b->versions.names[i], b->versions.ids[i], job, b->number,
+                   b->retry);
+        if (!pk_key_ok(&k))
+            return -1;
+        if (b->trimmed_ms) {
+            if (pk_store_del(txn, self->uses, k.data, k.size) < 0)
+                return -1;
+            continue;
+        }
+        const void *v;
+        size_t size;
+        int rc = pk_store_get(txn, self->uses, k.data, k.size, &v, &size);
+        if (rc < 0 || (rc == PK_STORE_NOTFOUND
+                       && pk_store_put(txn, self->uses, k.data, k.size, &s_nil, 1) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+static int
+s_stop(const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    (void) key, (void) key_size, (void) value, (void) value_size, (void) arg;
+    return 1;                           // one is enough
+}
+
+int
+pk_builds_version_used(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
+                       const char *resource, uint64_t id, bool *used)
+{
+    pk_key_t k;
+    s_passed_key(&k, pipeline, resource, id, NULL);
+    *used = false;
+    if (!pk_key_ok(&k))
+        return -1;
+    int64_t n = builds_scan(self, txn, self->uses, &k, false, s_stop, NULL);
+    if (n < 0)
+        return -1;
+    *used = n > 0;
+    return 0;
+}
+
 int
 builds_index_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
                  const char *job, const pk_build_t *b)
@@ -33,6 +93,8 @@ builds_index_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     pk_key_t k;
     builds_build_key(&k, pipeline, job, b->number, b->retry);
     if (!pk_key_ok(&k))
+        return -1;
+    if (s_uses_put(self, txn, pipeline, job, b) != 0)
         return -1;
     if (!pk_build_status_terminal(b->status ? b->status : "pending")) {
         if (pk_store_put(txn, self->open, k.data, k.size, &s_nil, 1) != 0)

@@ -9,7 +9,7 @@
 struct _pk_builds_t {
     pk_store_t *store;
     MDB_dbi pipelines, jobs, builds, steps, pins;
-    MDB_dbi open, passed, lives, meta;      // pk_builds_index.c
+    MDB_dbi open, passed, lives, meta, uses;    // pk_builds_index.c
     MDB_dbi store_meta;                     // pk_builds_format.c
 };
 

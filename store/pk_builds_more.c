@@ -133,7 +133,7 @@ pk_builds_pipeline_del(pk_builds_t *self, pk_store_txn_t *txn, const char *name)
     if (builds_index_del_pipeline(self, txn, name, life) != 0)
         return -1;
     const MDB_dbi dbis[] = { self->jobs, self->builds, self->steps, self->pins, self->open,
-                             self->passed };
+                             self->passed, self->uses };
     for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++)
         if (s_del_prefix(txn, dbis[i], &k) != 0)
             return -1;

@@ -4,8 +4,7 @@
 // msgpack-c: versions come from runners on other machines, and walking the
 // bytes bounds every container by the bytes that remain before anything is
 // allocated, so a short frame cannot ask for gigabytes.
-#include "pk_versions.h"
-#include "pk_key.h"
+#include "pk_versions_internal.h"
 #include "pk_store_internal.h"
 #include <errno.h>
 #include <math.h>
@@ -16,10 +15,6 @@
 
 #define S_MAX_DEPTH 16
 
-struct _pk_versions_t {
-    pk_store_t *store;
-    MDB_dbi versions, index, state;
-};
 
 // --- canonical form
 
@@ -321,6 +316,12 @@ s_hash(const void *data, size_t size)
     return h;
 }
 
+uint64_t
+versions_hash(const void *data, size_t size)
+{
+    return s_hash(data, size);
+}
+
 // --- keys
 
 static int
@@ -493,8 +494,9 @@ pk_versions_new(pk_store_t *store, char **err_out)
     self->versions = pk_store_dbi(store, "versions");
     self->index = pk_store_dbi(store, "version_index");
     self->state = pk_store_dbi(store, "resource_state");
+    self->meta = pk_store_dbi(store, "versions_meta");
     if (self->versions == PK_STORE_NO_DBI || self->index == PK_STORE_NO_DBI
-        || self->state == PK_STORE_NO_DBI) {
+        || self->state == PK_STORE_NO_DBI || self->meta == PK_STORE_NO_DBI) {
         if (err_out) {
             char buf[512];
             snprintf(buf, sizeof buf, "pk_versions: cannot open keyspaces: %s", pk_store_error());

@@ -8,6 +8,9 @@
 //   resource_state (str pipeline, str resource) -> {last_check_ms,
 //                  next_check_ms, error, output, last_id, current_id,
 //                  checks, failures}
+//   versions_meta  (str "retention") -> what the last trim removed
+// Versions beyond a horizon that no build refers to are trimmed by the
+// checker (actors/checker_retain.c): ids then have gaps, never reuse.
 // Ids count from 1 per resource. A version is stored in a canonical form
 // (map keys sorted, integers in their shortest encoding, integral floats as
 // integers, bin as str), so two versions that are the same JSON object are
@@ -105,6 +108,32 @@ void pk_versions_list_free(pk_version_t **items_p, size_t count);
 // Forgets a resource (or, resource NULL, every resource of the pipeline):
 // versions, index and state. 0 or -1.
 int pk_versions_purge(pk_versions_t *self, const char *pipeline, const char *resource);
+
+// Trimming (pk_versions_trim.c; the checker's collector). Ids of versions
+// older than the keep newest (keep 0 counts as 1: the newest always stays),
+// above after, oldest first, at most max, into ids; *count_out of them.
+// txn: any transaction. 0 or -1.
+int pk_versions_trim_candidates(pk_versions_t *self, pk_store_txn_t *txn, const char *pipeline,
+                                const char *resource, size_t keep, uint64_t after,
+                                uint64_t *ids, size_t max, size_t *count_out);
+// Removes one version and its index entry in a write transaction; what may
+// be removed is the caller's to judge (builds' references, pins, the
+// current version). 0, PK_STORE_NOTFOUND or -1.
+int pk_versions_trim(pk_versions_t *self, pk_store_txn_t *txn, const char *pipeline,
+                     const char *resource, uint64_t id);
+// What the last collection removed (versions_meta "retention").
+typedef struct {
+    int64_t at_ms;              // when it removed something (0: never)
+    uint64_t versions;          // versions it removed
+    uint64_t resources;         // of how many resources
+    uint64_t total_versions;    // removed since the store was created
+    uint64_t keep;              // the horizon it ran with
+} pk_versions_retention_t;
+int pk_versions_retention_put(pk_versions_t *self, pk_store_txn_t *txn,
+                              const pk_versions_retention_t *st);
+// 0 (zeroed when never written) or -1.
+int pk_versions_retention_get(pk_versions_t *self, pk_store_txn_t *txn,
+                              pk_versions_retention_t *st);
 
 void pk_version_clear(pk_version_t *version);
 void pk_resource_state_clear(pk_resource_state_t *state);

@@ -8,3 +8,5 @@ pk_add_script_test(retain_validate ${CMAKE_CURRENT_SOURCE_DIR}/retain/validate.s
 # its own; skipped where unshare -m is not allowed).
 pk_add_script_test(retain_diskfull ${CMAKE_CURRENT_SOURCE_DIR}/retain/diskfull.sh)
 set_tests_properties(retain_diskfull PROPERTIES SKIP_RETURN_CODE 77)
+# the checker's version collector (--retain-versions) on a real server
+pk_add_script_test(retain_versions ${CMAKE_CURRENT_SOURCE_DIR}/retain/versions.sh)

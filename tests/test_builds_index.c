@@ -319,6 +319,55 @@ test_migrate(void **state)
     assert_int_equal(format, PK_STORE_FORMAT);
 }
 
+// A format-3 store: no builds_uses yet.
+static int
+s_format3_txn(pk_store_txn_t *txn, void *arg)
+{
+    pk_store_t *store = arg;
+    MDB_dbi dbi = pk_store_dbi(store, "builds_uses");
+    s_keys_t *k = calloc(1, sizeof *k);
+    assert_true(pk_store_scan(txn, dbi, NULL, 0, false, s_key_fn, k) >= 0);
+    for (size_t j = 0; j < k->count; j++)
+        assert_int_equal(pk_store_del(txn, dbi, k->keys[j], k->sizes[j]), 0);
+    free(k);
+    pk_key_t key;
+    pk_key_init(&key);
+    pk_key_str(&key, "format");
+    uint8_t three = 3;                  // msgpack positive fixint
+    return pk_store_put(txn, pk_store_dbi(store, "store_meta"), key.data, key.size, &three, 1);
+}
+
+static bool
+s_used(fx_t *f, const char *res, uint64_t id)
+{
+    bool used = false;
+    assert_int_equal(pk_builds_version_used(f->b, NULL, "p", res, id, &used), 0);
+    return used;
+}
+
+// Format 4: builds_uses, which the checker's version trimming reads, is
+// built for every stored build when a format-3 store is upgraded.
+static void
+test_migrate_uses(void **state)
+{
+    fx_t *f = *state;
+    uint64_t n;
+    assert_int_equal(pk_builds_migrate(f->b, &n), 1);
+    s_put(f, "p", "j", 1, 0, "succeeded", "git.app", 5);
+    s_put(f, "p", "j", 2, 0, "failed", "git.app", 6);
+    assert_true(s_used(f, "git.app", 5));
+    assert_int_equal(pk_store_write(f->store, s_format3_txn, f->store), 0);
+    assert_false(s_used(f, "git.app", 5));
+    uint64_t from = 0;
+    assert_int_equal(pk_builds_upgrade(f->b, &from, &n), 1);
+    assert_int_equal(from, 3);
+    assert_int_equal(n, 2);
+    assert_true(s_used(f, "git.app", 5));
+    assert_true(s_used(f, "git.app", 6));
+    assert_false(s_used(f, "git.app", 7));
+    assert_int_equal(pk_builds_upgrade(f->b, &from, &n), 0);       // once
+}
+
 static int
 s_newer_txn(pk_store_txn_t *txn, void *arg)
 {
@@ -422,6 +471,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_passed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lives, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_migrate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_uses, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_format_newer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_trim, s_setup, s_teardown),
     };

@@ -86,6 +86,7 @@ typedef struct {
     int64_t worker_grace_ms;
     zlist_t *owned;                     // the strings read from --config
     int retain_builds, retain_days;     // default retention (0: keep everything)
+    int retain_versions;                // versions kept per resource (0: all)
 } s_opts_t;
 
 // Every setting is a flag, a variable of the environment and a line of the
@@ -212,6 +213,10 @@ static const s_flag_t s_flags[] = {
     { "retain-days", NULL, S_NUMBER, S_AT(retain_days), "D", false,
       "the same for builds younger than D days (with both,\n"
       "a build is trimmed once it is past both)" },
+    { "retain-versions", NULL, S_NUMBER, S_AT(retain_versions), "N", false,
+      "each resource keeps its newest N versions; older ones\n"
+      "no untrimmed build refers to (nor a pin, nor a check's\n"
+      "current one) are trimmed (default 100; 0: keep all)" },
     { "worker-tokens", NULL, S_STR, S_AT(worker_tokens), "FILE", false,
       "the worker tokens --listen accepts in a worker's READY\n"
       "(lines \"<sha256 of token> <team|*> [label]\"; made by\n"
@@ -498,7 +503,7 @@ s_parse(int argc, char **argv, s_opts_t *o)
     *o = (s_opts_t) { .db_system = "mem", .pubsub = "mem", .listen = S_DEFAULT_LISTEN,
                       .concurrency = cpus > 0 ? (uint32_t) cpus : 1, .drain_ms = 300000,
                       .adopt_grace_ms = -1, .worker_grace_ms = PK_WORKER_GRACE_MS,
-                      .run_worker = true, .kv_source = -1,
+                      .run_worker = true, .kv_source = -1, .retain_versions = 100,
                       .owned = zlist_new() };
     zlist_autofree(o->owned);
     // --help and --config first: the file is the lowest source
@@ -952,7 +957,7 @@ s_upgrade(pk_store_t *store)
     else
     if (rc > 0)
         zsys_info("store migrated from format %" PRIu64 " to %d: %" PRIu64 " builds indexed "
-                  "(unfinished builds, versions passed)", from, PK_STORE_FORMAT, indexed);
+                  "(unfinished builds, versions passed and used)", from, PK_STORE_FORMAT, indexed);
     return 0;
 }
 
@@ -1007,7 +1012,9 @@ s_start(s_server_t *s, const s_opts_t *o)
     free(list);
     // in-process actors use inproc (plain); o->curve is only set with --broker
     pk_logsink_config_t lc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
-    pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store, .curve = o->curve };
+    pk_checker_config_t cc = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
+                               .retain_versions = o->retain_versions > 0 ? o->retain_versions
+                                                                        : -1 };
     // the scheduler's adopt_grace_ms: 0 its default, negative "at once"
     s_secret_key(s, o);
     pk_scheduler_config_t sc = { .endpoint = endpoint, .store = s->store, .curve = o->curve,

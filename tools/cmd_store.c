@@ -17,12 +17,22 @@ s_usage(FILE *out)
         "What the server's store holds: its system and format version, the data file's\n"
         "size and pages (used: up to the highest page written; free: pages LMDB will\n"
         "reuse before the file grows), each keyspace's entries and pages (mdb_stat), and\n"
-        "what the last retention collection removed (builds trimmed, their step records\n"
-        "and logs). Read-only.\n"
+        "what the last retention collections removed (builds trimmed, their step records\n"
+        "and logs; versions trimmed past --retain-versions). Read-only.\n"
         "\n"
         PK_CLI_GLOBAL_HELP
         "\n"
         PK_CLI_EXIT_HELP);
+}
+
+static bool
+s_when(int64_t at_ms, char *out, size_t size)
+{
+    if (!at_ms)
+        return false;
+    time_t secs = (time_t) (at_ms / 1000);
+    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", gmtime(&secs));
+    return true;
 }
 
 static void
@@ -54,17 +64,22 @@ s_print(const pk_value_t *v)
     printf("writes failed since start: %lld (no space left on device: %lld)\n",
            (long long) pk_cli_int(h, "write_errors"), (long long) pk_cli_int(h, "no_space_errors"));
     const pk_value_t *r = pk_value_object_get(v, "retention");
-    int64_t at = pk_cli_int(r, "at_ms");
-    if (!at) {
-        printf("retention: nothing collected yet\n");
-        return;
-    }
-    time_t secs = (time_t) (at / 1000);
     char when[32];
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&secs));
-    printf("retention: last collection at %s removed %lld builds' logs and %lld step "
-           "records (%lld builds trimmed in all)\n", when, (long long) pk_cli_int(r, "builds"),
-           (long long) pk_cli_int(r, "steps"), (long long) pk_cli_int(r, "total_builds"));
+    if (!s_when(pk_cli_int(r, "at_ms"), when, sizeof when))
+        printf("retention: nothing collected yet\n");
+    else
+        printf("retention: last collection at %s removed %lld builds' logs and %lld step "
+               "records (%lld builds trimmed in all)\n", when,
+               (long long) pk_cli_int(r, "builds"), (long long) pk_cli_int(r, "steps"),
+               (long long) pk_cli_int(r, "total_builds"));
+    const pk_value_t *vr = pk_value_object_get(v, "version_retention");
+    if (!s_when(pk_cli_int(vr, "at_ms"), when, sizeof when))
+        printf("version retention: nothing trimmed yet\n");
+    else
+        printf("version retention: last collection at %s removed %lld versions of %lld "
+               "resources (keeping %lld per resource; %lld versions trimmed in all)\n", when,
+               (long long) pk_cli_int(vr, "versions"), (long long) pk_cli_int(vr, "resources"),
+               (long long) pk_cli_int(vr, "keep"), (long long) pk_cli_int(vr, "total_versions"));
 }
 
 int

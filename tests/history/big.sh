@@ -13,7 +13,7 @@ check "the store is filled" "$FILL" "$T/db" big "$SRC/tests/history/big.hcl" say
 start_server "$T/server.log" --db-system lmdb --db-path "$T/db" --run-worker --http 127.0.0.1:0 \
     || finish
 HTTP=$(sed -n 's/.*http on \(http:[^ ]*\).*/\1/p' "$T/server.log" | head -1)
-check "the server indexed the old store at start" grep -q "store migrated from format 1 to 3: 30003 builds indexed" "$T/server.log"
+check "the server indexed the old store at start" grep -q "store migrated from format 1 to 4: 30003 builds indexed" "$T/server.log"
 check "the 3 queued builds ran" until_ok 60 build_is big/say 30003 succeeded
 check "all three succeeded" test "$(pk builds big/say --limit 3 --json | json "[b['status'] for b in d]")" = '["succeeded", "succeeded", "succeeded"]'
 

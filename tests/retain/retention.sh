@@ -6,28 +6,61 @@
 # reused: the size after each round of 10 builds is printed, and the last
 # is not above the midpoint's by more than a small margin. A job without the
 # block follows the server's --retain-builds. pikoci store shows keyspaces,
-# pages and what the last collection removed.
+# pages and what the last collection removed. Each round also adds ten
+# versions of a git resource (pipeline rv, tests/retain/versions.hcl) and
+# builds its newest once; with --retain-versions 5 the versions keyspace
+# holds the newest 5 and the 2 older ones the untrimmed builds of rv/use
+# (--retain-builds 3) refer to: it stops growing (printed too).
 set -uo pipefail
 T=$(mktemp -d)
-trap 'stop_server; rm -rf "$T"' EXIT
+trap 'stop_server; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 . "$(dirname "$0")/../server/lib.sh"
-export PIKOCI_RETAIN_INTERVAL_MS=200
+export PIKOCI_RETAIN_INTERVAL_MS=200 PIKOCI_CACHE_DIR="$T/cache"
+git_repo "$T/app"
 start_server "$T/server.log" --db-system lmdb --db-path "$T/db" --run-worker --concurrency 2 \
-    --retain-builds 3 || finish
+    --retain-builds 3 --retain-versions 5 || finish
 check "pipeline set" pk pipelines set r "$SRC/tests/retain/r.hcl"
+check "pipeline rv set" pk pipelines set rv "$SRC/tests/retain/versions.hcl" --var repo="file://$T/app.git"
+entries() { pk store --json | json "[k['entries'] for k in d['keyspaces'] if k['name']=='$1'][0]"; }
+newest_id() { pk versions rv/git.app --limit 1 --json | json "d[0]['id'] if d else 0"; }
+newest_at_least() { [ "$(newest_id)" -ge "$1" ]; }
+versions_at_most() { [ "$(entries versions)" -le "$1" ]; }
 
 done_count() { pk builds r/big --limit 0 --json | json "len([b for b in d if b['status'] in ('succeeded','failed','errored')])"; }
+builds_done() { [ "$(done_count)" = "$1" ]; }   # a function: until_ok runs it again each time
+pk check rv/git.app >/dev/null 2>&1
+check "the first version of app" until_ok 60 newest_at_least 1
+base=$(newest_id)
 sizes=()
+vcounts=()
 ROUNDS=${ROUNDS:-6}
 for round in $(seq 1 $ROUNDS); do
+    for i in $(seq 1 10); do
+        commit "$T/app" "r$round.$i"
+        pk check rv/git.app >/dev/null 2>&1 # one version per commit
+        until_ok 60 newest_at_least $(( base + (round - 1) * 10 + i )) || echo "# r$round.$i not found"
+    done
     for i in $(seq 1 10); do pk trigger r/big >/dev/null; done
-    until_ok 120 test "$(done_count)" = $((round * 10)) || { echo "round $round did not finish"; break; }
+    until_ok 120 builds_done $((round * 10)) || { echo "round $round did not finish"; break; }
     # the collector trims all but the newest 5 (plus up to a batch still queued)
     until_ok 30 bash -c "'$BIN' logs r/big/$((round * 10 - 4)) >/dev/null 2>&1 && ! '$BIN' logs r/big/$((round * 10 - 5)) >/dev/null 2>&1" \
         || echo "round $round: not trimmed in time"
+    pk trigger rv/use --watch >/dev/null 2>&1 || echo "round $round: rv/use failed"
+    # the newest 5 stay, and the newest of the two rounds before (their
+    # builds are untrimmed), once the older ones have settled (6 periods)
+    want=$(( round >= 3 ? 7 : round + 4 ))
+    until_ok 60 versions_at_most $want || echo "round $round: versions not trimmed in time"
     sizes+=("$(stat -c %s "$T/db/data.mdb")")
+    vcounts+=("$(entries versions)")
 done
 echo "data.mdb size after each round of 10 builds (bytes): ${sizes[*]}"
+echo "versions keyspace entries after each round of 10 versions: ${vcounts[*]}"
+vlast=${vcounts[$((ROUNDS - 1))]}
+check "the versions keyspace stops growing: $vlast entries (newest 5 + 2 used) after round $ROUNDS" \
+    test "$vlast" -eq 7 -a "${vcounts[$((ROUNDS / 2))]}" -eq 7
+check "and version_index with it" test "$(entries version_index)" = 7
+check "pikoci store: versions trimmed in all ($((base + ROUNDS * 10 - 7)))" \
+    test "$(pk store --json | json "d['version_retention']['total_versions']")" = $((base + ROUNDS * 10 - 7))
 N=$((ROUNDS * 10))
 check "all $N builds ran" test "$(done_count)" = $N
 check "pikoci builds still lists the $N summaries" test "$(pk builds r/big --limit 0 --json | json 'len(d)')" = $N
@@ -62,11 +95,11 @@ check "flaky: builds 4 and 5 kept" bash -c "'$BIN' logs r/flaky/4 | grep -q 'fla
 
 pk store >"$T/store" 2>&1
 cat "$T/store"
-check "pikoci store: the current format" grep -q "format 3" "$T/store"
+check "pikoci store: the current format" grep -q "format 4" "$T/store"
 check "pikoci store: pages used and free" grep -qE "pages: [0-9]+ used, [0-9]+ free" "$T/store"
 check "pikoci store: the logs keyspace" grep -qE "^logs +[0-9]+" "$T/store"
 check "pikoci store: the last collection" grep -q "retention: last collection at" "$T/store"
-check "pikoci store --json: builds trimmed in all ($((N - 5)) + 2 + 2)" test "$(pk store --json | json "d['retention']['total_builds']")" = $((N - 5 + 2 + 2))
+check "pikoci store --json: builds trimmed in all ($((N - 5)) + 2 + 2 + $((ROUNDS - 3)) of rv/use)" test "$(pk store --json | json "d['retention']['total_builds']")" = $((N - 5 + 2 + 2 + ROUNDS - 3))
 check "pikoci store --json: logs keyspace entries" test "$(pk store --json | json "[k['entries'] > 0 for k in d['keyspaces'] if k['name']=='logs'][0]")" = True
 check "the collector logs what it trimmed" grep -q "retention: [0-9]* builds trimmed" "$T/server.log"
 finish
