@@ -6,3 +6,5 @@ pk_add_script_test(server_crash ${CMAKE_CURRENT_SOURCE_DIR}/server/crash.sh)
 pk_add_script_test(server_features ${CMAKE_CURRENT_SOURCE_DIR}/server/features.sh)
 # lmdb restart: pipelines, versions, builds, logs, pins, pause flags come back
 pk_add_script_test(server_restart ${CMAKE_CURRENT_SOURCE_DIR}/server/restart.sh)
+# the first query after the port accepts is answered on the first try (fresh lmdb, mem)
+pk_add_script_test(server_first_query ${CMAKE_CURRENT_SOURCE_DIR}/server/first_query.sh)
