@@ -1753,6 +1753,7 @@ s_actor(zsock_t *pipe, void *arg)
         zloop_timer(loop, 250, 0, s_on_tick, &self);
         zloop_start(loop);
         zloop_destroy(&loop);
+        s_release_held(&self);          // stopping: what is still held is answered
         s_work_t *w;
         while ((w = zlist_pop(self.pending)))
             s_work_destroy(&w);
@@ -1773,8 +1774,6 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.worker_rids);
         zhash_destroy(&self.logged);
         zstr_free(&self.awaiting);
-        self.hold_until = 1;            // over: what is still held is refused
-        s_release_held(&self);
         zlist_destroy(&self.held);
     }
     else {
