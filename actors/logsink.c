@@ -2,6 +2,8 @@
 //
 // Why it is shaped so: LMDB commits are the cost (an fsync each with a
 // durable store), so chunks wait in memory for one group commit per flush
+// (a sink that has not committed for flush_ms commits a chunk at once: the
+// first line of a build is not held for the timer)
 // and a runner's consecutive 16 KiB messages are merged into one stored
 // chunk of up to SEGMENT_MAX. Credit is what bounds that memory: a runner
 // has RUNNER_INITIAL_CREDIT messages in flight at most, and gets credit back
@@ -72,6 +74,7 @@ typedef struct {
     zsock_t *broker;
     pk_store_t *store;
     int flush_ms;
+    int64_t committed_at;   // mono ms of the last commit (or of the start)
     size_t flush_bytes;
     uint32_t flush_chunks;
     zhash_t *logs;          // "attempt:id" -> s_log_t
@@ -258,6 +261,8 @@ s_flush(s_sink_t *self)
         return -1;
     }
     self->failing_since = 0;
+    if (self->nsegs)
+        self->committed_at = zclock_mono();
     self->commits += self->nsegs > 0;
     self->retry_at = 0;
     // credit first: a runner waiting for it should not wait behind the events
@@ -288,7 +293,11 @@ s_maybe_flush(s_sink_t *self, const s_log_t *log, bool now)
 {
     if (self->draining || (self->retry_at && zclock_mono() < self->retry_at))
         return;
-    if (now || self->pending_bytes >= self->flush_bytes || log->owed >= self->flush_chunks)
+    // an idle sink commits at once: a lone chunk (a build's first line) is
+    // not held for the timer, and commits stay at most one per flush_ms
+    bool idle = zclock_mono() - self->committed_at >= self->flush_ms;
+    if (now || idle || self->pending_bytes >= self->flush_bytes
+        || log->owed >= self->flush_chunks)
         s_flush(self);
 }
 
@@ -704,6 +713,7 @@ s_actor(zsock_t *pipe, void *arg)
     s_sink_t self = { 0 };
     self.store = cfg->store;
     self.flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : 50;
+    self.committed_at = zclock_mono();
     self.flush_bytes = cfg->flush_bytes ? cfg->flush_bytes : 256 * 1024;
     self.flush_chunks = cfg->flush_chunks ? cfg->flush_chunks : 8;
     self.logs = zhash_new();

@@ -2,8 +2,10 @@
 // (store/pk_logs.h). It connects a DEALER to the broker, says
 // HELLO{role "logsink"}, and from then on receives every runner's LOG
 // messages. It keeps them in memory only until the next group commit (every
-// flush_ms, or at once when flush_bytes are waiting or a runner has used
-// half its credit window), and only after that commit returns does it give the
+// flush_ms, or at once when flush_bytes are waiting, a runner has used
+// half its credit window, or nothing was committed for flush_ms: a build's
+// first line is not held for the timer), and only after that commit
+// returns does it give the
 // runners their credit back and publish EVENT{topic "log.<id>",
 // body {attempt, step, offset, data}} for live followers. So memory is
 // bounded by the runners' credit, never by the size of a log, and a credit

@@ -131,6 +131,8 @@ typedef struct {
     pk_curve_auth_t *auth;    // the ZAP handler when the tcp listener is CURVE
     zsock_t *pipe;
     char *awaiting;           // "AWAIT" roles not all known yet (space-separated)
+    zlist_t *held;            // s_held_t: requests that came before control's first HELLO
+    int64_t hold_until;       // mono ms they may wait till (0: control came, or no hold)
     bool trust_network;       // config.trust_network: every peer is the server's
     char *server_token;       // what a network HELLO needs for a server role
     pk_worker_tokens_t *worker_tokens;  // what a network READY needs
@@ -255,6 +257,37 @@ s_to_role(s_broker_t *self, const char *role, zmsg_t **msg_p)
     zsock_set_sndtimeo(self->router, S_ROLE_WAIT_MS);
     s_send_to(self, rid, msg_p);
     zsock_set_sndtimeo(self->router, 0);
+}
+
+// A request held until control says HELLO for the first time (config
+// hold_ms): the embedded broker listens before the server's actors start.
+typedef struct {
+    zmsg_t *msg;              // ready for control: the client's id appended
+    zframe_t *rid;
+    uint64_t rid_no;
+} s_held_t;
+
+#define S_HELD_MAX 1000
+
+static void s_reply(s_broker_t *self, zframe_t *rid, uint64_t rid_no, bool ok,
+                    const char *error, msgpack_sbuffer *body);
+
+// Control is here (send them on) or the hold is over (refuse them).
+static void
+s_release_held(s_broker_t *self)
+{
+    self->hold_until = 0;
+    s_held_t *h;
+    while (self->held && (h = zlist_pop(self->held))) {
+        if (zhash_lookup(self->roles, "control"))
+            s_to_role(self, "control", &h->msg);
+        else
+            s_reply(self, h->rid, h->rid_no, false, "the server's control actor is not running",
+                    NULL);
+        zmsg_destroy(&h->msg);
+        zframe_destroy(&h->rid);
+        free(h);
+    }
 }
 
 // Tell whoever sent the work that it will not complete.
@@ -616,6 +649,8 @@ s_on_hello(s_broker_t *self, zframe_t *rid, zframe_t *cmd, pk_msg_t *m)
     zhash_freefn(self->roles, role, s_frame_free);
     if (renewed && (!strcmp(role, "scheduler") || !strcmp(role, "logsink")))
         s_reannounce(self, role);
+    if (!strcmp(role, "control"))
+        s_release_held(self);
     s_check_awaiting(self);
 }
 
@@ -954,7 +989,9 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw, bool di
         return;
     }
     // everything else is control's; it answers with the client's id appended
-    if (!zhash_lookup(self->roles, "control")) {
+    bool hold = !zhash_lookup(self->roles, "control") && self->hold_until
+             && zclock_mono() < self->hold_until && zlist_size(self->held) < S_HELD_MAX;
+    if (!zhash_lookup(self->roles, "control") && !hold) {
         s_reply(self, rid, m->request.rid, false, "the server's control actor is not running", NULL);
         zmsg_destroy(raw);
         return;
@@ -971,6 +1008,15 @@ s_on_request(s_broker_t *self, zframe_t *rid, pk_msg_t *m, zmsg_t **raw, bool di
     }
     zframe_t *client = zframe_dup(rid);
     zmsg_append(*raw, &client);
+    s_held_t *h = hold ? calloc(1, sizeof(*h)) : NULL;
+    if (h) {
+        h->msg = *raw;
+        *raw = NULL;
+        h->rid = zframe_dup(rid);
+        h->rid_no = m->request.rid;
+        zlist_append(self->held, h);
+        return;
+    }
     s_to_role(self, "control", raw);
 }
 
@@ -1504,6 +1550,8 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     int64_t now = zclock_mono();
     int64_t gap = self->last_tick ? now - self->last_tick : 0;
     self->last_tick = now;
+    if (self->hold_until && now >= self->hold_until)
+        s_release_held(self);
     if (gap > S_STALL_MS) {
         // we did not run (stopped, swapped out, starved): nobody was heard
         // because we did not listen. The time we were away counts against
@@ -1645,7 +1693,8 @@ static void
 s_actor(zsock_t *pipe, void *arg)
 {
     const pk_broker_config_t *cfg = arg;
-    s_broker_t self = { .pipe = pipe, .trust_network = cfg->trust_network };
+    s_broker_t self = { .pipe = pipe, .trust_network = cfg->trust_network,
+                        .hold_until = cfg->hold_ms > 0 ? zclock_mono() + cfg->hold_ms : 0 };
     if (cfg->server_token && *cfg->server_token)
         self.server_token = strdup(cfg->server_token);
     if (cfg->worker_tokens && *cfg->worker_tokens)
@@ -1694,6 +1743,7 @@ s_actor(zsock_t *pipe, void *arg)
         self.client_keys = zhash_new();
         self.worker_rids = zhash_new();
         self.logged = zhash_new();
+        self.held = zlist_new();
         zloop_t *loop = zloop_new();
         zloop_set_nonstop(loop, true);
         zloop_reader(loop, pipe, s_on_pipe, &self);
@@ -1703,6 +1753,7 @@ s_actor(zsock_t *pipe, void *arg)
         zloop_timer(loop, 250, 0, s_on_tick, &self);
         zloop_start(loop);
         zloop_destroy(&loop);
+        s_release_held(&self);          // stopping: what is still held is answered
         s_work_t *w;
         while ((w = zlist_pop(self.pending)))
             s_work_destroy(&w);
@@ -1723,6 +1774,7 @@ s_actor(zsock_t *pipe, void *arg)
         zhash_destroy(&self.worker_rids);
         zhash_destroy(&self.logged);
         zstr_free(&self.awaiting);
+        zlist_destroy(&self.held);
     }
     else {
         pk_actor_failed(pipe);

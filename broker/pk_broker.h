@@ -58,6 +58,10 @@ typedef struct {
                                   // (NULL: server roles only from inproc)
     const char *worker_tokens;    // the worker token list file (pk_tokens.h; NULL: no
                                   // worker over the network)
+    int hold_ms;                  // a REQUEST for control that comes before control's
+                                  // first HELLO waits up to this long for it (the
+                                  // server's listener is bound before its actors
+                                  // start); 0: refused at once
     bool trust_network;           // every network peer is trusted as the server's own:
                                   // only for tests of other actors over tcp
 } pk_broker_config_t;

@@ -146,6 +146,39 @@ pk_cred_write(const char *path, const char *token, char **err)
 }
 
 char *
+pk_cred_stage(const char *token, char **err)
+{
+    *err = NULL;
+    char *dir = s_runtime_dir(), *path = NULL;
+    if (!dir || asprintf(&path, "%s/server-starting-%d.token", dir, (int) getpid()) < 0)
+        path = NULL;
+    free(dir);
+    if (path && pk_cred_write(path, token, err) != 0) {
+        free(path);
+        path = NULL;
+    }
+    return path;
+}
+
+int
+pk_cred_publish(const char *staged, const char *endpoint, char **path_out, char **err)
+{
+    *err = NULL;
+    *path_out = NULL;
+    char *path = pk_cred_server_file(endpoint);
+    if (!path || rename(staged, path) != 0) {
+        if (asprintf(err, "cannot write %s: %s", path ? path : "the token for the CLI",
+                     path ? strerror(errno) : "not a tcp://HOST:PORT endpoint") < 0)
+            *err = NULL;
+        unlink(staged);
+        free(path);
+        return -1;
+    }
+    *path_out = path;
+    return 0;
+}
+
+char *
 pk_cred_read(const char *path, char **err)
 {
     *err = NULL;

@@ -31,6 +31,13 @@ char *pk_cred_login_file(const char *endpoint);
 // Write token to path (its directory made 0700 if missing; the file 0600,
 // replaced atomically): 0, or -1 with *err (caller frees).
 int pk_cred_write(const char *path, const char *token, char **err);
+// A server's first-start token in two steps, so the file appears the
+// moment the port is known (a CLI that finds the port open finds the token
+// too): staged under a temporary name in the runtime directory (the caller
+// frees the path it returns, NULL with *err), then published as
+// pk_cred_server_file(endpoint) with a rename (*path_out, caller frees).
+char *pk_cred_stage(const char *token, char **err);
+int pk_cred_publish(const char *staged, const char *endpoint, char **path_out, char **err);
 // The token in path (one line), or NULL when missing, unreadable, or
 // readable by anyone but its owner (then *err says so; caller frees).
 char *pk_cred_read(const char *path, char **err);

@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <git2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -712,16 +714,37 @@ s_ctx_fini(s_ctx_t *ctx)
     ctx->url_shown = ctx->url_secret = NULL;
 }
 
+// libgit2 starts at the first check or pull, not in pk_git_init: its start
+// parses the whole CA bundle (mbedtls), two thirds of an idle server's start.
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static atomic_bool s_started;
+static int s_start_rc;
+
+static void
+s_start(void)
+{
+    s_start_rc = git_libgit2_init() >= 0 ? 0 : -1;
+    atomic_store(&s_started, s_start_rc == 0);
+}
+
+static int
+s_ensure(void)
+{
+    pthread_once(&s_once, s_start);
+    return s_start_rc;
+}
+
 int
 pk_git_init(void)
 {
-    return git_libgit2_init() >= 0 ? 0 : -1;
+    return 0;
 }
 
 void
 pk_git_shutdown(void)
 {
-    git_libgit2_shutdown();
+    if (atomic_exchange(&s_started, false))
+        git_libgit2_shutdown();
 }
 
 const char *
@@ -736,6 +759,10 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
 {
     s_ctx_t ctx;
     *versions_json_out = NULL;
+    if (s_ensure() != 0) {
+        *err_out = strdup("git: libgit2 does not initialise");
+        return -1;
+    }
     if (s_ctx_init(&ctx, p, err_out) != 0) {
         s_ctx_fini(&ctx);
         return -1;
@@ -817,6 +844,10 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
             const char *cache_dir, char **err_out)
 {
     s_ctx_t ctx;
+    if (s_ensure() != 0) {
+        *err_out = strdup("git: libgit2 does not initialise");
+        return -1;
+    }
     if (s_ctx_init(&ctx, p, err_out) != 0) {
         s_ctx_fini(&ctx);
         return -1;

@@ -19,7 +19,8 @@
 // URL with any password and the token masked as "***".
 //
 // Threading: call pk_git_init() once in main before any thread uses pk_git,
-// and pk_git_shutdown() at exit. Each call opens its own libgit2 objects and
+// and pk_git_shutdown() at exit (libgit2 itself starts at the first check or
+// pull: its start parses the CA bundle, ~55 M instructions). Each call opens its own libgit2 objects and
 // shares none, so calls may run on different threads at once; calls that
 // touch the same mirror serialise on a lock file (<cache_dir>/repo.lock).
 #ifndef PK_GIT_H

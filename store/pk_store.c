@@ -339,7 +339,7 @@ s_cached(pk_store_t *self, const char *name)
 
 // Create or open the named database in its own write txn (writer held).
 static int
-s_open_keyspace(pk_store_t *self, const char *name, MDB_dbi *dbi)
+s_open_keyspace_txn(pk_store_t *self, const char *name, MDB_dbi *dbi)
 {
     for (int attempt = 0; attempt < 64; attempt++) {
         MDB_txn *txn;
@@ -369,6 +369,25 @@ s_open_keyspace(pk_store_t *self, const char *name, MDB_dbi *dbi)
     }
     pk_store_fail(MDB_MAP_FULL, "cannot open keyspace '%s'", name);
     return -1;
+}
+
+// A fresh store's start creates a score of keyspaces, a commit each: their
+// meta pages are written without a sync of their own (MDB_NOMETASYNC; the
+// pages are still synced first, so a crash can only forget an empty
+// keyspace, which the next open creates again), half of those syncs. Every
+// write transaction holds the writer lock, so no other commit of this
+// process sees the flag.
+static int
+s_open_keyspace(pk_store_t *self, const char *name, MDB_dbi *dbi)
+{
+    unsigned flags = 0;
+    bool relax = mdb_env_get_flags(self->env, &flags) == 0
+              && !(flags & (MDB_NOSYNC | MDB_NOMETASYNC))
+              && mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1) == 0;
+    int rc = s_open_keyspace_txn(self, name, dbi);
+    if (relax)
+        mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
+    return rc;
 }
 
 MDB_dbi

@@ -9,3 +9,5 @@ pk_add_script_test(server_restart ${CMAKE_CURRENT_SOURCE_DIR}/server/restart.sh)
 # versions.new dropped while the scheduler's role is unknown to the broker
 # (server_crash's flake): the scheduler reconciles from the store
 pk_add_script_test(server_lostnews ${CMAKE_CURRENT_SOURCE_DIR}/server/lostnews.sh)
+# the first query after the port accepts is answered on the first try (fresh lmdb, mem)
+pk_add_script_test(server_first_query ${CMAKE_CURRENT_SOURCE_DIR}/server/first_query.sh)

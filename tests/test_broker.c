@@ -439,6 +439,76 @@ test_await_roles(void **state)
     zactor_destroy(&broker);
 }
 
+// hold_ms: a request that comes before control's first HELLO waits for it
+// (the server's port is open before its actors are up) instead of being
+// refused; with no control within hold_ms it is refused then.
+static void
+test_request_held_until_control(void **state)
+{
+    (void) state;
+    s_new_endpoint();
+    pk_broker_config_t cfg = { .inproc = EP, .listen = "tcp://127.0.0.1:*", .hold_ms = 10000 };
+    zactor_t *broker = pk_broker_new(&cfg);
+    assert_non_null(broker);
+    // an in-process client: the broker answers its broker ops itself
+    zsock_t *client = s_peer(EP, NULL);
+    pk_msg_t q = { .type = PK_MSG_REQUEST };
+    q.request.rid = 1;
+    q.request.op = "pipelines";
+    assert_int_equal(pk_msg_send(client, &q), 0);
+    // the request is in the broker (a broker op sent after it is answered)
+    q.request.rid = 2;
+    q.request.op = "broker.pending";
+    assert_int_equal(pk_msg_send(client, &q), 0);
+    pk_msg_t r;
+    assert_true(s_expect(client, PK_MSG_REPLY, &r, 5000));
+    assert_int_equal(r.reply.rid, 2);
+    pk_msg_clear(&r);
+    // control comes: it gets the held request, and its answer reaches the client
+    zsock_t *control = s_peer(EP, "control");
+    zsock_set_rcvtimeo(control, 5000);
+    zmsg_t *in = zmsg_recv(control);
+    assert_non_null(in);
+    assert_int_equal(zmsg_size(in), 3);            // [REQUEST][body][client id]
+    zframe_t *client_id = zframe_dup(zmsg_last(in));
+    zmsg_destroy(&in);
+    pk_msg_t rep = { .type = PK_MSG_REPLY };
+    rep.reply.rid = 1;
+    rep.reply.ok = true;
+    zmsg_t *out = pk_msg_to_zmsg(&rep);
+    zmsg_append(out, &client_id);
+    zmsg_send(&out, control);
+    assert_true(s_expect(client, PK_MSG_REPLY, &r, 5000));
+    assert_int_equal(r.reply.rid, 1);
+    assert_true(r.reply.ok);
+    pk_msg_clear(&r);
+    zsock_destroy(&control);
+    zsock_destroy(&client);
+    zactor_destroy(&broker);
+
+    // no control within the hold: refused when it ends, not before
+    s_new_endpoint();
+    cfg = (pk_broker_config_t) { .inproc = EP, .listen = "tcp://127.0.0.1:*", .hold_ms = 300 };
+    broker = pk_broker_new(&cfg);
+    assert_non_null(broker);
+    zstr_send(broker, "ENDPOINT");
+    char *tcp = zstr_recv(broker);
+    client = s_peer(tcp, NULL);
+    int64_t t0 = zclock_mono();
+    q.request.rid = 3;
+    q.request.op = "pipelines";
+    assert_int_equal(pk_msg_send(client, &q), 0);
+    assert_true(s_expect(client, PK_MSG_REPLY, &r, 5000));
+    assert_int_equal(r.reply.rid, 3);
+    assert_false(r.reply.ok);
+    assert_non_null(strstr(r.reply.error, "control"));
+    assert_true(zclock_mono() - t0 >= 200);
+    pk_msg_clear(&r);
+    zsock_destroy(&client);
+    zactor_destroy(&broker);
+    zstr_free(&tcp);
+}
+
 static void
 test_bind_failure(void **state)
 {
@@ -457,6 +527,7 @@ main(void)
         cmocka_unit_test(test_worker_loss),
         cmocka_unit_test(test_events_requests_and_garbage),
         cmocka_unit_test(test_await_roles),
+        cmocka_unit_test(test_request_held_until_control),
         cmocka_unit_test(test_bind_failure),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -803,6 +803,45 @@ test_bad_runner(void **state)
     s_down(&f);
 }
 
+// --- (5b) an idle sink commits a lone chunk at once: a build's first line
+// is not held for the flush timer (it was: "check -> task's first byte"
+// waited up to flush_ms for the log event)
+
+static void
+test_idle_commits_at_once(void **state)
+{
+    (void) state;
+    fx_t f;
+    pk_logsink_config_t slow = { .flush_ms = 3000, .flush_bytes = (size_t) 1 << 40,
+                                 .flush_chunks = UINT32_MAX };
+    s_up(&f, "mem", &slow, 0, 60000);
+    zsock_t *fake = s_peer(&f, NULL);
+    pk_msg_t ready = { .type = PK_MSG_READY };
+    ready.ready.name = "fake";
+    ready.ready.slots = 1;
+    assert_int_equal(pk_msg_send(fake, &ready), 0);
+    s_wait_workers(&f, 1);
+    s_work(&f, "build:p/idle/1", 1, "true");
+    pk_msg_t m;
+    assert_true(s_recv(fake, &m, 5000));
+    assert_int_equal(m.type, PK_MSG_WORK);
+    pk_msg_clear(&m);
+    // idle means no commit for flush_ms: the start counts as one
+    zclock_sleep(slow.flush_ms + 100);
+    int64_t t0 = zclock_mono();
+    s_log_frame(fake, "build:p/idle/1", 0, "first line\n");
+    bool credited = false;
+    while (!credited && s_recv(fake, &m, 1000)) {
+        credited = m.type == PK_MSG_CREDIT;
+        pk_msg_clear(&m);
+    }
+    assert_true(credited);
+    assert_true(zclock_mono() - t0 < 1500);     // the timer was 3 s away
+    assert_int_equal(pk_logs_size(f.store, "build:p/idle/1", 1), 11);
+    zsock_destroy(&fake);
+    s_down(&f);
+}
+
 // --- (6) credit gates the runner: nothing committed, nothing more sent
 
 static void
@@ -1073,6 +1112,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_random_offsets_lmdb),
         cmocka_unit_test(test_concurrent_builds),
         cmocka_unit_test(test_bad_runner),
+        cmocka_unit_test(test_idle_commits_at_once),
         cmocka_unit_test(test_credit_gates),
         cmocka_unit_test(test_done_means_stored),
         cmocka_unit_test(test_durable_lmdb),

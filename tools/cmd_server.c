@@ -58,6 +58,7 @@
 
 #define S_DEFAULT_LISTEN "tcp://127.0.0.1:7650"
 #define S_HTTP_DEFAULT "127.0.0.1:8080"    // PikoCI's port
+#define S_ROLES_WAIT_MS 15000           // the actors' HELLOs to the broker, at start
 
 typedef struct {
     const char *db_system, *db_path, *pubsub, *broker, *listen, *tags;
@@ -766,6 +767,8 @@ typedef struct {
     char service[72];                   // the in-process clients' token (never stored)
     char url[300];                      // the web face's, to open ("" without one)
     char *token_file;                   // the runtime copy of admin's token, removed at stop
+    char *token_staged;                 // it before the port is known (s_first_token)
+    bool first_start;                   // admin was created by this start
     pk_proc_user_t run_as;              // name NULL: no --run-as
 } s_server_t;
 
@@ -790,6 +793,9 @@ s_stop(s_server_t *s)
     if (s->token_file)
         unlink(s->token_file);
     free(s->token_file);
+    if (s->token_staged)
+        unlink(s->token_staged);
+    free(s->token_staged);
     sodium_memzero(s->service, sizeof s->service);
     pk_proc_user_clear(&s->run_as);
 }
@@ -797,9 +803,12 @@ s_stop(s_server_t *s)
 // First start: admin's token (only its hash is stored) goes to a file only
 // this OS user can read -- <db-path>/admin.token for lmdb, so later starts
 // find it again -- and, on every start, to <runtime>/server-<port>.token,
-// where the CLI on this machine looks for it (pk_cred.h). 0, or 2.
+// where the CLI on this machine looks for it (pk_cred.h). That one is
+// staged here, before the broker binds, and published (a rename) by
+// s_publish_token once the port is known: a CLI that finds the port open
+// finds the token. 0, or 2.
 static int
-s_first_token(s_server_t *s, const s_opts_t *o, const char *endpoint)
+s_first_token(s_server_t *s, const s_opts_t *o)
 {
     char *token = NULL, *err = NULL;
     int rc = pk_control_bootstrap(s->store, &token, &err);
@@ -808,6 +817,7 @@ s_first_token(s_server_t *s, const s_opts_t *o, const char *endpoint)
         free(err);
         return 2;
     }
+    s->first_start = rc == 1;
     char *durable = NULL;
     if (!strcmp(o->db_system, "lmdb") && asprintf(&durable, "%s/admin.token", o->db_path) < 0)
         durable = NULL;
@@ -823,23 +833,34 @@ s_first_token(s_server_t *s, const s_opts_t *o, const char *endpoint)
     free(err);
     err = NULL;
     free(durable);
-    s->token_file = token ? pk_cred_server_file(endpoint) : NULL;
-    if (s->token_file && pk_cred_write(s->token_file, token, &err) != 0) {
+    s->token_staged = token ? pk_cred_stage(token, &err) : NULL;
+    if (token && !s->token_staged) {
         zsys_warning("cannot write admin's token for the CLI: %s", err ? err : "?");
         free(err);
-        zstr_free(&s->token_file);
     }
-    if (rc == 1)
+    if (token)
+        sodium_memzero(token, strlen(token));
+    free(token);
+    return 0;
+}
+
+// The staged token becomes the file of the server at endpoint.
+static void
+s_publish_token(s_server_t *s, const s_opts_t *o, const char *endpoint)
+{
+    char *err = NULL;
+    if (s->token_staged && pk_cred_publish(s->token_staged, endpoint, &s->token_file, &err) != 0) {
+        zsys_warning("cannot write admin's token for the CLI: %s", err ? err : "?");
+        free(err);
+    }
+    zstr_free(&s->token_staged);
+    if (s->first_start)
         zsys_info("first start: created user \"admin\" (a global admin) and an API token for "
                   "it%s%s%s", s->token_file ? " in " : "", s->token_file ? s->token_file : "",
                   !strcmp(o->db_system, "lmdb") ? " and <db-path>/admin.token" : "");
     else
     if (s->token_file)
         zsys_info("admin's first-start token is in %s", s->token_file);
-    if (token)
-        sodium_memzero(token, strlen(token));
-    free(token);
-    return 0;
 }
 
 // With --run-as the build user must not read the store: a directory we did
@@ -867,7 +888,7 @@ s_await_roles(zactor_t *broker)
 {
     zstr_send(broker, "AWAIT control scheduler checker logsink");
     zpoller_t *poller = zpoller_new(broker, NULL);
-    bool ok = zpoller_wait(poller, 15000) == broker;
+    bool ok = zpoller_wait(poller, S_ROLES_WAIT_MS) == broker;
     zpoller_destroy(&poller);
     char *reply = ok ? zstr_recv(broker) : NULL;
     ok = reply && streq(reply, "ready");
@@ -988,25 +1009,55 @@ s_start(s_server_t *s, const s_opts_t *o)
     if (strcmp(o->pubsub, "mem"))
         pk_server_token_set(token);     // before any actor says HELLO
     free(token);
+    if (s_first_token(s, o) != 0) {
+        free(list);
+        return 2;
+    }
     if (!strcmp(o->pubsub, "mem")) {
         snprintf(s->inproc, sizeof s->inproc, "inproc://pikoci-server-%d", (int) getpid());
         pk_broker_config_t bc = { .inproc = s->inproc, .listen = o->listen,
                                   .curve_cert = o->curve_cert, .curve_allow = o->curve_allow,
                                   .heartbeat_timeout_ms = (int) o->heartbeat_ms,
                                   .worker_grace_ms = o->worker_grace_ms,
-                                  .worker_tokens = list };
+                                  .worker_tokens = list,
+                                  // a query sent as soon as the port accepts waits
+                                  // for the actors instead of being refused
+                                  .hold_ms = S_ROLES_WAIT_MS };
+        // a fixed loopback port: the token is in place before the port
+        // accepts; the file it replaced comes back if the port is taken
+        char *before = NULL;
+        bool early = s->token_staged && pk_curve_is_loopback(o->listen)
+                  && (s->token_file = pk_cred_server_file(o->listen));
+        if (early) {
+            before = pk_cred_read(s->token_file, &err);
+            free(err);
+            err = NULL;
+            zstr_free(&s->token_file);
+            s_publish_token(s, o, o->listen);
+        }
         s->broker = pk_broker_new(&bc);
         free(list);
         list = NULL;
         if (!s->broker) {
+            if (before && s->token_file && pk_cred_write(s->token_file, before, &err) == 0)
+                zstr_free(&s->token_file);      // theirs again: not ours to remove
+            free(err);
+            if (before)
+                sodium_memzero(before, strlen(before));
+            free(before);
             fprintf(stderr, "pikoci server: cannot listen on %s (is another server running?)\n",
                     o->listen);
             return 2;
         }
+        if (before)
+            sodium_memzero(before, strlen(before));
+        free(before);
         zstr_send(s->broker, "ENDPOINT");
         char *bound = zstr_recv(s->broker);
         snprintf(s->listen, sizeof s->listen, "%s", bound && *bound ? bound : o->listen);
         zstr_free(&bound);
+        if (!early)
+            s_publish_token(s, o, s->listen);
         endpoint = s->inproc;
     }
     free(list);
@@ -1033,8 +1084,8 @@ s_start(s_server_t *s, const s_opts_t *o)
     memcpy(s->service, "pks_", 4);
     sodium_bin2hex(s->service + 4, sizeof s->service - 4, raw, sizeof raw);
     sodium_memzero(raw, sizeof raw);
-    if (s_first_token(s, o, s->broker ? s->listen : o->broker) != 0)
-        return 2;
+    if (!s->broker)
+        s_publish_token(s, o, o->broker);
     pk_control_config_t ctl = { .endpoint = endpoint, .store = s->store, .curve = o->curve,
                                 .allow_remote_types = o->remote_types, .authenticate = true,
                                 .service_token = s->service,
