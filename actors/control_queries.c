@@ -88,7 +88,8 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
         const pk_build_step_t *s = &steps[i];
-        msgpack_pack_map(pk, 8);
+        // log_from/log_to: the step's slice of the log, each only when known
+        msgpack_pack_map(pk, 8 + (s->has_log_from ? 1 : 0) + (s->has_log_to ? 1 : 0));
         ctl_kint(pk, "step", s->step);
         ctl_kstr(pk, "kind", s->kind);
         ctl_kstr(pk, "name", s->name);
@@ -97,6 +98,10 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
         ctl_kint(pk, "started_ms", s->started_ms);
         ctl_kint(pk, "finished_ms", s->finished_ms);
         ctl_kstr(pk, "message", s->message);
+        if (s->has_log_from)
+            ctl_kint(pk, "log_from", (int64_t) s->log_from);
+        if (s->has_log_to)
+            ctl_kint(pk, "log_to", (int64_t) s->log_to);
     }
     pk_build_steps_free(&steps, n);
 }
