@@ -189,7 +189,8 @@ s_put_world(fx_t *f)
     pk_build_step_t s0 = { .step = 0, .kind = "get", .name = "app", .status = "succeeded",
                            .started_ms = 5, .finished_ms = 6 };
     pk_build_step_t s1 = { .step = 1, .kind = "task", .name = "unit", .status = "started",
-                           .started_ms = 7 };
+                           .started_ms = 7, .has_log_from = true, .log_from = 120,
+                           .has_log_to = true, .log_to = 120 };
     assert_int_equal(pk_builds_step_put(f->builds, txn, "demo", "test", 2, 1, &s0), 0);
     assert_int_equal(pk_builds_step_put(f->builds, txn, "demo", "test", 2, 1, &s1), 0);
     assert_int_equal(pk_store_commit(&txn), 0);
@@ -371,6 +372,11 @@ test_builds(void **state)
     assert_string_equal(s_gstr(pk_value_list_at(steps, 0), "kind"), "get");
     assert_string_equal(s_gstr(pk_value_list_at(steps, 1), "name"), "unit");
     assert_int_equal(s_gnum(pk_value_list_at(steps, 0), "finished_ms"), 6);
+    // log offsets only where known: the get's record has none
+    assert_null(pk_value_object_get(pk_value_list_at(steps, 0), "log_from"));
+    assert_null(pk_value_object_get(pk_value_list_at(steps, 0), "log_to"));
+    assert_int_equal(s_gnum(pk_value_list_at(steps, 1), "log_from"), 120);
+    assert_int_equal(s_gnum(pk_value_list_at(steps, 1), "log_to"), 120);
     pk_value_destroy(&v);
 
     s_expect_error(f, "build", "no build 9 of job \"demo/test\"", "pipeline", "demo",
