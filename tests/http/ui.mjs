@@ -164,14 +164,17 @@ try {
     const done = await stepText(stepPage, ci);
     check('the finished step shows only its own lines, all 24', done.trim().split('\n').every(l => own.test(l)) &&
           (done.match(/^step \d+ of the build$/mg) || []).length === 24, JSON.stringify(done.slice(0, 300)));
-    const get = stepPage.locator('button.stepx', { hasText: 'app' });
-    const gi = await get.getAttribute('data-stepx');
-    await get.click();
+    const opened = async name => {
+      const b = stepPage.locator('button.stepx', { hasText: name }), i = await b.getAttribute('data-stepx');
+      await b.click();
+      await stepPage.waitForFunction(i => { const e = document.querySelector('#steplog-' + i + ' pre + p'); return e && /bytes/.test(e.textContent); }, i, { timeout: 10000 });
+      return stepText(stepPage, i);
+    };
     await waitOk('the whole log is there', stepPage.waitForSelector('#log-state[data-done="1"]', { timeout: 15000 }));
-    await stepPage.waitForFunction(i => { const e = document.querySelector('#steplog-' + i + ' pre + p'); return e && /bytes/.test(e.textContent); }, gi, { timeout: 10000 }).catch(() => {});
-    const [gt, whole] = [await stepText(stepPage, gi), await stepPage.textContent('#log')];
-    check('the get\'s section and the compile\'s make the whole log, in order', gt !== null && !own.test(gt.split('\n')[0]) && gt + done === whole,
-          JSON.stringify([gt, whole.slice(0, 200)]));
+    const gt = await opened('app'), pt = await opened('prepare'), whole = await stepPage.textContent('#log');
+    check('the prepare step\'s section is its two lines', pt === 'preparing the build\nprepared\n', JSON.stringify(pt));
+    check('the get, prepare and compile sections make the whole log, in order', gt + pt + done === whole,
+          JSON.stringify([gt, pt, whole.slice(0, 200)]));
     await stepPage.keyboard.press('Tab');
     await compile.focus();
     await stepPage.keyboard.press('Enter');
