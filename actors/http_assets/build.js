@@ -153,7 +153,7 @@ function stepLog(base, s) {
   const pre = el.querySelector('pre'), box = el.querySelector('.earlier'), note = box.querySelector('.muted'), state = el.querySelector('[role=status]');
   pre.setAttribute('aria-label', 'log of step ' + s.name);
   const from = s.log_from;
-  let start = from, next = null, es = null, live = false, gen = 0;
+  let start = from, next = null, es = null, live = false, gen = 0, kept = 0;
   const showEarlier = () => { box.hidden = start <= from; note.textContent = start > from ? Math.round((start - from) / 1024) + ' KiB of this step before this' : ''; };
   const close = () => { if (es) es.close(); es = null; };
   const fixed = async end => {          // a finished step: its last TAIL bytes
@@ -175,7 +175,7 @@ function stepLog(base, s) {
     es = new EventSource('/api/v1/' + base + '/log/stream?' + (next === null ? 'tail=' + TAIL : 'offset=' + next));
     es.addEventListener('meta', e => {
       const m = JSON.parse(e.data);
-      if (next === null || m.offset !== next) { start = Math.max(from, m.offset); next = start; pre.textContent = ''; showEarlier(); }
+      if (next === null || m.offset !== next) { start = Math.max(from, m.offset); next = start; pre.textContent = ''; kept = 0; showEarlier(); }
       state.textContent = 'following';
     });
     es.onmessage = e => {
@@ -184,7 +184,15 @@ function stepLog(base, s) {
       let bytes = new TextEncoder().encode(m.text);
       if (m.offset < next) bytes = bytes.slice(next - m.offset);
       next = m.next;
-      pre.appendChild(document.createTextNode(dec(bytes)));
+      const t = dec(bytes);
+      pre.appendChild(document.createTextNode(t));
+      kept += t.length;
+      while (kept > KEEP && pre.firstChild && pre.firstChild.nextSibling) {   // a long live step: drop its oldest text
+        kept -= pre.firstChild.textContent.length;
+        start += utf8(pre.firstChild.textContent);
+        pre.removeChild(pre.firstChild);
+        showEarlier();
+      }
       pre.scrollTop = pre.scrollHeight;
     };
     es.addEventListener('end', () => { close(); live = false; state.textContent = 'finished'; });
