@@ -70,7 +70,6 @@ runner_build_log(runner_build_t *b, uint32_t step, const void *data, size_t len)
     // sequence numbers must reach the sink in order: assign and emit together
     pthread_mutex_lock(&b->lock);
     m.log.seq = b->log_seq++;
-    b->log_bytes += len;
     s_emit_log(b, &m);
     pthread_mutex_unlock(&b->lock);
 }
@@ -154,19 +153,8 @@ runner_build_step_msg_put(runner_build_t *b, uint32_t step, const char *kind, co
         size_t cap = step + 16;
         b->step_msgs = realloc(b->step_msgs, cap * sizeof(zmsg_t *));
         memset(b->step_msgs + b->step_cap, 0, (cap - b->step_cap) * sizeof(zmsg_t *));
-        b->step_log_from = realloc(b->step_log_from, cap * sizeof(uint64_t));
-        memset(b->step_log_from + b->step_cap, 0, (cap - b->step_cap) * sizeof(uint64_t));
         b->step_cap = cap;
     }
-    // the step's slice of the log: from what was sent when it started to
-    // what is sent now (a step that never said "started" is empty). Counted
-    // here, under the lock that orders LOG and STEP, in the masked bytes
-    // that leave, so a reader's offsets match the stored log.
-    if (!b->step_log_from[step])
-        b->step_log_from[step] = b->log_bytes + 1;
-    m.step.log_known = true;
-    m.step.log_from = b->step_log_from[step] - 1;
-    m.step.log_to = b->log_bytes;
     zmsg_destroy(&b->step_msgs[step]);
     b->step_msgs[step] = pk_msg_to_zmsg(&m);
     s_emit(b, &m);
@@ -712,7 +700,6 @@ runner_build_destroy(runner_build_t **self_p)
     for (size_t i = 0; i < b->step_cap; i++)
         zmsg_destroy(&b->step_msgs[i]);
     free(b->step_msgs);
-    free(b->step_log_from);
     zmsg_destroy(&b->final);
     free(b->waiters);
     free(b->cancel_reason);

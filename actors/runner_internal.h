@@ -128,11 +128,9 @@ struct _runner_build_t {
     pthread_mutex_t lock;        // guards everything below
     int64_t credits;             // RUNNER_INITIAL_CREDIT - chunks in window
     uint64_t log_seq;
-    uint64_t log_bytes;          // bytes of log sent (masked: as the sink stores them)
     uint64_t started_ms;         // wall time STARTED said (0 before it)
     zlist_t *window;             // zmsg_t LOG sent, not credited, oldest first
     zmsg_t **step_msgs;          // the last STEP of each step index (or NULL)
-    uint64_t *step_log_from;     // per step index: log_bytes when it started, + 1 (0: not yet)
     size_t step_cap;
     zmsg_t *final;               // DONE / VERSIONS once emitted
     int *waiters;                // eventfds of running processes: poked on credit/cancel

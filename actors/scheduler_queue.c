@@ -128,7 +128,6 @@ s_close_steps(s_mutate_t *c, pk_store_txn_t *txn)
             continue;
         sched_set_str(&steps[i].status, status);
         steps[i].finished_ms = c->b.finished_ms ? c->b.finished_ms : zclock_time();
-        steps[i].has_log_to = false;    // its runner did not say where it ended
         rc = pk_builds_step_put(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry,
                                 &steps[i]);
     }

@@ -128,10 +128,6 @@ s_step_txn(pk_store_txn_t *txn, void *arg)
         st.started_ms = (int64_t) c->s->started_ms;
     if (c->s->finished_ms)
         st.finished_ms = (int64_t) c->s->finished_ms;
-    // an older runner says nothing of the log: its steps keep "unknown"
-    st.has_log_from = st.has_log_to = c->s->log_known;
-    st.log_from = c->s->log_from;
-    st.log_to = c->s->log_to;
     rc = pk_builds_step_put(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry, &st);
     pk_build_step_clear(&st);
     return rc;

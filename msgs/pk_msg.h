@@ -135,9 +135,6 @@ typedef struct {        // runner -> scheduler: a step changed state
     char *resource;     // optional, a put that succeeded: its resource ("type.name")
     pk_bytes_t versions;// optional, with resource: packed msgpack array of the version
                         // maps the put produced, oldest first (the last is the put's)
-    bool log_known;     // log_from/log_to are given (false from older runners: unknown)
-    uint64_t log_from;  // bytes of the build's log sent before the step started
-    uint64_t log_to;    // ... and when this report left (its end, once finished)
 } pk_msg_step_t;
 
 typedef struct {        // runner -> scheduler: the work ended

@@ -74,9 +74,6 @@ static const pk_field_t s_step[] = {
     F(step, outputs, PK_F_KV, false),
     F(step, resource, PK_F_STR, false),
     F(step, versions, PK_F_RAW, false),
-    F(step, log_known, PK_F_BOOL, false),
-    F(step, log_from, PK_F_U64, false),
-    F(step, log_to, PK_F_U64, false),
 };
 static const pk_field_t s_done[] = {
     F(done, id, PK_F_STR, true),

@@ -15,9 +15,7 @@
 //               dispatched, trimmed_ms}
 //   build_steps (str pipeline, str job, u64 number, u32 retry, u32 step) ->
 //               {step, kind, name, status, message, exit_code, started_ms,
-//               finished_ms, log_from?, log_to?} -- log_from/log_to: the
-//               step's byte range in the build's log (absent in records
-//               written before them, or from an older runner: unknown)
+//               finished_ms}
 //   pins        (str pipeline, str resource) -> {version_id, pinned_ms}
 // Indexes, kept by pk_builds_put in the transaction that writes the build
 // (pk_builds_index.c), so each costs what it returns however long the
@@ -105,12 +103,6 @@ typedef struct {
     char *kind, *name, *status, *message;   // may be NULL
     int64_t exit_code;
     int64_t started_ms, finished_ms;
-    // its slice of the build's log (offsets in the stored bytes): where its
-    // output begins and where it ends (so far, while it runs); each only
-    // when known (has_*): older records and runners have neither, a step
-    // the scheduler closed (its runner lost) has no end
-    bool has_log_from, has_log_to;
-    uint64_t log_from, log_to;
 } pk_build_step_t;
 
 // Opens the keyspaces (before any transaction that uses them). NULL with

@@ -240,7 +240,7 @@ pk_builds_step_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 8 + (s->has_log_from ? 1 : 0) + (s->has_log_to ? 1 : 0));
+    msgpack_pack_map(&pk, 8);
     builds_pack_str(&pk, "step");
     msgpack_pack_uint32(&pk, s->step);
     builds_pack_str(&pk, "kind");
@@ -257,14 +257,6 @@ pk_builds_step_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     msgpack_pack_int64(&pk, s->started_ms);
     builds_pack_str(&pk, "finished_ms");
     msgpack_pack_int64(&pk, s->finished_ms);
-    if (s->has_log_from) {
-        builds_pack_str(&pk, "log_from");
-        msgpack_pack_uint64(&pk, s->log_from);
-    }
-    if (s->has_log_to) {
-        builds_pack_str(&pk, "log_to");
-        msgpack_pack_uint64(&pk, s->log_to);
-    }
     return builds_write(txn, self->steps, &k, &sb);
 }
 
@@ -295,16 +287,6 @@ s_step_field(const msgpack_object *key, const msgpack_object *val, void *arg)
     else
     if (builds_is(key, "finished_ms"))
         out->finished_ms = builds_i64(val);
-    else
-    if (builds_is(key, "log_from")) {
-        out->log_from = builds_u64(val);
-        out->has_log_from = true;
-    }
-    else
-    if (builds_is(key, "log_to")) {
-        out->log_to = builds_u64(val);
-        out->has_log_to = true;
-    }
 }
 
 int

@@ -3,5 +3,3 @@ pk_add_test(test_runner_build SOURCES test_runner_build.c runner_harness.c LIBS 
 pk_add_test(test_runner_actor SOURCES test_runner_actor.c LIBS pk_actors)
 # the git type's pr = true mode: which forge, API and repository params name
 pk_add_test(test_runner_forge SOURCES test_runner_forge.c LIBS pk_actors)
-# each STEP's log range (log_from, log_to) partitions the build's masked log
-pk_add_test(test_runner_steplog SOURCES test_runner_steplog.c runner_harness.c LIBS pk_actors)

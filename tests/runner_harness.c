@@ -34,14 +34,6 @@ harness_emit(void *arg, pk_msg_t *msg)
         char buf[600];
         snprintf(buf, sizeof buf, "%s %s", msg->step.status, msg->step.name);
         zlist_append(h->steps, buf);   // autofree: the list keeps a copy
-        if (h->nreports < sizeof h->reports / sizeof h->reports[0]) {
-            __typeof__(h->reports[0]) *r = &h->reports[h->nreports++];
-            snprintf(r->name, sizeof r->name, "%s", msg->step.name);
-            snprintf(r->status, sizeof r->status, "%s", msg->step.status);
-            r->log_known = msg->step.log_known;
-            r->log_from = msg->step.log_from;
-            r->log_to = msg->step.log_to;
-        }
         break;
     }
     case PK_MSG_DONE:

@@ -18,12 +18,6 @@ typedef struct {
     uint64_t next_seq;      // LOG seq must arrive gap-free
     bool seq_ok;
     zlist_t *steps;         // "status name" strings in order
-    struct {                // every STEP, in order, with its log range
-        char name[64], status[16];
-        bool log_known;
-        uint64_t log_from, log_to;
-    } reports[64];
-    size_t nreports;
     char *done_status;
     char *done_reason;
     pk_msg_t versions;      // the VERSIONS message, for checks

@@ -42,9 +42,6 @@ s_put_build(pk_store_txn_t *txn, void *arg)
     if (rc == 0) {
         s.step = 10;
         s.message = "late";
-        s.has_log_from = s.has_log_to = true;   // offset 0 is known, not "unknown"
-        s.log_from = 0;
-        s.log_to = 77;
         rc = pk_builds_step_put(a->b, txn, a->pipeline, a->job, a->number, a->retry, &s);
     }
     return rc;
@@ -147,11 +144,6 @@ s_roundtrip(const char *system)
     assert_null(steps[0].message);
     assert_int_equal(steps[0].exit_code, 3);
     assert_string_equal(steps[0].kind, "task");
-    // a record without log offsets reads as "unknown"; one with them keeps them
-    assert_false(steps[0].has_log_from || steps[0].has_log_to);
-    assert_true(steps[1].has_log_from && steps[1].has_log_to);
-    assert_int_equal(steps[1].log_from, 0);
-    assert_int_equal(steps[1].log_to, 77);
     pk_build_steps_free(&steps, n);
 
     pk_pipeline_rec_t p;

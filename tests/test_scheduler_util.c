@@ -335,9 +335,6 @@ treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, const c
         m.step.name = strdup("t");
         m.step.status = strdup(status);
         m.step.exit_code = !strcmp(status, "failed");
-        m.step.log_known = true;        // its output: bytes [10, 25) of the log
-        m.step.log_from = 10;
-        m.step.log_to = strcmp(status, "started") ? 25 : 10;
     }
     else {
         m.done.id = strdup(id);
