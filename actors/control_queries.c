@@ -52,8 +52,8 @@ ctl_pack_build_head(msgpack_packer *pk, const char *pipeline, const char *job,
 }
 
 static void
-s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t *b,
-             bool with_steps)
+s_pack_build(ctl_q_t *q, const char *pipeline, uint64_t life, const char *job,
+             const pk_build_t *b, bool with_steps)
 {
     msgpack_packer *pk = &q->pk;
     msgpack_pack_map(pk, CTL_BUILD_HEAD_PAIRS + 5 + (with_steps ? 3 : 0));
@@ -85,10 +85,22 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
     if (pk_builds_steps_list(q->self->builds, q->txn, pipeline, job, b->number, b->retry,
                              &steps, &n) != 0)
         n = 0;
+    // where each step's output lies in the log: the log sink's own record of
+    // it (log_meta), for the steps that wrote anything
+    pk_log_step_t *ranges = NULL;
+    size_t nr = 0;
+    char *id = pk_builds_work_id(pipeline, life, job, b->number, b->retry);
+    if (!id || pk_logs_steps(q->self->store, id, b->attempt, &ranges, &nr) != 0)
+        nr = 0;
+    free(id);
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
         const pk_build_step_t *s = &steps[i];
-        msgpack_pack_map(pk, 8);
+        const pk_log_step_t *r = NULL;
+        for (size_t k = 0; k < nr && !r; k++)
+            if (ranges[k].step == (uint32_t) s->step)
+                r = &ranges[k];
+        msgpack_pack_map(pk, r ? 10 : 8);
         ctl_kint(pk, "step", s->step);
         ctl_kstr(pk, "kind", s->kind);
         ctl_kstr(pk, "name", s->name);
@@ -97,7 +109,12 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
         ctl_kint(pk, "started_ms", s->started_ms);
         ctl_kint(pk, "finished_ms", s->finished_ms);
         ctl_kstr(pk, "message", s->message);
+        if (r) {
+            ctl_kint(pk, "log_from", (int64_t) r->first);
+            ctl_kint(pk, "log_to", (int64_t) r->end);
+        }
     }
+    free(ranges);
     pk_build_steps_free(&steps, n);
 }
 
@@ -240,7 +257,7 @@ s_q_jobs(ctl_q_t *q)
         ctl_str(&q->pk, "latest");
         pk_build_t b = { 0 };
         if (pk_builds_latest(q->self->builds, q->txn, name, j->name, &b) == 0)
-            s_pack_build(q, name, j->name, &b, false);
+            s_pack_build(q, name, 0, j->name, &b, false);
         else
             msgpack_pack_nil(&q->pk);
         pk_build_clear(&b);
@@ -269,7 +286,7 @@ s_q_builds(ctl_q_t *q)
         return ctl_store_fail(q);
     msgpack_pack_array(&q->pk, n);
     for (size_t i = 0; i < n; i++)
-        s_pack_build(q, name, job, &items[i], false);
+        s_pack_build(q, name, 0, job, &items[i], false);
     pk_builds_list_free(&items, n);
     return 0;
 }
@@ -282,13 +299,14 @@ s_q_build(ctl_q_t *q)
     pk_pipeline_t *def;
     if (ctl_pipeline(q, &name, &rec, &def))
         return 1;
+    uint64_t life = rec.life;
     pk_pipeline_rec_clear(&rec);
     pk_build_t b = { 0 };
     if (ctl_job(q, name, def, &job) || ctl_build(q, name, job, false, &b)) {
         pk_build_clear(&b);
         return 1;
     }
-    s_pack_build(q, name, job, &b, true);
+    s_pack_build(q, name, life, job, &b, true);
     pk_build_clear(&b);
     return 0;
 }

@@ -20,10 +20,7 @@
 #include "pk_logs_codec.h"
 #include "pk_store_internal.h"
 
-typedef struct {
-    uint32_t step;
-    uint64_t first, end;
-} s_step_t;
+typedef pk_log_step_t s_step_t;
 
 #define CHUNK_MAX (128 * 1024)      // a stored chunk decodes to at most this
 #define MERGE_BELOW (32 * 1024)     // a last chunk this small takes the next bytes in
@@ -653,6 +650,19 @@ pk_logs_size(pk_store_t *store, const char *id, uint32_t attempt)
     pk_log_meta_t m;
     int rc = pk_logs_meta(store, id, attempt, &m);
     return rc < 0 ? -1 : (int64_t) m.size;
+}
+
+int
+pk_logs_steps(pk_store_t *store, const char *id, uint32_t attempt, pk_log_step_t **steps,
+              size_t *n)
+{
+    s_meta_t mt;
+    int rc = s_with_meta(store, id, attempt, &mt, NULL);
+    *steps = rc == 0 ? mt.steps : NULL;
+    *n = rc == 0 ? mt.nsteps : 0;
+    if (rc != 0)
+        free(mt.steps);
+    return rc;
 }
 
 int

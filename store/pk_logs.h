@@ -73,6 +73,17 @@ int pk_logs_delete_where(pk_store_t *store, pk_store_txn_t *txn, const char *id_
 int pk_logs_meta(pk_store_t *store, const char *id, uint32_t attempt, pk_log_meta_t *meta);
 // Bytes stored (0 when there is no such log), or -1.
 int64_t pk_logs_size(pk_store_t *store, const char *id, uint32_t attempt);
+// Where each step's output lies in the log: [first, end), the offset of its
+// first byte and the end of its last (steps running side by side overlap).
+typedef struct {
+    uint32_t step;
+    uint64_t first, end;
+} pk_log_step_t;
+
+// Every step that wrote to (id, attempt), in the order they first wrote.
+// 0 (*steps NULL and *n 0 for no log or no output), or -1. Caller frees *steps.
+int pk_logs_steps(pk_store_t *store, const char *id, uint32_t attempt, pk_log_step_t **steps,
+                  size_t *n);
 // Where step's output starts and ends. 0, PK_STORE_NOTFOUND, or -1.
 int pk_logs_step_range(pk_store_t *store, const char *id, uint32_t attempt, uint32_t step,
                        uint64_t *first, uint64_t *end);

@@ -8,6 +8,8 @@ pk_add_script_test(http_metrics ${CMAKE_CURRENT_SOURCE_DIR}/http/metrics.sh)
 pk_add_script_test(http_malformed ${CMAKE_CURRENT_SOURCE_DIR}/http/malformed.sh)
 pk_add_script_test(http_page ${CMAKE_CURRENT_SOURCE_DIR}/http/page.sh)
 pk_add_script_test(http_ui ${CMAKE_CURRENT_SOURCE_DIR}/http/ui.sh)
+# each step's log_from/log_to partition the stored (masked) log of a three-step build
+pk_add_script_test(http_steplog ${CMAKE_CURRENT_SOURCE_DIR}/http/steplog.sh)
 pk_add_script_test(http_api_errors ${CMAKE_CURRENT_SOURCE_DIR}/http/api_errors.sh)
 pk_add_script_test(http_webhook_secret_var ${CMAKE_CURRENT_SOURCE_DIR}/http/webhook_secret_var.sh)
 pk_add_script_test(http_slow_followers ${CMAKE_CURRENT_SOURCE_DIR}/http/slow_followers.sh)

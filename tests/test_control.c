@@ -361,6 +361,16 @@ test_builds(void **state)
     assert_int_equal(pk_value_len(v), 1);
     pk_value_destroy(&v);
 
+    // the log sink's record of where each step wrote: the get 4 bytes, then unit 5
+    pk_store_txn_t *txn = s_write_begin(f);
+    pk_log_chunk_t c[2] = {
+        { .id = "build:demo/test/2.1", .attempt = 1, .step = 0, .seq = 0, .data = "get\n",
+          .size = 4 },
+        { .id = "build:demo/test/2.1", .attempt = 1, .step = 1, .seq = 1, .data = "unit\n",
+          .size = 5 },
+    };
+    assert_int_equal(pk_logs_append(f->store, txn, c, 2), 0);
+    assert_int_equal(pk_store_commit(&txn), 0);
     assert_int_equal(s_req(f, "build", &v, NULL, "pipeline", "demo", "job", "test",
                            "number", "2.1", NULL), 0);
     assert_string_equal(s_gstr(v, "status"), "started");
@@ -371,6 +381,16 @@ test_builds(void **state)
     assert_string_equal(s_gstr(pk_value_list_at(steps, 0), "kind"), "get");
     assert_string_equal(s_gstr(pk_value_list_at(steps, 1), "name"), "unit");
     assert_int_equal(s_gnum(pk_value_list_at(steps, 0), "finished_ms"), 6);
+    assert_int_equal(s_gnum(pk_value_list_at(steps, 0), "log_from"), 0);
+    assert_int_equal(s_gnum(pk_value_list_at(steps, 0), "log_to"), 4);
+    assert_int_equal(s_gnum(pk_value_list_at(steps, 1), "log_from"), 4);
+    assert_int_equal(s_gnum(pk_value_list_at(steps, 1), "log_to"), 9);
+    pk_value_destroy(&v);
+    // a build whose steps wrote nothing has no ranges
+    assert_int_equal(s_req(f, "build", &v, NULL, "pipeline", "demo", "job", "test",
+                           "number", "1", NULL), 0);
+    for (size_t i = 0; i < pk_value_len(s_get(v, "steps")); i++)
+        assert_null(pk_value_object_get(pk_value_list_at(s_get(v, "steps"), i), "log_from"));
     pk_value_destroy(&v);
 
     s_expect_error(f, "build", "no build 9 of job \"demo/test\"", "pipeline", "demo",

@@ -3,6 +3,11 @@
 // the build live over SSE, offers "load earlier" for what came before, a
 // follow (auto-scroll) toggle and copy. A hidden tab closes the stream and
 // resumes from the byte it had reached when shown again.
+// Each step whose record says where its output lies in the log (log_from,
+// log_to: byte offsets) opens, by its button, a log of its own: a finished
+// step fetches its range (its last 256 KiB, with "load earlier"), the
+// running one follows the build's stream from its first byte. Steps of older
+// builds have no offsets: they have only the build's log.
 import { esc, enc, when, span, status, crumbs, swap, $, flash, P, J } from './util.js';
 import { get, can, teamOf } from './api.js';
 import { act } from './views.js';
@@ -26,12 +31,18 @@ function facts(b) {
     (b.approvals_needed ? '<br>approvals ' + esc(b.approvals) + ' of ' + esc(b.approvals_needed) +
       (b.voters ? ' (' + esc(String(b.voters).trim().split('\n').join(', ')) + ')' : '') : '');
 }
-function steps(b) {
+function steps(b, open) {
   let h = '<table class="steps"><thead><tr><th>step</th><th>status</th><th>exit</th><th>started</th><th>took</th><th></th></tr></thead><tbody>';
-  for (const s of b.steps || [])
-    h += '<tr><td>' + esc(s.kind) + ' ' + esc(s.name) + '</td><td>' + status(s.status) + '</td><td>' +
+  for (const s of b.steps || []) {
+    const name = esc(s.kind) + ' ' + esc(s.name), has = s.log_from !== undefined && s.log_from !== null;
+    const o = has && open.has(s.step);
+    h += '<tr data-step="' + esc(s.step) + '"><td>' + (has ? '<button type="button" class="stepx" data-stepx="' + esc(s.step) +
+      '" data-key="stepx-' + esc(s.step) + '" aria-expanded="' + o + '" aria-controls="steplog-' + esc(s.step) + '">' +
+      (o ? '\u25be ' : '\u25b8 ') + name + '</button>' : name) + '</td><td>' + status(s.status) + '</td><td>' +
       (!s.finished_ms || s.exit_code === undefined || s.exit_code === null ? '' : esc(s.exit_code)) + '</td><td>' + when(s.started_ms) +
       '</td><td>' + span(s.started_ms, s.finished_ms) + '</td><td class="error">' + esc(s.message || '') + '</td></tr>';
+    if (o) h += '<tr class="steplog-row"><td colspan="6" id="steplog-' + esc(s.step) + '" data-steplog="' + esc(s.step) + '"></td></tr>';
+  }
   if (!(b.steps || []).length) h += '<tr><td colspan="6" class="muted">no step ran</td></tr>';
   return h + '</tbody></table>';
 }
@@ -45,13 +56,19 @@ export async function build(main, p, j, n) {
     '<span class="muted" id="earlier-note"></span></span><label class="toggle"><input type="checkbox" id="follow" checked> follow</label>' +
     '<button type="button" id="copy">copy</button></div><pre class="log" id="log" tabindex="0" aria-label="build log"></pre>' +
     '<p class="muted" id="log-state" role="status">connecting&hellip;</p>';
-  let job = {};
+  let job = {}, last = null;
+  const views = new Map();      // step -> its open log (stepLog)
   const load = async () => {
     const [b, jobs] = await Promise.all([get(base), get('pipelines/' + enc(p) + '/jobs').catch(() => [])]);
     job = jobs.find(x => x.name === j) || {};
     swap($('#bhead', main), header(b));
     swap($('#facts', main), facts(b));
-    swap($('#steps', main), steps(b));
+    last = b;
+    swap($('#steps', main), steps(b, views));
+    for (const s of b.steps || []) {          // an open step's log survives the redraw
+      const v = views.get(s.step), cell = $('[data-steplog="' + s.step + '"]', main);
+      if (v && cell) { cell.appendChild(v.el); v.update(s); }
+    }
     const w = can(team, 'write'), m = can(team, 'maintain');
     let a = '';
     if (w && OPEN.test(b.status)) a += '<button type="button" data-action="cancel" data-key="cancel">cancel</button>';
@@ -82,6 +99,14 @@ export async function build(main, p, j, n) {
     };
   };
   main.addEventListener('click', e => {
+    const x = e.target.closest('[data-stepx]');
+    if (x) {
+      const k = Number(x.dataset.stepx), v = views.get(k);
+      if (v) { v.stop(); views.delete(k); } else views.set(k, stepLog(base, (last.steps || []).find(s => s.step === k)));
+      swap($('#steps', main), steps(last, views));
+      for (const [i, w] of views) { const c = $('[data-steplog="' + i + '"]', main); if (c) c.appendChild(w.el); }
+      return;
+    }
     const b = e.target.closest('[data-action]');
     if (!b) return;
     const k = b.dataset.action;
@@ -94,8 +119,104 @@ export async function build(main, p, j, n) {
   return {
     // this build's job (its builds, pause), or a resync; not every other pipeline's traffic
     refresh: evs => evs.some(e => e.resync || (e.body && e.body.pipeline === p && (!e.body.job || e.body.job === j))) && load(),
-    destroy: stop,
+    destroy: () => { stop(); for (const v of views.values()) v.stop(); },
   };
+}
+
+// Bytes [a, b) of the log, in as many reads as the server cuts them into.
+async function range(base, a, b) {
+  const parts = [];
+  while (a < b) {
+    const r = await fetch('/api/v1/' + base + '/log?offset=' + a + '&max=' + (b - a));
+    if (!r.ok) throw new Error('the log could not be read: ' + r.status);
+    const buf = new Uint8Array(await r.arrayBuffer()), next = Number(r.headers.get('X-Log-Next'));
+    parts.push(buf);
+    if (!(next > a)) break;
+    a = next;
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.length; }
+  return all;
+}
+const dec = u => new TextDecoder().decode(u);
+
+// One step's slice of the log, [log_from, log_to): fetched once the step has
+// finished, else followed on the build's stream from its first byte (the
+// stream says where each text starts, so what came before the step is cut
+// off). When the running step finishes, its slice is read again, exactly.
+function stepLog(base, s) {
+  const el = document.createElement('div');
+  el.className = 'steplog';
+  el.innerHTML = '<div class="bar logbar"><span class="earlier" hidden><button type="button" data-earlier>load earlier</button> ' +
+    '<span class="muted"></span></span></div><pre class="log" tabindex="0"></pre><p class="muted" role="status"></p>';
+  const pre = el.querySelector('pre'), box = el.querySelector('.earlier'), note = box.querySelector('.muted'), state = el.querySelector('[role=status]');
+  pre.setAttribute('aria-label', 'log of step ' + s.name);
+  const from = s.log_from;
+  let start = from, next = null, es = null, live = false, gen = 0, kept = 0;
+  const showEarlier = () => { box.hidden = start <= from; note.textContent = start > from ? Math.round((start - from) / 1024) + ' KiB of this step before this' : ''; };
+  const close = () => { if (es) es.close(); es = null; };
+  const fixed = async end => {          // a finished step: its last TAIL bytes
+    const g = ++gen;
+    close();
+    live = false;
+    start = Math.max(from, end - TAIL);
+    try {
+      let text = end > start ? dec(await range(base, start, end)) : '';
+      if (g !== gen) return;
+      if (start > from) { const cut = text.indexOf('\n') + 1; start += utf8(text.slice(0, cut)); text = text.slice(cut); }
+      pre.textContent = text;
+      state.textContent = (end - from) + ' bytes';
+      showEarlier();
+    } catch (e) { if (g === gen) state.textContent = e.message; }
+  };
+  const open = () => {                  // the running step (or one whose end is unknown): its bytes as they come
+    if (es || !live) return;
+    es = new EventSource('/api/v1/' + base + '/log/stream?' + (next === null ? 'tail=' + TAIL : 'offset=' + next));
+    es.addEventListener('meta', e => {
+      const m = JSON.parse(e.data);
+      if (next === null || m.offset !== next) { start = Math.max(from, m.offset); next = start; pre.textContent = ''; kept = 0; showEarlier(); }
+      state.textContent = 'following';
+    });
+    es.onmessage = e => {
+      const m = JSON.parse(e.data);
+      if (m.next <= next) return;       // already shown
+      let bytes = new TextEncoder().encode(m.text);
+      if (m.offset < next) bytes = bytes.slice(next - m.offset);
+      next = m.next;
+      const t = dec(bytes);
+      pre.appendChild(document.createTextNode(t));
+      kept += t.length;
+      while (kept > KEEP && pre.firstChild && pre.firstChild.nextSibling) {   // a long live step: drop its oldest text
+        kept -= pre.firstChild.textContent.length;
+        start += utf8(pre.firstChild.textContent);
+        pre.removeChild(pre.firstChild);
+        showEarlier();
+      }
+      pre.scrollTop = pre.scrollHeight;
+    };
+    es.addEventListener('end', () => { close(); live = false; state.textContent = 'finished'; });
+    es.onerror = () => { if (es && es.readyState === EventSource.CLOSED) { es = null; setTimeout(open, 2000); } };
+  };
+  let known = null;                     // the end this view shows (null: following)
+  const update = t => {
+    const end = t.status !== 'started' && t.log_to !== undefined && t.log_to !== null ? t.log_to : null;
+    if (end !== null) { if (end !== known) { known = end; fixed(end); } return; }
+    if (!live && known === null && next === null) { live = true; open(); }
+  };
+  box.querySelector('[data-earlier]').onclick = async () => {
+    const a = Math.max(from, start - TAIL);
+    try {
+      let text = dec(await range(base, a, start));
+      if (a > from) text = text.slice(text.indexOf('\n') + 1);
+      pre.insertBefore(document.createTextNode(text), pre.firstChild);
+      start = a > from ? start - utf8(text) : from;
+      showEarlier();
+    } catch (e) { flash(e.message, true); }
+  };
+  const unhide = onHidden(hidden => hidden ? close() : open());
+  update(s);
+  return { el, update, stop: () => { unhide(); gen++; live = false; close(); } };
 }
 
 function followLog(main, base) {

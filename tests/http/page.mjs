@@ -95,6 +95,20 @@ try {
   const first = await page.evaluate(() => document.getElementById('log').textContent.split('\n')[0]);
   check('earlier text starts at a whole line', first.startsWith('a line of the huge log'), first);
   await page.screenshot({ path: join(out, 'http-page-huge.png') });
+  // its one step's own log opens at its tail too, with "load earlier"
+  await page.click('button.stepx');
+  await page.waitForFunction(() => /THE-END\n$/.test((document.querySelector('.steplog pre') || {}).textContent || ''), null, { timeout: 20000 })
+    .then(() => check('the huge step\'s own log shows its tail', true))
+    .catch(e => check('the huge step\'s own log shows its tail', false, e.message));
+  const slen = await page.evaluate(() => document.querySelector('.steplog pre').textContent.length);
+  check('only the step\'s tail was loaded', slen > 1000 && slen <= 256 * 1024, slen);
+  check('the step offers "load earlier"', await page.isVisible('.steplog [data-earlier]'));
+  await page.click('.steplog [data-earlier]');
+  await page.waitForFunction(l => document.querySelector('.steplog pre').textContent.length > l, slen, { timeout: 10000 })
+    .then(() => check('the step\'s "load earlier" prepends whole earlier lines', true))
+    .catch(e => check('the step\'s "load earlier" prepends whole earlier lines', false, e.message));
+  const sfirst = await page.evaluate(() => document.querySelector('.steplog pre').textContent.split('\n')[0]);
+  check('the step\'s earlier text starts at a whole line', sfirst.startsWith('a line of the huge log'), sfirst);
 
   // 5. workers and a resource page render
   await page.goto(base + '/#/workers');

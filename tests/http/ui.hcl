@@ -1,5 +1,6 @@
 # The web UI's acceptance pipeline (ui.sh): three jobs in a row on a git
 # repository over file:// -- build (prints slowly: a log to watch live),
+# prepare, a step before compile, so each step's log has lines of its own --
 # test (passed build), ship (passed test, behind an approval) -- and
 # release, a job with inputs of every type for the trigger form, and flaky,
 # which fails (to be marked as a warning).
@@ -23,6 +24,11 @@ resource "git" "app" {
 job "build" {
   get "git" "app" {
     trigger = true
+  }
+  task "prepare" {
+    run "shell" {
+      cmd = "echo preparing the build; echo prepared"
+    }
   }
   task "compile" {
     run "shell" {

@@ -121,6 +121,27 @@ try {
     await logPage.waitForSelector('tr[data-build="2"] a', { timeout: 10000 });
     await logPage.click('tr[data-build="2"] a');
     await logPage.waitForSelector('#log', { timeout: 10000 });
+    // a third tab opens the running compile step's own log, by the keyboard
+    const stepPage = await admin.newPage();
+    watch(stepPage);
+    await stepPage.goto(base + '/#/p/ui/j/build/b/2');
+    const compile = stepPage.locator('button.stepx', { hasText: 'compile' });
+    await compile.waitFor({ timeout: 15000 });
+    const ci = await compile.getAttribute('data-stepx');
+    await compile.focus();
+    await stepPage.keyboard.press('Enter');
+    check('Enter opens the step\'s log', await stepPage.locator('button.stepx[data-stepx="' + ci + '"]').getAttribute('aria-expanded') === 'true');
+    const own = /^(building \S+|step \d+ of the build)$/;
+    const stepText = (pg, i) => pg.evaluate(i => { const e = document.querySelector('#steplog-' + i + ' pre'); return e ? e.textContent : null; }, i);
+    await waitOk('the running step\'s log follows it live', stepPage.waitForFunction(i => {
+      const e = document.querySelector('#steplog-' + i + ' pre');
+      return e && (e.textContent.match(/^step \d+ of the build$/mg) || []).length >= 2;
+    }, ci, { timeout: 15000 }));
+    const live = await stepText(stepPage, ci);
+    const still = await stepPage.evaluate(i => document.querySelector('tr[data-step="' + i + '"] [data-status]').dataset.status, ci);
+    check('while it runs, its section shows only its own lines', still === 'started' && live.trim().split('\n').every(l => own.test(l)),
+          still + ' ' + JSON.stringify(live.slice(0, 300)));
+    await shot(stepPage, 'step-live');
     const seen = [];
     const t0 = Date.now();
     while (Date.now() - t0 < 20000) {
@@ -136,6 +157,31 @@ try {
     check('the graph page was never reloaded', await page.evaluate(() => window.__noReload === 1));
     await waitOk('the build page header turns succeeded by itself', logPage.waitForSelector('h1 [data-status="succeeded"]', { timeout: 15000 }));
     await logPage.close();
+    // finished: the step's section is its exact slice; with the get's, the whole log
+    await waitOk('the finished step\'s section ends with its last line', stepPage.waitForFunction(i =>
+      /step 24 of the build\n$/.test((document.querySelector('#steplog-' + i + ' pre') || {}).textContent || '') &&
+      document.querySelector('tr[data-step="' + i + '"] [data-status]').dataset.status === 'succeeded', ci, { timeout: 20000 }));
+    const done = await stepText(stepPage, ci);
+    check('the finished step shows only its own lines, all 24', done.trim().split('\n').every(l => own.test(l)) &&
+          (done.match(/^step \d+ of the build$/mg) || []).length === 24, JSON.stringify(done.slice(0, 300)));
+    const opened = async name => {
+      const b = stepPage.locator('button.stepx', { hasText: name }), i = await b.getAttribute('data-stepx');
+      await b.click();
+      await stepPage.waitForFunction(i => { const e = document.querySelector('#steplog-' + i + ' pre + p'); return e && /bytes/.test(e.textContent); }, i, { timeout: 10000 });
+      return stepText(stepPage, i);
+    };
+    await waitOk('the whole log is there', stepPage.waitForSelector('#log-state[data-done="1"]', { timeout: 15000 }));
+    // a step that printed nothing (the get, here) has no range and no log of its own
+    const gt = await stepPage.locator('button.stepx', { hasText: 'app' }).count() ? await opened('app') : '';
+    const pt = await opened('prepare'), whole = await stepPage.textContent('#log');
+    check('the prepare step\'s section is its two lines', pt === 'preparing the build\nprepared\n', JSON.stringify(pt));
+    check('the get, prepare and compile sections make the whole log, in order', gt + pt + done === whole,
+          JSON.stringify([gt, pt, whole.slice(0, 200)]));
+    await stepPage.keyboard.press('Tab');
+    await compile.focus();
+    await stepPage.keyboard.press('Enter');
+    check('Enter closes it again', await stepPage.locator('#steplog-' + ci).count() === 0);
+    await stepPage.close();
 
   });
   await section('section 4', async () => {
