@@ -65,6 +65,7 @@ static const s_command_t s_commands[] = {
     { "retry", "scheduler", "retry", A_PIPELINE | A_JOB | A_NUMBER },
     { "approve", "scheduler", "approve", A_PIPELINE | A_JOB | A_NUMBER },
     { "reject", "scheduler", "reject", A_PIPELINE | A_JOB | A_NUMBER },
+    { "build.warning", "scheduler", "build.warning", A_PIPELINE | A_JOB | A_NUMBER },
     { "pin", "scheduler", "pin", A_PIPELINE | A_RESOURCE | A_VERSION },
     { "unpin", "scheduler", "unpin", A_PIPELINE | A_RESOURCE },
     { "check", "checker", "check.now", A_PIPELINE | A_RESOURCE },
@@ -88,6 +89,7 @@ static const char *const s_ops[] = {
     "teams.remove", "teams.members", "teams.grant", "teams.revoke", "audit",
     "secrets.set", "secrets.list", "secrets.rm",
     "store.backup",
+    "graph", "build.warning",           // the web face's (issue #18)
     NULL
 };
 
@@ -581,7 +583,8 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
             free(why);
             return;
         }
-        if (ctl_authorise(self->auth, self->queries->builds, q, &who, &team, &why) != 0) {
+        if (ctl_authorise(self->auth, self->queries->builds, q, &who, &team, &why) != 0
+            || ctl_authorise_job(self->auth, self->queries, q, &who, team, &why) != 0) {
             s_deny(self, q, *client, who.user, why ? why : "not allowed");
             free(why);
             free(team);

@@ -32,6 +32,7 @@ static const s_access_t s_access[] = {
     { "resources", Z_PIPE, PK_ROLE_READ },
     { "versions", Z_PIPE, PK_ROLE_READ },
     { "overview", Z_VISIBLE, PK_ROLE_READ },
+    { "graph", Z_PIPE, PK_ROLE_READ },
     { "pipeline.set", Z_PIPE, PK_ROLE_MAINTAIN },
     { "pipeline.remove", Z_PIPE, PK_ROLE_MAINTAIN },
     // public pipelines (control_admin.c): readable without login
@@ -46,6 +47,8 @@ static const s_access_t s_access[] = {
     { "retry", Z_PIPE, PK_ROLE_WRITE },
     { "approve", Z_PIPE, PK_ROLE_MAINTAIN },
     { "reject", Z_PIPE, PK_ROLE_MAINTAIN },
+    // write for a job with allow_failure, else maintain (ctl_authorise_job)
+    { "build.warning", Z_PIPE, PK_ROLE_WRITE },
     { "pin", Z_PIPE, PK_ROLE_WRITE },
     { "unpin", Z_PIPE, PK_ROLE_WRITE },
     { "check", Z_PIPE, PK_ROLE_WRITE },
@@ -249,3 +252,25 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
     return rc < 0 ? (*error = NULL, 1) : 1;
 }
 
+
+int
+ctl_authorise_job(ctl_auth_t *auth, pk_control_queries_t *queries, const pk_msg_request_t *q,
+                  const ctl_who_t *who, const char *team, char **error)
+{
+    *error = NULL;
+    if (strcmp(q->op, "build.warning") || !team)
+        return 0;
+    const char *pipeline = pk_kv_get(&q->args, "pipeline"), *job = pk_kv_get(&q->args, "job");
+    bool allows = false;
+    if (ctl_job_allows_failure(queries, pipeline, job, &allows) != 0 || allows)
+        return 0;                   // no such job: the scheduler says so
+    pk_role_t has = ctl_auth_role(auth, who, team);
+    if (has >= PK_ROLE_MAINTAIN)
+        return 0;
+    if (asprintf(error, "not allowed: marking a build of job \"%s\" as warning needs the role "
+                 "maintain in team \"%s\" (write is enough for a job with allow_failure); "
+                 "user \"%s\" has %s", job, team, who->user ? who->user : "anonymous",
+                 pk_role_name(has)) < 0)
+        *error = NULL;
+    return 1;
+}

@@ -70,6 +70,17 @@ void ctl_pack_build_head(msgpack_packer *pk, const char *pipeline, const char *j
 
 // The "overview" query (control_overview.c).
 int ctl_q_overview(ctl_q_t *q);
+// The "graph" query (control_graph.c).
+int ctl_q_graph(ctl_q_t *q);
+// An already packed object as it is, or nil when there is none or it is not
+// exactly one object (control_queries.c).
+void ctl_raw(msgpack_packer *pk, const void *data, size_t size);
+// Does pipeline's job say allow_failure? 0 with *out, or 1 when there is no
+// such pipeline or job (the owner says so in its words).
+int ctl_job_allows_failure(pk_control_queries_t *self, const char *pipeline, const char *job,
+                           bool *out);
+// Is the job's pause flag set (the pipeline's pause sets every job's)?
+bool ctl_job_paused(ctl_q_t *q, const char *pipeline, const char *job);
 // The "store" query (control_store.c).
 int ctl_q_store(ctl_q_t *q);
 
@@ -176,6 +187,13 @@ bool ctl_access_public_read(const char *op);
 // in q's args), or 1 with *error (caller frees) saying why not.
 int ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q,
                   const ctl_who_t *who, char **team_out, char **error);
+// What ctl_authorise's table cannot say, asked after it said yes: marking a
+// build as warning (build.warning) needs maintain in team unless the job has
+// allow_failure (then write, the table's row, is enough). 0, or 1 with
+// *error (caller frees).
+int ctl_authorise_job(ctl_auth_t *auth, pk_control_queries_t *queries,
+                      const pk_msg_request_t *q, const ctl_who_t *who, const char *team,
+                      char **error);
 
 // The ops control answers itself from the identity keyspaces and the audit
 // log (control_admin.c): login, logout, whoami, tokens.*, users.*, teams.*,

@@ -308,3 +308,32 @@ pk_control_queries_destroy(pk_control_queries_t **self_p)
     free(self);
     *self_p = NULL;
 }
+
+int
+ctl_job_allows_failure(pk_control_queries_t *self, const char *pipeline, const char *job,
+                       bool *out)
+{
+    *out = false;
+    char *error = NULL;
+    pk_kv_t args = { 0 };
+    pk_kv_set(&args, "pipeline", pipeline ? pipeline : "");
+    pk_kv_set(&args, "job", job ? job : "");
+    ctl_q_t q = { .self = self, .args = &args, .error = &error };
+    int rc = 1;
+    q.txn = pk_store_begin(self->store, false);
+    const char *name, *jobname;
+    pk_pipeline_rec_t rec;
+    pk_pipeline_t *def;
+    if (q.txn && ctl_pipeline(&q, &name, &rec, &def) == 0) {
+        pk_pipeline_rec_clear(&rec);
+        if (ctl_job(&q, name, def, &jobname) == 0) {
+            const pk_job_t *j = pk_pipeline_job(def, jobname);
+            *out = j && j->allow_failure;
+            rc = j ? 0 : 1;
+        }
+    }
+    pk_store_abort(&q.txn);
+    pk_kv_clear(&args);
+    free(error);
+    return rc;
+}

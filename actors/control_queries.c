@@ -9,6 +9,7 @@
 // are. Logs are read in bounded ranges, never whole.
 #include "control_internal.h"
 #include "pk_logs.h"
+#include "pk_value_msgpack.h"
 
 #define S_LOG_MAX_DEFAULT (1u << 20)
 #define S_LOG_MAX_LIMIT (2u << 20)          // under PK_MSG_MAX_FRAME with room to spare
@@ -20,8 +21,8 @@ typedef int (s_query_fn)(ctl_q_t *q);
 
 // An already packed object as it is, or nil when there is none (or it is
 // not exactly one object: never let a bad stored value break the reply).
-static void
-s_raw(msgpack_packer *pk, const void *data, size_t size)
+void
+ctl_raw(msgpack_packer *pk, const void *data, size_t size)
 {
     if (data && size && pk_msgpack_check(data, size, NULL, 0) == 0)
         pk->callback(pk->data, data, size);
@@ -64,13 +65,13 @@ s_pack_build(ctl_q_t *q, const char *pipeline, const char *job, const pk_build_t
         pk_version_t v = { 0 };
         if (pk_versions_get(q->self->versions, q->txn, pipeline, b->versions.names[i],
                             b->versions.ids[i], &v) == 0)
-            s_raw(pk, v.data, v.size);
+            ctl_raw(pk, v.data, v.size);
         else
             msgpack_pack_nil(pk);
         pk_version_clear(&v);
     }
     ctl_str(pk, "inputs");
-    s_raw(pk, b->inputs, b->inputs_size);
+    ctl_raw(pk, b->inputs, b->inputs_size);
     ctl_kint(pk, "approvals_needed", b->approvals_needed);
     ctl_kint(pk, "approvals", b->approvals);
     ctl_kint(pk, "trimmed_ms", b->trimmed_ms);      // retention removed log and steps
@@ -177,9 +178,43 @@ s_q_pipeline_get(ctl_q_t *q)
     if (q->self->redact)
         msgpack_pack_nil(&q->pk);
     else
-        s_raw(&q->pk, rec.vars, rec.vars_size);
+        ctl_raw(&q->pk, rec.vars, rec.vars_size);
     pk_pipeline_rec_clear(&rec);
     return 0;
+}
+
+bool
+ctl_job_paused(ctl_q_t *q, const char *pipeline, const char *job)
+{
+    pk_job_rec_t jr = { 0 };
+    bool paused = pk_builds_job_get(q->self->builds, q->txn, pipeline, job, &jr) == 0
+               && jr.paused;
+    pk_job_rec_clear(&jr);
+    return paused;
+}
+
+// A job's input blocks, as a trigger form needs them.
+static void
+s_pack_inputs(msgpack_packer *pk, const pk_job_t *j)
+{
+    static const char *types[] = { "string", "number", "bool" };
+    msgpack_pack_array(pk, j->input_count);
+    for (size_t k = 0; k < j->input_count; k++) {
+        const pk_input_t *in = j->inputs[k];
+        msgpack_pack_map(pk, 5);
+        ctl_kstr(pk, "name", in->name);
+        ctl_kstr(pk, "type", in->type <= PK_INPUT_BOOL ? types[in->type] : "string");
+        ctl_str(pk, "default");
+        if (in->default_value)
+            pk_value_pack(in->default_value, pk);
+        else
+            msgpack_pack_nil(pk);
+        ctl_str(pk, "options");
+        msgpack_pack_array(pk, in->options.count);
+        for (size_t o = 0; o < in->options.count; o++)
+            ctl_str(pk, in->options.items[o]);
+        ctl_kbool(pk, "multiple", in->multiple);
+    }
 }
 
 static int
@@ -194,13 +229,14 @@ s_q_jobs(ctl_q_t *q)
     msgpack_pack_array(&q->pk, def->job_count);
     for (size_t i = 0; i < def->job_count; i++) {
         const pk_job_t *j = def->jobs[i];
-        pk_job_rec_t jr = { 0 };
-        bool paused = pk_builds_job_get(q->self->builds, q->txn, name, j->name, &jr) == 0
-                   && jr.paused;
-        pk_job_rec_clear(&jr);
-        msgpack_pack_map(&q->pk, 3);
+        msgpack_pack_map(&q->pk, 7);
         ctl_kstr(&q->pk, "name", j->name);
-        ctl_kbool(&q->pk, "paused", paused);
+        ctl_kbool(&q->pk, "paused", ctl_job_paused(q, name, j->name));
+        ctl_str(&q->pk, "inputs");
+        s_pack_inputs(&q->pk, j);
+        ctl_kbool(&q->pk, "allow_failure", j->allow_failure);
+        ctl_kstr(&q->pk, "approval", j->approve_label);
+        ctl_kint(&q->pk, "approvals", j->approve_label ? j->approvals : 0);
         ctl_str(&q->pk, "latest");
         pk_build_t b = { 0 };
         if (pk_builds_latest(q->self->builds, q->txn, name, j->name, &b) == 0)
@@ -397,7 +433,7 @@ s_q_versions(ctl_q_t *q)
         msgpack_pack_map(&q->pk, 3);
         ctl_kint(&q->pk, "id", (int64_t) items[i].id);
         ctl_str(&q->pk, "version");
-        s_raw(&q->pk, items[i].data, items[i].size);
+        ctl_raw(&q->pk, items[i].data, items[i].size);
         ctl_kbool(&q->pk, "pinned", pin && pin == items[i].id);
     }
     pk_versions_list_free(&items, n);
@@ -417,6 +453,7 @@ static const struct {
     { "resources", s_q_resources },
     { "versions", s_q_versions },
     { "overview", ctl_q_overview },
+    { "graph", ctl_q_graph },
     { "store", ctl_q_store },
     { NULL, NULL }
 };

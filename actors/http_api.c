@@ -630,6 +630,9 @@ http_api_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char 
     if (n == 1 && !strcmp(seg[0], "events"))
         *a = s_events(h, who, c);
     else
+    if (pipes && n == 3 && !strcmp(seg[2], "graph"))       // control_graph.c
+        *a = s_query(h, who, "graph", &args);
+    else
     if (pipes && n == 3 && (!strcmp(seg[2], "jobs") || !strcmp(seg[2], "resources")))
         *a = s_query(h, who, seg[2], &args);
     else

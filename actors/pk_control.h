@@ -41,6 +41,14 @@
 // step the step a started build is at ("task unit"); both nil otherwise.
 // With pipeline, only that pipeline (unknown: an error with "did you mean").
 //
+// The "graph" query {pipeline}: the pipeline as nodes (jobs with their
+// newest build's status, resources with their newest version and pin) and
+// edges (get, put, passed) for the web face and `pikoci graph`
+// (control_graph.c has the shape). "jobs" gives each job's inputs,
+// allow_failure, approval (label or nil), approvals, paused and latest.
+// build.warning {pipeline, job, number} is forwarded to the scheduler; its
+// role (write with allow_failure, else maintain) is checked here.
+//
 // The queries are also a plain library (pk_control_queries_*), so they can
 // be run and tested without a broker.
 #ifndef PK_CONTROL_H

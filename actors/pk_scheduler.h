@@ -42,16 +42,22 @@
 //       builds are not dispatched; running builds finish. Unpausing moves
 //       the baseline to the newest versions: only versions found after
 //       unpausing trigger.
-//   trigger {pipeline, job} {inputs?}: inputs checked against the job's
-//       input blocks (known names, options, types, defaults filled in,
+//   trigger {pipeline, job} {inputs?, versions?}: inputs checked against the
+//       job's input blocks (known names, options, types, defaults filled in,
 //       required ones present), stored on the build and given to the plan
 //       ($INPUT_<NAME>); a manual build with the newest versions (or pins).
+//       versions {resource: id (number or decimal text)}: those versions of
+//       resources the job gets instead (stored ones; a get with passed only
+//       one that passed, a pinned resource only its pin).
 //   cancel {pipeline, job, number "N"|"N.M"}: an unfinished build becomes
 //       cancelled at once; a dispatched one also gets CANCEL{id, attempt,
 //       reason} (routed to its runner), and its later reports are fenced.
 //   retry {pipeline, job, number}: a finished build N (or N.M) is built
 //       again as N.M+1 with its versions and inputs, trigger "retry", no
 //       approval gate; refused with disable_retry.
+//   build.warning {pipeline, job, number, user?}: a failed build that ran
+//       becomes warning (reason "marked as warning by USER; it failed: ..."),
+//       so passed accepts it and the jobs downstream look again.
 //   approve|reject {pipeline, job, number} {message?}: votes on a build
 //       waiting_for_approval: `approvals` votes make it pending; a reject
 //       fails it with reason "rejected: <message>".

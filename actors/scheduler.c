@@ -126,6 +126,7 @@ static const struct {
     { "trigger", sched_trigger },
     { "cancel", sched_op_cancel },
     { "retry", sched_op_retry },
+    { "build.warning", sched_op_warning },
     { "approve", sched_op_vote },
     { "reject", sched_op_vote },
     { "pin", sched_op_pin },

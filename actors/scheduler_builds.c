@@ -7,7 +7,9 @@
 // the newest version id found in a succeeded (or warned) build of every
 // listed job (none: no build at all, never a version that did not pass); any
 // other get takes the newest version. Ids grow in the order checks found
-// versions, so "newest" is the highest id.
+// versions, so "newest" is the highest id. A manual trigger may name
+// versions (sched_choose_given): each is taken as a pin would be -- by a
+// get with passed only if it passed, and never against a pin.
 //
 // No version builds twice, none is lost: a job's baseline holds the newest
 // version id handled per resource, and a build made for a version moves it
@@ -124,15 +126,33 @@ int
 sched_choose(sched_t *self, const char *pipeline, const pk_job_t *job, const char *trigger_res,
              uint64_t trigger_id, pk_idmap_t *out, char **why)
 {
+    return sched_choose_given(self, pipeline, job, trigger_res, trigger_id, NULL, out, why);
+}
+
+int
+sched_choose_given(sched_t *self, const char *pipeline, const pk_job_t *job,
+                   const char *trigger_res, uint64_t trigger_id, const pk_idmap_t *given,
+                   pk_idmap_t *out, char **why)
+{
     memset(out, 0, sizeof(*out));
     *why = NULL;
     sched_gets_t g = sched_gets(job);
     int rc = 0;
     for (size_t i = 0; i < g.count && rc == 0; i++) {
         const pk_step_t *get = g.items[i];
-        uint64_t pin = 0, id;
+        uint64_t pin = 0, id, asked = given ? pk_idmap_get(given, get->canonical) : 0;
         if (pk_builds_pin_get(self->builds, NULL, pipeline, get->canonical, &pin) < 0)
             rc = -1;
+        if (asked && pin && asked != pin) {
+            rc = asprintf(why, "resource \"%s\" is pinned to version %" PRIu64 " (unpin it, "
+                          "or ask for that version)", get->canonical, pin) < 0 ? -1 : 1;
+            break;
+        }
+        if (asked)
+            id = get->passed_jobs.count ? s_passed_id(self, pipeline, get->canonical,
+                                                      &get->passed_jobs, asked)
+                                        : asked;
+        else
         if (get->passed_jobs.count)
             id = s_passed_id(self, pipeline, get->canonical, &get->passed_jobs, pin);
         else
@@ -149,6 +169,11 @@ sched_choose(sched_t *self, const char *pipeline, const pk_job_t *job, const cha
         if (rc == 0) {
             rc = 1;
             const char *first = get->passed_jobs.count ? get->passed_jobs.items[0] : "";
+            if (asked)
+                rc = asprintf(why, "version %" PRIu64 " of \"%s\" has not passed \"%s\"%s",
+                              asked, get->canonical, first,
+                              get->passed_jobs.count > 1 ? " and the rest" : "");
+            else
             if (get->passed_jobs.count && pin)
                 rc = asprintf(why, "the pinned version of \"%s\" has not passed \"%s\"%s",
                               get->canonical, first, get->passed_jobs.count > 1 ? " and the rest" : "");
@@ -497,6 +522,67 @@ sched_inputs(const pk_job_t *job, const pk_value_t *given, sched_reply_t *r)
     return out;
 }
 
+// A manual trigger's versions {resource: id} (a bare or canonical name; the
+// id a number or its decimal text) as resource canonical -> id: each a
+// resource the job gets, each id a version the checker stored. -1 with
+// r->error otherwise.
+static int
+s_given_versions(sched_t *self, sched_pipe_t *sp, const pk_job_t *job, const pk_value_t *given,
+                 pk_idmap_t *out, sched_reply_t *r)
+{
+    memset(out, 0, sizeof *out);
+    if (!given || pk_value_kind(given) == PK_V_NULL)
+        return 0;
+    if (pk_value_kind(given) != PK_V_OBJECT)
+        return sched_fail(r, "versions must be an object {resource: version id}");
+    sched_gets_t g = sched_gets(job);
+    for (size_t i = 0; i < pk_value_len(given) && !r->error; i++) {
+        const char *name = pk_value_object_key(given, i);
+        const pk_value_t *v = pk_value_object_at(given, i);
+        const pk_resource_t *res = sched_find_resource(sp, name, r);
+        if (!res)
+            break;
+        bool got = false;
+        for (size_t k = 0; k < g.count && !got; k++)
+            got = !strcmp(g.items[k]->canonical, res->canonical);
+        uint64_t id = 0;
+        uint32_t retry = 1;
+        if (pk_value_kind(v) == PK_V_STRING
+            && pk_build_number_parse(pk_value_string(v), &id, &retry) != 0)
+            id = 0;
+        else
+        if (pk_value_kind(v) == PK_V_NUMBER && pk_value_number(v) >= 1
+            && pk_value_number(v) < 9007199254740992.0
+            && pk_value_number(v) == (double) (uint64_t) pk_value_number(v))
+            id = (uint64_t) pk_value_number(v), retry = 0;
+        pk_version_t ver;
+        if (!got)
+            sched_fail(r, "job \"%s\" does not get resource \"%s\"", job->name,
+                       res->canonical);
+        else
+        if (!id || retry) {
+            char *text = pk_value_to_string(v);
+            sched_fail(r, "\"%s\" is not a version id of \"%s\" (a number from 1, see "
+                       "pikoci versions %s/%s)", text ? text : "?", res->canonical, sp->name,
+                       res->name);
+            free(text);
+        }
+        else
+        if (pk_versions_get(self->versions, NULL, sp->name, res->canonical, id, &ver) != 0)
+            sched_fail(r, "resource \"%s\" of pipeline \"%s\" has no version %" PRIu64
+                       " (see pikoci versions %s/%s)", res->canonical, sp->name, id, sp->name,
+                       res->name);
+        else {
+            pk_version_clear(&ver);
+            pk_idmap_set(out, res->canonical, id);
+        }
+    }
+    free(g.items);
+    if (r->error)
+        pk_idmap_clear(out);
+    return r->error ? -1 : 0;
+}
+
 void
 sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r)
 {
@@ -520,14 +606,21 @@ sched_trigger(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     pk_value_t *body = m->signal.body.size
                      ? pk_value_unpack(m->signal.body.data, m->signal.body.size) : NULL;
     pk_value_t *inputs = sched_inputs(job, pk_value_object_get(body, "inputs"), r);
+    pk_idmap_t given;
+    if (inputs && s_given_versions(self, sp, job, pk_value_object_get(body, "versions"), &given,
+                                   r) != 0)
+        pk_value_destroy(&inputs);
     pk_value_destroy(&body);
     if (!inputs)
         return;
     pk_idmap_t versions;
     char *why = NULL;
-    int rc = sched_choose(self, sp->name, job, NULL, 0, &versions, &why);
+    int rc = sched_choose_given(self, sp->name, job, NULL, 0, &given, &versions, &why);
+    bool asked = given.count > 0;
+    pk_idmap_clear(&given);
     if (rc != 0) {
-        sched_fail(r, "job \"%s\" cannot run yet: %s", job->name, why ? why : "a store error");
+        sched_fail(r, "job \"%s\" cannot run %s: %s", job->name, asked ? "so" : "yet",
+                   why ? why : "a store error");
         free(why);
         pk_value_destroy(&inputs);
         return;

@@ -129,6 +129,11 @@ uint64_t sched_latest_id(sched_t *self, pk_store_txn_t *txn, const char *pipelin
 // get has no acceptable version, -1 on a store error.
 int sched_choose(sched_t *self, const char *pipeline, const pk_job_t *job,
                  const char *trigger_res, uint64_t trigger_id, pk_idmap_t *out, char **why);
+// The same, with given (may be NULL): resource -> version id a manual
+// trigger asked for, taken as a pin would be.
+int sched_choose_given(sched_t *self, const char *pipeline, const pk_job_t *job,
+                       const char *trigger_res, uint64_t trigger_id, const pk_idmap_t *given,
+                       pk_idmap_t *out, char **why);
 // Persists a new build (pending, or waiting_for_approval behind a gate),
 // then lets the queue decide. 0 with *number_out, or -1.
 typedef struct {
@@ -206,6 +211,7 @@ void sched_op_pin(sched_t *self, pk_msg_t *m, sched_reply_t *r);       // pin, u
 void sched_op_vote(sched_t *self, pk_msg_t *m, sched_reply_t *r);      // approve, reject
 void sched_op_cancel(sched_t *self, pk_msg_t *m, sched_reply_t *r);
 void sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r);
+void sched_op_warning(sched_t *self, pk_msg_t *m, sched_reply_t *r);   // build.warning
 // The build named by args {pipeline, job, number}: 0 with *b, -1 with r->error.
 int sched_find_build(sched_t *self, pk_msg_t *m, sched_pipe_t **sp_out,
                      const pk_job_t **job_out, pk_build_t *b, sched_reply_t *r);

@@ -1,5 +1,6 @@
 // scheduler_ops: control's commands on pipelines, jobs, resources and
-// builds -- pause/unpause, pin/unpin, approve/reject, cancel, retry. Each
+// builds -- pause/unpause, pin/unpin, approve/reject, cancel, retry,
+// build.warning (mark a failed build as warning). Each
 // fills a sched_reply_t (scheduler.c sends it when the signal had a ref);
 // errors are sentences for the person at the CLI.
 //
@@ -443,6 +444,66 @@ sched_op_retry(sched_t *self, pk_msg_t *m, sched_reply_t *r)
             }
         }
         pk_value_destroy(&inputs);
+    }
+    free(num);
+    pk_build_clear(&b);
+}
+
+// --- mark as warning
+
+static int
+s_warning_fn(pk_build_t *b, void *arg)
+{
+    const char *user = arg;
+    if (strcmp(b->status, "failed") || !b->started_ms)
+        return 1;
+    char *reason = NULL;
+    if (asprintf(&reason, "marked as warning%s%s%s%s", user ? " by " : "", user ? user : "",
+                 b->reason && *b->reason ? "; it failed: " : "",
+                 b->reason && *b->reason ? b->reason : "") < 0)
+        return 1;
+    free(b->reason);
+    b->reason = reason;
+    free(b->status);
+    b->status = strdup("warning");
+    return 0;
+}
+
+// A failed build becomes warning, as allow_failure makes it when it ends
+// (scheduler_reports.c): the store's passed index takes its versions in the
+// same write, and the jobs downstream look again, as after any build that
+// passes. Who may is control's business (control_access.c).
+void
+sched_op_warning(sched_t *self, pk_msg_t *m, sched_reply_t *r)
+{
+    sched_pipe_t *sp;
+    const pk_job_t *job;
+    pk_build_t b;
+    if (sched_find_build(self, m, &sp, &job, &b, r) != 0)
+        return;
+    char *num = pk_build_number_str(b.number, b.retry);
+    const char *user = pk_kv_get(&m->signal.args, "user");
+    pk_build_t after = { 0 };
+    if (strcmp(b.status, "failed"))
+        sched_fail(r, "build #%s of %s/%s is %s: only a failed build can be marked as warning",
+                   num, sp->name, job->name, b.status);
+    else
+    if (!b.started_ms)
+        sched_fail(r, "build #%s of %s/%s never ran (%s): only a build that ran and failed "
+                   "can be marked as warning", num, sp->name, job->name,
+                   b.reason && *b.reason ? b.reason : "failed before it started");
+    else
+    if (sched_mutate(self, sp->name, job->name, b.number, b.retry, s_warning_fn,
+                     (void *) (user && *user ? user : NULL), &after) != 0)
+        sched_fail(r, "build #%s of %s/%s changed meanwhile; try again", num, sp->name,
+                   job->name);
+    else {
+        s_status_body(r, after.status);
+        zsys_info("%s: %s/%s #%s marked as warning%s%s", self->name, sp->name, job->name, num,
+                  user && *user ? " by " : "", user && *user ? user : "");
+        if (pk_build_status_passes(after.status))
+            sched_downstream(self, sp, job->name);
+        pk_build_clear(&after);
     }
     free(num);
     pk_build_clear(&b);

@@ -101,7 +101,7 @@ sched_put_recorded(sched_t *self, pk_msg_t *m, sched_reply_t *r)
     s_recorded_t rec = { (uint32_t) strtoul(att, NULL, 10), resource, id };
     pk_build_t after;
     if (sched_mutate(self, pipeline, job, number, retry, s_recorded_fn, &rec, &after) == 0) {
-        if (sp && (!strcmp(after.status, "succeeded") || !strcmp(after.status, "warning")))
+        if (sp && pk_build_status_passes(after.status))
             sched_downstream(self, sp, job);
         pk_build_clear(&after);
     }

@@ -307,7 +307,7 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     if (rc == 0) {                      // DONE recorded
         if (broker_said)
             sched_log_append(self, id, attempt, step, r.reason);
-        if (sp && (!strcmp(r.status, "succeeded") || !strcmp(r.status, "warning")))
+        if (sp && pk_build_status_passes(r.status))
             sched_downstream(self, sp, job);
         sched_queue_run(self);
     }

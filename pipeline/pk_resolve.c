@@ -633,26 +633,32 @@ pk_resolve_check(const pk_pipeline_t *pipeline, const pk_resource_t *resource,
 }
 
 static void
-s_each_get(const pk_steps_t *steps, pk_resolve_get_fn *fn, void *arg)
+s_each_step(const pk_steps_t *steps, pk_step_kind_t kind, pk_resolve_get_fn *fn, void *arg)
 {
     for (size_t i = 0; i < steps->count; i++) {
         const pk_step_t *st = steps->items[i];
-        if (st->kind == PK_STEP_GET)
+        if (st->kind == kind)
             fn(st, arg);
-        s_each_get(&st->steps, fn, arg);
+        s_each_step(&st->steps, kind, fn, arg);
         for (size_t b = 0; b < st->branch_count; b++)
-            s_each_get(&st->branches[b]->steps, fn, arg);
+            s_each_step(&st->branches[b]->steps, kind, fn, arg);
         for (int k = PK_HOOK_ON_SUCCESS; k <= PK_HOOK_ENSURE; k++)
             for (size_t h = 0; h < st->hooks[k].count; h++)
-                s_each_get(&st->hooks[k].items[h]->steps, fn, arg);
+                s_each_step(&st->hooks[k].items[h]->steps, kind, fn, arg);
     }
+}
+
+void
+pk_resolve_each_step(const pk_job_t *job, pk_step_kind_t kind, pk_resolve_get_fn *fn, void *arg)
+{
+    s_each_step(&job->plan, kind, fn, arg);
+    for (int k = 0; k < PK_HOOK_COUNT; k++)
+        for (size_t h = 0; h < job->hooks[k].count; h++)
+            s_each_step(&job->hooks[k].items[h]->steps, kind, fn, arg);
 }
 
 void
 pk_resolve_each_get(const pk_job_t *job, pk_resolve_get_fn *fn, void *arg)
 {
-    s_each_get(&job->plan, fn, arg);
-    for (int k = 0; k < PK_HOOK_COUNT; k++)
-        for (size_t h = 0; h < job->hooks[k].count; h++)
-            s_each_get(&job->hooks[k].items[h]->steps, fn, arg);
+    pk_resolve_each_step(job, PK_STEP_GET, fn, arg);
 }

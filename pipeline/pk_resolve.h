@@ -30,5 +30,8 @@ pk_value_t *pk_resolve_check(const pk_pipeline_t *pipeline, const pk_resource_t 
 // resource got twice is reported twice).
 typedef void (pk_resolve_get_fn)(const pk_step_t *get, void *arg);
 void pk_resolve_each_get(const pk_job_t *job, pk_resolve_get_fn *fn, void *arg);
+// The same walk for the steps of another kind (puts: the pipeline graph).
+void pk_resolve_each_step(const pk_job_t *job, pk_step_kind_t kind, pk_resolve_get_fn *fn,
+                          void *arg);
 
 #endif

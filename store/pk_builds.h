@@ -252,6 +252,9 @@ void pk_pipeline_rec_clear(pk_pipeline_rec_t *rec);
 
 // Statuses: true for succeeded, failed, errored, cancelled, warning.
 bool pk_build_status_terminal(const char *status);
+// True for succeeded and warning (allow_failure, or marked): what `passed`
+// downstream accepts and what makes downstream jobs look again.
+bool pk_build_status_passes(const char *status);
 
 // "3" (retry 0) or "3.1" (caller frees).
 char *pk_build_number_str(uint64_t number, uint32_t retry);

@@ -74,6 +74,12 @@ pk_build_status_terminal(const char *s)
               || !strcmp(s, "cancelled") || !strcmp(s, "warning"));
 }
 
+bool
+pk_build_status_passes(const char *s)
+{
+    return s && (!strcmp(s, "succeeded") || !strcmp(s, "warning"));
+}
+
 char *
 pk_build_number_str(uint64_t number, uint32_t retry)
 {

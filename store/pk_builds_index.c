@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool
-s_passes(const char *status)
-{
-    return status && (!strcmp(status, "succeeded") || !strcmp(status, "warning"));
-}
-
 static void
 s_passed_key(pk_key_t *k, const char *pipeline, const char *resource, uint64_t id,
              const char *job)
@@ -47,7 +41,7 @@ builds_index_put(pk_builds_t *self, pk_store_txn_t *txn, const char *pipeline,
     }
     if (pk_store_del(txn, self->open, k.data, k.size) < 0)
         return -1;
-    if (!s_passes(b->status))
+    if (!pk_build_status_passes(b->status))
         return 0;
     for (size_t i = 0; i < b->versions.count; i++) {
         s_passed_key(&k, pipeline, b->versions.names[i], b->versions.ids[i], job);

@@ -57,6 +57,7 @@ typedef struct {
     const char *target;     // pikoci's form, %X = a slot; NULL: not available yet
     const char *optional;   // slots it may take besides those in target
     const char *note;       // what to use instead (not available), or a remark
+    bool own_output;        // prints what PikoCI's prints without --json (graph: DOT)
 } s_row_t;
 
 static const s_row_t s_rows[] = {
@@ -64,7 +65,8 @@ static const s_row_t s_rows[] = {
     { "pipelines", "update", "pipelines set %p %c", "vk", NULL },
     { "pipelines", "list", "pipelines list", "", NULL },
     { "pipelines", "get", "pipelines get %p", "", NULL },
-    { "pipelines", "graph", NULL, "pf", "pikoci draws no graph yet; `pikoci jobs P` lists the jobs" },
+    { "pipelines", "graph", "graph %p", "f", "DOT, as PikoCI's; `pikoci graph P --json` gives data",
+      true },
     { "pipelines", "delete", "pipelines rm %p", "", NULL },
     { "pipelines", "rename", NULL, "pN", "set it under the new name, then `pikoci pipelines rm OLD`" },
     { "pipelines", "pause", "pipelines pause %p", "", NULL },
@@ -104,7 +106,8 @@ static const struct { const char *name; pk_cmd_fn *fn; } s_targets[] = {
     { "pipelines", pk_cmd_pipelines }, { "builds", pk_cmd_builds }, { "build", pk_cmd_build },
     { "trigger", pk_cmd_trigger }, { "pause", pk_cmd_pause }, { "unpause", pk_cmd_unpause },
     { "cancel", pk_cmd_cancel }, { "retry", pk_cmd_retry }, { "approve", pk_cmd_approve },
-    { "reject", pk_cmd_reject }, { "check", pk_cmd_check }, { "versions", pk_cmd_versions },
+    { "reject", pk_cmd_reject }, { "graph", pk_cmd_graph }, { "check", pk_cmd_check },
+    { "versions", pk_cmd_versions },
     { "webhook-token", pk_cmd_webhook }, { "validate", pk_cmd_validate }, { NULL, NULL }
 };
 
@@ -546,7 +549,7 @@ pk_cmd_client(int argc, char **argv)
     }
     for (int k = 0; k < globals.argc; k++)
         s_push(&out, globals.argv[k], strlen(globals.argv[k]));
-    if (!table)
+    if (!table && !r->own_output)
         s_push(&out, "--json", 6);
     rc = s_run(&out);
 out:

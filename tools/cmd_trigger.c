@@ -1,8 +1,9 @@
 // cmd_trigger: the commands that act on builds -- `pikoci trigger P/J`
-// (optionally watching the build to its end), `cancel`, `retry`, `approve`
-// and `reject P/J/N`. The server's scheduler decides; these only send the
-// request and print its answer. --watch reuses the log follower of
-// cmd_logs.c and turns the build's final status into the exit code.
+// (optionally watching the build to its end, or with chosen versions),
+// `cancel`, `retry`, `approve`, `reject` and `warn P/J/N`. The server's
+// scheduler decides; these only send the request and print its answer.
+// --watch reuses the log follower of cmd_logs.c and turns the build's final
+// status into the exit code.
 #include "cli.h"
 #include "pk_cmds.h"
 #include "pk_value_msgpack.h"
@@ -10,7 +11,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *name;       // command and op
+    const char *name;       // command and op (warn: build.warning)
     const char *usage;
     const char *about;
     const char *options;
@@ -18,13 +19,17 @@ typedef struct {
 } s_spec_t;
 
 static const s_spec_t s_specs[] = {
-    { "trigger", "PIPELINE/JOB [--input NAME=VALUE]... [--watch]",
+    { "trigger", "PIPELINE/JOB [--input NAME=VALUE]... [--version RESOURCE=ID]... [--watch]",
       "Start a build of JOB now with the newest versions of its resources, and print\n"
       "\"PIPELINE/JOB #N STATUS\". Inputs are checked against the job's input blocks\n"
       "(unknown names, values not in options, missing inputs without default are\n"
-      "refused). A paused job refuses manual triggers.",
+      "refused). A paused job refuses manual triggers. --version builds with that\n"
+      "version of a resource the job gets instead of the newest (the ids `pikoci\n"
+      "versions` shows); a get with passed takes it only if it passed those jobs,\n"
+      "a pinned resource only its pinned version.",
       "options:\n"
       "  --input NAME=VALUE give input NAME a value (repeatable)\n"
+      "  --version R=ID     use version ID of resource R (repeatable)\n"
       "  --watch            then write the build's log as it arrives and exit with\n"
       "                     the build's result: 0 succeeded or warning, 1 otherwise;\n"
       "                     SIGINT/SIGTERM stop watching at once (exit 130/143, as\n"
@@ -44,6 +49,11 @@ static const s_spec_t s_specs[] = {
       "rejection needs a reason: --message is required. A retry of a rejected\n"
       "build waits for approval again.",
       "options:\n  --message M        why (required), kept with the build as its reason\n", true },
+    { "warn", "PIPELINE/JOB/NUMBER",
+      "Mark a failed build as warning, as allow_failure would have: jobs whose get\n"
+      "has passed on JOB then take its versions, and those that trigger from it\n"
+      "start. Needs the role write when the job has allow_failure, maintain\n"
+      "otherwise; only a build that ran and failed can be marked.", "", false },
     { NULL, NULL, NULL, NULL, false }
 };
 
@@ -79,7 +89,7 @@ s_run(const char *name, int argc, char **argv)
     snprintf(cmd, sizeof cmd, "pikoci %s", name);
     pk_cli_init(&cli, cmd);
     const char *target = NULL, *message = NULL;
-    pk_value_t *inputs = pk_value_new_object();
+    pk_value_t *inputs = pk_value_new_object(), *versions = pk_value_new_object();
     int rc = PK_CLI_USAGE;
     for (int i = 1; i < argc; i++) {
         bool missing = false;
@@ -104,6 +114,18 @@ s_run(const char *name, int argc, char **argv)
             }
             char *key = strndup(v, (size_t) (eq - v));
             pk_value_object_set(inputs, key, pk_value_new_string(eq + 1));
+            free(key);
+        }
+        else if (trigger && !missing
+                 && (v = pk_cli_option(argc, argv, &i, "--version", &missing))) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1] || strspn(eq + 1, "0123456789") != strlen(eq + 1)) {
+                rc = pk_cli_usage_error(&cli, "--version wants RESOURCE=ID (a version id "
+                                        "from pikoci versions), not '%s'", v);
+                goto done;
+            }
+            char *key = strndup(v, (size_t) (eq - v));
+            pk_value_object_set(versions, key, pk_value_new_string(eq + 1));
             free(key);
         }
         else if (spec->message && !missing
@@ -141,16 +163,19 @@ s_run(const char *name, int argc, char **argv)
     uint8_t *packed = NULL;
     size_t size = 0;
     pk_value_t *body = NULL;
-    if (pk_value_len(inputs) || message) {
+    if (pk_value_len(inputs) || pk_value_len(versions) || message) {
         body = pk_value_new_object();
         if (pk_value_len(inputs))
             pk_value_object_set(body, "inputs", pk_value_dup(inputs));
+        if (pk_value_len(versions))
+            pk_value_object_set(body, "versions", pk_value_dup(versions));
         if (message)
             pk_value_object_set(body, "message", pk_value_new_string(message));
         pk_value_pack_bytes(body, &packed, &size);
     }
     pk_value_t *reply = NULL;
-    rc = pk_cli_request(&cli, name, packed, size, &reply, "pipeline", parts[0], "job", parts[1],
+    const char *op = !strcmp(name, "warn") ? "build.warning" : name;
+    rc = pk_cli_request(&cli, op, packed, size, &reply, "pipeline", parts[0], "job", parts[1],
                         "number", trigger ? NULL : parts[2], NULL);
     if (rc == PK_CLI_REFUSED && trigger && pk_cli_worker_count(&cli) == 0)
         // "has no version yet" because no check can run: say why
@@ -186,6 +211,7 @@ s_run(const char *name, int argc, char **argv)
         free(parts[k]);
 done:
     pk_value_destroy(&inputs);
+    pk_value_destroy(&versions);
     pk_cli_close(&cli);
     return rc;
 }
@@ -218,4 +244,10 @@ int
 pk_cmd_reject(int argc, char **argv)
 {
     return s_run("reject", argc, argv);
+}
+
+int
+pk_cmd_warn(int argc, char **argv)
+{
+    return s_run("warn", argc, argv);
 }

@@ -31,6 +31,8 @@ static const s_command_t s_commands[] = {
     { "retry", pk_cmd_retry, "run a finished build again (as N.M)" },
     { "approve", pk_cmd_approve, "approve a build waiting for approval" },
     { "reject", pk_cmd_reject, "reject a build waiting for approval" },
+    { "warn", pk_cmd_warn, "mark a failed build as warning (passed downstream then)" },
+    { "graph", pk_cmd_graph, "the pipeline as a Graphviz DOT graph (--json: as data)" },
     { "resources", pk_cmd_resources, "the resources of a pipeline and their checks" },
     { "versions", pk_cmd_versions, "the versions of a resource, newest first" },
     { "check", pk_cmd_check, "check a resource now" },

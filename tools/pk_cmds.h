@@ -32,6 +32,8 @@ pk_cmd_fn pk_cmd_cancel;
 pk_cmd_fn pk_cmd_retry;
 pk_cmd_fn pk_cmd_approve;
 pk_cmd_fn pk_cmd_reject;
+pk_cmd_fn pk_cmd_warn;
+pk_cmd_fn pk_cmd_graph;
 pk_cmd_fn pk_cmd_resources;
 pk_cmd_fn pk_cmd_versions;
 pk_cmd_fn pk_cmd_check;

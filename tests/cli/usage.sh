@@ -23,7 +23,7 @@ expect() {
     [ "$got" = "$want" ] || fail "pikoci $* exited $got, wanted $want ($(head -c 300 "$TMP/err"))"
 }
 
-commands="pipelines jobs pause unpause trigger builds build logs cancel retry approve reject
+commands="pipelines jobs pause unpause trigger builds build logs cancel retry approve reject warn graph
           resources versions check pin unpin workers"
 
 expect 0 --help
@@ -56,6 +56,12 @@ usage trigger p/j --input novalue
 usage trigger p/j --input
 usage cancel p/j
 usage approve p/j/1 --message
+usage warn p/j
+usage warn p/j/1 --message m
+usage trigger p/j --version app
+usage trigger p/j --version =1
+usage graph
+usage graph p q
 usage builds p/j --limit
 usage build p/j
 usage pin p/r

@@ -54,7 +54,8 @@ same "pipelines get of a removed pipeline: refused alike" "pipelines get -n p2" 
 pk client pipelines create -c "$D/compat.hcl" >"$T/out" 2>"$T/err"; rc=$?
 check "pipelines create without -n exits 2" test $rc -eq 2
 check "and says which option is missing" has "$T/err" "needs -p PIPELINE (or -n NAME)"
-not_yet pipelines graph -n compat
+same "pipelines graph -n (DOT, as PikoCI's)" "pipelines graph -n compat" "graph compat"
+same "pipelines graph -f dot" "pipelines graph -p compat -f dot" "graph compat"
 not_yet pipelines rename -n compat --new-name other
 not_yet pipelines update -n compat -c "$D/compat.hcl" --public
 
