@@ -13,3 +13,12 @@ job "chat" {
     }
   }
 }
+
+# a long one: a follower whose token is revoked meanwhile
+job "long" {
+  task "long" {
+    run "shell" {
+      cmd = "i=1; while [ $i -le 1500 ]; do echo \"line $i\"; i=$((i+1)); sleep 0.02; done"
+    }
+  }
+}
