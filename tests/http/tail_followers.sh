@@ -34,4 +34,6 @@ wait $follower
 check "the revoked token's log stream ended within 5 s" test $((SECONDS - t0)) -le 5
 check "  with an end event" grep -q 'event: end' "$T/long.sse"
 check "  while the build still runs" build_is t/long 1 started
+pk cancel t/long/1 >/dev/null 2>&1      # the server stops sooner
+check "t/long is cancelled" until_ok 30 build_is t/long 1 cancelled
 finish
