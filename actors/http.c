@@ -14,9 +14,9 @@
 //
 // The actor's own thread holds the face's one client subscribed to the
 // whole event bus: for the counters /metrics shows (events seen, log bytes
-// written) and for the streams (http_hub.c). It answers its pipe and cuts
-// overdue connections; on $TERM it quiesces the daemon, wakes the streams to
-// end and stops it.
+// written) and for the streams (http_hub.c), which it wakes in batches. It
+// answers its pipe and cuts overdue connections; on $TERM it quiesces the
+// daemon, wakes the streams to end and stops it.
 #include "http_internal.h"
 #include "pk_actor.h"
 #include "pk_http.h"
@@ -700,8 +700,12 @@ s_actor(zsock_t *pipe, void *arg)
                 break;
             if (zpoller_terminated(poller))
                 break;
+            // the streams whose news waited its batch are woken now; the
+            // wait for events ends when the next ones are due
+            int due = http_hub_flush(h->hub);
+            int wait = due >= 0 && due < 100 ? due : 100;
             pk_msg_t ev;
-            for (int n = 0; n < 256 && pk_client_event(bus, n ? 0 : 100, &ev) == 0; n++) {
+            for (int n = 0; n < 256 && pk_client_event(bus, n ? 0 : wait, &ev) == 0; n++) {
                 s_count(h, &ev);
                 http_hub_publish(h->hub, &ev);
                 pk_msg_clear(&ev);

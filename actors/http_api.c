@@ -29,12 +29,15 @@
 //                                           when a reader fell so far behind
 //                                           that events were lost
 // A stream waits on the hub (http_hub.c: the actor's one subscription) and
-// never queues log text: a log follower reads the store from its own byte
-// offset, S_LOG_CHUNK at a time, when the hub says its log grew -- and every
-// 2 s anyway, the store being the truth -- so one that reads slowly falls
-// behind in the store, not in memory. At most streams_max streams are open
-// at once. Log text is sent only up to whole UTF-8 characters, so a chunk
-// boundary never garbles one.
+// never queues log text of its own: a log follower that keeps up copies its
+// next bytes from the tail of the log the hub keeps for all its followers
+// (the chunks the log sink published); one that fell behind it, or whose
+// build changed, reads the store from its own byte offset, S_LOG_CHUNK at a
+// time, so one that reads slowly falls behind in the store, not in memory.
+// Every S_POLL_MS it reads the store anyway, as its caller: the store is the
+// truth, and a token revoked meanwhile ends the stream. At most streams_max
+// streams are open at once. Log text is sent only up to whole UTF-8
+// characters, so a chunk boundary never garbles one.
 #include "http_internal.h"
 #include "pk_builds.h"
 #include "pk_value_msgpack.h"
@@ -43,6 +46,7 @@
 #include <sys/socket.h>
 
 #define S_LOG_CHUNK (128 * 1024)     // a follower holds about this much
+#define S_COPY_CHUNK (32 * 1024)     // what a follower copies from its tail at once
 #define S_WAIT_MS 500
 #define S_POLL_MS 2000
 #define S_KEEPALIVE_MS 10000
@@ -53,10 +57,12 @@ typedef struct {
     http_sub_t *sub;            // its news from the bus (http_hub.c)
     bool log;                   // a log stream, else the change stream
     char *pipeline, *job, *number, *topic;
+    char *said;                 // log stream: the number as build events say it ("3.1")
     uint64_t offset;
+    uint32_t attempt;           // log stream: whose log offset is in
     char *out;
     size_t len, pos, cap;
-    bool fetch, done, counted;
+    bool fetch, copy, done, counted;     // fetch: read the store; copy: the hub's tail
     int64_t poll_at, wrote_at;
     http_who_t who;             // the caller: a stream reads as they may
     zhash_t *readable;          // change stream: the pipelines they may read (NULL: all)
@@ -167,6 +173,46 @@ s_build_args(const s_stream_t *s)
     return args;
 }
 
+// A message with the text from s->offset, up to its last whole UTF-8
+// character unless the log is finished: how many bytes it took.
+static size_t
+s_log_text(s_stream_t *s, const char *text, size_t n, bool finished)
+{
+    size_t whole = finished ? n : http_utf8_whole(text, n);
+    if (!whole)
+        return 0;
+    char *json = NULL;
+    size_t len = 0, cap = 0;
+    char head[96];
+    int k = snprintf(head, sizeof head, "{\"offset\":%" PRIu64 ",\"next\":%" PRIu64
+                     ",\"text\":", s->offset, s->offset + whole);
+    http_json_put(&json, &len, &cap, head, (size_t) k);
+    http_json_str(&json, &len, &cap, text, whole);
+    http_json_put(&json, &len, &cap, "}", 1);
+    s_emit(s, NULL, json);
+    free(json);
+    s->offset += whole;
+    return whole;
+}
+
+// The log's next bytes out of the hub's tail of it, without asking anyone:
+// the stream was authorised, and is again at every poll. A tail that does
+// not hold s->offset sends it to the store.
+static void
+s_log_copy(s_stream_t *s)
+{
+    s->copy = false;
+    char buf[S_COPY_CHUNK];
+    int64_t n = http_hub_log_copy(s->h->hub, s->sub, s->attempt, s->offset, buf, sizeof buf);
+    if (n < 0) {
+        s->fetch = true;
+        return;
+    }
+    atomic_fetch_add(&s->h->log_tail_bytes, (uint64_t) n);
+    s_log_text(s, buf, (size_t) n, false);
+    s->copy = n == (int64_t) sizeof buf;     // the tail has more
+}
+
 // One "logs" read from s->offset: a message with the text, the end when the
 // build is over and everything was sent.
 static void
@@ -183,6 +229,7 @@ s_log_fetch(s_stream_t *s)
     char *err = NULL;
     int rc = http_call(s->h, &s->who, "logs", &args, NULL, 0, &v, &err);
     pk_kv_clear(&args);
+    atomic_fetch_add(&s->h->log_reads, 1);
     if (rc != 0)
         pk_value_destroy(&v);
     if (rc == 1) {
@@ -203,20 +250,8 @@ s_log_fetch(s_stream_t *s)
     const char *text = pk_value_string(data);
     uint64_t total = (uint64_t) pk_value_number(pk_value_object_get(v, "size"));
     bool finished = pk_value_bool(pk_value_object_get(v, "finished"));
-    size_t whole = finished ? n : http_utf8_whole(text, n);
-    if (whole) {
-        char *json = NULL;
-        size_t len = 0, cap = 0;
-        char head[96];
-        int k = snprintf(head, sizeof head, "{\"offset\":%" PRIu64 ",\"next\":%" PRIu64
-                         ",\"text\":", s->offset, s->offset + whole);
-        http_json_put(&json, &len, &cap, head, (size_t) k);
-        http_json_str(&json, &len, &cap, text, whole);
-        http_json_put(&json, &len, &cap, "}", 1);
-        s_emit(s, NULL, json);
-        free(json);
-        s->offset += whole;
-    }
+    s->attempt = (uint32_t) pk_value_number(pk_value_object_get(v, "attempt"));
+    size_t whole = s_log_text(s, text, n, finished);
     if (s->offset < total && whole == n)
         s->fetch = true;            // more is there already
     else
@@ -274,24 +309,15 @@ s_readable(s_stream_t *s)
 // for users, not for anonymous visitors. A pipeline set since the list was
 // asked makes it be asked again.
 static bool
-s_may_see(s_stream_t *s, const char *json)
+s_may_see(s_stream_t *s, const http_change_t *c)
 {
     if (!s->readable)
         return true;
-    pk_value_t *v = pk_value_from_json(json, strlen(json), NULL);
-    const pk_value_t *body = pk_value_object_get(v, "body");
-    const char *pipeline = pk_value_string(pk_value_object_get(body, "pipeline"));
-    const char *topic = pk_value_string(pk_value_object_get(v, "topic"));
-    bool yes;
-    if (!pipeline || !*pipeline)
-        yes = !s->anonymous;
-    else {
-        if (!zhash_lookup(s->readable, pipeline) && topic && !strncmp(topic, "pipeline.", 9))
-            s_readable(s);
-        yes = s->readable && zhash_lookup(s->readable, pipeline);
-    }
-    pk_value_destroy(&v);
-    return yes;
+    if (!c->pipeline)
+        return !s->anonymous;
+    if (!zhash_lookup(s->readable, c->pipeline) && c->pipeline_event)
+        s_readable(s);
+    return s->readable && zhash_lookup(s->readable, c->pipeline);
 }
 
 static ssize_t
@@ -314,30 +340,41 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
             s_log_fetch(s);
             continue;
         }
-        char *json = NULL;
-        uint64_t dropped = 0;
-        if (!s->log && zclock_mono() >= s->recheck_at && s_readable(s) != 0) {
-            s->done = true;         // logged out, revoked, expired: the stream ends
-            continue;
-        }
-        if (http_hub_wait(s->h->hub, s->sub, S_WAIT_MS, &json, &dropped)) {
-            if (json && s_may_see(s, json))
-                s_emit(s, "change", json);
-            free(json);
-            if (dropped) {
-                char msg[64];
-                snprintf(msg, sizeof msg, "{\"dropped\":%" PRIu64 "}", dropped);
-                s_emit(s, "dropped", msg);
-            }
-            s->fetch = s->log;
+        if (s->copy) {
+            s_log_copy(s);
             continue;
         }
         int64_t now = zclock_mono();
         if (s->log && now >= s->poll_at) {
             s->fetch = true;
             s->poll_at = now + S_POLL_MS;
+            continue;
         }
-        if (now - s->wrote_at >= S_KEEPALIVE_MS)
+        if (!s->log && now >= s->recheck_at && s_readable(s) != 0) {
+            s->done = true;         // logged out, revoked, expired: the stream ends
+            continue;
+        }
+        int wait = s->log && s->poll_at - now < S_WAIT_MS ? (int) (s->poll_at - now) : S_WAIT_MS;
+        http_change_t change;
+        uint64_t dropped = 0;
+        int news = http_hub_wait(s->h->hub, s->sub, wait, &change, &dropped);
+        s->copy = news & HTTP_NEWS_LOG;
+        s->fetch = news & HTTP_NEWS_BUILD;      // its status: the store says if it ended
+        // a change stream writes all it was woken for at once
+        while (change.json || dropped) {
+            if (change.json && s_may_see(s, &change))
+                s_emit(s, "change", change.json);
+            http_change_clear(&change);
+            if (dropped) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "{\"dropped\":%" PRIu64 "}", dropped);
+                s_emit(s, "dropped", msg);
+            }
+            dropped = 0;
+            if (!http_hub_wait(s->h->hub, s->sub, 0, &change, &dropped))
+                break;
+        }
+        if (!news && !s->len && zclock_mono() - s->wrote_at >= S_KEEPALIVE_MS)
             http_json_put(&s->out, &s->len, &s->cap, ": keepalive\n\n", 13);
     }
 }
@@ -352,6 +389,7 @@ s_stream_free(void *cls)
     free(s->pipeline);
     free(s->job);
     free(s->number);
+    free(s->said);
     free(s->topic);
     free(s->out);
     http_who_clear(&s->who);
@@ -392,8 +430,11 @@ static http_answer_t
 s_stream(s_stream_t *s)
 {
     atomic_fetch_add(&s->h->streams, 1);
-    s->wrote_at = s->poll_at = zclock_mono();
-    s->sub = http_hub_join(s->h->hub, s->log ? s->topic : NULL);
+    s->wrote_at = zclock_mono();
+    // the followers' polls spread over S_POLL_MS, not all at once
+    s->poll_at = s->wrote_at + S_POLL_MS / 2 + (int64_t) (((uintptr_t) s >> 6) % S_POLL_MS);
+    const char *const build[3] = { s->pipeline, s->job, s->said };
+    s->sub = http_hub_join(s->h->hub, s->log ? s->topic : NULL, build);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                s_read, s, s_stream_free);
     if (!r) {
@@ -464,6 +505,9 @@ s_log_stream(http_t *h, http_who_t *who, struct MHD_Connection *c, char **seg)
     }
     uint64_t size = (uint64_t) pk_value_number(pk_value_object_get(v, "size"));
     const char *id = pk_value_string(pk_value_object_get(v, "id"));
+    const char *number = pk_value_string(pk_value_object_get(v, "number"));
+    s->said = strdup(number ? number : s->number);
+    s->attempt = (uint32_t) pk_value_number(pk_value_object_get(v, "attempt"));
     if (asprintf(&s->topic, "log.%s", id ? id : "") < 0)
         s->topic = NULL;
     pk_value_destroy(&v);

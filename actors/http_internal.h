@@ -43,6 +43,7 @@ struct _http_t {
     char *cert, *key;             // PEM for HTTPS, or NULL (cookies are Secure with it)
     atomic_bool stopping;
     atomic_uint_fast64_t requests, webhooks, streams, errors, log_bytes, events;
+    atomic_uint_fast64_t log_reads, log_tail_bytes;   // followers' store reads; bytes from tails
     int64_t started_ms;           // wall clock, for process_start_time_seconds
 };
 
@@ -129,22 +130,50 @@ bool http_signature_ok(const char *secret, const char *header, const void *body,
 
 // --- http_hub.c: the streams' events, fed by the actor's subscription
 
+// A change event as a change stream takes it (http_change_clear frees it).
+typedef struct {
+    char *json;                   // {"topic", "seq", "body"}
+    char *pipeline;               // its body's pipeline, or NULL (a worker's)
+    bool pipeline_event;          // a pipeline.* topic (set, removed, exposed...)
+} http_change_t;
+void http_change_clear(http_change_t *c);
+
+// What http_hub_wait found (bits).
+#define HTTP_NEWS_LOG 1           // a log follower's log grew (its tail has more)
+#define HTTP_NEWS_BUILD 2         // a log follower's build changed
+#define HTTP_NEWS_CHANGE 4        // a change stream's events (or drops)
+
 http_hub_t *http_hub_new(void);
 void http_hub_destroy(http_hub_t **self_p);
-// Hand an event to every stream it concerns (the actor's thread).
+// Hand an event to every stream it concerns (the actor's thread): a log
+// chunk to its log's tail, a change to the change streams' queues.
 void http_hub_publish(http_hub_t *self, const pk_msg_t *ev);
+// The bytes [offset, offset + n) of attempt's log topic, into the tail its
+// followers share (none: nothing is kept). http_hub_publish's, for tests.
+void http_hub_tail_add(http_hub_t *self, const char *topic, uint32_t attempt, uint64_t offset,
+                       const char *data, size_t n);
+// Wake the streams whose news waited long enough (the actor's thread, each
+// time round): the ms until the next one is due, or -1 when none is.
+int http_hub_flush(http_hub_t *self);
 // Wake every stream, for good: the server stops.
 void http_hub_stop(http_hub_t *self);
 // Change events dropped so far because a stream's queue was full.
 uint64_t http_hub_dropped(http_hub_t *self);
-// A log follower of log_topic ("log.ID"), or with NULL a change stream.
-http_sub_t *http_hub_join(http_hub_t *self, const char *log_topic);
+// A log follower of log_topic ("log.ID") whose build is build (pipeline,
+// job, number as the build events say them), or with NULL a change stream.
+http_sub_t *http_hub_join(http_hub_t *self, const char *log_topic, const char *const build[3]);
 void http_hub_leave(http_hub_t *self, http_sub_t **sub_p);
-// Wait up to timeout_ms for news: 1 when there is some (a log follower's log
-// or a build changed; a change stream's next event in *json, caller frees,
-// and/or *dropped > 0 events lost after the queued ones), 0 when none.
-int http_hub_wait(http_hub_t *self, http_sub_t *sub, int timeout_ms, char **json,
+// Wait up to timeout_ms (0: not at all) for news: HTTP_NEWS_* bits, 0 when
+// none. A change stream takes its next event into *change (json NULL when
+// none) and/or *dropped > 0 events lost after the queued ones.
+int http_hub_wait(http_hub_t *self, http_sub_t *sub, int timeout_ms, http_change_t *change,
                   uint64_t *dropped);
+// A log follower's bytes from offset of attempt's log, out of the tail its
+// log's followers share: how many were copied into buf (at most max; 0 when
+// the tail ends at offset or before), or -1 when the tail does not hold
+// offset (behind it, another attempt, nothing yet): the store does.
+int64_t http_hub_log_copy(http_hub_t *self, http_sub_t *sub, uint32_t attempt,
+                          uint64_t offset, char *buf, size_t max);
 
 // Append n bytes of data to a growing buffer (*buf realloc'd, NUL-ended).
 void http_json_put(char **buf, size_t *len, size_t *cap, const char *data, size_t n);

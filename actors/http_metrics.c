@@ -273,6 +273,14 @@ s_process(http_t *h, s_out_t *o)
     s_printf(o, "pikoci_webhooks_total %" PRIu64 "\n", (uint64_t) atomic_load(&h->webhooks));
     s_help(o, "pikoci_http_streams_total", "counter", "Server-Sent Event streams opened.");
     s_printf(o, "pikoci_http_streams_total %" PRIu64 "\n", (uint64_t) atomic_load(&h->streams));
+    s_help(o, "pikoci_http_log_reads_total", "counter",
+           "Log reads the log streams asked of the server (to catch up, and every 2 s).");
+    s_printf(o, "pikoci_http_log_reads_total %" PRIu64 "\n",
+             (uint64_t) atomic_load(&h->log_reads));
+    s_help(o, "pikoci_http_log_tail_bytes_total", "counter",
+           "Log bytes the log streams sent from the tail the face keeps of each followed log.");
+    s_printf(o, "pikoci_http_log_tail_bytes_total %" PRIu64 "\n",
+             (uint64_t) atomic_load(&h->log_tail_bytes));
     s_help(o, "pikoci_http_streams_open", "gauge", "Server-Sent Event streams open now.");
     s_printf(o, "pikoci_http_streams_open %u\n", (unsigned) atomic_load(&h->streams_open));
     s_help(o, "pikoci_http_stream_events_dropped_total", "counter",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http_internal.h"
+#include "pk_value_msgpack.h"
 #include "pk_webhooks.h"
 #include <czmq.h>
 
@@ -146,56 +147,129 @@ test_utf8(void **state)
     free(buf);
 }
 
+// An event on topic with body {pipeline: "p", job: "j", number} (number
+// NULL: no body).
 static void
-s_publish(http_hub_t *hub, const char *topic)
+s_publish(http_hub_t *hub, const char *topic, const char *number)
 {
     static uint64_t seq;
     pk_msg_t ev = { .type = PK_MSG_EVENT };
     ev.event.topic = (char *) topic;
     ev.event.seq = ++seq;
+    uint8_t *body = NULL;
+    size_t size = 0;
+    if (number) {
+        pk_value_t *o = pk_value_new_object();
+        pk_value_object_set(o, "pipeline", pk_value_new_string("p"));
+        pk_value_object_set(o, "job", pk_value_new_string("j"));
+        pk_value_object_set(o, "number", pk_value_new_string(number));
+        pk_value_pack_bytes(o, &body, &size);
+        pk_value_destroy(&o);
+        ev.event.body.data = body;
+        ev.event.body.size = size;
+    }
     http_hub_publish(hub, &ev);
+    free(body);
 }
 
-// The hub: a log follower learns only that its log (or a build) changed;
-// a change stream queues events up to its cap, then drops and counts, and
-// is told of the loss after what it kept.
+// Waits for sub's news as a stream does, after the actor's flush: the
+// news bits, 0 when none came within 1 s.
+static int
+s_news(http_hub_t *hub, http_sub_t *sub, http_change_t *c, uint64_t *dropped)
+{
+    for (int i = 0; i < 100; i++) {
+        int due = http_hub_flush(hub);
+        int news = http_hub_wait(hub, sub, due >= 0 && due < 10 ? due + 1 : 10, c, dropped);
+        if (news)
+            return news;
+    }
+    return 0;
+}
+
+// The hub: a log follower learns that its log grew or its own build
+// changed, and copies the bytes from the tail its log's followers share; a
+// change stream queues events up to its cap, then drops and counts, and is
+// told of the loss after what it kept. News is a flag taken at once, however
+// many events came.
 static void
 test_hub(void **state)
 {
     (void) state;
     http_hub_t *hub = http_hub_new();
-    http_sub_t *log = http_hub_join(hub, "log.b1");
-    http_sub_t *chg = http_hub_join(hub, NULL);
-    char *json = NULL;
+    const char *const build[3] = { "p", "j", "7" };
+    http_sub_t *log = http_hub_join(hub, "log.b1", build);
+    http_sub_t *chg = http_hub_join(hub, NULL, NULL);
+    http_change_t c;
     uint64_t dropped = 0;
-    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 0);  // nothing yet
-    s_publish(hub, "log.b2");                                            // another log
-    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 0);
-    for (int i = 0; i < 5000; i++)
-        s_publish(hub, "log.b1");                                        // nothing queues
-    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 1);
-    assert_null(json);
-    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 0);  // one flag, not 5000
-    s_publish(hub, "build.started");
-    assert_int_equal(http_hub_wait(hub, log, 10, &json, &dropped), 1);
-    // the change stream saw build.started only (log.* is not a change)
-    assert_int_equal(http_hub_wait(hub, chg, 10, &json, &dropped), 1);
-    assert_non_null(strstr(json, "\"topic\":\"build.started\""));
-    free(json);
+    assert_int_equal(http_hub_wait(hub, log, 10, &c, &dropped), 0);    // nothing yet
+    assert_int_equal(http_hub_flush(hub), -1);                          // nothing due
+    http_hub_tail_add(hub, "log.b2", 1, 0, "x", 1);                     // another log
+    assert_int_equal(s_news(hub, log, &c, &dropped), 0);
+    char buf[64];
+    assert_int_equal(http_hub_log_copy(hub, log, 1, 0, buf, sizeof buf), -1);   // no tail yet
+    http_hub_tail_add(hub, "log.b1", 1, 0, "ab\n", 3);
+    int due = http_hub_flush(hub);
+    assert_true(due >= 0 && due <= 100);        // batched: not woken at once
+    for (int i = 1; i < 60000; i++)                                     // nothing queues
+        http_hub_tail_add(hub, "log.b1", 1, (uint64_t) i * 3, "ab\n", 3);
+    assert_int_equal(s_news(hub, log, &c, &dropped), HTTP_NEWS_LOG);
+    assert_null(c.json);
+    assert_int_equal(http_hub_wait(hub, log, 10, &c, &dropped), 0);    // one flag, not 60000
+    // the tail: the last 128 KiB, shared; behind it or another attempt: the store
+    uint64_t end = 60000 * 3;
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end - 6, buf, sizeof buf), 6);
+    assert_memory_equal(buf, "ab\nab\n", 6);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end, buf, sizeof buf), 0);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end + 9, buf, sizeof buf), 0);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end - 5, buf, 2), 2);
+    assert_memory_equal(buf, "b\n", 2);
+    assert_int_equal(http_hub_log_copy(hub, log, 2, end - 6, buf, sizeof buf), -1);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, 0, buf, sizeof buf), -1);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end - 128 * 1024, buf, 3), 3);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end - 128 * 1024 - 1, buf, 3), -1);
+    // a gap (an event lost): the tail starts again after it
+    http_hub_tail_add(hub, "log.b1", 1, end + 10, "zz", 2);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end, buf, sizeof buf), -1);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end + 10, buf, sizeof buf), 2);
+    assert_int_equal(s_news(hub, log, &c, &dropped), HTTP_NEWS_LOG);
+    // a second follower of the same log shares its tail
+    http_sub_t *log2 = http_hub_join(hub, "log.b1", build);
+    assert_int_equal(http_hub_log_copy(hub, log2, 1, end + 11, buf, sizeof buf), 1);
+    http_hub_leave(hub, &log2);
+    assert_int_equal(http_hub_log_copy(hub, log, 1, end + 11, buf, sizeof buf), 1);
+    // only its own build's events concern a follower
+    s_publish(hub, "build.started", "8");
+    assert_int_equal(s_news(hub, log, &c, &dropped), 0);
+    s_publish(hub, "build.succeeded", "7");
+    assert_int_equal(s_news(hub, log, &c, &dropped), HTTP_NEWS_BUILD);
+    // the change stream saw the build events only (log.* is not a change)
+    assert_int_equal(s_news(hub, chg, &c, &dropped), HTTP_NEWS_CHANGE);
+    assert_non_null(strstr(c.json, "\"topic\":\"build.started\""));
+    assert_string_equal(c.pipeline, "p");
+    assert_false(c.pipeline_event);
+    http_change_clear(&c);
+    assert_int_equal(http_hub_wait(hub, chg, 0, &c, &dropped), HTTP_NEWS_CHANGE);
+    assert_non_null(strstr(c.json, "\"topic\":\"build.succeeded\""));
+    http_change_clear(&c);
+    s_publish(hub, "pipeline.exposed", "1");
+    assert_int_equal(s_news(hub, chg, &c, &dropped), HTTP_NEWS_CHANGE);
+    assert_true(c.pipeline_event);
+    http_change_clear(&c);
     for (int i = 0; i < 1000; i++)
-        s_publish(hub, "job.paused");
+        s_publish(hub, "job.paused", NULL);
     assert_int_equal(http_hub_dropped(hub), 1000 - 128);
     int kept = 0;
-    while (http_hub_wait(hub, chg, 10, &json, &dropped) == 1 && json) {
+    while (http_hub_wait(hub, chg, 10, &c, &dropped) && c.json) {
         kept++;
         assert_int_equal(dropped, 0);           // the loss is told after what was kept
-        free(json);
+        assert_null(c.pipeline);
+        http_change_clear(&c);
     }
     assert_int_equal(kept, 128);
     assert_int_equal(dropped, 1000 - 128);
-    assert_int_equal(http_hub_wait(hub, chg, 10, &json, &dropped), 0);
+    assert_int_equal(http_hub_wait(hub, chg, 10, &c, &dropped), 0);
     http_hub_stop(hub);                         // wakes at once, for good
-    assert_int_equal(http_hub_wait(hub, chg, 5000, &json, &dropped), 0);
+    assert_int_equal(http_hub_wait(hub, chg, 5000, &c, &dropped), 0);
     http_hub_leave(hub, &log);
     http_hub_leave(hub, &chg);
     assert_null(log);

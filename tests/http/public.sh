@@ -37,6 +37,29 @@ check "anonymous: the list shows ci only" test "$(acode GET "$A/pipelines"; fiel
 check "  exposed, with its team" test "$(field "d[0]['exposed'] is True and d[0]['team'] == 'main'")" = True
 check "admin: both, other not exposed" \
     test "$(code GET "$A/pipelines"; field "' '.join('%s=%s' % (p['name'], p['exposed']) for p in sorted(d, key=lambda p: p['name']))")" = "200ci=True other=False"
+# a user of no team sees what the anonymous see, one of another team that
+# team's too (they were refused: "pipelines" asked about team main)
+echo 'password-of-nomad' | pk users create nomad >/dev/null
+echo 'password-of-bobby' | pk users create bob >/dev/null
+pk teams create blue >/dev/null
+pk teams grant blue bob read >/dev/null
+pk pipelines set bluep "$SRC/tests/http/actions.hcl" --var repo="file://$T/app.git" --team blue >/dev/null
+session() { curl -s -X POST "$A/login" -d "{\"user\":\"$1\",\"password\":\"$2\"}" -c "$T/jar-$1" >/dev/null
+            sed -n 's/.*pikoci_session\t*\(pkt_[^\t]*\)$/\1/p' "$T/jar-$1"; }
+NOMAD=$(session nomad password-of-nomad)
+BOB=$(session bob password-of-bobby)
+check "nomad and bob have sessions" test -n "$NOMAD" -a -n "$BOB"
+check "a user of no team: GET pipelines is 200, the exposed ci only" \
+    test "$(acode GET "$A/pipelines" -H "Authorization: Bearer $NOMAD"; field "[p['name'] for p in d]")" = '200["ci"]'
+check "  and so is pikoci pipelines" \
+    test "$(PIKOCI_TOKEN=$NOMAD pk pipelines --json | json "[p['name'] for p in d]")" = '["ci"]'
+check "a user of team blue only: blue's and the exposed" \
+    test "$(acode GET "$A/pipelines" -H "Authorization: Bearer $BOB"; field "sorted(p['name'] for p in d)")" = '200["bluep", "ci"]'
+PIKOCI_TOKEN=$BOB pk pipelines --team main >/dev/null 2>"$T/err"; rc=$?
+check "  but pikoci pipelines --team main is still refused to them" \
+    test "$([ $rc -ne 0 ] && echo refused) $(grep -c 'not a member of team "main"' "$T/err")" = "refused 1"
+check "alice (of main) still lists main's" \
+    test "$(acode GET "$A/pipelines" -b "$T/jar"; field "sorted(p['name'] for p in d)")" = '200["ci", "other"]'
 check "anonymous overview shows ci only" \
     bash -c "curl -s '$A/overview' | grep -q '\"ci\"' && ! curl -s '$A/overview' | grep -q '\"other\"'"
 for path in jobs resources resources/app/versions jobs/ask/builds jobs/ask/builds/1 \
@@ -63,15 +86,20 @@ curl -s -N --max-time 12 "$A/events" >"$T/anon.sse" &
 anon=$!
 acurl -s -N --max-time 12 "$A/events" >"$T/admin.sse" &
 admin=$!
+curl -s -N --max-time 12 -H "Authorization: Bearer $NOMAD" "$A/events" >"$T/nomad.sse" &
+nomad=$!
 sleep 1      # the streams join the hub (nothing to wait on from here)
 pk trigger ci/ask >/dev/null; pk trigger other/ask >/dev/null
 check "ci/ask #2 and other/ask #1 succeed" until_ok 30 \
     bash -c "build_is() { [ \"\$('$BIN' builds \$1 --json | python3 -c 'import json,sys; print(\"\".join(b[\"status\"] for b in json.load(sys.stdin) if b[\"number\"] == sys.argv[1]))' \$2)\" = succeeded ]; }; build_is ci/ask 2 && build_is other/ask 1"
-wait $anon $admin
+wait $anon $admin $nomad
 check "the admin's events tell of both pipelines" \
     bash -c "grep -q '\"pipeline\":\"ci\"' '$T/admin.sse' && grep -q '\"pipeline\":\"other\"' '$T/admin.sse'"
 check "the anonymous events tell of ci only" \
     bash -c "grep -q '\"pipeline\":\"ci\"' '$T/anon.sse' && ! grep -q '\"pipeline\":\"other\"' '$T/anon.sse'"
+
+check "the events of a user of no team tell of ci only" \
+    bash -c "grep -q '\"pipeline\":\"ci\"' '$T/nomad.sse' && ! grep -q '\"pipeline\":\"other\"' '$T/nomad.sse'"
 
 check "POST /pipelines/ci/hide" test "$(code POST "$A/pipelines/ci/hide"; field "d['exposed']")" = 200False
 check "anonymous: ci is 401 again" test "$(acode GET "$A/pipelines/ci/jobs")" = 401
