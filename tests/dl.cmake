@@ -14,3 +14,5 @@ pk_add_test(test_dl_missing SOURCES test_dl_missing.c
 target_compile_definitions(test_dl_missing PRIVATE
     PK_SONAME_GIT2="libpikoci-missing-git.so.0" PK_SONAME_CURL="libpikoci-missing-curl.so.0"
     PK_SONAME_CRYPTO="libpikoci-missing-crypto.so.0" PK_SONAME_MHD="libpikoci-missing-mhd.so.0")
+# the real server: an idle one maps none of them (--http: libmicrohttpd only)
+pk_add_script_test(server_lazy_libs ${CMAKE_CURRENT_SOURCE_DIR}/server/lazy_libs.sh)
