@@ -15,7 +15,7 @@
 #include "pk_jwt.h"
 #include "pk_value.h"
 #include <dirent.h>
-#include <git2.h>
+#include "pk_git2.h"          // <git2.h>, dlopen'd (pk_dl.h)
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,7 +41,7 @@ s_key(const char *param)
 static char *
 s_head_sha(const char *workdir)
 {
-    if (!workdir)
+    if (!workdir || pk_dl_git_load())    // no libgit2: no sha, as with no repository
         return NULL;
     git_libgit2_init();
     char *sha = NULL;

@@ -570,6 +570,12 @@ pk_http_exposure_check(const char *listen, const char *cert, const char *key, bo
         *err = strdup("--http-cert and --http-key go together (a PEM certificate and its key)");
         return -1;
     }
+    const char *dl_err = cert ? pk_dl_mhd_load() : NULL;
+    if (dl_err) {
+        if (asprintf(err, "--http-cert: %s", dl_err) < 0)
+            *err = NULL;
+        return -1;
+    }
     if (cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
         *err = strdup("--http-cert: this libmicrohttpd has no TLS");
         return -1;
@@ -599,6 +605,13 @@ s_start(http_t *h, const pk_http_config_t *cfg, unsigned *port)
     struct sockaddr_storage addr;
     socklen_t len;
     char *err = NULL;
+    // libmicrohttpd is loaded here, on the actor's thread: the broker and
+    // control already answer queries meanwhile (pk_dl_mhd.h)
+    const char *dl_err = pk_dl_mhd_load();
+    if (dl_err) {
+        zsys_error("http: %s", dl_err);
+        return NULL;
+    }
     if (s_resolve(cfg->listen, &addr, &len, &err) != 0) {
         zsys_error("http: %s", err ? err : "bad listen address");
         free(err);

@@ -8,7 +8,7 @@
 // events from the hub, never on a subscription of its own.
 #ifndef HTTP_INTERNAL_H
 #define HTTP_INTERNAL_H
-#include <microhttpd.h>
+#include "pk_mhd2.h"          // <microhttpd.h>, dlopen'd (pk_dl.h)
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>

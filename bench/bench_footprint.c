@@ -68,9 +68,12 @@ s_accepts(int port)
 // exec -> the first answered query, in us, as a user sees it: the port is
 // polled until it accepts, then `pipelines` is asked (with the server's
 // first-start token, as the CLI finds it); a refusal is a try, asked again.
-// lmdb: a fresh store each time. *tries: how many asks it took.
+// lmdb: a fresh store each time; http_off: --http off (no web face, so no
+// libmicrohttpd loaded, lib/pk_dl.h), else the web face on a port of its
+// own (the default 8080 may be another server's, and then there is none).
+// *tries: how many asks it took.
 static double
-s_exec_to_answer(bool lmdb, int *tries)
+s_exec_to_answer(bool lmdb, bool http_off, int *tries)
 {
     bench_server_t s = { 0 };
     int port = s_free_port();
@@ -79,8 +82,17 @@ s_exec_to_answer(bool lmdb, int *tries)
     if (lmdb && !mkdtemp(dir))
         return 0;
     snprintf(db, sizeof db, "%s/db", dir);
-    char *args[] = { "pikoci", "server", "--run-worker=false", "--listen", listen,
-                     lmdb ? "--db-system" : NULL, "lmdb", "--db-path", db, NULL };
+    char *args[12] = { "pikoci", "server", "--run-worker=false", "--listen", listen };
+    int n = 5;
+    args[n++] = "--http";
+    args[n++] = http_off ? "off" : "127.0.0.1:0";
+    if (lmdb) {
+        args[n++] = "--db-system";
+        args[n++] = "lmdb";
+        args[n++] = "--db-path";
+        args[n++] = db;
+    }
+    args[n] = NULL;
     *tries = 0;
     int64_t t0 = bench_now_us(), deadline = t0 + 10000000;
     s.pid = port ? bench_spawn(&s, args) : -1;
@@ -115,19 +127,19 @@ s_exec_to_answer(bool lmdb, int *tries)
 
 // Median of 9 starts, with the most tries any of them needed.
 static void
-s_start_rows(bool lmdb, double spawn)
+s_start_rows(bool lmdb, bool http_off, double spawn)
 {
     double t[9];
     int most = 0;
     for (int i = 0; i < 9; i++) {
         int tries = 0;
-        t[i] = s_exec_to_answer(lmdb, &tries);
+        t[i] = s_exec_to_answer(lmdb, http_off, &tries);
         most = tries > most ? tries : most;
     }
     qsort(t, 9, sizeof(double), bench_cmp_double);
     char name[128];
-    snprintf(name, sizeof name, "footprint: exec -> 1st answered query, %s (tries <= %d)",
-             lmdb ? "fresh lmdb" : "mem", most);
+    snprintf(name, sizeof name, "footprint: exec -> 1st answered query, %s%s (tries <= %d)",
+             lmdb ? "fresh lmdb" : "mem", http_off ? ", --http off" : ", --http", most);
     bench_row(name, t[4] / 1000, "ms", 10, "target");
     bench_row(name, t[4] / 1000, "ms", spawn / 1000, "posix_spawn+wait");
 }
@@ -142,8 +154,19 @@ main(void)
     bench_row("footprint: pikoci-core binary, stripped", s_stripped_kb("-core") / 1024, "MB",
               1, "target");
     double spawn = bench_spawn_floor_us("/bin/true", 100) / 100;
-    s_start_rows(false, spawn);
-    s_start_rows(true, spawn);
+    s_start_rows(false, false, spawn);
+    s_start_rows(false, true, spawn);
+    s_start_rows(true, false, spawn);
+    // without the web face (libmicrohttpd and gnutls not loaded)
+    bench_server_t off = { 0 };
+    if (bench_server_start(&off, (const char *[]) { "--http", "off", NULL }) == 0) {
+        usleep(500000);
+        bench_row("footprint: idle RSS, 0 pipelines, --http off",
+                  (double) bench_rss_kb(off.pid) / 1024, "MB", 6, "target");
+        bench_row("footprint: idle private memory, 0 pipelines, --http off",
+                  (double) bench_rss_kb_of(off.pid, true) / 1024, "MB", 6, "target");
+    }
+    bench_server_stop(&off);
     bench_server_t s = { 0 };
     if (bench_server_start(&s, NULL) != 0) {
         bench_server_stop(&s);

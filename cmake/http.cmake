@@ -1,6 +1,6 @@
-# The http actor (actors/http*.c): libmicrohttpd for the pk_actors layer and
-# the page it serves, embedded from actors/http_assets/ at build time.
-pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)
+# The http actor (actors/http*.c): the page it serves, embedded from
+# actors/http_assets/ at build time. libmicrohttpd (found in the top
+# CMakeLists.txt) is dlopen'd when the actor starts (lib/pk_dl_mhd.h).
 file(GLOB PK_HTTP_ASSETS CONFIGURE_DEPENDS
      ${CMAKE_SOURCE_DIR}/actors/http_assets/*.html
      ${CMAKE_SOURCE_DIR}/actors/http_assets/*.js
@@ -15,5 +15,5 @@ add_custom_command(
     COMMENT "Embedding the http page")
 add_library(pk_http_assets STATIC ${PK_HTTP_ASSETS_C})
 target_include_directories(pk_http_assets PRIVATE ${PK_INCLUDE_DIRS})
-target_link_libraries(pk_http_assets PRIVATE PkgConfig::MHD PkgConfig::ZMQ PkgConfig::MSGP)
-target_link_libraries(pk_actors PUBLIC PkgConfig::MHD pk_http_assets)
+target_link_libraries(pk_http_assets PRIVATE pk_dl_headers PkgConfig::ZMQ PkgConfig::MSGP)
+target_link_libraries(pk_actors PUBLIC pk_http_assets)

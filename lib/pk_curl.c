@@ -1,7 +1,9 @@
 // pk_curl: see pk_curl_internal.h. curl_global_init is not thread-safe, so
-// it runs once under pthread_once before the first transfer.
+// it runs once under pthread_once before the first transfer, after libcurl
+// is loaded (pk_dl_curl.h).
 #include "pk_curl_internal.h"
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +12,8 @@ static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static void
 s_init(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!pk_dl_curl_load())
+        curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static size_t
@@ -35,7 +38,13 @@ s_write(char *ptr, size_t size, size_t nmemb, void *arg)
 CURL *
 pk_curl_new(const char *url, long timeout_ms, pk_curl_body_t *body, char *errbuf)
 {
+    *errbuf = 0;
     pthread_once(&s_once, s_init);
+    const char *dl_err = pk_dl_curl_load();
+    if (dl_err) {
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", dl_err);
+        return NULL;
+    }
     CURL *c = curl_easy_init();
     if (!c)
         return NULL;

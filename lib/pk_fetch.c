@@ -49,7 +49,7 @@ pk_fetch(const char *url, size_t max_bytes, long timeout_ms, char **body_out,
     CURL *c = pk_curl_new(url, timeout_ms, &body, errbuf);
     if (!c) {
         free(body.data);
-        return s_fail(err_out, url, "cannot start a transfer");
+        return s_fail(err_out, url, *errbuf ? errbuf : "cannot start a transfer");
     }
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <git2.h>
+#include "pk_git2.h"          // <git2.h>, dlopen'd (pk_dl.h)
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -716,6 +716,8 @@ s_ctx_fini(s_ctx_t *ctx)
 
 // libgit2 starts at the first check or pull, not in pk_git_init: its start
 // parses the whole CA bundle (mbedtls), two thirds of an idle server's start.
+// libgit2 itself is loaded then too (pk_dl_git.h): an idle server never
+// maps it.
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static atomic_bool s_started;
 static int s_start_rc;
@@ -723,15 +725,21 @@ static int s_start_rc;
 static void
 s_start(void)
 {
-    s_start_rc = git_libgit2_init() >= 0 ? 0 : -1;
+    s_start_rc = !pk_dl_git_load() && git_libgit2_init() >= 0 ? 0 : -1;
     atomic_store(&s_started, s_start_rc == 0);
 }
 
+// 0, or -1 with *err_out saying why libgit2 cannot be used
 static int
-s_ensure(void)
+s_ensure(char **err_out)
 {
     pthread_once(&s_once, s_start);
-    return s_start_rc;
+    if (s_start_rc == 0)
+        return 0;
+    const char *dl_err = pk_dl_git_load();
+    if (asprintf(err_out, "git resource: %s", dl_err ? dl_err : "libgit2 does not initialise") < 0)
+        *err_out = NULL;
+    return -1;
 }
 
 int
@@ -759,10 +767,8 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
 {
     s_ctx_t ctx;
     *versions_json_out = NULL;
-    if (s_ensure() != 0) {
-        *err_out = strdup("git: libgit2 does not initialise");
+    if (s_ensure(err_out) != 0)
         return -1;
-    }
     if (s_ctx_init(&ctx, p, err_out) != 0) {
         s_ctx_fini(&ctx);
         return -1;
@@ -844,10 +850,8 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
             const char *cache_dir, char **err_out)
 {
     s_ctx_t ctx;
-    if (s_ensure() != 0) {
-        *err_out = strdup("git: libgit2 does not initialise");
+    if (s_ensure(err_out) != 0)
         return -1;
-    }
     if (s_ctx_init(&ctx, p, err_out) != 0) {
         s_ctx_fini(&ctx);
         return -1;

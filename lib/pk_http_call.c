@@ -27,7 +27,7 @@ pk_http_call(const pk_http_call_t *req, long *status_out, char **body_out, char 
     CURL *c = pk_curl_new(req->url, timeout, &body, errbuf);
     if (!c) {
         free(body.data);
-        return s_fail(err_out, req, "cannot start a transfer");
+        return s_fail(err_out, req, *errbuf ? errbuf : "cannot start a transfer");
     }
     struct curl_slist *headers = NULL;
     for (size_t i = 0; req->headers && req->headers[i]; i++)

@@ -1,9 +1,7 @@
 // pk_jwt: see pk_jwt.h. The key is parsed from memory and never written
 // anywhere; OpenSSL's error queue is turned into the message.
 #include "pk_jwt.h"
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
+#include "pk_crypto2.h"       // OpenSSL's libcrypto, dlopen'd (pk_dl.h)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +58,12 @@ pk_jwt_rs256(const char *claims_json, const char *pem, char **err_out)
     *err_out = NULL;
     if (!pem || !*pem) {
         *err_out = strdup("no private key given");
+        return NULL;
+    }
+    const char *dl_err = pk_dl_crypto_load();
+    if (dl_err) {
+        if (asprintf(err_out, "cannot sign the token: %s", dl_err) < 0)
+            *err_out = NULL;
         return NULL;
     }
     BIO *bio = BIO_new_mem_buf(pem, -1);

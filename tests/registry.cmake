@@ -3,7 +3,7 @@
 # lib/pk_http_call.c). The script tests need /usr/bin/python3 with
 # python3-cryptography (the fake GitHub verifies the app's JWT) and git.
 pk_add_test(test_registry SOURCES test_registry.c test_pipeline_util.c LIBS pk_pipeline)
-pk_add_test(test_jwt SOURCES test_jwt.c LIBS pk_lib)
+pk_add_test(test_jwt SOURCES test_jwt.c LIBS pk_lib pk_dl_libs)  # makes keys with OpenSSL
 # examples/pikoci-style.hcl validated and its "unit" job run; slack, discord
 # and github-check against a recording server on loopback
 pk_add_script_test(registry_notify_e2e ${CMAKE_SOURCE_DIR}/tests/registry/notify_e2e.py)

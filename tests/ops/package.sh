@@ -23,6 +23,16 @@ check "control: Package pikoci" grep -q '^ Package: pikoci$' "$T/info"
 check "control: Version $version" grep -q "^ Version: $version\$" "$T/info"
 check "control: depends on adduser and czmq, lmdb, libgit2" \
     bash -c "grep '^ Depends:' '$T/info' | grep -q 'adduser' && grep '^ Depends:' '$T/info' | grep -q 'libczmq4 (>=' && grep '^ Depends:' '$T/info' | grep -q liblmdb0 && grep '^ Depends:' '$T/info' | grep -q libgit2"
+# pikoci-core dlopens these (lib/pk_dl.h): NEEDED does not show them, the
+# SONAMEs it names do
+for so in $(strings "$BDIR/pikoci-core" | sed -n 's/^pikoci-dlopen: //p'); do
+    lib=$(readlink -f "$( { /sbin/ldconfig -p || ldconfig -p; } 2>/dev/null | awk -v s="$so" '$1 == s {print $NF; exit}')")
+    pkg=$(dpkg -S "$lib" 2>/dev/null | cut -d: -f1 | head -1)
+    check "control: depends on $pkg ($so, dlopen'd)" \
+        bash -c "grep '^ Depends:' '$T/info' | grep -q '\b$pkg (>='"
+done
+check "pikoci-core names four dlopen'd libraries" \
+    test "$(strings "$BDIR/pikoci-core" | sed -n 's/^pikoci-dlopen: //p' | wc -w)" -eq 4
 check "maintainer scripts are there" bash -c "grep -q postinst '$T/info' && grep -q prerm '$T/info' && grep -q postrm '$T/info'"
 dpkg-deb -e "$deb" "$T/ctrl0"
 check "/etc/default/pikoci is a conffile" grep -qx /etc/default/pikoci "$T/ctrl0/conffiles"
