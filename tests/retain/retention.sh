@@ -78,7 +78,14 @@ mid=${sizes[$((ROUNDS / 2 - 1))]}; last=${sizes[$((ROUNDS - 1))]}
 # once no reader's snapshot sees them and, for a log chunk (an overflow
 # value), as a contiguous run -- the file grows in an occasional step, then
 # holds (ROUNDS=14: 0.96 1.20 1.34 1.34 1.34 1.34 1.34 1.41 1.48 1.48 ... MB).
-check "the file stops growing: last ($last) <= midpoint ($mid) + 25%" test "$last" -le $((mid + mid / 4))
+# Measured as growth, not as a ratio of the file: over the second half
+# (ROUNDS/2 rounds, each writing ~1 MB of logs) the file may grow by less
+# than one round's logs -- without reuse it grows by all of them. A ratio to
+# the midpoint failed under load, where readers' snapshots hold freed pages
+# a little longer (1.38 -> 1.83 MB, against 3 MB without reuse).
+round_bytes=$((10 * 100000))
+check "the file stops growing: last ($last) - midpoint ($mid) < one round's logs ($round_bytes)" \
+    test $((last - mid)) -lt $round_bytes
 check "and holds far less than the $N logs written (< 3 MB)" test "$last" -lt 3000000
 
 # the server's default (--retain-builds 3) for a job without the block
