@@ -84,8 +84,15 @@ s_expiry(s_op_t *o, int64_t *expires_ms)
     const char *v = s_arg(o, "expires");
     if (!v)
         return 0;
+    // whole days too ("30d"): token lifetimes are counted in days, which Go's
+    // durations (pk_duration) have no unit for
     int64_t ms;
-    char *err = NULL;
+    char *err = NULL, *end = NULL;
+    long long days = strtoll(v, &end, 10);
+    if (end != v && isdigit((unsigned char) *v) && !strcmp(end, "d") && days > 0
+        && days <= 36500)
+        ms = days * 86400000LL;
+    else
     if (pk_duration_parse(v, &ms, &err) != 0 || ms <= 0) {
         s_fail(o, "expires \"%s\" is not a duration (like 12h or 30d)%s%s", v, err ? ": " : "",
                err ? err : "");

@@ -79,6 +79,11 @@ bcode() { local m=$1 u=$2 t=$3; shift 3; curl -s -o "$T/body" -w '%{http_code}' 
 check "Bearer POST needs no CSRF: 200" test "$(bcode POST "$A/pipelines/ci/jobs/ask/trigger" "$TOK")" = 200
 check "Bearer session says alice, no csrf" \
     test "$(bcode GET "$A/session" "$TOK"; field "d['user'] == 'alice' and d['csrf'] is None")" = "200True"
+st=$(curl -s -o "$T/body" -w '%{http_code}' -b "$T/jar" -X POST "$A/tokens" -H "X-CSRF-Token: $CSRF" -H "$J" -d '{"name":"month","expires":"30d"}')
+check "POST /tokens expiring in 30d: 200, expiring in 30 days" \
+    test "$st$(field "abs(d['expires_ms'] / 1000 - __import__('time').time() - 30 * 86400) < 600")" = 200True
+st=$(curl -s -o "$T/body" -w '%{http_code}' -b "$T/jar" -X POST "$A/tokens" -H "X-CSRF-Token: $CSRF" -H "$J" -d '{"name":"bad","expires":"soon"}')
+check "POST /tokens expiring 'soon': 400" test "$st" = 400
 check "GET /tokens lists it" bash -c "[ \$(curl -s -b '$T/jar' '$A/tokens' | grep -c '$TID') = 1 ]"
 check "DELETE /tokens/ID: 200" test "$(ccode DELETE "$A/tokens/$TID" -H "X-CSRF-Token: $CSRF")" = 200
 check "the revoked token: 401" test "$(bcode GET "$A/pipelines/ci/jobs" "$TOK")" = 401
