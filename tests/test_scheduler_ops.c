@@ -25,21 +25,6 @@ s_stop(tenv_t *e)
     tenv_stop(e, false);
 }
 
-// The next WORK (it must be id); its plan when plan_out.
-static void
-s_expect_work(tenv_t *e, const char *id, pk_value_t **plan_out)
-{
-    pk_msg_t m;
-    if (!twork(e, &m, PK_MSG_WORK, 5000))
-        fail_msg("no WORK for %s", id);
-    assert_string_equal(m.work.id, id);
-    if (plan_out)
-        *plan_out = pk_value_unpack(m.work.plan.data, m.work.plan.size);
-    uint32_t attempt = m.work.attempt;
-    pk_msg_clear(&m);
-    treport(e, PK_MSG_STARTED, id, attempt, NULL);
-}
-
 static treply_t
 s_trigger_with(tenv_t *e, const char *job, const char *inputs_json)
 {
@@ -84,7 +69,7 @@ test_approvals(void **state)
     assert_false(tdispatched(e, "gate", "1"));
     assert_string_equal(tok(e, "approve", "status", "pipeline", "p", "job", "gate", "number", "1",
                             NULL), "pending");
-    s_expect_work(e, "build:p/gate/1", NULL);
+    tstart(e, "build:p/gate/1", NULL);
     s_refused(top(e, "approve", NULL, "pipeline", "p", "job", "gate", "number", "1", NULL),
               "build #1 of p/gate is not waiting for approval (it is started)");
 
@@ -109,7 +94,7 @@ test_approvals(void **state)
     treport(e, PK_MSG_DONE, "build:p/gate/1", 1, "succeeded");
     assert_string_equal(tok(e, "retry", "number", "pipeline", "p", "job", "gate", "number", "1",
                             NULL), "1.1");
-    s_expect_work(e, "build:p/gate/1.1", NULL);
+    tstart(e, "build:p/gate/1.1", NULL);
     b = tbuild(e, "gate", "1.1");
     assert_string_equal(b.trigger, "retry");
     assert_int_equal(b.approvals_needed, 2);    // the votes it skipped the gate with
@@ -143,7 +128,7 @@ test_inputs(void **state)
     assert_true(r.ok);
     treply_clear(&r);
     pk_value_t *plan;
-    s_expect_work(e, "build:p/inp/1", &plan);
+    tstart(e, "build:p/inp/1", &plan);
     const pk_value_t *env = pk_value_object_get(plan, "env");
     assert_string_equal(pk_value_string(pk_value_object_get(env, "INPUT_ENV")), "production");
     assert_string_equal(pk_value_string(pk_value_object_get(env, "INPUT_COUNT")), "3");
@@ -151,7 +136,7 @@ test_inputs(void **state)
     r = s_trigger_with(e, "inp", "{\"count\":\"7\"}");
     assert_true(r.ok);
     treply_clear(&r);
-    s_expect_work(e, "build:p/inp/2", &plan);
+    tstart(e, "build:p/inp/2", &plan);
     env = pk_value_object_get(plan, "env");
     assert_string_equal(pk_value_string(pk_value_object_get(env, "INPUT_ENV")), "staging");
     pk_value_destroy(&plan);
@@ -166,7 +151,7 @@ test_inputs(void **state)
     treport(e, PK_MSG_DONE, "build:p/inp/1", 1, "failed");
     assert_string_equal(tok(e, "retry", "number", "pipeline", "p", "job", "inp", "number", "1",
                             NULL), "1.1");
-    s_expect_work(e, "build:p/inp/1.1", &plan);
+    tstart(e, "build:p/inp/1.1", &plan);
     env = pk_value_object_get(plan, "env");
     assert_string_equal(pk_value_string(pk_value_object_get(env, "INPUT_ENV")), "production");
     assert_string_equal(pk_value_string(pk_value_object_get(env, "BUILD_NUMBER")), "1.1");
@@ -184,7 +169,7 @@ test_warning_and_retry(void **state)
     tenv_t *e = s_start();
     uint64_t v1 = tversion(e, "git.lib", "l1", false);
     tok(e, "trigger", NULL, "pipeline", "p", "job", "soft", NULL);
-    s_expect_work(e, "build:p/soft/1", NULL);
+    tstart(e, "build:p/soft/1", NULL);
     s_refused(top(e, "retry", NULL, "pipeline", "p", "job", "soft", "number", "1", NULL),
               "build #1 of p/soft has not finished yet (it is started)");
     treport(e, PK_MSG_STEP, "build:p/soft/1", 1, "failed");
@@ -194,7 +179,7 @@ test_warning_and_retry(void **state)
     assert_non_null(ev);
     assert_string_equal(pk_value_string(pk_value_object_get(ev, "number")), "1");
     pk_value_destroy(&ev);
-    s_expect_work(e, "build:p/after/1", NULL);
+    tstart(e, "build:p/after/1", NULL);
     pk_build_t b = tbuild(e, "after", "1");
     assert_string_equal(b.trigger, "passed");
     assert_int_equal(pk_idmap_get(&b.versions, "git.lib"), v1);
@@ -217,7 +202,7 @@ test_warning_and_retry(void **state)
     tversion(e, "git.lib", "l2", false);
     assert_string_equal(tok(e, "retry", "number", "pipeline", "p", "job", "soft", "number", "1",
                             NULL), "1.1");
-    s_expect_work(e, "build:p/soft/1.1", NULL);
+    tstart(e, "build:p/soft/1.1", NULL);
     b = tbuild(e, "soft", "1.1");
     assert_int_equal(pk_idmap_get(&b.versions, "git.lib"), v1);     // the original's
     assert_string_equal(b.trigger, "retry");
@@ -225,10 +210,10 @@ test_warning_and_retry(void **state)
     treport(e, PK_MSG_DONE, "build:p/soft/1.1", 1, "succeeded");
     assert_string_equal(tok(e, "retry", "number", "pipeline", "p", "job", "soft", "number", "1",
                             NULL), "1.2");
-    s_expect_work(e, "build:p/soft/1.2", NULL);
+    tstart(e, "build:p/soft/1.2", NULL);
 
     tok(e, "trigger", NULL, "pipeline", "p", "job", "fixed", NULL);
-    s_expect_work(e, "build:p/fixed/1", NULL);
+    tstart(e, "build:p/fixed/1", NULL);
     treport(e, PK_MSG_DONE, "build:p/fixed/1", 1, "failed");
     assert_string_equal(tstatus(e, "fixed", "1"), "failed");   // no allow_failure
     s_refused(top(e, "retry", NULL, "pipeline", "p", "job", "fixed", "number", "1", NULL),
@@ -244,7 +229,7 @@ test_cancel_running(void **state)
     (void) state;
     tenv_t *e = s_start();
     tok(e, "trigger", NULL, "pipeline", "p", "job", "fixed", NULL);
-    s_expect_work(e, "build:p/fixed/1", NULL);
+    tstart(e, "build:p/fixed/1", NULL);
     assert_string_equal(tok(e, "cancel", "status", "pipeline", "p", "job", "fixed", "number", "1",
                             NULL), "cancelled");
     pk_msg_t m;
@@ -296,7 +281,7 @@ test_pipelines_and_names(void **state)
     tversion(e, "git.app", "r1", false);
     tok(e, "pin", NULL, "pipeline", "p", "resource", "git.app", "version", "1", NULL);
     tok(e, "trigger", NULL, "pipeline", "p", "job", "one", NULL);
-    s_expect_work(e, "build:p/one/1", NULL);
+    tstart(e, "build:p/one/1", NULL);
     tok(e, "pipeline.remove", NULL, "pipeline", "p", NULL);
     pk_msg_t m;
     assert_true(twork(e, &m, PK_MSG_CANCEL, 5000));     // its running build is stopped
@@ -326,7 +311,7 @@ test_pipelines_and_names(void **state)
     treport(e, PK_MSG_DONE, "build:p/one/1", 1, "cancelled");   // late: harmless
     tset(e, TPIPELINE);                         // back, from 1 again
     tok(e, "trigger", NULL, "pipeline", "p", "job", "fixed", NULL);
-    s_expect_work(e, "build:p/fixed/1@2", NULL);  // its second life: ids of its own
+    tstart(e, "build:p/fixed/1@2", NULL);  // its second life: ids of its own
     s_stop(e);
 }
 

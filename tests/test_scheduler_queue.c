@@ -26,19 +26,6 @@ s_stop(tenv_t *e)
     tenv_stop(e, false);
 }
 
-// The WORK's id, which must come now; then the runner says STARTED.
-static void
-s_expect_work(tenv_t *e, const char *id)
-{
-    pk_msg_t m;
-    if (!twork(e, &m, PK_MSG_WORK, 5000))
-        fail_msg("no WORK for %s", id);
-    assert_string_equal(m.work.id, id);
-    uint32_t attempt = m.work.attempt;
-    pk_msg_clear(&m);
-    treport(e, PK_MSG_STARTED, id, attempt, NULL);
-}
-
 static const char *
 s_trigger(tenv_t *e, const char *job)
 {
@@ -53,7 +40,7 @@ test_concurrency(void **state)
     tenv_t *e = s_start();
     tversion(e, "git.app", "r1", false);
     assert_string_equal(s_trigger(e, "one"), "1");
-    s_expect_work(e, "build:p/one/1");
+    tstart(e, "build:p/one/1", NULL);
     assert_string_equal(s_trigger(e, "one"), "2");
     tsync(e);
     assert_string_equal(tstatus(e, "one", "2"), "pending");
@@ -63,7 +50,7 @@ test_concurrency(void **state)
     assert_string_equal(running, "1");
     zstr_free(&running);
     treport(e, PK_MSG_DONE, "build:p/one/1", 1, "succeeded");
-    s_expect_work(e, "build:p/one/2");
+    tstart(e, "build:p/one/2", NULL);
     assert_true(tdispatched(e, "one", "2"));
     s_stop(e);
 }
@@ -77,17 +64,17 @@ test_serial_groups_fifo(void **state)
     tenv_t *e = s_start();
     tversion(e, "git.lib", "l1", false);
     s_trigger(e, "a");
-    s_expect_work(e, "build:p/a/1");
+    tstart(e, "build:p/a/1", NULL);
     s_trigger(e, "b");
     s_trigger(e, "a");
     tsync(e);
     assert_false(tdispatched(e, "b", "1"));
     assert_false(tdispatched(e, "a", "2"));     // FIFO: b/1 is older
     treport(e, PK_MSG_DONE, "build:p/a/1", 1, "succeeded");
-    s_expect_work(e, "build:p/b/1");
+    tstart(e, "build:p/b/1", NULL);
     assert_false(tdispatched(e, "a", "2"));
     treport(e, PK_MSG_DONE, "build:p/b/1", 1, "failed");
-    s_expect_work(e, "build:p/a/2");
+    tstart(e, "build:p/a/2", NULL);
     s_stop(e);
 }
 
@@ -120,7 +107,7 @@ test_pause(void **state)
     tsync(e);
     assert_int_equal(tcount(e, "one"), 0);      // found while paused: skipped
     uint64_t v2 = tversion(e, "git.app", "after-unpause", true);
-    s_expect_work(e, "build:p/one/1");
+    tstart(e, "build:p/one/1", NULL);
     pk_build_t b = tbuild(e, "one", "1");
     assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v2);
     pk_build_clear(&b);
@@ -146,7 +133,7 @@ test_pause(void **state)
     pk_value_destroy(&ev);
     assert_int_equal(tcount(e, "one"), 1);
     tversion(e, "git.app", "pipeline-unpaused", true);
-    s_expect_work(e, "build:p/one/2");
+    tstart(e, "build:p/one/2", NULL);
     s_stop(e);
 }
 
@@ -158,13 +145,13 @@ test_pause_holds_pending(void **state)
     tenv_t *e = s_start();
     tversion(e, "git.app", "r1", false);
     s_trigger(e, "one");
-    s_expect_work(e, "build:p/one/1");
+    tstart(e, "build:p/one/1", NULL);
     s_trigger(e, "one");                        // held by concurrency
     tok(e, "pipeline.pause", NULL, "pipeline", "p", NULL);
     treport(e, PK_MSG_DONE, "build:p/one/1", 1, "succeeded");
     assert_false(tdispatched(e, "one", "2"));   // free slot, but paused
     tok(e, "pipeline.unpause", NULL, "pipeline", "p", NULL);
-    s_expect_work(e, "build:p/one/2");
+    tstart(e, "build:p/one/2", NULL);
     s_stop(e);
 }
 
@@ -190,7 +177,7 @@ test_pins(void **state)
     tok(e, "pipeline.pause", NULL, "pipeline", "p", NULL);
     tok(e, "pipeline.unpause", NULL, "pipeline", "p", NULL);    // baseline: v2
     s_trigger(e, "one");
-    s_expect_work(e, "build:p/one/1");
+    tstart(e, "build:p/one/1", NULL);
     s_trigger(e, "one");
     char v1s[24];
     snprintf(v1s, sizeof v1s, "%" PRIu64, v1);
@@ -212,7 +199,7 @@ test_pins(void **state)
     assert_int_equal(tcount(e, "one"), 2);
     treport(e, PK_MSG_DONE, "build:p/one/1", 1, "succeeded");
     s_trigger(e, "one");                        // manual: the pin
-    s_expect_work(e, "build:p/one/3");
+    tstart(e, "build:p/one/3", NULL);
     b = tbuild(e, "one", "3");
     assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v1);
     pk_build_clear(&b);
@@ -222,13 +209,13 @@ test_pins(void **state)
     r = top(e, "unpin", NULL, "pipeline", "p", "resource", "git.app", NULL);
     assert_false(r.ok);                         // not pinned any more
     treply_clear(&r);
-    s_expect_work(e, "build:p/one/4");          // unpin resumes the newest version
+    tstart(e, "build:p/one/4", NULL);          // unpin resumes the newest version
     b = tbuild(e, "one", "4");
     assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v3);
     pk_build_clear(&b);
     treport(e, PK_MSG_DONE, "build:p/one/4", 1, "succeeded");
     uint64_t v4 = tversion(e, "git.app", "r4", true);
-    s_expect_work(e, "build:p/one/5");
+    tstart(e, "build:p/one/5", NULL);
     b = tbuild(e, "one", "5");
     assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v4);
     assert_true(v4 > v2);
@@ -245,7 +232,7 @@ test_interruptible(void **state)
     tenv_t *e = s_start();
     tversion(e, "git.app", "r1", false);
     s_trigger(e, "intr");
-    s_expect_work(e, "build:p/intr/1");
+    tstart(e, "build:p/intr/1", NULL);
     s_trigger(e, "intr");
     pk_msg_t m;
     assert_true(twork(e, &m, PK_MSG_CANCEL, 5000));
@@ -253,7 +240,7 @@ test_interruptible(void **state)
     assert_int_equal(m.cancel.attempt, 1);
     pk_msg_clear(&m);
     assert_string_equal(tstatus(e, "intr", "1"), "cancelled");
-    s_expect_work(e, "build:p/intr/2");
+    tstart(e, "build:p/intr/2", NULL);
     treport(e, PK_MSG_DONE, "build:p/intr/1", 1, "succeeded");
     assert_string_equal(tstatus(e, "intr", "1"), "cancelled");
     s_stop(e);
@@ -268,7 +255,7 @@ test_drain(void **state)
     tversion(e, "git.app", "r1", false);
     tversion(e, "git.lib", "l1", false);
     s_trigger(e, "one");
-    s_expect_work(e, "build:p/one/1");
+    tstart(e, "build:p/one/1", NULL);
     zstr_send(e->scheduler, "DRAIN");
     char *ok = zstr_recv(e->scheduler);
     assert_string_equal(ok, "ok");
@@ -304,7 +291,7 @@ test_restart(void **state)
     setenv("PIKOCI_ADOPT_GRACE_MS", "-1", 1);
     tenv_t *e = s_start();
     tversion(e, "git.app", "r1", true);
-    s_expect_work(e, "build:p/one/1");
+    tstart(e, "build:p/one/1", NULL);
     s_trigger(e, "one");                        // queued behind it
     tok(e, "job.pause", NULL, "pipeline", "p", "job", "a", NULL);
     assert_int_equal(pk_store_write(e->store, s_bad_pipeline, e->builds), 0);
@@ -316,9 +303,9 @@ test_restart(void **state)
     assert_string_equal(b.status, "errored");
     assert_string_equal(b.reason, "the server restarted while the build ran");
     pk_build_clear(&b);
-    s_expect_work(e, "build:p/one/2");
+    tstart(e, "build:p/one/2", NULL);
     treport(e, PK_MSG_DONE, "build:p/one/2", 1, "succeeded");
-    s_expect_work(e, "build:p/one/3");          // the version never announced
+    tstart(e, "build:p/one/3", NULL);          // the version never announced
     b = tbuild(e, "one", "3");
     assert_int_equal(pk_idmap_get(&b.versions, "git.app"), v2);
     assert_string_equal(b.trigger, "version");

@@ -317,6 +317,20 @@ twork(tenv_t *e, pk_msg_t *m, pk_msg_type_t type, int ms)
 }
 
 void
+tstart(tenv_t *e, const char *id, pk_value_t **plan_out)
+{
+    pk_msg_t m;
+    if (!twork(e, &m, PK_MSG_WORK, 5000))
+        fail_msg("no WORK for %s", id);
+    assert_string_equal(m.work.id, id);
+    if (plan_out)
+        *plan_out = pk_value_unpack(m.work.plan.data, m.work.plan.size);
+    uint32_t attempt = m.work.attempt;
+    pk_msg_clear(&m);
+    treport(e, PK_MSG_STARTED, id, attempt, NULL);
+}
+
+void
 treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, const char *status)
 {
     pk_msg_t m = { .type = type };

@@ -67,6 +67,9 @@ uint64_t tversion(tenv_t *e, const char *resource, const char *ref, bool announc
 bool twork(tenv_t *e, pk_msg_t *m, pk_msg_type_t type, int ms);
 void treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt,
              const char *status);
+// The next WORK, which must be id (its plan in *plan_out when not NULL); the
+// fake runner then reports it STARTED.
+void tstart(tenv_t *e, const char *id, pk_value_t **plan_out);
 // Waits until every earlier signal was handled (a round trip through it).
 void tsync(tenv_t *e);
 // The next EVENT with this topic (those seen earlier first), or NULL.

@@ -43,19 +43,6 @@ s_teardown(void **state)
     return 0;
 }
 
-// The next WORK must be id: it starts (STARTED reported).
-static void
-s_expect_work(tenv_t *e, const char *id)
-{
-    pk_msg_t m;
-    if (!twork(e, &m, PK_MSG_WORK, 5000))
-        fail_msg("no WORK for %s", id);
-    assert_string_equal(m.work.id, id);
-    uint32_t attempt = m.work.attempt;
-    pk_msg_clear(&m);
-    treport(e, PK_MSG_STARTED, id, attempt, NULL);
-}
-
 // trigger job with body {"versions": <json>}
 static treply_t
 s_trigger(tenv_t *e, const char *job, const char *versions_json)
@@ -93,7 +80,7 @@ test_warning(void **state)
     tset(e, s_pipeline);
     uint64_t v1 = tversion(e, "git.lib", "l1", false);
     tok(e, "trigger", NULL, "pipeline", "p", "job", "up", NULL);
-    s_expect_work(e, "build:p/up/1");
+    tstart(e, "build:p/up/1", NULL);
     s_refused(s_warn(e, "up", "1"), "build #1 of p/up is started: only a failed build");
     treport(e, PK_MSG_DONE, "build:p/up/1", 1, "failed");
     assert_string_equal(tstatus(e, "up", "1"), "failed");
@@ -111,7 +98,7 @@ test_warning(void **state)
     pk_value_t *ev = tevent(e, "build.warning", 5000);
     assert_non_null(ev);
     pk_value_destroy(&ev);
-    s_expect_work(e, "build:p/down/1");             // passed takes the warned build
+    tstart(e, "build:p/down/1", NULL);             // passed takes the warned build
     b = tbuild(e, "down", "1");
     assert_string_equal(b.trigger, "passed");
     assert_int_equal(pk_idmap_get(&b.versions, "git.lib"), v1);
@@ -147,7 +134,7 @@ test_trigger_versions(void **state)
     treply_t r = s_trigger(e, "up", json);
     assert_true(r.ok);
     treply_clear(&r);
-    s_expect_work(e, "build:p/up/1");
+    tstart(e, "build:p/up/1", NULL);
     pk_build_t b = tbuild(e, "up", "1");
     assert_int_equal(pk_idmap_get(&b.versions, "git.lib"), v1);
     assert_string_equal(b.trigger, "manual");
@@ -156,12 +143,12 @@ test_trigger_versions(void **state)
     r = s_trigger(e, "up", json);
     assert_true(r.ok);
     treply_clear(&r);
-    s_expect_work(e, "build:p/up/2");
+    tstart(e, "build:p/up/2", NULL);
     b = tbuild(e, "up", "2");
     assert_int_equal(pk_idmap_get(&b.versions, "git.lib"), v2);
     pk_build_clear(&b);
     treport(e, PK_MSG_DONE, "build:p/up/2", 1, "succeeded");
-    s_expect_work(e, "build:p/down/1");             // v2 passed up
+    tstart(e, "build:p/down/1", NULL);             // v2 passed up
     treport(e, PK_MSG_DONE, "build:p/down/1", 1, "succeeded");
     treport(e, PK_MSG_DONE, "build:p/up/1", 1, "failed");
 
@@ -183,7 +170,7 @@ test_trigger_versions(void **state)
     r = s_trigger(e, "down", json);
     assert_true(r.ok);
     treply_clear(&r);
-    s_expect_work(e, "build:p/down/2");
+    tstart(e, "build:p/down/2", NULL);
     // a pin holds against another version, not against itself
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long) v1);
@@ -194,7 +181,7 @@ test_trigger_versions(void **state)
     r = s_trigger(e, "up", json);
     assert_true(r.ok);
     treply_clear(&r);
-    s_expect_work(e, "build:p/up/3");
+    tstart(e, "build:p/up/3", NULL);
     assert_int_equal(tcount(e, "up"), 3);
 }
 
