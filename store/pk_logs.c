@@ -669,19 +669,19 @@ int
 pk_logs_step_range(pk_store_t *store, const char *id, uint32_t attempt, uint32_t step,
                    uint64_t *first, uint64_t *end)
 {
-    s_meta_t mt;
-    int rc = s_with_meta(store, id, attempt, &mt, NULL);
-    if (rc == 0) {
-        rc = PK_STORE_NOTFOUND;
-        for (size_t i = 0; i < mt.nsteps; i++)
-            if (mt.steps[i].step == step) {
-                if (first)
-                    *first = mt.steps[i].first;
-                if (end)
-                    *end = mt.steps[i].end;
-                rc = 0;
-            }
-    }
-    free(mt.steps);
+    pk_log_step_t *steps;
+    size_t n;
+    if (pk_logs_steps(store, id, attempt, &steps, &n) != 0)
+        return -1;
+    int rc = PK_STORE_NOTFOUND;
+    for (size_t i = 0; i < n && rc != 0; i++)
+        if (steps[i].step == step) {
+            if (first)
+                *first = steps[i].first;
+            if (end)
+                *end = steps[i].end;
+            rc = 0;
+        }
+    free(steps);
     return rc;
 }
