@@ -245,13 +245,8 @@ s_actor(zsock_t *pipe, void *arg)
     self.webhooks = self.versions ? pk_webhooks_new(cfg->store, &err) : NULL;
     self.builds = self.webhooks ? pk_builds_new(cfg->store, &err) : NULL;
     self.retain_keep = cfg->retain_versions ? cfg->retain_versions : 100;
-    self.retain_every_ms = cfg->retain_interval_ms;
-    if (self.retain_every_ms <= 0) {
-        const char *env = getenv("PIKOCI_RETAIN_INTERVAL_MS");
-        self.retain_every_ms = env && *env ? strtoll(env, NULL, 10) : 10000;
-        if (self.retain_every_ms <= 0)
-            self.retain_every_ms = 10000;
-    }
+    self.retain_every_ms = pk_actor_period_ms(cfg->retain_interval_ms,
+                                              "PIKOCI_RETAIN_INTERVAL_MS", 10000);
     self.retain_at = zclock_mono() + self.retain_every_ms;
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {

@@ -318,13 +318,8 @@ s_actor(zsock_t *pipe, void *arg)
     self.adopt_until = zclock_mono() + self.adopt_grace_ms;
     self.retain_builds = cfg->retain_builds;
     self.retain_days = cfg->retain_days;
-    self.retain_every_ms = cfg->retain_interval_ms;
-    if (self.retain_every_ms <= 0) {
-        const char *env = getenv("PIKOCI_RETAIN_INTERVAL_MS");
-        self.retain_every_ms = env && *env ? strtoll(env, NULL, 10) : 10000;
-        if (self.retain_every_ms <= 0)
-            self.retain_every_ms = 10000;
-    }
+    self.retain_every_ms = pk_actor_period_ms(cfg->retain_interval_ms,
+                                              "PIKOCI_RETAIN_INTERVAL_MS", 10000);
     self.retain_at = zclock_mono() + self.retain_every_ms;
     char *err = NULL;
     self.versions = pk_versions_new(cfg->store, &err);

@@ -29,3 +29,13 @@ pk_actor_new(zactor_fn *fn, void *args)
         zactor_destroy(&actor);
     return actor;
 }
+
+int64_t
+pk_actor_period_ms(int64_t configured, const char *env_name, int64_t fallback)
+{
+    if (configured > 0)
+        return configured;
+    const char *env = getenv(env_name);
+    int64_t ms = env && *env ? strtoll(env, NULL, 10) : 0;
+    return ms > 0 ? ms : fallback;
+}

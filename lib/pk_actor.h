@@ -14,4 +14,8 @@ zactor_t *pk_actor_new(zactor_fn *fn, void *args);
 // $TERM arrives, then return (the actor function returns right after).
 void pk_actor_failed(zsock_t *pipe);
 
+// A period in ms: configured when positive, else $env_name's value when
+// positive (tests shorten periods through the environment), else fallback.
+int64_t pk_actor_period_ms(int64_t configured, const char *env_name, int64_t fallback);
+
 #endif
