@@ -324,8 +324,8 @@ versions_hash(const void *data, size_t size)
 
 // --- keys
 
-static int
-s_key(pk_key_t *k, const char *pipeline, const char *resource)
+int
+versions_res_key(pk_key_t *k, const char *pipeline, const char *resource)
 {
     pk_key_init(k);
     if (!pipeline || !resource)
@@ -655,7 +655,7 @@ static int
 s_record_one(pk_versions_t *self, pk_store_txn_t *txn, pk_check_result_t *r)
 {
     pk_key_t res;
-    if (s_key(&res, r->pipeline, r->resource) != 0) {
+    if (versions_res_key(&res, r->pipeline, r->resource) != 0) {
         pk_store_fail(EINVAL, "versions: no pipeline/resource, or names too long for a key");
         return -1;
     }
@@ -847,7 +847,7 @@ pk_versions_list(pk_versions_t *self, pk_store_txn_t *txn, const char *pipeline,
     if (count_out)
         *count_out = 0;
     pk_key_t res;
-    if (!self || !items_out || !count_out || s_key(&res, pipeline, resource) != 0) {
+    if (!self || !items_out || !count_out || versions_res_key(&res, pipeline, resource) != 0) {
         pk_store_fail(EINVAL, "pk_versions_list: bad arguments");
         return -1;
     }
@@ -910,7 +910,7 @@ pk_versions_get(pk_versions_t *self, pk_store_txn_t *txn, const char *pipeline,
     if (out)
         memset(out, 0, sizeof(*out));
     pk_key_t k;
-    if (!self || !out || s_key(&k, pipeline, resource) != 0) {
+    if (!self || !out || versions_res_key(&k, pipeline, resource) != 0) {
         pk_store_fail(EINVAL, "pk_versions_get: bad arguments");
         return -1;
     }
@@ -935,7 +935,7 @@ pk_versions_state(pk_versions_t *self, pk_store_txn_t *txn, const char *pipeline
     if (out)
         memset(out, 0, sizeof(*out));
     pk_key_t k;
-    if (!self || !out || s_key(&k, pipeline, resource) != 0) {
+    if (!self || !out || versions_res_key(&k, pipeline, resource) != 0) {
         pk_store_fail(EINVAL, "pk_versions_state: bad arguments");
         return -1;
     }

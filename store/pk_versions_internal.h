@@ -11,6 +11,10 @@ struct _pk_versions_t {
     MDB_dbi meta;               // versions_meta: "retention" (pk_versions_trim.c)
 };
 
+// The key prefix of one resource's records: pipeline, resource. 0, or -1
+// when either is missing or the key is too long.
+int versions_res_key(pk_key_t *k, const char *pipeline, const char *resource);
+
 // The 64-bit hash version_index keys hold (of the canonical bytes).
 uint64_t versions_hash(const void *data, size_t size);
 

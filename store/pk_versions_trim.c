@@ -10,17 +10,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int
-s_res(pk_key_t *k, const char *pipeline, const char *resource)
-{
-    pk_key_init(k);
-    if (!pipeline || !resource)
-        return -1;
-    pk_key_str(k, pipeline);
-    pk_key_str(k, resource);
-    return pk_key_ok(k) ? 0 : -1;
-}
-
 static uint64_t
 s_tail(const void *key, size_t size)
 {
@@ -68,7 +57,7 @@ pk_versions_trim_candidates(pk_versions_t *self, pk_store_txn_t *txn, const char
 {
     *count_out = 0;
     pk_key_t res;
-    if (!self || !txn || !ids || !max || s_res(&res, pipeline, resource) != 0) {
+    if (!self || !txn || !ids || !max || versions_res_key(&res, pipeline, resource) != 0) {
         pk_store_fail(EINVAL, "pk_versions_trim_candidates: bad arguments");
         return -1;
     }
@@ -95,7 +84,7 @@ pk_versions_trim(pk_versions_t *self, pk_store_txn_t *txn, const char *pipeline,
                  const char *resource, uint64_t id)
 {
     pk_key_t vk;
-    if (!self || !txn || s_res(&vk, pipeline, resource) != 0) {
+    if (!self || !txn || versions_res_key(&vk, pipeline, resource) != 0) {
         pk_store_fail(EINVAL, "pk_versions_trim: bad arguments");
         return -1;
     }
