@@ -22,3 +22,22 @@ code() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' -X "$m
 acode() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$u"; }
 # acurl ARGS...: curl as admin
 acurl() { curl -H "Authorization: Bearer $ADMIN_TOKEN" "$@"; }
+
+# chromium_ready SCRIPT.mjs: Debian's chromium and playwright-core (npm,
+# installed once into the build directory, under a lock: the browser tests
+# run side by side), with SCRIPT copied next to it; sets NODE_DIR. Exits 0
+# with SKIP only when chromium is not installed.
+chromium_ready() {
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "SKIP: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)"
+        exit 0
+    fi
+    NODE_DIR=${PIKOCI_BUILD_DIR:?}/http-node
+    mkdir -p "$NODE_DIR"
+    (
+        flock 9
+        [ -d "$NODE_DIR/node_modules/playwright-core" ] \
+            || ( cd "$NODE_DIR" && npm install --no-audit --no-fund --silent playwright-core@1 >/dev/null 2>&1 )
+    ) 9>"$NODE_DIR/.install.lock" || { echo "FAIL - npm install playwright-core"; exit 1; }
+    cp "$SRC/tests/http/$1" "$NODE_DIR/$1"
+}

@@ -6,17 +6,7 @@ set -uo pipefail
 T=$(mktemp -d)
 trap 'stop_server; rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
-if [ ! -x /usr/bin/chromium ]; then
-    echo "SKIP: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)"
-    exit 0
-fi
-NODE_DIR=${PIKOCI_BUILD_DIR:?}/http-node
-if [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
-    mkdir -p "$NODE_DIR"
-    ( cd "$NODE_DIR" && npm install --no-audit --no-fund --silent playwright-core@1 >/dev/null 2>&1 ) \
-        || { echo "FAIL - npm install playwright-core"; exit 1; }
-fi
-cp "$SRC/tests/http/page.mjs" "$NODE_DIR/page.mjs"
+chromium_ready page.mjs
 git_repo "$T/app"
 start_http_server "$T/server.log" --run-worker \
     --pipeline-config "$SRC/tests/http/hooks.hcl" --pipeline-name ci --var repo="file://$T/app.git" \

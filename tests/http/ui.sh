@@ -9,17 +9,7 @@ set -uo pipefail
 T=$(mktemp -d)
 trap 'stop_server; rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
-if [ ! -x /usr/bin/chromium ]; then
-    echo "SKIP: /usr/bin/chromium is not installed (apt-get install chromium chromium-driver)"
-    exit 0
-fi
-NODE_DIR=${PIKOCI_BUILD_DIR:?}/http-node
-if [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
-    mkdir -p "$NODE_DIR"
-    ( cd "$NODE_DIR" && npm install --no-audit --no-fund --silent playwright-core@1 >/dev/null 2>&1 ) \
-        || { echo "FAIL - npm install playwright-core"; exit 1; }
-fi
-cp "$SRC/tests/http/ui.mjs" "$NODE_DIR/ui.mjs"
+chromium_ready ui.mjs
 A="$SRC/actors/http_assets"
 size=$(cat "$A"/*.html "$A"/*.js "$A"/*.css | wc -c)
 echo "# the whole UI: $size bytes"
