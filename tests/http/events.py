@@ -6,16 +6,11 @@
 # Usage: events.py HOST PORT SERVER_PID PIPELINE/JOB BUILDS STALLED
 import os, subprocess, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sse import Stalled, rss_anon_kb, read_all_parallel, build_status, http_get, wait_until
+from sse import check, failures, Stalled, rss_anon_kb, read_all_parallel, build_status, http_get, wait_until
 
 host, port, pid, pj, builds, n = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4],
                                   int(sys.argv[5]), int(sys.argv[6]))
 pipeline, job = pj.split("/")
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
-    fails += 0 if ok else 1
 
 stalled = [Stalled(host, port, "/api/events", rcvbuf=2048) for _ in range(n)]
 reader = Stalled(host, port, "/api/events", rcvbuf=1 << 20)
@@ -54,4 +49,4 @@ else:
     check("each stalled stream kept part and was told how many it lost (e.g. %d + %d)"
           % (len([1 for ev, _ in results[0][1] if ev == "change"]),
              [d["dropped"] for ev, d in results[0][1] if ev == "dropped"][0]), True)
-sys.exit(1 if fails else 0)
+sys.exit(1 if failures() else 0)

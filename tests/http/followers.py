@@ -6,16 +6,11 @@
 # Usage: followers.py HOST PORT SERVER_PID PIPELINE/JOB N BOUND_MB
 import os, subprocess, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sse import Stalled, rss_anon_kb, read_all_parallel, build_status, wait_until
+from sse import check, failures, Stalled, rss_anon_kb, read_all_parallel, build_status, wait_until
 
 host, port, pid, pj, n, bound = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4],
                                  int(sys.argv[5]), int(sys.argv[6]))
 pipeline, job = pj.split("/")
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
-    fails += 0 if ok else 1
 
 base = rss_anon_kb(pid)
 subprocess.run([os.environ["PIKOCI_BIN"], "trigger", pj], check=True, stdout=subprocess.DEVNULL)
@@ -41,4 +36,4 @@ for status, tally in results:
               (status, tally.error, tally.end, tally.size))
 check("each follower, read at last, got the whole log and its end", whole == n,
       "%d of %d" % (whole, n))
-sys.exit(1 if fails else 0)
+sys.exit(1 if failures() else 0)

@@ -10,14 +10,9 @@
 # Usage: hog.py HOST PORT HEADER_DEADLINE_S
 import os, socket, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sse import Stalled, http_get
+from sse import check, failures, Stalled, http_get
 
 host, port, deadline = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
-    fails += 0 if ok else 1
 
 class Probe:
     """/healthz every 100 ms from 127.0.0.1 until stopped."""
@@ -129,4 +124,4 @@ for c in conns:
         c.close()
 st, _ = http_get(host, port, "/healthz")
 check("B: /healthz is 200 right after", st == 200, st)
-sys.exit(1 if fails else 0)
+sys.exit(1 if failures() else 0)

@@ -4,14 +4,11 @@
 # a Content-Length far over the cap, and slowloris connections trickling
 # header bytes -- while /healthz must keep answering within a second.
 # Usage: malformed.py HOST PORT SECONDS; TAP-ish output, exit 1 on a failure.
-import socket, sys, threading, time, urllib.request
+import os, socket, sys, threading, time, urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sse import check, failures
 
 host, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
-    fails += 0 if ok else 1
 
 def exchange(data, timeout=10):
     """Send data, return what the server answers until it closes (or timeout)."""
@@ -83,5 +80,5 @@ for t in threads:
 print("# /healthz during slowloris: %d requests, worst %.0f ms" % (n, worst * 1000))
 check("/healthz kept answering during slowloris", bad == 0 and n > 5, "%d of %d failed" % (bad, n))
 check("/healthz answered within a second", worst < 1.0, worst)
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+print("%d failed" % failures())
+sys.exit(1 if failures() else 0)

@@ -3,15 +3,12 @@
 # python3-prometheus-client) and compared with what the CLI's --json says.
 # Usage: metrics.py HTTP_BASE PIKOCI_BIN PIPELINE; prints TAP-ish lines,
 # exits 1 on a mismatch.
-import json, subprocess, sys, urllib.request
+import os, json, subprocess, sys, urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sse import check, failures
 from prometheus_client.parser import text_string_to_metric_families
 
 base, pk, pipeline = sys.argv[1:4]
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + detail))
-    fails += 0 if ok else 1
 def cli(*args):
     return json.loads(subprocess.check_output([pk, *args, "--json"]))
 
@@ -59,5 +56,5 @@ check("check lag is there", value("pikoci_check_lag_seconds") is not None)
 check("log bytes were counted", (value("pikoci_log_bytes_total") or 0) > 0)
 check("RSS is there", (value("process_resident_memory_bytes") or 0) > 1 << 20)
 check("start time is recent", (value("process_start_time_seconds") or 0) > 1.6e9)
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+print("%d failed" % failures())
+sys.exit(1 if failures() else 0)

@@ -10,16 +10,11 @@
 # Usage: soak.py HOST PORT SERVER_PID PIPELINE SECONDS BOUND_MB
 import os, random, re, socket, subprocess, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sse import Stalled, http_get, build_status, wait_until
+from sse import check, failures, Stalled, http_get, build_status, wait_until
 
 host, port, pid, pipeline, seconds, bound = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
                                              sys.argv[4], float(sys.argv[5]), int(sys.argv[6]))
 random.seed(22)
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
-    fails += 0 if ok else 1
 
 def mem():
     out = {}
@@ -144,4 +139,4 @@ for b in builds:
     if not text.decode().endswith(want):
         bad.append(b)
 check("every build's stored log is whole (%d builds)" % len(builds), not bad, bad[:5])
-sys.exit(1 if fails else 0)
+sys.exit(1 if failures() else 0)

@@ -1,8 +1,23 @@
 #!/usr/bin/python3
 # Raw Server-Sent Event clients for the http hardening tests: connections
 # that do not read (a tiny receive buffer, nothing recv'd) and, later, read
-# everything and parse it. Imported by followers.py, events.py and soak.py.
+# everything and parse it; and check()/failures(), the result lines every
+# python test here prints. Imported by the http tests' python scripts.
 import json, socket, threading, time
+
+
+_fails = 0
+
+
+def check(name, ok, detail=""):
+    """One "ok - NAME" or "FAIL - NAME  DETAIL" line; failures() counts the latter."""
+    global _fails
+    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
+    _fails += 0 if ok else 1
+
+
+def failures():
+    return _fails
 
 
 def rss_anon_kb(pid):

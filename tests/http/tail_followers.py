@@ -7,16 +7,11 @@
 # Usage: tail_followers.py HOST PORT PIPELINE/JOB N LINES
 import os, re, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sse import Stalled, read_all_parallel, build_status, http_get, wait_until
+from sse import check, failures, Stalled, read_all_parallel, build_status, http_get, wait_until
 
 host, port, pj, n, lines = (sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]),
                             int(sys.argv[5]))
 pipeline, job = pj.split("/")
-fails = 0
-def check(name, ok, detail=""):
-    global fails
-    print(("ok - " if ok else "FAIL - ") + name + ("" if ok else "  " + str(detail)), flush=True)
-    fails += 0 if ok else 1
 
 def metric(name):
     st, body = http_get(host, port, "/metrics")
@@ -56,4 +51,4 @@ check("they sent log bytes from the face's tail of the log", tail > 0, tail)
 # tens; one per follower each time the log grew was thousands
 print("# %d followers, %d lines: %d store reads" % (n, lines, reads))
 check("the followers read the store at most %d times" % (n * 12), 0 <= reads <= n * 12, reads)
-sys.exit(1 if fails else 0)
+sys.exit(1 if failures() else 0)
