@@ -35,11 +35,16 @@ export function crumbs(...links) {
 }
 // Replace el's content with html; the focused element (by id or data-key)
 // keeps the focus, so a live refresh does not throw a keyboard user out.
+// Content that is what the last swap put there, unchanged since, is left
+// alone: live refreshes re-render often, and a button replaced under a
+// click loses the click (ui.mjs's "older builds" while 21 builds ran).
 export function swap(el, html) {
-  if (!el) return;
+  if (!el || (el._swapped === html && el.innerHTML === el._seen)) return;
   const a = document.activeElement, key = a && el.contains(a) ? (a.id ? '#' + a.id
     : a.dataset && a.dataset.key ? '[data-key="' + CSS.escape(a.dataset.key) + '"]' : null) : null;
   el.innerHTML = html;
+  el._swapped = html;
+  el._seen = el.innerHTML;
   if (key) { const b = el.querySelector(key); if (b) b.focus(); }
 }
 export function $(sel, root) { return (root || document).querySelector(sel); }
