@@ -145,9 +145,15 @@ pk trigger g/test --version app >"$T/out" 2>"$T/err"; rc=$?
 check "--version without an id is a usage error (exit 2)" test $rc -eq 2
 touch "$T/fail-test"
 commit "$T/app" v3
+v3=$(git -C "$T/app.wc" rev-parse HEAD)
 pk check g/app >/dev/null
-id3=$(pk versions g/app --json | json "d[0]['id']")
-test_failed() { pk builds g/test --json | json "any(b['status'] == 'failed' for b in d) and all(b['status'] not in ('pending', 'started') for b in d)" | grep -q True; }
+# v3 itself, once recorded (the newest version may still be v2 right after
+# the check), and test's build of it failed (test #2 failed already)
+v3_id() { pk versions g/app --json | json "([v['id'] for v in d if v['version']['ref']=='$v3'] or [''])[0]"; }
+v3_recorded() { [ -n "$(v3_id)" ]; }
+check "v3 is recorded" until_ok 60 v3_recorded
+id3=$(v3_id)
+test_failed() { pk builds g/test --json | json "any(b['status'] == 'failed' and (b['versions'].get('git.app') or {}).get('ref') == '$v3' for b in d) and all(b['status'] not in ('pending', 'started') for b in d)" | grep -q True; }
 check "test fails v3" until_ok 60 test_failed
 pk trigger g/deploy --version app=$id3 >"$T/out" 2>"$T/err"; rc=$?
 check "deploy with v3 that has not passed test is refused" test $rc -eq 1 -a -n "$(grep 'has not passed' "$T/err")"
