@@ -112,6 +112,7 @@ typedef struct {
     zhash_t *pending;           // ref -> s_pending_t
     ctl_sets_t *sets;           // pipeline.sets being fetched
     ctl_backup_t *backup;       // store.backup's copy thread (control_backup.c)
+    ctl_login_t *login;         // login's verifier threads (control_login.c)
     uint64_t next_ref;
     uint64_t ping_rid;
     bool connected;
@@ -559,6 +560,21 @@ s_backup_done(s_control_t *self, ctl_backup_result_t *r)
 static void s_to_broker(s_control_t *self, pk_msg_request_t *q, zframe_t *client,
                         const char *user);
 
+// login: its password is verified in control_login.c's threads, and the
+// client answered from s_run when the verdict is back; a refusal before
+// that (throttled, too many waiting) is answered now, audited there.
+static void
+s_login(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
+{
+    self->nqueries++;
+    char *why = NULL;
+    if (ctl_login_start(self->login, q, client, &why) != 0) {
+        self->denied++;
+        s_reply_as(self, *client, q->rid, false, why ? why : "refused", NULL, 0, true);
+    }
+    free(why);
+}
+
 static void
 s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
 {
@@ -603,8 +619,11 @@ s_on_request(s_control_t *self, pk_msg_request_t *q, zframe_t **client)
         ctl_who_clear(&who);
         return;
     }
-    if (!strcmp(q->op, "store.backup")) {
-        s_backup(self, q, client, who.user);
+    if (!strcmp(q->op, "login") || !strcmp(q->op, "store.backup")) {
+        if (!strcmp(q->op, "login"))
+            s_login(self, q, client);
+        else
+            s_backup(self, q, client, who.user);
         free(team);
         ctl_who_clear(&who);
         return;
@@ -770,7 +789,7 @@ s_on_pipe(s_control_t *self)
 static void
 s_run(s_control_t *self)
 {
-    zmq_pollitem_t items[3 + CTL_SETS_MAX] = {
+    zmq_pollitem_t items[3 + CTL_SETS_MAX + CTL_LOGIN_VERIFIERS_MAX] = {
         { zsock_resolve(self->pipe), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0 } };
     s_hello(self);
@@ -784,8 +803,9 @@ s_run(s_control_t *self)
             if (p->deadline < wake)
                 wake = p->deadline;
         int64_t wait = wake - zclock_mono();
-        int nb = ctl_backup_items(self->backup, items + 2);
-        int n = 2 + nb + ctl_sets_items(self->sets, items + 2 + nb);
+        int nl = ctl_login_items(self->login, items + 2);
+        int nb = ctl_backup_items(self->backup, items + 2 + nl);
+        int n = 2 + nl + nb + ctl_sets_items(self->sets, items + 2 + nl + nb);
         if (zmq_poll(items, n, wait < 0 ? 0 : (long) wait) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -795,12 +815,19 @@ s_run(s_control_t *self)
             break;
         if (items[1].revents & ZMQ_POLLIN)
             s_on_broker(self);
+        ctl_login_answered(self->login, items + 2, nl);
+        ctl_login_result_t lr;
+        while (ctl_login_next(self->login, &lr)) {
+            s_reply_as(self, lr.client, lr.rid, lr.ok, lr.error, lr.body.data, lr.body.size,
+                       !lr.ok);
+            ctl_login_result_clear(&lr);
+        }
         ctl_backup_result_t done;
-        if (ctl_backup_done(self->backup, items + 2, nb, &done)) {
+        if (ctl_backup_done(self->backup, items + 2 + nl, nb, &done)) {
             s_backup_done(self, &done);
             ctl_backup_result_clear(&done);
         }
-        ctl_sets_answered(self->sets, items + 2 + nb, n - 2 - nb);
+        ctl_sets_answered(self->sets, items + 2 + nl + nb, n - 2 - nl - nb);
         s_forward_sets(self);
     }
 }
@@ -824,6 +851,9 @@ s_actor(zsock_t *pipe, void *arg)
         self.auth = ctl_auth_new(cfg->store, cfg->service_token, &err);
     if (self.auth)
         self.audit = pk_audit_new(cfg->store, &err);
+    if (self.audit)
+        self.login = ctl_login_new(self.auth, self.audit, cfg->login_verifiers,
+                                   cfg->login_queue, &cfg->login_throttle);
     self.secrets = ctl_secrets_new(cfg->store, cfg->secret_key, cfg->secret_key_missing);
     self.dealer = zsock_new(ZMQ_DEALER);
     if (self.dealer) {
@@ -832,7 +862,7 @@ s_actor(zsock_t *pipe, void *arg)
         zsock_set_linger(self.dealer, 500);
         zsock_set_maxmsgsize(self.dealer, PK_MSG_MAX_FRAME + 4096);
     }
-    bool ok = self.queries && self.auth && self.audit && self.dealer
+    bool ok = self.queries && self.auth && self.audit && self.login && self.dealer
            && pk_curve_apply_client(self.dealer, &cfg->curve, &err) == 0
            && zsock_connect(self.dealer, "%s", cfg->endpoint) == 0;
     if (!ok)
@@ -850,6 +880,7 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.dealer);
     ctl_sets_destroy(&self.sets);       // waits for the fetches still running
     ctl_backup_destroy(&self.backup);   // ... and for a copy still running
+    ctl_login_destroy(&self.login);     // ... and for the verifications running
     pk_control_queries_destroy(&self.queries);
     ctl_auth_destroy(&self.auth);
     pk_audit_destroy(&self.audit);

@@ -13,6 +13,7 @@
 #include "pk_control.h"
 #include "pk_pipeline.h"
 #include "pk_versions.h"
+#include "pk_throttle.h"
 
 struct _pk_control_queries_t {
     pk_store_t *store;
@@ -203,6 +204,38 @@ bool ctl_is_admin_op(const char *op);
 // result in out, or 1 with *error. Changes are audited here.
 int ctl_admin(ctl_auth_t *auth, pk_audit_t *audit, const char *op, const pk_kv_t *args,
               const ctl_who_t *who, const char *token, msgpack_sbuffer *out, char **error);
+
+// --- login (control_login.c): passwords verified off control's thread
+
+#define CTL_LOGIN_VERIFIERS_MAX 8   // verifier threads at most
+typedef struct _ctl_login_t ctl_login_t;
+typedef struct {
+    uint64_t rid;                   // the client's request id
+    zframe_t *client;               // the client's routing id
+    bool ok;
+    char *error;                    // when not ok: the refusal
+    msgpack_sbuffer body;           // when ok: the token
+} ctl_login_result_t;
+// verifiers threads (0: 2), queue logins verifying or waiting at most (0:
+// 16), throttle per user name (failures 0: the default 5; < 0: none).
+ctl_login_t *ctl_login_new(ctl_auth_t *auth, pk_audit_t *audit, int verifiers, int queue,
+                           const pk_throttle_config_t *throttle);
+// Waits for the verifications running (tens of ms); the waiting ones are dropped.
+void ctl_login_destroy(ctl_login_t **self_p);
+// Start q's login, taking *client: 0 (answered later by ctl_login_next), or
+// 1 with *error (caller frees; answer it now: a refusal) and *client left.
+int ctl_login_start(ctl_login_t *self, const pk_msg_request_t *q, zframe_t **client,
+                    char **error);
+// Fill items (room for CTL_LOGIN_VERIFIERS_MAX) with the verifiers' pipes.
+int ctl_login_items(ctl_login_t *self, zmq_pollitem_t *items);
+// After the poll, with those items: take the verdicts in, start the next.
+void ctl_login_answered(ctl_login_t *self, const zmq_pollitem_t *items, int n);
+// A finished login to answer (ctl_login_result_clear it): true, or false.
+bool ctl_login_next(ctl_login_t *self, ctl_login_result_t *r);
+void ctl_login_result_clear(ctl_login_result_t *r);
+// Make the token of a login whose password was verified (control_admin.c).
+int ctl_login_issue(ctl_auth_t *auth, pk_audit_t *audit, const pk_kv_t *args,
+                    msgpack_sbuffer *out, char **error);
 
 // Packing helpers the queries share: a string or nil, and key/value pairs.
 static inline void

@@ -36,6 +36,7 @@
 #define S_REQUEST_MS 10000
 #define S_POOL_MAX 8
 #define S_HEADERS_MAX (16 * 1024)   // MHD's per-connection memory: request line + headers
+#define S_LOGIN_ADDR_FAILURES 20    // failed logins from one address before it backs off
 
 typedef struct {
     char *body;
@@ -170,6 +171,9 @@ s_status_of(bool denied, const char *e)
                                            "has no builds", "not found", NULL };
     if (!e)
         return denied ? MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST;
+    // logins throttled or too many at once (control_login.c): "... retry in N s"
+    if (!strncmp(e, "too many ", 9) && strstr(e, "login"))
+        return MHD_HTTP_TOO_MANY_REQUESTS;
     if (denied) {
         for (int i = 0; unauthorised[i]; i++)
             if (!strncmp(e, unauthorised[i], strlen(unauthorised[i])))
@@ -205,7 +209,21 @@ http_refused(const http_who_t *who, int rc, const char *error)
 {
     if (rc == -1)
         return http_error(MHD_HTTP_SERVICE_UNAVAILABLE, "%s", error ? error : "no answer");
-    return http_error(s_status_of(who && who->denied, error), "%s", error ? error : "refused");
+    http_answer_t a = http_error(s_status_of(who && who->denied, error), "%s",
+                                 error ? error : "refused");
+    http_retry_after(&a, error);
+    return a;
+}
+
+void
+http_retry_after(http_answer_t *a, const char *error)
+{
+    const char *in = error ? strstr(error, "retry in ") : NULL;
+    long s = in ? strtol(in + 9, NULL, 10) : 0;
+    char v[24];
+    snprintf(v, sizeof v, "%ld", s > 0 ? s : 1);
+    if (a->status == MHD_HTTP_TOO_MANY_REQUESTS && a->response)
+        MHD_add_response_header(a->response, "Retry-After", v);
 }
 
 // --- the header deadline
@@ -697,6 +715,9 @@ s_actor(zsock_t *pipe, void *arg)
     h->started_ms = zclock_time();
     pthread_mutex_init(&h->lock, NULL);
     h->hub = http_hub_new();
+    pk_throttle_config_t lt = cfg->login_throttle;
+    lt.failures = lt.failures == 0 ? S_LOGIN_ADDR_FAILURES : lt.failures < 0 ? 0 : lt.failures;
+    h->login_throttle = pk_throttle_new(&lt);
     unsigned conns = cfg->connections_max ? cfg->connections_max : S_CONNECTIONS_MAX;
     // a quarter of the connections is never a stream's: short requests get in
     h->streams_max = cfg->streams_max ? cfg->streams_max : conns - conns / 4;
@@ -742,6 +763,7 @@ s_actor(zsock_t *pipe, void *arg)
     free(h->pool);
     http_webhook_cache_free(h);
     http_hub_destroy(&h->hub);
+    pk_throttle_destroy(&h->login_throttle);
     pthread_mutex_destroy(&h->lock);
     free(h->endpoint);
     free(h->token);

@@ -16,9 +16,20 @@
 //   - any state-changing request whose Origin is not this face's is refused,
 //     cookie or not.
 // A Bearer request is not a browser's ambient credential: no CSRF check.
+//
+// Login is throttled here per client address too (control throttles per
+// user name): after the configured failures from one address it gets 429
+// and Retry-After without control being asked. The address is the
+// socket's peer: behind a proxy that is the proxy (X-Forwarded-For is
+// whatever the client wrote, so it is never read). A success does not
+// reset an address: a valid account of one's own would otherwise reset
+// guesses at others.
 #include "http_internal.h"
 #include "pk_sha256.h"
+#include <arpa/inet.h>
 #include <czmq.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <strings.h>
 
 #define S_COOKIE "pikoci_session"
@@ -133,9 +144,37 @@ s_whoami(http_t *h, http_who_t *who, http_answer_t *a)
     return v;
 }
 
-static http_answer_t
-s_login(http_t *h, const char *body, size_t size)
+// The connection's peer address, without the port ("?" when unknown).
+static void
+s_peer(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
 {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const void *a = !sa ? NULL
+                  : sa->sa_family == AF_INET ? (const void *) &((const struct sockaddr_in *) sa)->sin_addr
+                  : sa->sa_family == AF_INET6 ? (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr
+                  : NULL;
+    if (!a || !inet_ntop(sa->sa_family, a, out, INET6_ADDRSTRLEN))
+        strcpy(out, "?");
+}
+
+static http_answer_t
+s_login(http_t *h, struct MHD_Connection *c, const char *body, size_t size)
+{
+    char peer[INET6_ADDRSTRLEN];
+    s_peer(c, peer);
+    pthread_mutex_lock(&h->lock);
+    int64_t wait = pk_throttle_wait(h->login_throttle, peer, zclock_mono());
+    pthread_mutex_unlock(&h->lock);
+    if (wait > 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "too many failed logins from this address; retry in %"
+                 PRId64 " s", pk_throttle_seconds(wait));
+        http_answer_t a = http_error(MHD_HTTP_TOO_MANY_REQUESTS, "%s", msg);
+        http_retry_after(&a, msg);
+        return a;
+    }
     char *err = NULL;
     pk_value_t *in = pk_value_from_json(body, size, &err);
     if (!in || pk_value_kind(in) != PK_V_OBJECT) {
@@ -166,6 +205,14 @@ s_login(http_t *h, const char *body, size_t size)
     http_answer_t a = { 0 };
     const char *token = pk_value_string(pk_value_object_get(v, "token"));
     if (rc != 0 || !token) {
+        if (err && !strcmp(err, "wrong user or password")) {
+            pthread_mutex_lock(&h->lock);
+            wait = pk_throttle_failed(h->login_throttle, peer, zclock_mono());
+            pthread_mutex_unlock(&h->lock);
+            if (wait > 0)
+                zsys_notice("http: logins from %s refused for %" PRId64 " s after failed "
+                            "attempts", peer, pk_throttle_seconds(wait));
+        }
         a = http_refused(&anon, rc ? rc : 1, err ? err : "login gave no token");
         free(err);
         pk_value_destroy(&v);
@@ -248,10 +295,9 @@ bool
 http_auth_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char *method,
                 const char *path, const char *body, size_t size, http_answer_t *a)
 {
-    (void) c;
     bool post = !strcmp(method, "POST"), get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (!strcmp(path, "/login"))
-        *a = post ? s_login(h, body, size)
+        *a = post ? s_login(h, c, body, size)
                   : http_error(MHD_HTTP_METHOD_NOT_ALLOWED, "login takes POST");
     else
     if (!strcmp(path, "/logout"))

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pk_client.h"
+#include "pk_throttle.h"
 #include "pk_value.h"
 
 typedef struct {
@@ -45,6 +46,7 @@ struct _http_t {
     atomic_uint_fast64_t requests, webhooks, streams, errors, log_bytes, events;
     atomic_uint_fast64_t log_reads, log_tail_bytes;   // followers' store reads; bytes from tails
     int64_t started_ms;           // wall clock, for process_start_time_seconds
+    pk_throttle_t *login_throttle;  // failed logins per client address, under lock
 };
 
 // What a handler answers: a status and a response (NULL: an empty body).
@@ -89,6 +91,8 @@ http_answer_t http_failed(int rc, const char *error);
 // for who they are is 401 (no token, a bad or expired one, wrong
 // password) or 403 (not allowed).
 http_answer_t http_refused(const http_who_t *who, int rc, const char *error);
+// A 429 gets Retry-After: the "retry in N s" of error (else 1).
+void http_retry_after(http_answer_t *a, const char *error);
 
 // --- the routes: each returns false when the path is not its own
 // GETs under /api/ (http_api.c); path is without its /api/v1 or /api prefix

@@ -20,6 +20,9 @@
 //             fetch is bounded by the fetch timeouts. Sets of one pipeline
 //             are forwarded in the order asked; other commands are not
 //             held (a trigger meanwhile meets the pipeline as it was).
+//   login     the password verified in threads of control's own
+//             (control_login.c), the client answered when that is done;
+//             bounded, and throttled per user name after failed attempts.
 //   secrets.set/list/rm  the server's secret store, control's own keyspace,
 //             answered here (control_secrets.h); never a value in a reply.
 // Anything else gets a refusal listing the known ops; bad arguments get a
@@ -58,6 +61,7 @@
 #include "pk_curve.h"
 #include "pk_msg.h"
 #include "pk_store.h"
+#include "pk_throttle.h"
 
 typedef struct {
     const char *endpoint;         // broker endpoint (inproc:// or tcp://)
@@ -76,6 +80,12 @@ typedef struct {
     const uint8_t *secret_key;    // the secret store's 32-byte key (copied; NULL: the
                                   // store is off and secrets.* say secret_key_missing)
     const char *secret_key_missing;
+    // login: passwords are verified by login_verifiers threads (0: 2), at
+    // most login_queue logins verifying or waiting (0: 16; more are refused
+    // at once); failed logins per user name back off (pk_throttle.h;
+    // failures 0: the default 5, < 0: no backoff)
+    int login_verifiers, login_queue;
+    pk_throttle_config_t login_throttle;
 } pk_control_config_t;
 
 // First start: when the store has no user yet, create team "main", user

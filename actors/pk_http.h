@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "pk_curve.h"
+#include "pk_throttle.h"
 
 typedef struct {
     const char *endpoint;         // broker endpoint (inproc:// or tcp://)
@@ -40,6 +41,10 @@ typedef struct {
     const char *token;            // the face's own API token: webhooks, /metrics and
                                   // /healthz (pikoci server: its service token);
                                   // API requests carry their caller's
+    pk_throttle_config_t login_throttle;  // failed logins per client address (the
+                                  // socket's, never X-Forwarded-For): 429 and
+                                  // Retry-After while it backs off; failures 0: 20,
+                                  // < 0: none
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?

@@ -72,8 +72,19 @@ int pk_auth_user_set_admin(pk_auth_t *self, pk_store_txn_t *txn, const char *nam
 // Removes the user, their memberships and their tokens.
 int pk_auth_user_del(pk_auth_t *self, pk_store_txn_t *txn, const char *name);
 // 0 when the password is the user's, 1 when not (or no such user / no
-// password), -1 on a store error. Argon2id: tens of milliseconds.
+// password), -1 on a store error. Argon2id: tens of milliseconds and 64 MB,
+// the same for an unknown user (pk_auth_password_check). Blocks: control
+// verifies logins in threads of their own (actors/control_login.c).
 int pk_auth_user_verify(pk_auth_t *self, const char *name, const char *password);
+// The user's stored hash (*hash_out, caller frees; "" when the user has no
+// password): 0, PK_STORE_NOTFOUND, or -1. Cheap: one read.
+int pk_auth_user_hash(pk_auth_t *self, const char *name, char **hash_out);
+// 0 when password matches hash, else 1. hash NULL or "" (no such user, no
+// password) is checked against a hash no password matches, so it costs
+// and answers the same as a wrong password. Thread-safe; pure CPU.
+int pk_auth_password_check(const char *hash, const char *password);
+// Make that hash now (once per process) rather than in the first check.
+void pk_auth_password_warm(void);
 // Every user, sorted by name: *out (free each with pk_user_clear, then the array).
 int pk_auth_users(pk_auth_t *self, pk_store_txn_t *txn, pk_user_t **out, size_t *n);
 int64_t pk_auth_user_count(pk_auth_t *self, pk_store_txn_t *txn);

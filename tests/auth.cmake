@@ -11,3 +11,7 @@ add_executable(pk_subpeer ${CMAKE_CURRENT_SOURCE_DIR}/auth/subpeer.c)
 target_link_libraries(pk_subpeer PRIVATE pk_lib pk_msgs pk_lib)
 pk_add_script_test(auth_subscribe ${CMAKE_CURRENT_SOURCE_DIR}/auth/subscribe.sh
                    $<TARGET_FILE:pk_subpeer>)
+# a login flood does not hold up control (passwords verified in threads of
+# their own, bounded); failed logins back off per user name and, at the
+# web face, per client address (429 + Retry-After); unknown users alike
+pk_add_script_test(auth_loginguard ${CMAKE_CURRENT_SOURCE_DIR}/auth/loginguard.sh)

@@ -11,11 +11,20 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "pk_audit.h"
 #include "pk_auth.h"
 
 static pk_store_t *s_store;
 static pk_auth_t *s_auth;
+
+static int64_t
+s_usecs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static int
 s_setup(void **state)
@@ -71,6 +80,28 @@ test_users_and_passwords(void **state)
     assert_int_equal(pk_auth_user_get(s_auth, NULL, "root", &u), 0);
     assert_true(u.admin && u.has_password);
     pk_user_clear(&u);
+    // an unknown user costs what a known one does (no telling who exists by
+    // time): the fastest of three of each, unknown at least half the known
+    pk_auth_password_warm();
+    int64_t known = INT64_MAX, unknown = INT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        int64_t t0 = s_usecs();
+        assert_int_equal(pk_auth_user_verify(s_auth, "ann", "wrong guess"), 1);
+        int64_t t1 = s_usecs();
+        assert_int_equal(pk_auth_user_verify(s_auth, "nobody-at-all", "wrong guess"), 1);
+        int64_t t2 = s_usecs();
+        known = t1 - t0 < known ? t1 - t0 : known;
+        unknown = t2 - t1 < unknown ? t2 - t1 : unknown;
+    }
+    assert_true(unknown * 2 >= known);
+    char *hash = NULL;
+    assert_int_equal(pk_auth_user_hash(s_auth, "nobody-at-all", &hash), PK_STORE_NOTFOUND);
+    assert_int_equal(pk_auth_password_check(NULL, "anything"), 1);
+    assert_int_equal(pk_auth_password_check("", ""), 1);
+    assert_int_equal(pk_auth_user_hash(s_auth, "ann", &hash), 0);
+    assert_int_equal(pk_auth_password_check(hash, "correct horse"), 0);
+    assert_int_equal(pk_auth_password_check(hash, "correct hors"), 1);
+    free(hash);
 }
 
 static void

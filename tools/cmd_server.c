@@ -88,6 +88,9 @@ typedef struct {
     zlist_t *owned;                     // the strings read from --config
     int retain_builds, retain_days;     // default retention (0: keep everything)
     int retain_versions;                // versions kept per resource (0: all)
+    int login_failures, login_address_failures;     // 0: no backoff
+    int64_t login_window_ms, login_backoff_ms, login_backoff_max_ms;
+    uint32_t login_verifiers, login_queue;
 } s_opts_t;
 
 // Every setting is a flag, a variable of the environment and a line of the
@@ -238,6 +241,31 @@ static const s_flag_t s_flags[] = {
       "DIR, or secret.key in the runtime dir. A given FILE\n"
       "that is missing turns the store off (said at start;\n"
       "plain variables still work)" },
+    { "login-failures", NULL, S_NUMBER, S_AT(login_failures), "N", false,
+      "failed logins of one user name (known or not), each\n"
+      "within --login-window of the one before, after which\n"
+      "its logins are refused without checking the password\n"
+      "for --login-backoff, doubled per further failure up to\n"
+      "--login-backoff-max; a success resets it (default 5;\n"
+      "0: no backoff)" },
+    { "login-window", NULL, S_DURATION, S_AT(login_window_ms), "DURATION", false,
+      "how long a failed login counts (default 15m)" },
+    { "login-backoff", NULL, S_DURATION, S_AT(login_backoff_ms), "DURATION", false,
+      "the first backoff (default 30s)" },
+    { "login-backoff-max", NULL, S_DURATION, S_AT(login_backoff_max_ms), "DURATION", false,
+      "the longest backoff (default 5m)" },
+    { "login-address-failures", NULL, S_NUMBER, S_AT(login_address_failures), "N", false,
+      "the same per client address at the web face's\n"
+      "/api/v1/login, answered 429 with Retry-After (the\n"
+      "socket's address: behind a proxy, the proxy's;\n"
+      "X-Forwarded-For is not trusted) (default 20; 0: none)" },
+    { "login-verifiers", NULL, S_COUNT, S_AT(login_verifiers), "N", false,
+      "threads checking login passwords (Argon2id, 64 MB\n"
+      "each while it runs; default 2, at most 8)" },
+    { "login-queue", NULL, S_COUNT, S_AT(login_queue), "N", false,
+      "logins being checked or waiting at most; more are\n"
+      "refused at once: \"too many login attempts; retry in\n"
+      "N s\" (default 16)" },
     { "jwt-secret", NULL, S_IGNORED, 0, "SECRET", true,
       "PikoCI's; accepted and ignored: pikoci signs no JWTs\n"
       "(links between machines are authenticated with CURVE)" },
@@ -505,6 +533,11 @@ s_parse(int argc, char **argv, s_opts_t *o)
                       .concurrency = cpus > 0 ? (uint32_t) cpus : 1, .drain_ms = 300000,
                       .adopt_grace_ms = -1, .worker_grace_ms = PK_WORKER_GRACE_MS,
                       .run_worker = true, .kv_source = -1, .retain_versions = 100,
+                      .login_failures = PK_THROTTLE_FAILURES, .login_address_failures = 20,
+                      .login_window_ms = PK_THROTTLE_WINDOW_MS,
+                      .login_backoff_ms = PK_THROTTLE_BACKOFF_MS,
+                      .login_backoff_max_ms = PK_THROTTLE_BACKOFF_MAX_MS,
+                      .login_verifiers = 2, .login_queue = 16,
                       .owned = zlist_new() };
     zlist_autofree(o->owned);
     // --help and --config first: the file is the lowest source
@@ -982,6 +1015,16 @@ s_upgrade(pk_store_t *store)
     return 0;
 }
 
+// --login-*: failures 0 turns the backoff off (the actors' -1)
+static pk_throttle_config_t
+s_login_throttle(const s_opts_t *o, int failures)
+{
+    return (pk_throttle_config_t) { .failures = failures > 0 ? failures : -1,
+                                    .window_ms = o->login_window_ms,
+                                    .backoff_ms = o->login_backoff_ms,
+                                    .backoff_max_ms = o->login_backoff_max_ms };
+}
+
 static int
 s_start(s_server_t *s, const s_opts_t *o)
 {
@@ -1090,7 +1133,10 @@ s_start(s_server_t *s, const s_opts_t *o)
                                 .allow_remote_types = o->remote_types, .authenticate = true,
                                 .service_token = s->service,
                                 .secret_key = s->has_key ? s->secret_key : NULL,
-                                .secret_key_missing = s->key_missing };
+                                .secret_key_missing = s->key_missing,
+                                .login_verifiers = (int) o->login_verifiers,
+                                .login_queue = (int) o->login_queue,
+                                .login_throttle = s_login_throttle(o, o->login_failures) };
     if (!(s->logsink = pk_logsink_new(&lc)) || !(s->checker = pk_checker_new(&cc))
         || !(s->scheduler = pk_scheduler_new(&sc)) || !(s->control = pk_control_new(&ctl))) {
         fprintf(stderr, "pikoci server: an actor could not start (see the log above)\n");
@@ -1238,7 +1284,8 @@ s_start_http(s_server_t *s, const s_opts_t *o)
 {
     pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http,
                             .token = s->service,
-                            .cert = o->http_cert, .key = o->http_key };
+                            .cert = o->http_cert, .key = o->http_key,
+                            .login_throttle = s_login_throttle(o, o->login_address_failures) };
     if (!s->broker)
         hc.curve = o->curve;
     if (o->http_default && !s_port_free(o->http)) {
