@@ -18,7 +18,7 @@
 // A Bearer request is not a browser's ambient credential: no CSRF check.
 //
 // Login is throttled here per client address too (control throttles per
-// user name): after the configured failures from one address it gets 429
+// user name; an IPv6 address by its /64): after the configured failures from one address it gets 429
 // and Retry-After without control being asked. The address is the
 // socket's peer: behind a proxy that is the proxy (X-Forwarded-For is
 // whatever the client wrote, so it is never read). A success does not
@@ -144,18 +144,31 @@ s_whoami(http_t *h, http_who_t *who, http_answer_t *a)
     return v;
 }
 
-// The connection's peer address, without the port ("?" when unknown).
+// The connection's peer address, without the port ("?" when unknown): an
+// IPv6 client by its /64 (one host usually has the whole /64 to pick
+// from), an IPv4 one (also as ::ffff:a.b.c.d on a dual-stack socket) by
+// its address.
 static void
 s_peer(struct MHD_Connection *c, char out[INET6_ADDRSTRLEN])
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    const void *a = !sa ? NULL
-                  : sa->sa_family == AF_INET ? (const void *) &((const struct sockaddr_in *) sa)->sin_addr
-                  : sa->sa_family == AF_INET6 ? (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr
-                  : NULL;
-    if (!a || !inet_ntop(sa->sa_family, a, out, INET6_ADDRSTRLEN))
+    const char *ok = NULL;
+    if (sa && sa->sa_family == AF_INET)
+        ok = inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out,
+                       INET6_ADDRSTRLEN);
+    else
+    if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *) sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a))
+            ok = inet_ntop(AF_INET, &a.s6_addr[12], out, INET6_ADDRSTRLEN);
+        else {
+            memset(&a.s6_addr[8], 0, 8);
+            ok = inet_ntop(AF_INET6, &a, out, INET6_ADDRSTRLEN);
+        }
+    }
+    if (!ok)
         strcpy(out, "?");
 }
 
