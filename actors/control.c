@@ -19,6 +19,10 @@
 // timeouts). Sets of one pipeline are forwarded in the order they came,
 // whichever fetch ends first, so the last set asked for is the one kept.
 //
+// login is answered later too: its password is checked (Argon2id) in
+// control_login.c's verifier threads, whose pipes are polled with the rest,
+// so a flood of logins never holds up the other requests.
+//
 // Identity (when config->authenticate): every REQUEST's token is checked
 // and the caller's role in the team concerned checked by ctl_authorise (one
 // row per op, control_access.c) before anything is answered or forwarded.
