@@ -703,12 +703,18 @@ s_actor(zsock_t *pipe, void *arg)
     unsigned port = 0;
     pk_client_t *bus = http_client_new(h);
     struct MHD_Daemon *d = bus ? s_start(h, cfg, &port) : NULL;
+    if (d && cfg->port_out)
+        *cfg->port_out = port;
     zsock_signal(pipe, 0);
+    // pk_actor_new's STATUS comes next: answered at once, not after the
+    // loop's first wait for events (up to 100 ms), which "server ready" and
+    // the "web UI" line used to wait for
+    bool go_on = d && s_on_pipe(h, pipe, port);
     if (d) {
         if (pk_client_subscribe(bus, "", NULL) != 0)
             zsys_warning("http: no event subscription: %s", pk_client_error(bus));
         zpoller_t *poller = zpoller_new(pipe, NULL);
-        for (;;) {
+        while (go_on) {
             if (zpoller_wait(poller, 0) == pipe && !s_on_pipe(h, pipe, port))
                 break;
             if (zpoller_terminated(poller))

@@ -40,6 +40,8 @@ typedef struct {
     const char *token;            // the face's own API token: webhooks, /metrics and
                                   // /healthz (pikoci server: its service token);
                                   // API requests carry their caller's
+    unsigned *port_out;           // optional: the port listened on, set before
+                                  // pk_http_new returns (what PORT answers)
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?

@@ -1242,8 +1242,9 @@ s_port_free(const char *addr)
 static int
 s_start_http(s_server_t *s, const s_opts_t *o)
 {
+    unsigned bound = 0;
     pk_http_config_t hc = { .endpoint = s->broker ? s->inproc : o->broker, .listen = o->http,
-                            .token = s->service,
+                            .token = s->service, .port_out = &bound,
                             .cert = o->http_cert, .key = o->http_key };
     if (!s->broker)
         hc.curve = o->curve;
@@ -1261,16 +1262,14 @@ s_start_http(s_server_t *s, const s_opts_t *o)
         fprintf(stderr, "pikoci server: cannot serve http on %s (see the log above)\n", o->http);
         return 2;
     }
-    zstr_send(s->http, "PORT");
-    char *port = zstr_recv(s->http);
+    char port[16];
+    snprintf(port, sizeof port, "%u", bound);
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int) (strrchr(o->http, ':') - o->http), o->http);
     snprintf(s->url, sizeof s->url, "%s://%s:%s/", o->http_cert ? "https" : "http",
-             strcmp(host, "*") && strcmp(host, "0.0.0.0") ? host : "127.0.0.1",
-             port ? port : "?");
+             strcmp(host, "*") && strcmp(host, "0.0.0.0") ? host : "127.0.0.1", port);
     zsys_info("http on %s://%s:%s", o->http_cert ? "https" : "http",
-              strcmp(host, "*") ? host : "0.0.0.0", port ? port : "?");
-    zstr_free(&port);
+              strcmp(host, "*") ? host : "0.0.0.0", port);
     return 0;
 }
 
