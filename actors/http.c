@@ -21,6 +21,10 @@
 #include "pk_actor.h"
 #include "pk_http.h"
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <unistd.h>
 #include "pk_value_msgpack.h"
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -758,6 +762,24 @@ s_actor(zsock_t *pipe, void *arg)
     free(h);
 }
 
+// libmicrohttpd and its TLS stack (gnutls, nettle, p11-kit...: ~8 M
+// instructions of relocations and constructors) are loaded on a thread of
+// their own at nice 19, joined before the actor starts: the server starts
+// the web face while the broker and control answer its first queries, and
+// on a busy machine the load runs in the time those leave over instead of
+// taking a core from them. (Nice is per thread on Linux; a thread that
+// raised its own cannot lower it again without CAP_SYS_NICE, hence one
+// that ends.)
+static void *
+s_preload(void *arg)
+{
+    (void) arg;
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19) != 0)
+        zsys_debug("http: cannot lower the library load's priority: %s", strerror(errno));
+    pk_dl_mhd_load();
+    return NULL;
+}
+
 zactor_t *
 pk_http_new(const pk_http_config_t *config)
 {
@@ -767,5 +789,8 @@ pk_http_new(const pk_http_config_t *config)
         free(err);
         return NULL;
     }
+    pthread_t loader;
+    if (pthread_create(&loader, NULL, s_preload, NULL) == 0)
+        pthread_join(loader, NULL);
     return pk_actor_new(s_actor, (void *) config);
 }
