@@ -21,6 +21,10 @@
 #include "pk_actor.h"
 #include "pk_http.h"
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <unistd.h>
 #include "pk_value_msgpack.h"
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -724,12 +728,18 @@ s_actor(zsock_t *pipe, void *arg)
     unsigned port = 0;
     pk_client_t *bus = http_client_new(h);
     struct MHD_Daemon *d = bus ? s_start(h, cfg, &port) : NULL;
+    if (d && cfg->port_out)
+        *cfg->port_out = port;
     zsock_signal(pipe, 0);
+    // pk_actor_new's STATUS comes next: answered at once, not after the
+    // loop's first wait for events (up to 100 ms), which "server ready" and
+    // the "web UI" line used to wait for
+    bool go_on = d && s_on_pipe(h, pipe, port);
     if (d) {
         if (pk_client_subscribe(bus, "", NULL) != 0)
             zsys_warning("http: no event subscription: %s", pk_client_error(bus));
         zpoller_t *poller = zpoller_new(pipe, NULL);
-        for (;;) {
+        while (go_on) {
             if (zpoller_wait(poller, 0) == pipe && !s_on_pipe(h, pipe, port))
                 break;
             if (zpoller_terminated(poller))
@@ -774,6 +784,24 @@ s_actor(zsock_t *pipe, void *arg)
     free(h);
 }
 
+// libmicrohttpd and its TLS stack (gnutls, nettle, p11-kit...: ~8 M
+// instructions of relocations and constructors) are loaded on a thread of
+// their own at nice 19, joined before the actor starts: the server starts
+// the web face while the broker and control answer its first queries, and
+// on a busy machine the load runs in the time those leave over instead of
+// taking a core from them. (Nice is per thread on Linux; a thread that
+// raised its own cannot lower it again without CAP_SYS_NICE, hence one
+// that ends.)
+static void *
+s_preload(void *arg)
+{
+    (void) arg;
+    if (setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 19) != 0)
+        zsys_debug("http: cannot lower the library load's priority: %s", strerror(errno));
+    pk_dl_mhd_load();
+    return NULL;
+}
+
 zactor_t *
 pk_http_new(const pk_http_config_t *config)
 {
@@ -783,5 +811,8 @@ pk_http_new(const pk_http_config_t *config)
         free(err);
         return NULL;
     }
+    pthread_t loader;
+    if (pthread_create(&loader, NULL, s_preload, NULL) == 0)
+        pthread_join(loader, NULL);
     return pk_actor_new(s_actor, (void *) config);
 }

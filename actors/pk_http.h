@@ -45,6 +45,8 @@ typedef struct {
                                   // socket's, never X-Forwarded-For): 429 and
                                   // Retry-After while it backs off; failures 0: 20,
                                   // < 0: none
+    unsigned *port_out;           // optional: the port listened on, set before
+                                  // pk_http_new returns (what PORT answers)
 } pk_http_config_t;
 
 // Is listen usable ("127.0.0.1:8080", "localhost:0", "[::1]:*", "*:8080")?

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <czmq.h>
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,6 +66,37 @@ s_accepts(int port)
     return ok;
 }
 
+// The CPU time (ms) all threads of pid have run, and how many there are
+// (from /proc/PID/task/*/schedstat: ns, not clock ticks).
+static double
+s_cpu_ms(pid_t pid, int *threads)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    double ns = 0;
+    *threads = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char stat[300];
+        snprintf(stat, sizeof stat, "/proc/%d/task/%s/schedstat", (int) pid, e->d_name);
+        FILE *f = fopen(stat, "r");
+        unsigned long long run = 0;
+        if (f && fscanf(f, "%llu", &run) == 1)
+            ns += (double) run, ++*threads;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return ns / 1e6;
+}
+
+static double s_answer_cpu_ms;         // s_exec_to_answer's server, at its answer
+static int s_answer_threads;
+
 // exec -> the first answered query, in us, as a user sees it: the port is
 // polled until it accepts, then `pipelines` is asked (with the server's
 // first-start token, as the CLI finds it); a refusal is a try, asked again.
@@ -108,7 +140,8 @@ s_exec_to_answer(bool lmdb, bool http_off, int *tries)
         ++*tries;
         if (c && pk_client_request(c, "pipelines", NULL, NULL, 0, 5000, &reply, &size,
                                    &err) == 0)
-            us = (double) (bench_now_us() - t0);
+            us = (double) (bench_now_us() - t0),
+            s_answer_cpu_ms = s_cpu_ms(s.pid, &s_answer_threads);
         else
             fprintf(stderr, "bench: try %d refused: %s\n", *tries, err ? err : "?");
         free(reply);
@@ -144,11 +177,28 @@ s_start_rows(bool lmdb, bool http_off, double spawn)
     bench_row(name, t[4] / 1000, "ms", spawn / 1000, "posix_spawn+wait");
 }
 
+// `bench_footprint start mem|http|lmdb [N]`: only N (default 1) starts of
+// one kind, each one's exec -> answer printed: for profiling one start
+// (e.g. with tools/pikoci swapped for a script that runs it under strace).
+static int
+s_starts_only(const char *kind, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int tries = 0;
+        double us = s_exec_to_answer(!strcmp(kind, "lmdb"), !strcmp(kind, "mem"), &tries);
+        printf("%s: %.2f ms, %d tries; server's CPU until then %.2f ms, %d threads\n", kind,
+               us / 1000, tries, s_answer_cpu_ms, s_answer_threads);
+    }
+    return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
     zsys_handler_set(NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 2 && !strcmp(argv[1], "start"))
+        return s_starts_only(argv[2], argc > 3 ? atoi(argv[3]) : 1);
     bench_row("footprint: pikoci binary (front end), stripped", s_stripped_kb("") / 1024, "MB",
               1, "target");
     bench_row("footprint: pikoci-core binary, stripped", s_stripped_kb("-core") / 1024, "MB",

@@ -120,8 +120,11 @@ s_dir(const char *path, char **err)
     return rc;
 }
 
-int
-pk_cred_write(const char *path, const char *token, char **err)
+// durable: fsync before the rename (the copy that must outlive a power cut);
+// the runtime copy a server stages at each start needs not: it is written
+// again by the next start and removed by this one's stop.
+static int
+s_write(const char *path, const char *token, bool durable, char **err)
 {
     *err = NULL;
     if (s_dir(path, err) != 0)
@@ -132,7 +135,7 @@ pk_cred_write(const char *path, const char *token, char **err)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     bool ok = fd >= 0 && fchmod(fd, 0600) == 0
            && write(fd, token, strlen(token)) == (ssize_t) strlen(token)
-           && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+           && write(fd, "\n", 1) == 1 && (!durable || fsync(fd) == 0);
     if (fd >= 0)
         close(fd);
     ok = ok && rename(tmp, path) == 0;
@@ -145,6 +148,12 @@ pk_cred_write(const char *path, const char *token, char **err)
     return ok ? 0 : -1;
 }
 
+int
+pk_cred_write(const char *path, const char *token, char **err)
+{
+    return s_write(path, token, true, err);
+}
+
 char *
 pk_cred_stage(const char *token, char **err)
 {
@@ -153,7 +162,7 @@ pk_cred_stage(const char *token, char **err)
     if (!dir || asprintf(&path, "%s/server-starting-%d.token", dir, (int) getpid()) < 0)
         path = NULL;
     free(dir);
-    if (path && pk_cred_write(path, token, err) != 0) {
+    if (path && s_write(path, token, false, err) != 0) {
         free(path);
         path = NULL;
     }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "pk_store_internal.h"
+#include "pk_secrets.h"
 
 #define MIB ((size_t) 1 << 20)
 #define PK_STORE_NAME_MAX 255
@@ -388,6 +389,108 @@ s_open_keyspace(pk_store_t *self, const char *name, MDB_dbi *dbi)
     if (relax)
         mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
     return rc;
+}
+
+// The keyspaces of store/'s modules: pk_store_open_all's list. Keep it in
+// step with their pk_store_dbi calls (test_store_keyspaces fails otherwise).
+static const char *const s_all[] = {
+    "pipelines", "jobs", "builds", "build_steps", "pins", "builds_open", "builds_passed",
+    "pipeline_lives", "builds_meta", "builds_uses", "store_meta",            // pk_builds
+    "versions", "version_index", "resource_state", "versions_meta",          // pk_versions
+    "auth_users", "auth_teams", "auth_members", "auth_tokens", "auth_pipeteams",   // pk_auth
+    "webhooks", "webhook_index", "audit", "logs", "log_meta", PK_SECRETS_KEYSPACE
+};
+
+// All of s_all in one write transaction; the writer lock is held. Like
+// s_open_keyspace, its meta page is not synced on its own: the pages are
+// synced first, so a crash can only forget these empty keyspaces (the next
+// open creates them again), and the next commit's sync carries the meta.
+// On a store that has them all, the transaction writes nothing (LMDB's
+// commit of a clean transaction does no I/O).
+static int
+s_open_all_txn(pk_store_t *self, MDB_dbi *dbis, size_t n)
+{
+    for (int attempt = 0; attempt < 64; attempt++) {
+        MDB_txn *txn = NULL;
+        int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            if (pk_store_resize(self, 0) != 0)
+                return -1;
+            continue;
+        }
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = mdb_dbi_open(txn, s_all[i], MDB_CREATE, &dbis[i]);
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+        if (txn)
+            mdb_txn_abort(txn);
+        if (rc == MDB_MAP_FULL) {
+            if (pk_store_grow(self) != 0)
+                return -1;
+            continue;
+        }
+        if (rc != 0) {
+            pk_store_fail(rc, "cannot open the store's keyspaces");
+            return -1;
+        }
+        return 0;
+    }
+    pk_store_fail(MDB_MAP_FULL, "cannot open the store's keyspaces");
+    return -1;
+}
+
+int
+pk_store_open_all(pk_store_t *self)
+{
+    enum { N = sizeof s_all / sizeof s_all[0] };
+    if (self->pid != getpid()) {
+        pk_store_fail(EINVAL, "store used in a child after fork (exec first)");
+        return -1;
+    }
+    int rc = pthread_mutex_lock(&self->writer);
+    if (rc != 0) {
+        pk_store_fail(rc, "pk_store_open_all in a write transaction");
+        return -1;
+    }
+    MDB_dbi dbis[N];
+    unsigned flags = 0;
+    bool relax = mdb_env_get_flags(self->env, &flags) == 0
+              && !(flags & (MDB_NOSYNC | MDB_NOMETASYNC))
+              && mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1) == 0;
+    rc = s_open_all_txn(self, dbis, N);
+    if (relax)
+        mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
+    for (size_t i = 0; rc == 0 && i < N; i++) {
+        if (s_cached(self, s_all[i]) != PK_STORE_NO_DBI)
+            continue;
+        char *copy = strdup(s_all[i]);
+        int code = !copy ? ENOMEM : 0;
+        pthread_mutex_lock(&self->lock);
+        if (copy && self->nkeyspaces < self->max_keyspaces)
+            self->keyspaces[self->nkeyspaces++] = (pk_store_ks_t) { copy, dbis[i] };
+        else
+        if (copy) {
+            free(copy);
+            code = MDB_DBS_FULL;
+        }
+        pthread_mutex_unlock(&self->lock);
+        if (code) {
+            pk_store_fail(code, "keyspace '%s'", s_all[i]);
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&self->writer);
+    return rc;
+}
+
+size_t
+pk_store_keyspace_count(pk_store_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    size_t n = self->nkeyspaces;
+    pthread_mutex_unlock(&self->lock);
+    return n;
 }
 
 MDB_dbi

@@ -85,6 +85,17 @@ int pk_store_stale_readers(pk_store_t *self);
 // write transaction open while the keyspace is not open yet).
 MDB_dbi pk_store_dbi(pk_store_t *self, const char *name);
 
+// Every keyspace the store's modules use (builds, versions, auth, audit,
+// logs, secrets, webhooks), created or opened at once: in ONE write
+// transaction, so a fresh lmdb store costs one commit's syncs instead of one
+// per keyspace. A server calls it right after opening; a name missing from
+// the list still works (pk_store_dbi creates it on first use, a commit of
+// its own). 0, or -1 (pk_store_error).
+int pk_store_open_all(pk_store_t *self);
+
+// How many keyspaces this handle has open (tests: none is opened later).
+size_t pk_store_keyspace_count(pk_store_t *self);
+
 // Transactions. A write transaction holds the store's writer lock until it
 // ends and must end on the thread that began it. commit returns 0, or -1
 // (the transaction is gone either way; a transaction in which a write failed
