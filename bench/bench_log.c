@@ -303,7 +303,7 @@ main(void)
     char name[160];
     snprintf(name, sizeof name, "log: 200 MB to durable lmdb (%.0f MB/s, read back %s)",
              S_BYTES / us, exact ? "byte-exact" : "NOT EXACT");
-    bench_row(name, us / 1e6, "s", floor / 1e6, "same bytes > file + sync");
+    bench_row(name, us / 1e3, "ms", floor / 1e3, "same bytes > file + sync");
     bench_row("log: server peak RSS while it streams 200 MB", (double) peak / 1024, "MB", 32,
               "target");
     bool typical_ok = s_typical(&s, dir, typical);
