@@ -311,6 +311,27 @@ s_q_build(ctl_q_t *q)
     return 0;
 }
 
+// want bytes of log (id, attempt) from offset decoded into the reply being
+// packed, room made for them first: how many were there, or -1.
+static int64_t
+s_log_into(ctl_q_t *q, const char *id, uint32_t attempt, uint64_t offset, size_t want)
+{
+    msgpack_sbuffer *sb = q->pk.data;
+    if (sb->alloc - sb->size < want) {
+        size_t alloc = sb->size + want + 256;   // and the fields after it
+        char *data = realloc(sb->data, alloc);
+        if (!data)
+            return -1;
+        sb->data = data;
+        sb->alloc = alloc;
+    }
+    int64_t got = pk_logs_read_buf(q->self->store, id, attempt, offset, sb->data + sb->size,
+                                   want);
+    if (got > 0)
+        sb->size += (size_t) got;
+    return got;
+}
+
 static int
 s_q_logs(ctl_q_t *q)
 {
@@ -344,15 +365,10 @@ s_q_logs(ctl_q_t *q)
     int rc = 0;
     if (size < 0)
         rc = ctl_store_fail(q);
-    uint64_t from = offset < (uint64_t) size ? offset : (uint64_t) size;
-    size_t want = (size_t) ((uint64_t) size - from < max ? (uint64_t) size - from : max);
-    uint8_t *buf = rc == 0 ? malloc(want ? want : 1) : NULL;
-    int64_t got = buf && want ? pk_logs_read_buf(q->self->store, id, b.attempt, from, buf, want)
-                              : 0;
-    if (rc == 0 && got < 0)
-        rc = ctl_store_fail(q);
+    uint64_t from = rc == 0 && offset < (uint64_t) size ? offset : (uint64_t) size;
+    size_t want = rc == 0 ? (size_t) ((uint64_t) size - from < max ? (uint64_t) size - from
+                                                                   : max) : 0;
     if (rc == 0) {
-        uint64_t next = from + (uint64_t) got;
         msgpack_packer *pk = &q->pk;
         msgpack_pack_map(pk, 9);
         ctl_kstr(pk, "id", id);
@@ -360,13 +376,25 @@ s_q_logs(ctl_q_t *q)
         ctl_kint(pk, "attempt", b.attempt);
         ctl_kstr(pk, "status", b.status);
         ctl_str(pk, "data");
-        msgpack_pack_bin_with_body(pk, buf, (size_t) got);
-        ctl_kint(pk, "offset", (int64_t) from);
-        ctl_kint(pk, "next_offset", (int64_t) next);
-        ctl_kint(pk, "size", size);
-        ctl_kbool(pk, "finished", pk_build_status_terminal(b.status) && next == (uint64_t) size);
+        msgpack_pack_bin(pk, (uint32_t) want);
+        // the bytes are decoded straight into the reply (no buffer of their
+        // own, no growing copies of it): a log only grows, so all of them
+        // are there unless it was removed meanwhile
+        int64_t got = want ? s_log_into(q, id, b.attempt, from, want) : 0;
+        if (got != (int64_t) want) {
+            rc = got < 0 ? ctl_store_fail(q)
+               : ctl_fail(q, "the log of build %s/%s/%s was removed while it was read", name,
+                          job, number ? number : "?");
+        }
+        else {
+            uint64_t next = from + (uint64_t) got;
+            ctl_kint(pk, "offset", (int64_t) from);
+            ctl_kint(pk, "next_offset", (int64_t) next);
+            ctl_kint(pk, "size", size);
+            ctl_kbool(pk, "finished", pk_build_status_terminal(b.status)
+                                      && next == (uint64_t) size);
+        }
     }
-    free(buf);
     free(id);
     free(number);
     pk_build_clear(&b);

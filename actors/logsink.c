@@ -4,8 +4,9 @@
 // durable store), so chunks wait in memory for one group commit per flush
 // (a sink that has not committed for flush_ms commits a chunk at once: the
 // first line of a build is not held for the timer)
-// and a runner's consecutive 16 KiB messages are merged into one stored
-// chunk of up to SEGMENT_MAX. Credit is what bounds that memory: a runner
+// and a runner's consecutive messages (up to ~64 KiB each: a read of its
+// task's pipe) are merged into one stored chunk of up to SEGMENT_MAX, the
+// store's chunk size, so a steady stream is compressed in whole chunks. Credit is what bounds that memory: a runner
 // has RUNNER_INITIAL_CREDIT messages in flight at most, and gets credit back
 // only for messages whose bytes are committed (or were retransmits). A
 // runner that uses up its window stalls, so a log with flush_chunks (half a
@@ -38,7 +39,7 @@
 #include "pk_msg.h"
 #include <msgpack.h>
 
-#define SEGMENT_MAX (64 * 1024)     // bytes merged into one stored chunk
+#define SEGMENT_MAX (128 * 1024)    // bytes merged into one stored chunk
 #define MAX_PENDING (64u << 20)     // while commits fail, memory stops here
 #define HELLO_MS 2000               // re-announce ourselves (a restarted broker forgets)
 #define IDLE_MS 60000               // forget a quiet log's state after this
@@ -714,7 +715,7 @@ s_actor(zsock_t *pipe, void *arg)
     self.store = cfg->store;
     self.flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : 50;
     self.committed_at = zclock_mono();
-    self.flush_bytes = cfg->flush_bytes ? cfg->flush_bytes : 256 * 1024;
+    self.flush_bytes = cfg->flush_bytes ? cfg->flush_bytes : 1u << 20;
     self.flush_chunks = cfg->flush_chunks ? cfg->flush_chunks : 8;
     self.logs = zhash_new();
     self.broker = zsock_new(ZMQ_DEALER);

@@ -44,7 +44,7 @@ typedef struct {
     const char *endpoint;     // broker endpoint
     pk_store_t *store;        // borrowed: must outlive the actor
     int flush_ms;             // commit at least this often (default 50)
-    size_t flush_bytes;       // commit when this much waits (default 256 KiB)
+    size_t flush_bytes;       // commit when this much waits (default 1 MiB)
     uint32_t flush_chunks;    // commit when one log has this many uncredited
                               // messages (default 8: half the runners'
                               // initial credit: they keep sending while

@@ -39,7 +39,8 @@ typedef void (runner_emit_fn)(void *arg, pk_msg_t *msg);
 typedef struct _runner_build_t runner_build_t;
 
 #define RUNNER_KILL_GRACE_MS 2000       // SIGTERM -> SIGKILL
-#define RUNNER_LOG_CHUNK 16384          // bytes per LOG message
+#define RUNNER_LOG_CHUNK (65536 - 512)  // bytes per LOG message: a read takes what the pipe has,
+                                        // and the packed message still fits in 64 KiB
 #define RUNNER_INITIAL_CREDIT 16        // LOG messages in flight before the first CREDIT
 #define RUNNER_LOG_SETTLE_MS 60000      // DONE waits this long at most for the log to be stored
 #define RUNNER_KEEP_MS 60000            // a finished build's DONE is re-sent on reconnect this long

@@ -196,16 +196,10 @@ s_keep_event(pk_client_t *self, pk_msg_t *m)
 }
 
 int
-pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
-                  const void *body, size_t body_size, int timeout_ms,
-                  uint8_t **body_out, size_t *size_out, char **error_out)
+pk_client_send(pk_client_t *self, const char *op, const pk_kv_t *args, const void *body,
+               size_t body_size, int timeout_ms, uint64_t *rid_out)
 {
-    if (body_out)
-        *body_out = NULL;
-    if (size_out)
-        *size_out = 0;
-    if (error_out)
-        *error_out = NULL;
+    *rid_out = 0;
     if (!self || !op)
         return -1;
     self->error[0] = 0;
@@ -225,6 +219,25 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
     }
     if (s_send(self, &q, deadline) != 0)
         return -1;
+    *rid_out = q.request.rid;
+    return 0;
+}
+
+int
+pk_client_reply(pk_client_t *self, uint64_t rid, int timeout_ms, uint8_t **body_out,
+                size_t *size_out, char **error_out)
+{
+    if (body_out)
+        *body_out = NULL;
+    if (size_out)
+        *size_out = 0;
+    if (error_out)
+        *error_out = NULL;
+    if (!self || !rid)
+        return -1;
+    self->error[0] = 0;
+    self->denied = false;
+    int64_t deadline = pk_link_now() + (timeout_ms < 0 ? 0 : timeout_ms);
     for (;;) {
         pk_msg_t m;
         if (pk_link_recv(self->link, &m, deadline) != 0) {
@@ -236,7 +249,7 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
             s_keep_event(self, &m);
             continue;
         }
-        if (m.type != PK_MSG_REPLY || m.reply.rid != q.request.rid) {
+        if (m.type != PK_MSG_REPLY || m.reply.rid != rid) {
             pk_msg_clear(&m);       // a stale reply, or nothing for a client
             continue;
         }
@@ -257,6 +270,23 @@ pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
         pk_msg_clear(&m);
         return rc;
     }
+}
+
+int
+pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
+                  const void *body, size_t body_size, int timeout_ms,
+                  uint8_t **body_out, size_t *size_out, char **error_out)
+{
+    if (body_out)
+        *body_out = NULL;
+    if (size_out)
+        *size_out = 0;
+    if (error_out)
+        *error_out = NULL;
+    uint64_t rid;
+    if (pk_client_send(self, op, args, body, body_size, timeout_ms, &rid) != 0)
+        return -1;
+    return pk_client_reply(self, rid, timeout_ms, body_out, size_out, error_out);
 }
 
 int

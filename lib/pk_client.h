@@ -53,6 +53,17 @@ int pk_client_request(pk_client_t *self, const char *op, const pk_kv_t *args,
                       const void *body, size_t body_size, int timeout_ms,
                       uint8_t **body_out, size_t *size_out, char **error_out);
 
+// The same in two halves, so that several requests can be in flight (a
+// reader asking for the next piece of a log before the last arrives):
+// pk_client_send sends REQUEST and sets *rid_out (0, or -1 as above);
+// pk_client_reply waits for the REPLY of rid, with pk_client_request's
+// results. The server answers in the order it was asked, and a REPLY that
+// is not rid's is dropped while waiting: collect in the order sent.
+int pk_client_send(pk_client_t *self, const char *op, const pk_kv_t *args, const void *body,
+                   size_t body_size, int timeout_ms, uint64_t *rid_out);
+int pk_client_reply(pk_client_t *self, uint64_t rid, int timeout_ms, uint8_t **body_out,
+                    size_t *size_out, char **error_out);
+
 // Subscribe to EVENTs whose topic starts with prefix ("" = all). *seq_out
 // (may be NULL): the broker's event sequence number at that moment; events
 // after it follow. 0, or -1 (no answer within 5 s).

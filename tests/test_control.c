@@ -522,6 +522,37 @@ test_log_ranges(void **state)
         assert_int_equal(offset, total);
         assert_int_equal(got, total - starts[s]);
     }
+    // requests in flight together (pikoci logs reads so): the replies come
+    // in the order asked, each its own piece; one past the end is empty
+    const uint64_t ahead[] = { 7, 7 + (1u << 20), 7 + (2u << 20), total + 10 };
+    uint64_t rids[4];
+    for (size_t i = 0; i < 4; i++) {
+        char off[32];
+        snprintf(off, sizeof off, "%llu", (unsigned long long) ahead[i]);
+        pk_kv_t args = { 0 };
+        pk_kv_set(&args, "pipeline", "demo");
+        pk_kv_set(&args, "job", "test");
+        pk_kv_set(&args, "number", "2.1");
+        pk_kv_set(&args, "offset", off);
+        pk_kv_set(&args, "max", "1048576");
+        assert_int_equal(pk_client_send(f->client, "logs", &args, NULL, 0, 5000, &rids[i]), 0);
+        pk_kv_clear(&args);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        uint8_t *body = NULL;
+        size_t size = 0;
+        assert_int_equal(pk_client_reply(f->client, rids[i], 5000, &body, &size, NULL), 0);
+        pk_value_t *v = pk_value_unpack(body, size);
+        free(body);
+        const pk_value_t *data = pk_value_object_get(v, "data");
+        uint64_t from = (uint64_t) pk_value_number(pk_value_object_get(v, "offset"));
+        size_t len = pk_value_len(data);
+        assert_int_equal(from, ahead[i] < total ? ahead[i] : total);
+        assert_int_equal(len, ahead[i] < total ? 1u << 20 : 0);
+        if (len)
+            assert_memory_equal(pk_value_string(data), log + from, len);
+        pk_value_destroy(&v);
+    }
     free(log);
     s_expect_error(f, "logs", "\"abc\" is not a valid offset", "pipeline", "demo", "job", "test",
                    "offset", "abc", NULL);

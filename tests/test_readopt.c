@@ -24,7 +24,7 @@
 #define ID "build:p/j/1"
 // about 1.3 MB at once: far more than the credit window lets out
 #define FLOOD "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\",\"cmd\":{\"runner\":{\"name\":\"shell\"}," \
-              "\"params\":{\"cmd\":\"seq 1 200000\"}}}]}"
+              "\"params\":{\"cmd\":\"seq 1 1000000\"}}}]}"
 
 typedef struct {
     zsock_t *router;
@@ -209,7 +209,7 @@ test_resync_resends_what_was_not_confirmed(void **state)
     s_chunks_free(again, RUNNER_INITIAL_CREDIT);
     // the new sink credits the resent chunks: the output flows again, and
     // the log put together by seq is exactly what the task printed
-    size_t cap = 4 << 20, len = 0;
+    size_t cap = 16 << 20, len = 0;
     char *log = malloc(cap);
     uint64_t next = 0;
     for (size_t i = 0; i < RUNNER_INITIAL_CREDIT + 4; i++) {
@@ -239,13 +239,13 @@ test_resync_resends_what_was_not_confirmed(void **state)
         pk_msg_clear(&m);
     }
     assert_string_equal(status, "succeeded");
-    // what `seq 1 200000` prints
+    // what `seq 1 1000000` prints (more than a window of 64 KiB chunks)
     size_t want_len = 0;
-    for (int i = 1; i <= 200000; i++)
+    for (int i = 1; i <= 1000000; i++)
         want_len += (size_t) snprintf(NULL, 0, "%d\n", i);
     assert_int_equal(len, want_len);
     size_t at = 0;
-    for (int i = 1; i <= 200000; i++) {
+    for (int i = 1; i <= 1000000; i++) {
         char line[16];
         int n = snprintf(line, sizeof line, "%d\n", i);
         if (memcmp(log + at, line, (size_t) n))

@@ -96,6 +96,12 @@ int pk_cli_request(pk_cli_t *cli, const char *op, const void *body, size_t body_
                    pk_value_t **out, ...);
 int pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void *body,
                       size_t body_size, pk_value_t **out);
+// The same in two halves, for requests in flight together (`logs` reads
+// the next piece while the last one is written): replies are collected
+// with pk_cli_reply in the order the requests were sent.
+int pk_cli_send_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void *body,
+                   size_t body_size, uint64_t *rid);
+int pk_cli_reply(pk_cli_t *cli, uint64_t rid, pk_value_t **out);
 // Print v as JSON and a newline.
 void pk_cli_print_json(const pk_value_t *v);
 

@@ -240,16 +240,13 @@ pk_cli_open(pk_cli_t *cli)
 }
 
 int
-pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void *body,
-                  size_t body_size, pk_value_t **out)
+pk_cli_send_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void *body,
+               size_t body_size, uint64_t *rid)
 {
-    *out = NULL;
+    *rid = 0;
     int rc = pk_cli_open(cli);
     if (rc != PK_CLI_OK)
         return rc;
-    uint8_t *reply = NULL;
-    size_t size = 0;
-    char *error = NULL;
     pk_kv_t with_team = { 0 };
     if (cli->team && (!args || !pk_kv_get(args, "team"))) {
         for (size_t i = 0; args && i < args->count; i++)
@@ -257,9 +254,23 @@ pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void
         pk_kv_set(&with_team, "team", cli->team);
         args = &with_team;
     }
-    rc = pk_client_request(cli->client, op, args, body, body_size, cli->timeout_ms, &reply,
-                           &size, &error);
+    rc = pk_client_send(cli->client, op, args, body, body_size, cli->timeout_ms, rid);
     pk_kv_clear(&with_team);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", cli->cmd, pk_client_error(cli->client));
+        return PK_CLI_UNREACHABLE;
+    }
+    return PK_CLI_OK;
+}
+
+int
+pk_cli_reply(pk_cli_t *cli, uint64_t rid, pk_value_t **out)
+{
+    *out = NULL;
+    uint8_t *reply = NULL;
+    size_t size = 0;
+    char *error = NULL;
+    int rc = pk_client_reply(cli->client, rid, cli->timeout_ms, &reply, &size, &error);
     if (rc < 0) {
         fprintf(stderr, "%s: %s\n", cli->cmd, pk_client_error(cli->client));
         return PK_CLI_UNREACHABLE;
@@ -286,6 +297,16 @@ pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void
     }
     *out = v;
     return PK_CLI_OK;
+}
+
+int
+pk_cli_request_kv(pk_cli_t *cli, const char *op, const pk_kv_t *args, const void *body,
+                  size_t body_size, pk_value_t **out)
+{
+    *out = NULL;
+    uint64_t rid;
+    int rc = pk_cli_send_kv(cli, op, args, body, body_size, &rid);
+    return rc == PK_CLI_OK ? pk_cli_reply(cli, rid, out) : rc;
 }
 
 int

@@ -7,6 +7,11 @@
 // gaps or repeats -- even if events are dropped for a slow client. The
 // 200 ms poll covers events that never come (a broker restart, a missed
 // "build." event at the very end).
+//
+// A log that is already stored is read with S_AHEAD requests in flight:
+// the server reads and sends the next piece while this one is written
+// (the server answers in order; a piece shorter than asked means the
+// requests in flight asked for the wrong offsets, and they are dropped).
 #include "cli.h"
 #include "pk_cmds.h"
 #include <inttypes.h>
@@ -14,6 +19,8 @@
 #include <string.h>
 
 #define S_POLL_MS 200
+#define S_PIECE (1u << 20)      // bytes one `logs` request asks for
+#define S_AHEAD 2               // requests in flight while a stored log is read
 
 static void
 s_usage(FILE *out)
@@ -23,7 +30,8 @@ s_usage(FILE *out)
         "\n"
         "Write a build's log to stdout exactly as stored (every byte, no decoration).\n"
         "NUMBER is a build number (3) or a retry (3.1); without it, the job's newest\n"
-        "build. The log is read from the server in pieces of at most 1 MiB.\n"
+        "build. The log is read from the server in pieces of 1 MiB, the next one\n"
+        "asked for while the last is written.\n"
         "\n"
         "options:\n"
         "  -f, --follow       keep writing as the log grows, until the build has finished\n"
@@ -49,6 +57,40 @@ s_wait(pk_cli_t *cli)
         pk_msg_clear(&ev);
 }
 
+// Ask for the piece of the log at offset (number: NULL for the newest build).
+static int
+s_ask(pk_cli_t *cli, const char *pipeline, const char *job, const char *number,
+      uint64_t offset, uint64_t *rid)
+{
+    char off[32], max[32];
+    snprintf(off, sizeof off, "%" PRIu64, offset);
+    snprintf(max, sizeof max, "%u", S_PIECE);
+    pk_kv_t args = { 0 };
+    pk_kv_set(&args, "pipeline", pipeline);
+    pk_kv_set(&args, "job", job);
+    if (number)
+        pk_kv_set(&args, "number", number);
+    pk_kv_set(&args, "offset", off);
+    pk_kv_set(&args, "max", max);
+    int rc = pk_cli_send_kv(cli, "logs", &args, NULL, 0, rid);
+    pk_kv_clear(&args);
+    return rc;
+}
+
+// Take the replies of the requests still in flight, unread.
+static void
+s_drop(pk_cli_t *cli, uint64_t *rids, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++) {
+        uint8_t *body = NULL;
+        char *err = NULL;
+        pk_client_reply(cli->client, rids[i], cli->timeout_ms, &body, NULL, &err);
+        free(body);
+        free(err);
+    }
+    *n = 0;
+}
+
 int
 pk_cli_logs(pk_cli_t *cli, const char *pipeline, const char *job, const char *number,
             uint64_t offset, bool follow, char **status_out)
@@ -71,12 +113,26 @@ pk_cli_logs(pk_cli_t *cli, const char *pipeline, const char *job, const char *nu
     }
     char *num = number ? strdup(number) : NULL;
     char *status = NULL;
+    uint64_t rids[S_AHEAD], asked[S_AHEAD], ask_at = offset;
+    size_t n = 0;           // requests in flight, oldest first
     for (;;) {
-        char off[32];
-        snprintf(off, sizeof off, "%" PRIu64, offset);
+        // ahead only once the build is known (a number pins it), never
+        // while following (the next piece is not there yet)
+        size_t depth = num && !follow ? S_AHEAD : 1;
+        if (!n)
+            ask_at = offset;
+        rc = PK_CLI_OK;
+        while (n < depth && rc == PK_CLI_OK) {
+            rc = s_ask(cli, pipeline, job, num, ask_at, &rids[n]);
+            asked[n++] = ask_at;
+            ask_at += S_PIECE;
+        }
         pk_value_t *v = NULL;
-        rc = pk_cli_request(cli, "logs", NULL, 0, &v, "pipeline", pipeline, "job", job,
-                            "number", num, "offset", off, NULL);
+        if (rc == PK_CLI_OK)
+            rc = pk_cli_reply(cli, rids[0], &v);
+        memmove(rids, rids + 1, (S_AHEAD - 1) * sizeof *rids);
+        memmove(asked, asked + 1, (S_AHEAD - 1) * sizeof *asked);
+        n--;
         if (rc != PK_CLI_OK)
             break;
         if (!num)       // the newest build, from now on always that one
@@ -98,10 +154,14 @@ pk_cli_logs(pk_cli_t *cli, const char *pipeline, const char *job, const char *nu
         offset = next;
         if (finished || (!follow && (offset >= size || !moved)))
             break;
+        if (n && asked[0] != offset)
+            s_drop(cli, rids, &n);
         if (offset < size && moved)
             continue;                           // more is stored already
+        s_drop(cli, rids, &n);
         s_wait(cli);
     }
+    s_drop(cli, rids, &n);
     free(num);
     if (status_out && rc == PK_CLI_OK)
         *status_out = status;
