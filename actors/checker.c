@@ -8,8 +8,8 @@
 // threads (every send to an idle broker is an eventfd write) and LMDB commits
 // (page writes, an fsync when durable). So work is gathered: the loop sleeps
 // S_SLACK_MS past the earliest deadline and fires everything due by then,
-// and answers are stored S_FLUSH_MS (checker_checks.c) after the first of
-// them arrived, in one write transaction. Only after the commit are the
+// and answers share one write transaction, at most one commit per
+// S_FLUSH_MS (checker_checks.c; an idle checker stores at once). Only after the commit are the
 // scheduler and the bus told -- a version announced is a version stored.
 // Both delays are tiny next to any check_interval.
 //

@@ -83,6 +83,7 @@ typedef struct {
     checker_item_t batch[CHECKER_BATCH_MAX];
     size_t batch_n;
     int64_t flush_at;           // when the batch is stored
+    int64_t flushed_at;         // when the last batch was stored (mono ms)
     int64_t hello_at;
     msgpack_sbuffer scratch;
     int drop_news;              // tests: versions.new signals not to send
