@@ -5,7 +5,7 @@
 #include "pk_dl.h"
 #include <git2.h>
 
-// The functions of libgit2 that pikoci-core calls (lib/pk_git.c, actors/builtin_github.c).
+// The functions of libgit2 that pikoci-core calls (lib/pk_git*.c, actors/builtin_github.c).
 // A new call needs its name here: pikoci-core does not link libgit2.
 #define PK_DL_GIT_FUNCS(X) \
     X(git_branch_create) \
@@ -33,8 +33,13 @@
     X(git_oid_fromstr) \
     X(git_oid_tostr) \
     X(git_reference_free) \
+    X(git_reference_iterator_free) \
+    X(git_reference_iterator_new) \
     X(git_reference_name) \
     X(git_reference_name_to_id) \
+    X(git_reference_next) \
+    X(git_reference_target) \
+    X(git_reference_type) \
     X(git_remote_connect) \
     X(git_remote_create_with_opts) \
     X(git_remote_default_branch) \
@@ -42,7 +47,6 @@
     X(git_remote_fetch) \
     X(git_remote_free) \
     X(git_remote_ls) \
-    X(git_remote_set_url) \
     X(git_repository_free) \
     X(git_repository_init) \
     X(git_repository_open_bare) \

@@ -2,7 +2,8 @@
 // the connection (remote creation, credentials that never leak the token,
 // messages that mask it), check (ls-remote, then a fetch into the mirror or
 // a temporary repository only when there is history to list), and pull
-// (clone from the mirror or the URL, then an exact detached checkout).
+// (the mirror's objects linked into a new repository, pk_git_local.c, or a
+// clone from the URL without a mirror; then an exact detached checkout).
 //
 // Remotes are created with SKIP_INSTEADOF: the server's own url.*.insteadOf
 // rewriting is not applied (and libgit2 1.5.1 leaks a pcre2 match block per
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include "pk_json.h"
 #include "pk_git.h"
+#include "pk_git_local.h"
 
 #define S_MIRROR "repo"
 #define S_BRANCH_LIST_MAX 20
@@ -871,39 +873,42 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
     }
     struct stat st;
     bool existed = stat(dest_dir, &st) == 0;
+    git_repository *repo = NULL;
+    bool cloned = false;
+    if (cache_dir && *cache_dir) {
+        // From the mirror: linked, not cloned (pk_git_local.h).
+        s_local_t local;
+        rc = s_local_open(&ctx, cache_dir, &local, err_out);
+        if (rc == 0)
+            rc = s_fill(&ctx, local.repo, &oid, err_out);
+        if (rc == 0 && !s_has_object(local.repo, &oid, GIT_OBJECT_COMMIT))
+            rc = s_err(&ctx, err_out, "git: commit %s not found in %s (fetched every branch "
+                       "and tag%s%s)", ref, ctx.url_shown, p->fetch_ref ? " and " : "",
+                       p->fetch_ref ? p->fetch_ref : "");
+        char *why = NULL;
+        if (rc == 0 && pk_git_local_clone(local.repo, local.path, dest_dir, p->url, &oid,
+                                          p->checkout_branch, &cloned, &why) != 0)
+            rc = s_err(&ctx, err_out, "git: cannot clone into %s: %s", dest_dir,
+                       why ? why : "out of memory");
+        free(why);
+        s_local_close(&local);
+        if (rc != 0 && cloned)
+            s_rmtree(dest_dir, existed);
+        s_ctx_fini(&ctx);
+        return rc;
+    }
     git_clone_options co = GIT_CLONE_OPTIONS_INIT;
     co.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
     co.fetch_opts.callbacks = s_callbacks(&ctx);
     co.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
     co.remote_cb = s_clone_remote;
-    git_repository *repo = NULL;
-    bool cloned = false;
-    if (cache_dir && *cache_dir) {
-        s_local_t local;
-        rc = s_local_open(&ctx, cache_dir, &local, err_out);
-        if (rc == 0)
-            rc = s_fill(&ctx, local.repo, &oid, err_out);
-        if (rc == 0) {
-            // Local clone: the mirror's packs are hard-linked, not copied.
-            co.local = GIT_CLONE_LOCAL;
-            if (git_clone(&repo, local.path, dest_dir, &co) != 0)
-                rc = s_err(&ctx, err_out, "git: cannot clone into %s: %s", dest_dir,
-                           s_git_msg());
-            else if (git_remote_set_url(repo, "origin", p->url) != 0)
-                rc = s_err(&ctx, err_out, "git: cannot set origin in %s: %s", dest_dir,
-                           s_git_msg());
-        }
-        s_local_close(&local);
-    }
-    else {
-        int crc = git_clone(&repo, p->url, dest_dir, &co);
-        if (crc != 0)
-            rc = s_net_err(&ctx, crc, "cannot clone", err_out);
-    }
+    int crc = git_clone(&repo, p->url, dest_dir, &co);
+    if (crc != 0)
+        rc = s_net_err(&ctx, crc, "cannot clone", err_out);
     cloned = repo != NULL;
     // A clone from the URL has branches and tags only; a pull request's
     // head comes by its own ref.
-    if (rc == 0 && !(cache_dir && *cache_dir) && p->fetch_ref && *p->fetch_ref)
+    if (rc == 0 && p->fetch_ref && *p->fetch_ref)
         rc = s_fill(&ctx, repo, &oid, err_out);
     if (rc == 0)
         rc = s_checkout(&ctx, repo, &oid, ref, err_out);
