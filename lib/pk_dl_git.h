@@ -46,6 +46,7 @@
     X(git_remote_disconnect) \
     X(git_remote_fetch) \
     X(git_remote_free) \
+    X(git_remote_owner) \
     X(git_remote_ls) \
     X(git_repository_free) \
     X(git_repository_init) \

@@ -483,9 +483,37 @@ s_branch_tip(s_ctx_t *ctx, git_remote *remote, char **refname_out, git_oid *tip,
     return -1;
 }
 
+// The repository a check fetches into: local, when it is already open (the
+// mirror: remote is connected from it, and fetches on the ls connection),
+// else opened now (a temporary one: the ls connection was detached, so the
+// fetch opens its own). The caller closes local.
+static int
+s_check_local(s_ctx_t *ctx, git_remote *remote, const char *cache_dir, s_local_t *local,
+              char **err_out)
+{
+    if (local->repo)
+        return 0;
+    git_remote_disconnect(remote);
+    return s_local_open(ctx, cache_dir, local, err_out);
+}
+
+// Fetches specs into local->repo: on remote itself when it was connected
+// from there (no second connection), else on a new one.
+static int
+s_check_fetch(s_ctx_t *ctx, git_remote *remote, s_local_t *local, char *spec, char **err_out)
+{
+    if (git_remote_owner(remote) == local->repo)
+        return s_fetch(ctx, remote, &spec, 1, err_out);
+    git_remote *fetcher = NULL;
+    int rc = s_connect(ctx, local->repo, &fetcher, err_out) != 0 ? -1
+           : s_fetch(ctx, fetcher, &spec, 1, err_out);
+    git_remote_free(fetcher);
+    return rc;
+}
+
 static int
 s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
-                const char *cache_dir, char **versions_out, char **err_out)
+                const char *cache_dir, s_local_t *local_, char **versions_out, char **err_out)
 {
     char *refname = NULL;
     git_oid tip, last_oid;
@@ -505,24 +533,19 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
         return s_one_version(&tip, NULL, versions_out) == 0 ? 0
              : s_err(ctx, err_out, "git: out of memory");
     }
-    // History to list: it needs the objects. The ls connection is detached,
-    // so the fetch opens its own (one more round trip, only on change).
-    git_remote_disconnect(remote);
-    s_local_t local;
-    if (s_local_open(ctx, cache_dir, &local, err_out) != 0) {
+    // History to list: it needs the objects.
+    if (s_check_local(ctx, remote, cache_dir, local_, err_out) != 0) {
         free(refname);
         return -1;
     }
+    s_local_t local = *local_;
     int rc = 0;
     if (!s_has_object(local.repo, &tip, GIT_OBJECT_COMMIT)) {
-        git_remote *fetcher = NULL;
         char *spec = NULL;
         if (asprintf(&spec, "+%s:%s", refname, refname) < 0)
             spec = NULL;
         rc = !spec ? s_err(ctx, err_out, "git: out of memory")
-           : s_connect(ctx, local.repo, &fetcher, err_out) != 0 ? -1
-           : s_fetch(ctx, fetcher, &spec, 1, err_out);
-        git_remote_free(fetcher);
+           : s_check_fetch(ctx, remote, local_, spec, err_out);
         free(spec);
         // The branch may have moved since ls: list up to what was fetched.
         if (rc == 0 && git_reference_name_to_id(&tip, local.repo, refname) != 0)
@@ -532,7 +555,6 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
     free(refname);
     if (rc == 0 && git_oid_equal(&tip, &last_oid)) {
         // ... even back to last.
-        s_local_close(&local);
         *versions_out = strdup("[]");
         return *versions_out ? 0 : s_err(ctx, err_out, "git: out of memory");
     }
@@ -542,7 +564,6 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
         // Unknown or not an ancestor (history rewritten): the new tip only.
         rc = s_one_version(&tip, NULL, versions_out) == 0 ? 0
            : s_err(ctx, err_out, "git: out of memory");
-        s_local_close(&local);
         return rc;
     }
     git_revwalk *walk = NULL;
@@ -572,7 +593,6 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
         }
     }
     git_revwalk_free(walk);
-    s_local_close(&local);
     return rc;
 }
 
@@ -617,7 +637,7 @@ s_tag_resolve(git_repository *repo, s_tag_t *tag)
 
 static int
 s_check_tags(s_ctx_t *ctx, git_remote *remote, const char *last,
-             const char *cache_dir, char **versions_out, char **err_out)
+             const char *cache_dir, s_local_t *local_, char **versions_out, char **err_out)
 {
     const git_remote_head **heads = NULL;
     size_t count = 0;
@@ -646,18 +666,14 @@ s_check_tags(s_ctx_t *ctx, git_remote *remote, const char *last,
         rc = *versions_out ? 0 : s_err(ctx, err_out, "git: out of memory");
         goto done;
     }
-    git_remote_disconnect(remote);
-    if (rc == 0 && s_local_open(ctx, cache_dir, &local, err_out) != 0)
+    if (rc == 0 && s_check_local(ctx, remote, cache_dir, local_, err_out) != 0)
         rc = -1;
+    if (rc == 0)
+        local = *local_;
     for (size_t i = 0; rc == 0 && i < n && !missing; i++)
         missing = !s_has_object(local.repo, &tags[i].oid, GIT_OBJECT_ANY);
-    if (rc == 0 && missing) {
-        git_remote *fetcher = NULL;
-        char *spec = "+refs/tags/*:refs/tags/*";
-        rc = s_connect(ctx, local.repo, &fetcher, err_out) != 0 ? -1
-           : s_fetch(ctx, fetcher, &spec, 1, err_out);
-        git_remote_free(fetcher);
-    }
+    if (rc == 0 && missing)
+        rc = s_check_fetch(ctx, remote, local_, "+refs/tags/*:refs/tags/*", err_out);
     if (rc != 0)
         goto done;
     // Keep the tags that resolve to a commit (tags of trees or blobs, or
@@ -687,7 +703,6 @@ s_check_tags(s_ctx_t *ctx, git_remote *remote, const char *last,
     if (s_json_close(&j, versions_out) != 0)
         rc = s_err(ctx, err_out, "git: out of memory");
 done:
-    s_local_close(&local);
     for (size_t i = 0; i < n; i++)
         free(tags[i].name);
     free(tags);
@@ -775,12 +790,22 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
         s_ctx_fini(&ctx);
         return -1;
     }
+    // With a mirror, ls and fetch share one connection made from it (one
+    // round trip less on change, for every transport; the mirror is opened
+    // and locked even when nothing changed). Without one, ls is detached:
+    // the temporary repository is made only when there is history to list.
     git_remote *remote = NULL;
-    int rc = s_connect(&ctx, NULL, &remote, err_out);
+    s_local_t local = { .lock_fd = -1 };
+    int rc = cache_dir && *cache_dir ? s_local_open(&ctx, cache_dir, &local, err_out) : 0;
     if (rc == 0)
-        rc = p->tag ? s_check_tags(&ctx, remote, last, cache_dir, versions_json_out, err_out)
-                    : s_check_commits(&ctx, remote, last, cache_dir, versions_json_out, err_out);
+        rc = s_connect(&ctx, local.repo, &remote, err_out);
+    if (rc == 0)
+        rc = p->tag ? s_check_tags(&ctx, remote, last, cache_dir, &local, versions_json_out,
+                                   err_out)
+                    : s_check_commits(&ctx, remote, last, cache_dir, &local, versions_json_out,
+                                      err_out);
     git_remote_free(remote);
+    s_local_close(&local);
     s_ctx_fini(&ctx);
     return rc;
 }
