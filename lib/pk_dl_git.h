@@ -29,9 +29,20 @@
     X(git_object_lookup) \
     X(git_object_peel) \
     X(git_object_type) \
+    X(git_odb_add_backend) \
+    X(git_odb_backend_one_pack) \
+    X(git_odb_foreach) \
+    X(git_odb_free) \
+    X(git_odb_new) \
     X(git_oid_equal) \
     X(git_oid_fromstr) \
     X(git_oid_tostr) \
+    X(git_packbuilder_free) \
+    X(git_packbuilder_insert) \
+    X(git_packbuilder_name) \
+    X(git_packbuilder_new) \
+    X(git_packbuilder_set_threads) \
+    X(git_packbuilder_write) \
     X(git_reference_free) \
     X(git_reference_iterator_free) \
     X(git_reference_iterator_new) \

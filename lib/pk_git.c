@@ -497,17 +497,32 @@ s_check_local(s_ctx_t *ctx, git_remote *remote, const char *cache_dir, s_local_t
     return s_local_open(ctx, cache_dir, local, err_out);
 }
 
+// After a fetch into the mirror (rc 0): its packs kept few (pk_git_local.h).
+// A failure leaves the packs as they were, and the check or pull goes on.
+static void
+s_repack(s_local_t *local, int rc)
+{
+    char *err = NULL;
+    if (rc == 0 && !local->tmp_dir && pk_git_local_repack(local->repo, local->path, &err) != 0)
+        git_error_clear();
+    free(err);
+}
+
 // Fetches specs into local->repo: on remote itself when it was connected
 // from there (no second connection), else on a new one.
 static int
 s_check_fetch(s_ctx_t *ctx, git_remote *remote, s_local_t *local, char *spec, char **err_out)
 {
+    int rc;
     if (git_remote_owner(remote) == local->repo)
-        return s_fetch(ctx, remote, &spec, 1, err_out);
-    git_remote *fetcher = NULL;
-    int rc = s_connect(ctx, local->repo, &fetcher, err_out) != 0 ? -1
+        rc = s_fetch(ctx, remote, &spec, 1, err_out);
+    else {
+        git_remote *fetcher = NULL;
+        rc = s_connect(ctx, local->repo, &fetcher, err_out) != 0 ? -1
            : s_fetch(ctx, fetcher, &spec, 1, err_out);
-    git_remote_free(fetcher);
+        git_remote_free(fetcher);
+    }
+    s_repack(local, rc);
     return rc;
 }
 
@@ -815,10 +830,12 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
 // Makes sure repo has commit oid, fetching every branch and tag (and
 // p->fetch_ref) from the URL when it does not.
 static int
-s_fill(s_ctx_t *ctx, git_repository *repo, const git_oid *oid, char **err_out)
+s_fill(s_ctx_t *ctx, git_repository *repo, const git_oid *oid, bool *fetched, char **err_out)
 {
+    *fetched = false;
     if (s_has_object(repo, oid, GIT_OBJECT_COMMIT))
         return 0;
+    *fetched = true;
     char *extra = NULL;
     const char *ref = ctx->p->fetch_ref;
     if (ref && *ref && asprintf(&extra, "+%s:%s", ref, ref) < 0)
@@ -904,8 +921,11 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
         // From the mirror: linked, not cloned (pk_git_local.h).
         s_local_t local;
         rc = s_local_open(&ctx, cache_dir, &local, err_out);
+        bool fetched = false;
         if (rc == 0)
-            rc = s_fill(&ctx, local.repo, &oid, err_out);
+            rc = s_fill(&ctx, local.repo, &oid, &fetched, err_out);
+        if (fetched)
+            s_repack(&local, rc);
         if (rc == 0 && !s_has_object(local.repo, &oid, GIT_OBJECT_COMMIT))
             rc = s_err(&ctx, err_out, "git: commit %s not found in %s (fetched every branch "
                        "and tag%s%s)", ref, ctx.url_shown, p->fetch_ref ? " and " : "",
@@ -933,8 +953,9 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
     cloned = repo != NULL;
     // A clone from the URL has branches and tags only; a pull request's
     // head comes by its own ref.
+    bool fetched = false;
     if (rc == 0 && p->fetch_ref && *p->fetch_ref)
-        rc = s_fill(&ctx, repo, &oid, err_out);
+        rc = s_fill(&ctx, repo, &oid, &fetched, err_out);
     if (rc == 0)
         rc = s_checkout(&ctx, repo, &oid, ref, err_out);
     git_repository_free(repo);

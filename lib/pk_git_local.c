@@ -1,5 +1,6 @@
 // pk_git_local: a working copy from the runner's mirror (see pk_git_local.h).
 #include "pk_git_local.h"
+#include <git2/sys/odb_backend.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -362,4 +363,113 @@ pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *
         rc = s_write_head(gitdir, head, err_out);
     }
     return rc;
+}
+
+// ---------------------------------------------------------------- repack
+
+typedef struct {
+    char *name;             // "pack-<hex>" (no extension)
+    off_t size;
+} s_pack_t;
+
+static int
+s_pack_insert(const git_oid *id, void *payload)
+{
+    return git_packbuilder_insert(payload, id, NULL);
+}
+
+// The objects of one pack, given by its .idx, into pb.
+static int
+s_pack_add(git_packbuilder *pb, const char *idx)
+{
+    git_odb_backend *be = NULL;
+    git_odb *odb = NULL;
+    if (git_odb_backend_one_pack(&be, idx) != 0)
+        return -1;
+    if (git_odb_new(&odb) != 0 || git_odb_add_backend(odb, be, 1) != 0) {
+        if (odb)
+            git_odb_free(odb);
+        be->free(be);
+        return -1;
+    }
+    int rc = git_odb_foreach(odb, s_pack_insert, pb);
+    git_odb_free(odb);          // frees be too
+    return rc;
+}
+
+static int
+s_pack_cmp(const void *a, const void *b)
+{
+    const s_pack_t *x = a, *y = b;
+    return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
+}
+
+int
+pk_git_local_repack(git_repository *mirror, const char *mirror_path, char **err_out)
+{
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/objects/pack", mirror_path);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    s_pack_t *packs = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    bool keep = false;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && !strcmp(e->d_name + len - 5, ".keep"))
+            keep = true;        // someone wants these as they are: leave all alone
+        if (strncmp(e->d_name, "pack-", 5) || len < 10 || strcmp(e->d_name + len - 5, ".pack"))
+            continue;
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%.*s.idx", dir, (int) (len - 5), e->d_name);
+        if (stat(path, &st) != 0)
+            continue;           // not complete
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            s_pack_t *grown = realloc(packs, cap * sizeof *packs);
+            if (!grown)
+                break;
+            packs = grown;
+        }
+        packs[n].name = strndup(e->d_name, len - 5);
+        packs[n].size = st.st_size;
+        if (packs[n].name)
+            n++;
+    }
+    closedir(d);
+    int rc = 0;
+    if (n > PK_GIT_PACKS_MAX && !keep) {
+        qsort(packs, n, sizeof *packs, s_pack_cmp);
+        git_packbuilder *pb = NULL;
+        rc = git_packbuilder_new(&pb, mirror);
+        if (rc == 0)
+            git_packbuilder_set_threads(pb, 1);
+        for (size_t i = 1; rc == 0 && i < n; i++) {
+            snprintf(path, sizeof path, "%s/%s.idx", dir, packs[i].name);
+            rc = s_pack_add(pb, path);
+        }
+        if (rc == 0)
+            rc = git_packbuilder_write(pb, dir, 0, NULL, NULL);
+        const char *made = rc == 0 ? git_packbuilder_name(pb) : NULL;
+        // Only now, with every object in the new pack, do the old ones go.
+        static const char *const exts[] = { ".pack", ".idx", ".rev" };
+        for (size_t i = 1; made && i < n; i++)
+            if (strcmp(packs[i].name + 5, made))
+                for (size_t x = 0; x < 3; x++) {
+                    snprintf(path, sizeof path, "%s/%s%s", dir, packs[i].name, exts[x]);
+                    unlink(path);
+                }
+        if (rc != 0)
+            s_fail(err_out, "cannot repack %s: %s", dir, s_git_msg());
+        git_packbuilder_free(pb);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(packs[i].name);
+    free(packs);
+    return rc == 0 ? 0 : -1;
 }

@@ -1,4 +1,4 @@
-// pk_git_local: a working copy made from the runner's bare mirror the way
+// pk_git_local: the runner's bare mirror on disk. A working copy is made from it the way
 // `git clone --local` makes one (pk_git.c's pull, when there is a mirror):
 // the mirror's packs and loose objects are hard-linked (copied across file
 // systems), its branches become refs/remotes/origin/*, its tags are kept,
@@ -23,5 +23,16 @@
 int pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *dest,
                        const char *origin_url, const git_oid *oid, const char *branch,
                        bool *created, char **err_out);
+
+// Every fetch into the mirror adds a pack (libgit2 never explodes small
+// ones into loose objects nor runs gc): left alone, a mirror checked after
+// each of 1,000 commits has 1,000 packs, which every object lookup searches
+// and every checkout links. When there are more than PK_GIT_PACKS_MAX, the
+// packs but the largest become one (git's gc.autoPackLimit is 50; what is
+// packed is every object of those packs, reachable or not, so no checkout
+// made from them loses anything). The caller holds the mirror's lock.
+// Best effort: 0, or -1 with the mirror as it was (*err_out says why).
+#define PK_GIT_PACKS_MAX 16
+int pk_git_local_repack(git_repository *mirror, const char *mirror_path, char **err_out);
 
 #endif

@@ -298,6 +298,49 @@ test_other_file_system(void **state)
     s_fx_fini(&fx);
 }
 
+// A check after each of 40 commits: one pack per fetch, merged once there
+// are more than 16 (PK_GIT_PACKS_MAX); nothing lost, old checkouts untouched.
+static void
+test_packs_kept_few(void **state)
+{
+    (void) state;
+    fx_t fx;
+    s_fx_init(&fx, NULL);
+    char *first = s_commit(&fx, "c0");
+    char *last = strdup(first);
+    char early[192];
+    snprintf(early, sizeof early, "%s/early/app", fx.root);
+    s_pull(&fx, first, early);      // makes the mirror: its first pack
+    char history[512] = "c0,";
+    for (int i = 1; i <= 40; i++) {
+        char msg[16];
+        snprintf(msg, sizeof msg, "c%d", i);
+        char *c = s_commit(&fx, msg);
+        s_check(&fx, last);
+        free(last);
+        last = c;
+        char h[512];
+        snprintf(h, sizeof h, "%s,%s", msg, history);
+        strcpy(history, h);
+    }
+    char *packs = s_out("ls %s/repo/objects/pack/*.pack | wc -l", fx.cache);
+    assert_true(atoi(packs) <= 17);
+    assert_true(atoi(packs) >= 2);
+    char *idx = s_out("ls %s/repo/objects/pack/*.idx | wc -l", fx.cache);
+    assert_string_equal(idx, packs);
+    assert_int_equal(s_sh("git --git-dir=%s/repo fsck --full --no-progress >&2", fx.cache), 0);
+    char dest[192];
+    snprintf(dest, sizeof dest, "%s/late/app", fx.root);
+    s_pull(&fx, last, dest);
+    s_assert_repo(dest, last, history);
+    snprintf(dest, sizeof dest, "%s/old/app", fx.root);
+    s_pull(&fx, first, dest);
+    s_assert_repo(dest, first, "c0,");
+    s_assert_repo(early, first, "c0,");
+    free(first), free(last), free(packs), free(idx);
+    s_fx_fini(&fx);
+}
+
 // A work dir that is not empty: refused, the user's file untouched.
 static void
 test_not_empty(void **state)
@@ -334,6 +377,7 @@ main(void)
         cmocka_unit_test(test_loose_objects),
         cmocka_unit_test(test_other_file_system),
         cmocka_unit_test(test_not_empty),
+        cmocka_unit_test(test_packs_kept_few),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pk_git_shutdown();
