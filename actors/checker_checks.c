@@ -7,11 +7,10 @@
 #include "checker_internal.h"
 #include "pk_duration.h"
 
-// Answers share a commit: at most one per S_FLUSH_MS. An answer to a checker
-// that has not stored anything for S_FLUSH_MS is stored at once (with what
-// else is already queued on the socket): a lone `check` does not wait for
-// company that a busy checker would have anyway.
-#define S_FLUSH_MS 10
+// Answers share a commit: at most one per flush_ms (CHECKER_FLUSH_MS). An
+// answer to a checker that has not stored anything for flush_ms is stored
+// at once (with what else is already queued on the socket): a lone `check`
+// does not wait for company that a busy checker would have anyway.
 #define S_REQUEUE_MS 1000       // a check its worker took down is checked again after this
 
 // --- firing
@@ -127,7 +126,7 @@ static checker_item_t *
 s_batch_add(checker_t *self, checker_res_t *r)
 {
     if (!self->batch_n) {
-        int64_t now = zclock_mono(), next = self->flushed_at + S_FLUSH_MS;
+        int64_t now = zclock_mono(), next = self->flushed_at + self->flush_ms;
         self->flush_at = next > now ? next : now;
     }
     r->pending = true;
