@@ -8,8 +8,8 @@
 // threads (every send to an idle broker is an eventfd write) and LMDB commits
 // (page writes, an fsync when durable). So work is gathered: the loop sleeps
 // S_SLACK_MS past the earliest deadline and fires everything due by then,
-// and answers are stored S_FLUSH_MS (checker_checks.c) after the first of
-// them arrived, in one write transaction. Only after the commit are the
+// and answers share one write transaction, at most one commit per
+// flush_ms (checker_checks.c; an idle checker stores at once). Only after the commit are the
 // scheduler and the bus told -- a version announced is a version stored.
 // Both delays are tiny next to any check_interval.
 //
@@ -233,6 +233,7 @@ s_actor(zsock_t *pipe, void *arg)
     self.check_timeout_ms = cfg->check_timeout_ms > 0 ? cfg->check_timeout_ms : 5 * 60 * 1000;
     self.grace_ms = cfg->answer_grace_ms > 0 ? cfg->answer_grace_ms : 30 * 1000;
     self.first_max_ms = cfg->first_check_max_ms > 0 ? cfg->first_check_max_ms : 10 * 1000;
+    self.flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : CHECKER_FLUSH_MS;
     self.seq = (uint64_t) zclock_time() * 1000;     // a restarted checker's ids are new
     self.rng = ((uint64_t) zclock_time() << 20) ^ (uint64_t) getpid() ^ (uint64_t) (uintptr_t) &self;
     if (!self.rng)

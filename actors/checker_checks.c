@@ -7,7 +7,10 @@
 #include "checker_internal.h"
 #include "pk_duration.h"
 
-#define S_FLUSH_MS 10           // answers wait this long for others to share a commit
+// Answers share a commit: at most one per flush_ms (CHECKER_FLUSH_MS). An
+// answer to a checker that has not stored anything for flush_ms is stored
+// at once (with what else is already queued on the socket): a lone `check`
+// does not wait for company that a busy checker would have anyway.
 #define S_REQUEUE_MS 1000       // a check its worker took down is checked again after this
 
 // --- firing
@@ -122,8 +125,10 @@ s_landed(checker_t *self, checker_res_t *r, int64_t now)
 static checker_item_t *
 s_batch_add(checker_t *self, checker_res_t *r)
 {
-    if (!self->batch_n)
-        self->flush_at = zclock_mono() + S_FLUSH_MS;
+    if (!self->batch_n) {
+        int64_t now = zclock_mono(), next = self->flushed_at + self->flush_ms;
+        self->flush_at = next > now ? next : now;
+    }
     r->pending = true;
     checker_item_t *it = &self->batch[self->batch_n++];
     memset(it, 0, sizeof(*it));
@@ -223,6 +228,7 @@ checker_flush(checker_t *self)
             checker_fire(self, r, now);
     }
     self->batch_n = 0;
+    self->flushed_at = now;
 }
 
 // Work ids are "check:<pipeline>/<canonical>:<seq>"; canonical has no '/'.

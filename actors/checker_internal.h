@@ -27,6 +27,7 @@
 #include <inttypes.h>
 
 #define CHECKER_BATCH_MAX 256   // VERSIONS per write transaction
+#define CHECKER_FLUSH_MS 10     // default: answers share a commit, one per this many ms
 #define CHECKER_NOT_IN_HEAP SIZE_MAX
 
 typedef struct {
@@ -74,7 +75,7 @@ typedef struct {
     pk_versions_t *versions;
     pk_webhooks_t *webhooks;    // the webhook tokens of the resources checked here
     char *name;
-    int64_t check_timeout_ms, grace_ms, first_max_ms;
+    int64_t check_timeout_ms, grace_ms, first_max_ms, flush_ms;
     zhash_t *pipelines;         // name -> zhash (canonical -> checker_res_t)
     checker_slot_t *heap;
     size_t heap_n, heap_cap;
@@ -83,6 +84,7 @@ typedef struct {
     checker_item_t batch[CHECKER_BATCH_MAX];
     size_t batch_n;
     int64_t flush_at;           // when the batch is stored
+    int64_t flushed_at;         // when the last batch was stored (mono ms)
     int64_t hello_at;
     msgpack_sbuffer scratch;
     int drop_news;              // tests: versions.new signals not to send

@@ -74,6 +74,9 @@ typedef struct {
     int64_t check_timeout_ms;     // a check's timeout when its plan has none (default 5 min)
     int64_t answer_grace_ms;      // how long past it to wait for an answer (default 30 s)
     int64_t first_check_max_ms;   // spread of first checks (default 10 s)
+    int64_t flush_ms;             // answers share a commit, at most one per
+                                  // flush_ms (default 10 ms; an idle checker
+                                  // stores at once)
     pk_curve_client_t curve;      // CURVE to a broker on another machine (optional)
     int retain_versions;          // keep the newest N versions per resource; 0: 100,
                                   // < 0: keep every version (checker_retain.c)

@@ -33,11 +33,17 @@ s_give_fd(int fd, uid_t uid, gid_t gid, int depth)
     for (struct dirent *e = readdir(d); e; e = readdir(d)) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        // A file with other links is shared with something outside the
+        // tree (a git get links the runner's mirror's packs): its owner
+        // stays, or the build user could rewrite the mirror for everyone.
+        if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+            continue;
         if (fchownat(dirfd(d), e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
-        struct stat st;
-        if (depth < 64 && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
-            && S_ISDIR(st.st_mode)) {
+        if (depth < 64 && S_ISDIR(st.st_mode)) {
             int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
                 s_give_fd(sub, uid, gid, depth + 1);

@@ -5,7 +5,7 @@
 #include "pk_dl.h"
 #include <git2.h>
 
-// The functions of libgit2 that pikoci-core calls (lib/pk_git.c, actors/builtin_github.c).
+// The functions of libgit2 that pikoci-core calls (lib/pk_git*.c, actors/builtin_github.c).
 // A new call needs its name here: pikoci-core does not link libgit2.
 #define PK_DL_GIT_FUNCS(X) \
     X(git_branch_create) \
@@ -29,20 +29,36 @@
     X(git_object_lookup) \
     X(git_object_peel) \
     X(git_object_type) \
+    X(git_odb_add_backend) \
+    X(git_odb_backend_one_pack) \
+    X(git_odb_foreach) \
+    X(git_odb_free) \
+    X(git_odb_new) \
     X(git_oid_equal) \
     X(git_oid_fromstr) \
     X(git_oid_tostr) \
+    X(git_packbuilder_free) \
+    X(git_packbuilder_insert) \
+    X(git_packbuilder_name) \
+    X(git_packbuilder_new) \
+    X(git_packbuilder_set_threads) \
+    X(git_packbuilder_write) \
     X(git_reference_free) \
+    X(git_reference_iterator_free) \
+    X(git_reference_iterator_new) \
     X(git_reference_name) \
     X(git_reference_name_to_id) \
+    X(git_reference_next) \
+    X(git_reference_target) \
+    X(git_reference_type) \
     X(git_remote_connect) \
     X(git_remote_create_with_opts) \
     X(git_remote_default_branch) \
     X(git_remote_disconnect) \
     X(git_remote_fetch) \
     X(git_remote_free) \
+    X(git_remote_owner) \
     X(git_remote_ls) \
-    X(git_remote_set_url) \
     X(git_repository_free) \
     X(git_repository_init) \
     X(git_repository_open_bare) \

@@ -2,7 +2,8 @@
 // the connection (remote creation, credentials that never leak the token,
 // messages that mask it), check (ls-remote, then a fetch into the mirror or
 // a temporary repository only when there is history to list), and pull
-// (clone from the mirror or the URL, then an exact detached checkout).
+// (the mirror's objects linked into a new repository, pk_git_local.c, or a
+// clone from the URL without a mirror; then an exact detached checkout).
 //
 // Remotes are created with SKIP_INSTEADOF: the server's own url.*.insteadOf
 // rewriting is not applied (and libgit2 1.5.1 leaks a pcre2 match block per
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include "pk_json.h"
 #include "pk_git.h"
+#include "pk_git_local.h"
 
 #define S_MIRROR "repo"
 #define S_BRANCH_LIST_MAX 20
@@ -481,9 +483,52 @@ s_branch_tip(s_ctx_t *ctx, git_remote *remote, char **refname_out, git_oid *tip,
     return -1;
 }
 
+// The repository a check fetches into: local, when it is already open (the
+// mirror: remote is connected from it, and fetches on the ls connection),
+// else opened now (a temporary one: the ls connection was detached, so the
+// fetch opens its own). The caller closes local.
+static int
+s_check_local(s_ctx_t *ctx, git_remote *remote, const char *cache_dir, s_local_t *local,
+              char **err_out)
+{
+    if (local->repo)
+        return 0;
+    git_remote_disconnect(remote);
+    return s_local_open(ctx, cache_dir, local, err_out);
+}
+
+// After a fetch into the mirror (rc 0): its packs kept few (pk_git_local.h).
+// A failure leaves the packs as they were, and the check or pull goes on.
+static void
+s_repack(s_local_t *local, int rc)
+{
+    char *err = NULL;
+    if (rc == 0 && !local->tmp_dir && pk_git_local_repack(local->repo, local->path, &err) != 0)
+        git_error_clear();
+    free(err);
+}
+
+// Fetches specs into local->repo: on remote itself when it was connected
+// from there (no second connection), else on a new one.
+static int
+s_check_fetch(s_ctx_t *ctx, git_remote *remote, s_local_t *local, char *spec, char **err_out)
+{
+    int rc;
+    if (git_remote_owner(remote) == local->repo)
+        rc = s_fetch(ctx, remote, &spec, 1, err_out);
+    else {
+        git_remote *fetcher = NULL;
+        rc = s_connect(ctx, local->repo, &fetcher, err_out) != 0 ? -1
+           : s_fetch(ctx, fetcher, &spec, 1, err_out);
+        git_remote_free(fetcher);
+    }
+    s_repack(local, rc);
+    return rc;
+}
+
 static int
 s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
-                const char *cache_dir, char **versions_out, char **err_out)
+                const char *cache_dir, s_local_t *local_, char **versions_out, char **err_out)
 {
     char *refname = NULL;
     git_oid tip, last_oid;
@@ -503,24 +548,19 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
         return s_one_version(&tip, NULL, versions_out) == 0 ? 0
              : s_err(ctx, err_out, "git: out of memory");
     }
-    // History to list: it needs the objects. The ls connection is detached,
-    // so the fetch opens its own (one more round trip, only on change).
-    git_remote_disconnect(remote);
-    s_local_t local;
-    if (s_local_open(ctx, cache_dir, &local, err_out) != 0) {
+    // History to list: it needs the objects.
+    if (s_check_local(ctx, remote, cache_dir, local_, err_out) != 0) {
         free(refname);
         return -1;
     }
+    s_local_t local = *local_;
     int rc = 0;
     if (!s_has_object(local.repo, &tip, GIT_OBJECT_COMMIT)) {
-        git_remote *fetcher = NULL;
         char *spec = NULL;
         if (asprintf(&spec, "+%s:%s", refname, refname) < 0)
             spec = NULL;
         rc = !spec ? s_err(ctx, err_out, "git: out of memory")
-           : s_connect(ctx, local.repo, &fetcher, err_out) != 0 ? -1
-           : s_fetch(ctx, fetcher, &spec, 1, err_out);
-        git_remote_free(fetcher);
+           : s_check_fetch(ctx, remote, local_, spec, err_out);
         free(spec);
         // The branch may have moved since ls: list up to what was fetched.
         if (rc == 0 && git_reference_name_to_id(&tip, local.repo, refname) != 0)
@@ -530,7 +570,6 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
     free(refname);
     if (rc == 0 && git_oid_equal(&tip, &last_oid)) {
         // ... even back to last.
-        s_local_close(&local);
         *versions_out = strdup("[]");
         return *versions_out ? 0 : s_err(ctx, err_out, "git: out of memory");
     }
@@ -540,7 +579,6 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
         // Unknown or not an ancestor (history rewritten): the new tip only.
         rc = s_one_version(&tip, NULL, versions_out) == 0 ? 0
            : s_err(ctx, err_out, "git: out of memory");
-        s_local_close(&local);
         return rc;
     }
     git_revwalk *walk = NULL;
@@ -570,7 +608,6 @@ s_check_commits(s_ctx_t *ctx, git_remote *remote, const char *last,
         }
     }
     git_revwalk_free(walk);
-    s_local_close(&local);
     return rc;
 }
 
@@ -615,7 +652,7 @@ s_tag_resolve(git_repository *repo, s_tag_t *tag)
 
 static int
 s_check_tags(s_ctx_t *ctx, git_remote *remote, const char *last,
-             const char *cache_dir, char **versions_out, char **err_out)
+             const char *cache_dir, s_local_t *local_, char **versions_out, char **err_out)
 {
     const git_remote_head **heads = NULL;
     size_t count = 0;
@@ -644,18 +681,14 @@ s_check_tags(s_ctx_t *ctx, git_remote *remote, const char *last,
         rc = *versions_out ? 0 : s_err(ctx, err_out, "git: out of memory");
         goto done;
     }
-    git_remote_disconnect(remote);
-    if (rc == 0 && s_local_open(ctx, cache_dir, &local, err_out) != 0)
+    if (rc == 0 && s_check_local(ctx, remote, cache_dir, local_, err_out) != 0)
         rc = -1;
+    if (rc == 0)
+        local = *local_;
     for (size_t i = 0; rc == 0 && i < n && !missing; i++)
         missing = !s_has_object(local.repo, &tags[i].oid, GIT_OBJECT_ANY);
-    if (rc == 0 && missing) {
-        git_remote *fetcher = NULL;
-        char *spec = "+refs/tags/*:refs/tags/*";
-        rc = s_connect(ctx, local.repo, &fetcher, err_out) != 0 ? -1
-           : s_fetch(ctx, fetcher, &spec, 1, err_out);
-        git_remote_free(fetcher);
-    }
+    if (rc == 0 && missing)
+        rc = s_check_fetch(ctx, remote, local_, "+refs/tags/*:refs/tags/*", err_out);
     if (rc != 0)
         goto done;
     // Keep the tags that resolve to a commit (tags of trees or blobs, or
@@ -685,7 +718,6 @@ s_check_tags(s_ctx_t *ctx, git_remote *remote, const char *last,
     if (s_json_close(&j, versions_out) != 0)
         rc = s_err(ctx, err_out, "git: out of memory");
 done:
-    s_local_close(&local);
     for (size_t i = 0; i < n; i++)
         free(tags[i].name);
     free(tags);
@@ -773,12 +805,22 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
         s_ctx_fini(&ctx);
         return -1;
     }
+    // With a mirror, ls and fetch share one connection made from it (one
+    // round trip less on change, for every transport; the mirror is opened
+    // and locked even when nothing changed). Without one, ls is detached:
+    // the temporary repository is made only when there is history to list.
     git_remote *remote = NULL;
-    int rc = s_connect(&ctx, NULL, &remote, err_out);
+    s_local_t local = { .lock_fd = -1 };
+    int rc = cache_dir && *cache_dir ? s_local_open(&ctx, cache_dir, &local, err_out) : 0;
     if (rc == 0)
-        rc = p->tag ? s_check_tags(&ctx, remote, last, cache_dir, versions_json_out, err_out)
-                    : s_check_commits(&ctx, remote, last, cache_dir, versions_json_out, err_out);
+        rc = s_connect(&ctx, local.repo, &remote, err_out);
+    if (rc == 0)
+        rc = p->tag ? s_check_tags(&ctx, remote, last, cache_dir, &local, versions_json_out,
+                                   err_out)
+                    : s_check_commits(&ctx, remote, last, cache_dir, &local, versions_json_out,
+                                      err_out);
     git_remote_free(remote);
+    s_local_close(&local);
     s_ctx_fini(&ctx);
     return rc;
 }
@@ -788,10 +830,12 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
 // Makes sure repo has commit oid, fetching every branch and tag (and
 // p->fetch_ref) from the URL when it does not.
 static int
-s_fill(s_ctx_t *ctx, git_repository *repo, const git_oid *oid, char **err_out)
+s_fill(s_ctx_t *ctx, git_repository *repo, const git_oid *oid, bool *fetched, char **err_out)
 {
+    *fetched = false;
     if (s_has_object(repo, oid, GIT_OBJECT_COMMIT))
         return 0;
+    *fetched = true;
     char *extra = NULL;
     const char *ref = ctx->p->fetch_ref;
     if (ref && *ref && asprintf(&extra, "+%s:%s", ref, ref) < 0)
@@ -871,40 +915,47 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
     }
     struct stat st;
     bool existed = stat(dest_dir, &st) == 0;
+    git_repository *repo = NULL;
+    bool cloned = false;
+    if (cache_dir && *cache_dir) {
+        // From the mirror: linked, not cloned (pk_git_local.h).
+        s_local_t local;
+        rc = s_local_open(&ctx, cache_dir, &local, err_out);
+        bool fetched = false;
+        if (rc == 0)
+            rc = s_fill(&ctx, local.repo, &oid, &fetched, err_out);
+        if (fetched)
+            s_repack(&local, rc);
+        if (rc == 0 && !s_has_object(local.repo, &oid, GIT_OBJECT_COMMIT))
+            rc = s_err(&ctx, err_out, "git: commit %s not found in %s (fetched every branch "
+                       "and tag%s%s)", ref, ctx.url_shown, p->fetch_ref ? " and " : "",
+                       p->fetch_ref ? p->fetch_ref : "");
+        char *why = NULL;
+        if (rc == 0 && pk_git_local_clone(local.repo, local.path, dest_dir, p->url, &oid,
+                                          p->checkout_branch, &cloned, &why) != 0)
+            rc = s_err(&ctx, err_out, "git: cannot clone into %s: %s", dest_dir,
+                       why ? why : "out of memory");
+        free(why);
+        s_local_close(&local);
+        if (rc != 0 && cloned)
+            s_rmtree(dest_dir, existed);
+        s_ctx_fini(&ctx);
+        return rc;
+    }
     git_clone_options co = GIT_CLONE_OPTIONS_INIT;
     co.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
     co.fetch_opts.callbacks = s_callbacks(&ctx);
     co.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
     co.remote_cb = s_clone_remote;
-    git_repository *repo = NULL;
-    bool cloned = false;
-    if (cache_dir && *cache_dir) {
-        s_local_t local;
-        rc = s_local_open(&ctx, cache_dir, &local, err_out);
-        if (rc == 0)
-            rc = s_fill(&ctx, local.repo, &oid, err_out);
-        if (rc == 0) {
-            // Local clone: the mirror's packs are hard-linked, not copied.
-            co.local = GIT_CLONE_LOCAL;
-            if (git_clone(&repo, local.path, dest_dir, &co) != 0)
-                rc = s_err(&ctx, err_out, "git: cannot clone into %s: %s", dest_dir,
-                           s_git_msg());
-            else if (git_remote_set_url(repo, "origin", p->url) != 0)
-                rc = s_err(&ctx, err_out, "git: cannot set origin in %s: %s", dest_dir,
-                           s_git_msg());
-        }
-        s_local_close(&local);
-    }
-    else {
-        int crc = git_clone(&repo, p->url, dest_dir, &co);
-        if (crc != 0)
-            rc = s_net_err(&ctx, crc, "cannot clone", err_out);
-    }
+    int crc = git_clone(&repo, p->url, dest_dir, &co);
+    if (crc != 0)
+        rc = s_net_err(&ctx, crc, "cannot clone", err_out);
     cloned = repo != NULL;
     // A clone from the URL has branches and tags only; a pull request's
     // head comes by its own ref.
-    if (rc == 0 && !(cache_dir && *cache_dir) && p->fetch_ref && *p->fetch_ref)
-        rc = s_fill(&ctx, repo, &oid, err_out);
+    bool fetched = false;
+    if (rc == 0 && p->fetch_ref && *p->fetch_ref)
+        rc = s_fill(&ctx, repo, &oid, &fetched, err_out);
     if (rc == 0)
         rc = s_checkout(&ctx, repo, &oid, ref, err_out);
     git_repository_free(repo);

@@ -8,12 +8,14 @@
 // A check resumes from one field of the last version (pk_git_version_key):
 // "ref" in commit mode, "tag" in tag mode.
 //
-// check asks the remote for its refs first (ls-remote: connect + ls, no
-// local repository) and stops there when the tip is the last known ref or
-// on a first check, so an unchanged repository costs one round trip. Only
-// when there is something to list does it fetch: into a bare mirror kept in
-// <cache_dir>/repo (incremental, reused by later checks and pulls), or, with
-// no cache_dir, into a temporary bare repository removed afterwards.
+// check asks the remote for its refs first (ls-remote) and stops there when
+// the tip is the last known ref or on a first check, so an unchanged
+// repository costs one round trip. Only when there is something to list does
+// it fetch: into a bare mirror kept in <cache_dir>/repo (incremental, reused
+// by later checks and pulls; the ls connection is made from the mirror and
+// the fetch goes on it, and past PK_GIT_PACKS_MAX packs they are merged), or,
+// with no cache_dir, into a temporary bare repository removed afterwards
+// (the ls then needs no local repository, the fetch connects again).
 //
 // Errors come back as a caller-freed message a user can act on, naming the
 // URL with any password and the token masked as "***".
@@ -64,8 +66,9 @@ int pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_d
 // Clones into dest_dir (created; must not exist or be empty) and checks out
 // exactly commit ref (40 hex): detached HEAD (or p->checkout_branch), index
 // and working tree equal to that commit's tree, remote "origin" set to
-// p->url. With cache_dir the clone is made from the mirror (fetched first
-// when it lacks the commit), otherwise straight from the URL; either way
+// p->url. With cache_dir the repository is made from the mirror (fetched
+// first when it lacks the commit): its objects hard-linked, its branches as
+// origin's, its tags (pk_git_local.h); otherwise a clone of the URL; either way
 // p->fetch_ref is fetched too when the commit is in no branch or tag. On failure dest_dir is left as it was
 // found (what the clone created is removed).
 int pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,

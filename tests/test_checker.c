@@ -160,11 +160,14 @@ s_stats(s_env_t *e)
             fail_msg("timed out waiting for %s", #cond); \
     } while (0)
 
+static int64_t s_flush_ms;          // 0: the checker's default
+
 static void
 s_start_checker(s_env_t *e, int64_t first_max_ms, int64_t grace_ms)
 {
     pk_checker_config_t cfg = { .endpoint = EP, .store = e->store,
-                                .first_check_max_ms = first_max_ms, .answer_grace_ms = grace_ms };
+                                .first_check_max_ms = first_max_ms, .answer_grace_ms = grace_ms,
+                                .flush_ms = s_flush_ms };
     e->checker = pk_checker_new(&cfg);
     assert_non_null(e->checker);
     pk_msg_t m;
@@ -820,6 +823,42 @@ test_stale_and_unknown_answers(void **state)
     s_env_stop(e);
 }
 
+// A lone answer is stored and announced at once, not after the commit
+// window; one arriving right after waits for the next window (commits stay
+// at most one per flush_ms). The window is 3 s here so load cannot blur it.
+static void
+test_lone_answer_at_once(void **state)
+{
+    (void) state;
+    s_flush_ms = 3000;
+    s_env_t *e = s_env_start("mem", 600000, 1, 0);
+    s_flush_ms = 0;
+    zsock_t *w = s_fake_runner("fake", 10);
+    s_def_t defs[] = { { "x.r", "@every 1h", FAKE_PLAN, NULL },
+                       { "x.s", "@every 1h", FAKE_PLAN, NULL } };
+    s_set(e, "p", defs, 2);
+    pk_msg_t m1, m2;
+    assert_true(s_expect(w, PK_MSG_WORK, NULL, &m1, 5000));
+    assert_true(s_expect(w, PK_MSG_WORK, NULL, &m2, 5000));
+    char first[64];
+    s_id_resource(m1.work.id, first, sizeof first);
+    int64_t t0 = zclock_mono();
+    s_answer(w, m1.work.id, 1, "[{\"v\":\"1\"}]", NULL);
+    s_expect_new(e, first, 1, 1, 5000);
+    int64_t took = zclock_mono() - t0;
+    if (took >= 1500)
+        fail_msg("a lone answer waited %lld ms for the commit window", (long long) took);
+    char second[64];
+    s_id_resource(m2.work.id, second, sizeof second);
+    s_answer(w, m2.work.id, 1, "[{\"v\":\"2\"}]", NULL);
+    s_expect_no_new(e, 1000);
+    s_expect_new(e, second, 1, 1, 5000);
+    pk_msg_clear(&m1);
+    pk_msg_clear(&m2);
+    zsock_destroy(&w);
+    s_env_stop(e);
+}
+
 static void
 test_lost_worker_and_no_answer(void **state)
 {
@@ -1095,6 +1134,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_set_and_remove, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_jitter, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stale_and_unknown_answers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lone_answer_at_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lost_worker_and_no_answer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_restart_lmdb, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, s_setup, s_teardown),

@@ -71,6 +71,9 @@ zombie_or_gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"
 check "its background job is killed after the build" until_ok 10 zombie_or_gone "$BG"
 
 pk check "$P/app" >/dev/null 2>&1
+# (check answers when the check is asked for, not when its version is stored)
+has_version() { pk resources "$P" 2>/dev/null | awk -v r="$1" '$1 == r && $6 ~ /^[0-9]+$/ { f = 1 } END { exit !f }'; }
+check "the git resource has a version" until_ok 30 has_version git.app
 pk trigger "$P/checkout" >/dev/null
 check "a build with a native git get succeeds" until_ok 60 build_is "$P/checkout" 1 succeeded
 pk logs "$P/checkout/1" >"$T/log3" 2>&1
@@ -78,8 +81,14 @@ sed 's/^/# /' "$T/log3"
 check "the task may change the runner's checkout" grep -q "^edited-checkout" "$T/log3"
 check "the runner does not read a root-only file through the task's output link" \
     grep -q "^leak=none" "$T/log3"
+check "git works in the checkout as the build user" grep -q "^git-log-ok" "$T/log3"
+MIRROR="${PIKOCI_CACHE_DIR:-/tmp/pikoci-cache}/git/$(printf '%s' "file://$T/app.git" | sed 's/[^A-Za-z0-9.-]/_/g')/repo"
+check "the runner's mirror has packs" bash -c "ls '$MIRROR'/objects/pack/*.pack >/dev/null"
+check "the mirror's objects stay the runner's (the checkout's are links of them)" \
+    test -z "$(find "$MIRROR/objects" -type f ! -user root)"
 
 pk check "$P/store" >/dev/null 2>&1
+check "the fs resource has a version" until_ok 30 has_version fs.store
 pk trigger "$P/steal" >/dev/null
 check "a get of the store's file as the build user fails" until_ok 60 build_is "$P/steal" 1 failed
 pk logs "$P/steal/1" >"$T/log4" 2>&1
