@@ -10,7 +10,7 @@ start_broker() {
     "$BIN" broker --listen 'tcp://127.0.0.1:*' "${@:2}" 2>"$1" &
     BROKER_PID=$!
     PIDS+=("$BROKER_PID")
-    until_ok 30 grep -q "listening on tcp:" "$1" || { echo "broker did not start:"; cat "$1"; return 1; }
+    until_ok 30 grep -q "listening on tcp:" "$1" || { echo "FAIL - broker did not start:"; cat "$1"; fails=$((fails + 1)); return 1; }
     BROKER=$(sed -n 's/.*listening on \(tcp:[^ ]*\).*/\1/p' "$1" | head -1)
     PIKOCI_SERVER=$BROKER
     export BROKER PIKOCI_SERVER

@@ -8,7 +8,7 @@ start_http_server() {
     local log=$1; shift
     start_server "$log" --http 127.0.0.1:0 "$@" || return 1
     HTTP=$(sed -n 's/.*http on \(http:[^ ]*\).*/\1/p' "$log" | head -1)
-    [ -n "$HTTP" ] || { echo "no 'http on' line:"; cat "$log"; return 1; }
+    [ -n "$HTTP" ] || { echo "FAIL - no 'http on' line:"; cat "$log"; fails=$((fails + 1)); return 1; }
     # the API acts as its caller: the tests read as the first-start admin
     local tf
     tf=$(sed -n 's/.*API token for it in \([^ ]*\).*/\1/p; s/.*first-start token is in \([^ ]*\).*/\1/p' "$log" | head -1)

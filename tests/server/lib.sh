@@ -46,7 +46,8 @@ start_server() {
     [ "${HTTP_DEFAULT:-}" = 1 ] && off=()
     "$BIN" server --listen 'tcp://127.0.0.1:*' "${off[@]}" "$@" 2>"$log" &
     SERVER_PID=$!
-    until_ok 30 grep -q "server ready" "$log" || { echo "server did not start:"; cat "$log"; return 1; }
+    # a start that fails is a failed check: `start_server ... || finish` must not pass
+    until_ok 30 grep -q "server ready" "$log" || { echo "FAIL - server did not start:"; cat "$log"; fails=$((fails + 1)); return 1; }
     PIKOCI_SERVER=$(sed -n 's/.*listening on \(tcp:[^ ]*\).*/\1/p' "$log" | head -1)
     export PIKOCI_SERVER
 }
