@@ -78,10 +78,14 @@ print("sent", sent, "bad connections")
 EOF
 
 # phase NAME ARGS...: a server with ARGS, a build, garbage during it
+CLI_ENV=()
 phase() {
     local name=$1; shift
     start_server "$T/$name.log" --run-worker --concurrency 2 --pipeline-config "$T/garbage.hcl" \
-        "$@" || { finish; }
+        "$@" || finish
+    # the CLI's own variables come after the start: the server would take
+    # PIKOCI_CURVE_* as its client side's and refuse them beside --curve-cert
+    [ ${#CLI_ENV[@]} -eq 0 ] || export "${CLI_ENV[@]}"
     local hostport=${PIKOCI_SERVER#tcp://}
     pk trigger garbage/slow >"$T/trigger.out" 2>&1
     check "$name: the build starts" until_ok 30 build_is garbage/slow 1 started
@@ -108,6 +112,6 @@ phase plain
 "$BIN" keygen --output "$T/keys" server >/dev/null
 "$BIN" keygen --output "$T/keys" cli >/dev/null
 mkdir -p "$T/allow" && cp "$T/keys/cli.cert" "$T/allow/"
-export PIKOCI_CURVE_CERT="$T/keys/cli.cert_secret" PIKOCI_CURVE_SERVER_KEY="$T/keys/server.cert"
+CLI_ENV=(PIKOCI_CURVE_CERT="$T/keys/cli.cert_secret" PIKOCI_CURVE_SERVER_KEY="$T/keys/server.cert")
 phase curve --curve-cert "$T/keys/server.cert_secret" --curve-allow "$T/allow"
 finish
