@@ -23,7 +23,7 @@ job "who" {
         if cat "${var.db}/data.mdb" >/dev/null 2>&1; then echo data=readable; else echo data=denied; fi
         if cat "${var.key}" >/dev/null 2>&1; then echo key=readable; else echo key=denied; fi
         if cat "${var.token}" >/dev/null 2>&1; then echo token=readable; else echo token=denied; fi
-        echo "credentials=$(env | grep -cE '^PIKOCI_(TOKEN|WORKER_TOKEN|SECRET_KEY|CURVE_SERVER_KEY)=' || true)"
+        echo "credentials=$(env | grep -cE '^PIKOCI_(TOKEN|WORKER_TOKEN|SECRET_KEY|REGISTRY_PASSWORD)=' || true)"
         echo "other=$${PIKOCI_HARMLESS:-}"
         touch "$WORKDIR/made-by-task"
         sleep 300 &

@@ -43,7 +43,7 @@ check "pikoci worker --run-as root is refused" refused "is root" "$BIN" worker -
 check "--help tells of --run-as" bash -c "'$BIN' worker --help | grep -q -- --run-as && '$BIN' server --help | grep -q -- --run-as"
 
 PIKOCI_TOKEN=tok-secret-123 PIKOCI_WORKER_TOKEN=w-secret PIKOCI_SECRET_KEY=k-secret \
-PIKOCI_CURVE_SERVER_KEY=curve-secret PIKOCI_HARMLESS=kept \
+PIKOCI_REGISTRY_PASSWORD=pw-secret PIKOCI_HARMLESS=kept \
     start_server "$T/server.log" --db-system lmdb --db-path "$T/db" --run-worker --run-as "$U" \
     --pipeline-config "$SRC/tests/proc/run_as.hcl" --var db="$T/db" --var key="$KEY" \
     --var token="$T/token" --var repo="file://$T/app.git" --var rootonly="$T/rootonly" || finish
@@ -63,7 +63,7 @@ check "nor a secret key file" grep -q "^key=denied" "$T/log"
 check "nor a token file" grep -q "^token=denied" "$T/log"
 check "no credential variable reaches it" grep -q "^credentials=0" "$T/log"
 check "other variables still do" grep -q "^other=kept" "$T/log"
-check "no credential value in the log" bash -c "! grep -q -e tok-secret -e w-secret -e k-secret -e curve-secret '$T/log'"
+check "no credential value in the log" bash -c "! grep -q -e tok-secret -e w-secret -e k-secret -e pw-secret '$T/log'"
 WD=$(sed -n 's/^workdir=\([^ ]*\) .*/\1/p' "$T/log")
 BG=$(sed -n 's/^bg=\([0-9]*\) .*/\1/p' "$T/log")
 check "its workdir is removed after the build" until_ok 10 test ! -e "$WD"
