@@ -314,6 +314,7 @@ s_on_wake(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     while (b) {
         runner_build_t *next = zlist_next(self->builds);
         if (runner_build_finished(b)) {
+            runner_build_join(b);
             zlist_remove(self->builds, b);
             if (!strcmp(runner_build_kind(b), "build")) {
                 // its DONE may yet be lost with a dying server: keep it a while

@@ -589,9 +589,16 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
     pthread_mutex_init(&b->lock, NULL);
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", work_root);
-    s_mkdirs(work_root);
     b->workdir = strdup(tmpl);
-    if (!mkdtemp(b->workdir)) {
+    // the runner made its work root when it started (runner_workroot.c):
+    // only when it has gone since is it made again
+    bool made = mkdtemp(b->workdir) != NULL;
+    if (!made && errno == ENOENT) {
+        s_mkdirs(work_root);
+        snprintf(b->workdir, strlen(tmpl) + 1, "%s", tmpl);
+        made = mkdtemp(b->workdir) != NULL;
+    }
+    if (!made) {
         free(b->workdir);
         b->workdir = strdup(work_root);   // the build then fails its first command, loudly
     }
@@ -654,6 +661,18 @@ runner_build_finished(runner_build_t *self)
     return atomic_load(&self->finished);
 }
 
+// A finished build's thread is joined at once, not when the build is
+// forgotten (a kept build lives on for a resync): an unjoined thread keeps
+// its stack, so every new build would map and fault in a fresh one.
+void
+runner_build_join(runner_build_t *self)
+{
+    if (self->started && !self->joined && atomic_load(&self->finished)) {
+        pthread_join(self->thread, NULL);
+        self->joined = true;
+    }
+}
+
 bool
 runner_build_reported(runner_build_t *self)
 {
@@ -684,7 +703,7 @@ runner_build_destroy(runner_build_t **self_p)
     runner_build_t *b = *self_p;
     if (!b)
         return;
-    if (b->started) {
+    if (b->started && !b->joined) {
         if (!atomic_load(&b->finished))
             runner_build_cancel(b, "runner shutting down");
         pthread_join(b->thread, NULL);

@@ -60,6 +60,9 @@ int runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char *
 void runner_build_cancel(runner_build_t *self, const char *reason);
 void runner_build_credit(runner_build_t *self, uint32_t credits);
 bool runner_build_finished(runner_build_t *self);
+// Once finished: waits for the thread's last instructions and frees its
+// stack for the next build (the build itself stays, for a resync).
+void runner_build_join(runner_build_t *self);
 // The final DONE/VERSIONS has been emitted: the work's slot is free again
 // even though its thread may still be cleaning up.
 bool runner_build_reported(runner_build_t *self);
@@ -88,7 +91,8 @@ void runner_build_destroy(runner_build_t **self_p);
 // runners' roots beside it removed; returns the lock's fd, or -1 with *err_out.
 int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
 void runner_workroot_release(int fd, const char *work_root);
-// rm -r that never follows a link nor crosses into another file system.
+// rm -r that never follows a link nor crosses into another file system
+// (an empty directory, a task's usual $WORKDIR, is one rmdir).
 void runner_rm_tree(const char *path);
 // --- runner_runas.c
 // With --run-as (no-ops without): dir and everything in it become the build
@@ -122,6 +126,7 @@ struct _runner_build_t {
     void *emit_arg;
     pthread_t thread;
     bool started;
+    bool joined;                 // its thread is joined (runner_build_join)
     atomic_bool finished;
     atomic_bool reported;
 
