@@ -553,6 +553,7 @@ s_thread(void *arg)
         s_run_build(b);
     runner_rm_tree(b->workdir);
     runner_secrets_release(b);          // no value outlives its build in memory
+    runner_spare_make(b->spare);        // the next build's, made while its WORK is on its way
     atomic_store(&b->finished, true);
     b->emit(b->emit_arg, NULL);
     return NULL;
@@ -574,7 +575,8 @@ s_mkdirs(const char *path)
 
 runner_build_t *
 runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t *plan,
-                 const char *work_root, const char *worker, runner_emit_fn *emit, void *emit_arg)
+                 const char *work_root, const char *worker, runner_spare_t *spare,
+                 runner_emit_fn *emit, void *emit_arg)
 {
     runner_build_t *b = calloc(1, sizeof(*b));
     b->id = strdup(id);
@@ -587,12 +589,21 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
     b->credits = RUNNER_INITIAL_CREDIT;
     b->window = zlist_new();
     pthread_mutex_init(&b->lock, NULL);
+    b->spare = spare;
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", work_root);
-    b->workdir = strdup(tmpl);
+    b->workdir = runner_spare_take(spare);
+    struct stat st;
+    if (b->workdir && (stat(b->workdir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        free(b->workdir);       // it went with the work root
+        b->workdir = NULL;
+    }
+    bool made = b->workdir != NULL;
+    if (!made)
+        b->workdir = strdup(tmpl);
     // the runner made its work root when it started (runner_workroot.c):
     // only when it has gone since is it made again
-    bool made = mkdtemp(b->workdir) != NULL;
+    made = made || mkdtemp(b->workdir) != NULL;
     if (!made && errno == ENOENT) {
         s_mkdirs(work_root);
         snprintf(b->workdir, strlen(tmpl) + 1, "%s", tmpl);

@@ -2,9 +2,10 @@
 // server): what a build costs beyond its process, with the test playing the
 // broker over inproc. A finished build's thread is joined at once (its
 // stack is reused, not kept mapped while the build is kept for a resync);
-// $WORKDIR is made again when the work root went away under a running
+// $WORKDIR is made ahead by the build before (fresh, empty, 0700, never an
+// earlier build's), made again when the work root went away under a running
 // runner; an empty $WORKDIR and one a task replaced with a link are removed
-// without following the link.
+// without following the link, and the one made ahead when the runner stops.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -143,22 +144,48 @@ s_vm_kb(void)
     return kb;
 }
 
-// build-* entries left in the work root (polled: $WORKDIR goes after DONE)
+// build-* entries in the work root
 static int
-s_workdirs_left(int timeout_ms)
+s_workdirs(void)
+{
+    DIR *d = opendir(test_work_root());
+    int n = 0;
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        n += !strncmp(e->d_name, "build-", 6);
+    if (d)
+        closedir(d);
+    return n;
+}
+
+// Waits until path is gone (a $WORKDIR goes after its DONE): 0, or -1.
+static int
+s_gone(const char *path, int timeout_ms)
 {
     int64_t end = zclock_mono() + timeout_ms;
-    for (;;) {
-        DIR *d = opendir(test_work_root());
-        int n = 0;
-        for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-            n += !strncmp(e->d_name, "build-", 6);
-        if (d)
-            closedir(d);
-        if (!n || zclock_mono() >= end)
-            return n;
+    struct stat st;
+    while (lstat(path, &st) == 0) {
+        if (zclock_mono() >= end)
+            return -1;
         zclock_sleep(10);       // a directory is all we can watch
     }
+    return 0;
+}
+
+// A build that prints its $WORKDIR (its log's first line, in *dir) and
+// whether it starts empty and private.
+static void
+s_build_dir(s_fixture_t *f, const char *id, char *dir, size_t size)
+{
+    char *log = s_build(f, id, "echo $WORKDIR; ls -A | wc -l; stat -c %a .", "succeeded");
+    char *nl = strchr(log, '\n');
+    assert_non_null(nl);
+    snprintf(dir, size, "%.*s", (int) (nl - log), log);
+    int entries = -1;
+    char mode[16] = "";
+    assert_int_equal(sscanf(nl + 1, "%d %15s", &entries, mode), 2);
+    assert_int_equal(entries, 0);
+    assert_string_equal(mode, "700");
+    free(log);
 }
 
 // Kept builds (for a resync) no longer keep their threads' stacks: 24
@@ -179,8 +206,46 @@ test_stacks_reused(void **state)
     long grown = s_vm_kb() - before;
     if (grown >= 4 * 8192)
         fail_msg("24 builds grew the address space by %ld kB: their stacks are kept", grown);
-    assert_int_equal(s_workdirs_left(5000), 0);
     s_stop(&f);
+    assert_int_equal(s_workdirs(), 0);
+}
+
+// Each build gets a $WORKDIR of its own -- fresh, empty, 0700, never an
+// earlier build's -- made ahead by the build before it; each is removed
+// after its build, and the one made ahead when the runner stops.
+static void
+test_workdir_made_ahead(void **state)
+{
+    (void) state;
+    s_fixture_t f;
+    s_start(&f, "inproc://pk-test-spawnpath-ahead");
+    char dirs[6][512];
+    for (int i = 0; i < 6; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "build:p/j/%d", i);
+        s_build_dir(&f, id, dirs[i], sizeof dirs[i]);
+        assert_int_equal(strncmp(dirs[i], test_work_root(), strlen(test_work_root())), 0);
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(dirs[i], dirs[k]);
+        assert_int_equal(s_gone(dirs[i], 5000), 0);
+    }
+    // the one made ahead is the next build's
+    int64_t end = zclock_mono() + 5000;
+    while (s_workdirs() != 1 && zclock_mono() < end)
+        zclock_sleep(10);
+    assert_int_equal(s_workdirs(), 1);
+    DIR *d = opendir(test_work_root());
+    char ahead[512] = "";
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (!strncmp(e->d_name, "build-", 6))
+            snprintf(ahead, sizeof ahead, "%s/%s", test_work_root(), e->d_name);
+    if (d)
+        closedir(d);
+    char next[512];
+    s_build_dir(&f, "build:p/j/next", next, sizeof next);
+    assert_string_equal(next, ahead);
+    s_stop(&f);
+    assert_int_equal(s_workdirs(), 0);
 }
 
 // The work root went away under a running runner: the next build makes it
@@ -196,13 +261,15 @@ test_workdirs(void **state)
     snprintf(cmd, sizeof cmd, "rm -f %s/.pikoci-runner && rmdir %s", test_work_root(),
              test_work_root());
     assert_int_equal(system(cmd), 0);
-    char *log = s_build(&f, "build:p/j/1", "test -d \\\"$WORKDIR\\\" && touch f && echo made",
+    char *log = s_build(&f, "build:p/j/1", "test -d \\\"$WORKDIR\\\" && touch f && echo $WORKDIR",
                         "succeeded");
-    assert_string_equal(log, "made\n");
+    log[strcspn(log, "\n")] = 0;
+    assert_int_equal(strncmp(log, test_work_root(), strlen(test_work_root())), 0);
+    assert_int_equal(s_gone(log, 5000), 0);
     free(log);
-    assert_int_equal(s_workdirs_left(5000), 0);
-    free(s_build(&f, "build:p/j/2", "true", "succeeded"));
-    assert_int_equal(s_workdirs_left(5000), 0);
+    char dir[512];
+    s_build_dir(&f, "build:p/j/2", dir, sizeof dir);
+    assert_int_equal(s_gone(dir, 5000), 0);
     char keep[64];
     snprintf(keep, sizeof keep, "/tmp/pikoci-test-keep.%d", (int) getpid());
     mkdir(keep, 0700);
@@ -210,15 +277,19 @@ test_workdirs(void **state)
     FILE *p = fopen(cmd, "w");
     assert_non_null(p);
     fclose(p);
-    snprintf(cmd, sizeof cmd, "cd / && rmdir \\\"$WORKDIR\\\" && ln -s %s \\\"$WORKDIR\\\"", keep);
-    free(s_build(&f, "build:p/j/3", cmd, "succeeded"));
-    assert_int_equal(s_workdirs_left(5000), 0);
+    snprintf(cmd, sizeof cmd, "cd / && rmdir \\\"$WORKDIR\\\" && ln -s %s \\\"$WORKDIR\\\" "
+             "&& echo $WORKDIR", keep);
+    log = s_build(&f, "build:p/j/3", cmd, "succeeded");
+    log[strcspn(log, "\n")] = 0;
+    assert_int_equal(s_gone(log, 5000), 0);
+    free(log);
     snprintf(cmd, sizeof cmd, "%s/precious", keep);
     struct stat st;
     assert_int_equal(stat(cmd, &st), 0);
     unlink(cmd);
     rmdir(keep);
     s_stop(&f);
+    assert_int_equal(s_workdirs(), 0);
 }
 
 int
@@ -227,6 +298,7 @@ main(void)
     zsys_handler_set(NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stacks_reused),
+        cmocka_unit_test(test_workdir_made_ahead),
         cmocka_unit_test(test_workdirs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
