@@ -43,6 +43,7 @@ typedef struct {
     bool exclusive;
     char *work_root;
     int work_lock;            // flock'd fd on work_root (runner_workroot.c)
+    runner_spare_t *spare;    // a $WORKDIR made ahead (runner_workroot.c)
     pk_proc_user_t run_as;    // name NULL: builds run as we are
     zsock_t *broker;
     int wake_fd;
@@ -228,7 +229,7 @@ s_on_work(s_runner_t *self, pk_msg_work_t *w)
         pk_value_object_set(store, w->secrets.keys[i], pk_value_new_string(w->secrets.values[i]));
     pk_value_object_set(plan, "store_secrets", store);
     runner_build_t *b = runner_build_new(w->id, w->attempt, w->kind, plan, self->work_root,
-                                         self->name, s_emit, self);
+                                         self->name, self->spare, s_emit, self);
     char *err = NULL;
     if (self->run_as.name && runner_build_run_as(b, &self->run_as, &err) != 0) {
         zsys_error("runner %s: %s", self->name, err);
@@ -314,6 +315,7 @@ s_on_wake(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     while (b) {
         runner_build_t *next = zlist_next(self->builds);
         if (runner_build_finished(b)) {
+            runner_build_join(b);
             zlist_remove(self->builds, b);
             if (!strcmp(runner_build_kind(b), "build")) {
                 // its DONE may yet be lost with a dying server: keep it a while
@@ -463,6 +465,7 @@ s_actor(zsock_t *pipe, void *arg)
     char *err = NULL;
     self.work_lock = runner_workroot_claim(self.work_root, self.run_as.name != NULL, &err);
     bool ok = self.work_lock >= 0;
+    self.spare = runner_spare_new(self.work_root);
     if (!ok)
         zsys_error("runner: %s", err);
     free(err);
@@ -523,6 +526,7 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&self.monitor);
     free(self.endpoint);
     zsock_destroy(&self.broker);
+    runner_spare_destroy(&self.spare);     // every build is joined: none makes one now
     runner_workroot_release(self.work_lock, self.work_root);
     pk_proc_user_clear(&self.run_as);
     close(self.wake_fd);

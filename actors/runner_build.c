@@ -553,6 +553,7 @@ s_thread(void *arg)
         s_run_build(b);
     runner_rm_tree(b->workdir);
     runner_secrets_release(b);          // no value outlives its build in memory
+    runner_spare_make(b->spare);        // the next build's, made while its WORK is on its way
     atomic_store(&b->finished, true);
     b->emit(b->emit_arg, NULL);
     return NULL;
@@ -574,7 +575,8 @@ s_mkdirs(const char *path)
 
 runner_build_t *
 runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t *plan,
-                 const char *work_root, const char *worker, runner_emit_fn *emit, void *emit_arg)
+                 const char *work_root, const char *worker, runner_spare_t *spare,
+                 runner_emit_fn *emit, void *emit_arg)
 {
     runner_build_t *b = calloc(1, sizeof(*b));
     b->id = strdup(id);
@@ -587,11 +589,27 @@ runner_build_new(const char *id, uint32_t attempt, const char *kind, pk_value_t 
     b->credits = RUNNER_INITIAL_CREDIT;
     b->window = zlist_new();
     pthread_mutex_init(&b->lock, NULL);
+    b->spare = spare;
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", work_root);
-    s_mkdirs(work_root);
-    b->workdir = strdup(tmpl);
-    if (!mkdtemp(b->workdir)) {
+    b->workdir = runner_spare_take(spare);
+    struct stat st;
+    if (b->workdir && (stat(b->workdir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        free(b->workdir);       // it went with the work root
+        b->workdir = NULL;
+    }
+    bool made = b->workdir != NULL;
+    if (!made)
+        b->workdir = strdup(tmpl);
+    // the runner made its work root when it started (runner_workroot.c):
+    // only when it has gone since is it made again
+    made = made || mkdtemp(b->workdir) != NULL;
+    if (!made && errno == ENOENT) {
+        s_mkdirs(work_root);
+        snprintf(b->workdir, strlen(tmpl) + 1, "%s", tmpl);
+        made = mkdtemp(b->workdir) != NULL;
+    }
+    if (!made) {
         free(b->workdir);
         b->workdir = strdup(work_root);   // the build then fails its first command, loudly
     }
@@ -654,6 +672,18 @@ runner_build_finished(runner_build_t *self)
     return atomic_load(&self->finished);
 }
 
+// A finished build's thread is joined at once, not when the build is
+// forgotten (a kept build lives on for a resync): an unjoined thread keeps
+// its stack, so every new build would map and fault in a fresh one.
+void
+runner_build_join(runner_build_t *self)
+{
+    if (self->started && !self->joined && atomic_load(&self->finished)) {
+        pthread_join(self->thread, NULL);
+        self->joined = true;
+    }
+}
+
 bool
 runner_build_reported(runner_build_t *self)
 {
@@ -684,7 +714,7 @@ runner_build_destroy(runner_build_t **self_p)
     runner_build_t *b = *self_p;
     if (!b)
         return;
-    if (b->started) {
+    if (b->started && !b->joined) {
         if (!atomic_load(&b->finished))
             runner_build_cancel(b, "runner shutting down");
         pthread_join(b->thread, NULL);

@@ -47,10 +47,13 @@ typedef struct _runner_build_t runner_build_t;
 #define RUNNER_KEEP_MAX 64              // finished builds kept for that, at most
 
 // Takes ownership of plan. work_root is the directory under which the
-// build's $WORKDIR is made (and removed when the build ends).
+// build's $WORKDIR is made (and removed when the build ends); spare (may be
+// NULL; it must outlive the build) gives one made ahead, and the build
+// makes the next one when it ends (runner_workroot.c).
+typedef struct _runner_spare_t runner_spare_t;
 runner_build_t *runner_build_new(const char *id, uint32_t attempt, const char *kind,
                                  pk_value_t *plan, const char *work_root, const char *worker,
-                                 runner_emit_fn *emit, void *emit_arg);
+                                 runner_spare_t *spare, runner_emit_fn *emit, void *emit_arg);
 // Starts the build's thread. It emits STARTED, STEP and LOG messages, then
 // exactly one DONE (builds) or VERSIONS (checks), then finishes.
 void runner_build_start(runner_build_t *self);
@@ -61,6 +64,9 @@ int runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char *
 void runner_build_cancel(runner_build_t *self, const char *reason);
 void runner_build_credit(runner_build_t *self, uint32_t credits);
 bool runner_build_finished(runner_build_t *self);
+// Once finished: waits for the thread's last instructions and frees its
+// stack for the next build (the build itself stays, for a resync).
+void runner_build_join(runner_build_t *self);
 // The final DONE/VERSIONS has been emitted: the work's slot is free again
 // even though its thread may still be cleaning up.
 bool runner_build_reported(runner_build_t *self);
@@ -89,7 +95,15 @@ void runner_build_destroy(runner_build_t **self_p);
 // runners' roots beside it removed; returns the lock's fd, or -1 with *err_out.
 int runner_workroot_claim(const char *work_root, bool shared, char **err_out);
 void runner_workroot_release(int fd, const char *work_root);
-// rm -r that never follows a link nor crosses into another file system.
+// A fresh $WORKDIR made ahead under work_root (see the file): take gives
+// it (caller frees the path; NULL when none is ready), make makes one when
+// none is waiting, destroy removes the unused one.
+runner_spare_t *runner_spare_new(const char *work_root);
+char *runner_spare_take(runner_spare_t *self);
+void runner_spare_make(runner_spare_t *self);
+void runner_spare_destroy(runner_spare_t **self_p);
+// rm -r that never follows a link nor crosses into another file system
+// (an empty directory, a task's usual $WORKDIR, is one rmdir).
 void runner_rm_tree(const char *path);
 // --- runner_runas.c
 // With --run-as (no-ops without): dir and everything in it become the build
@@ -123,6 +137,7 @@ struct _runner_build_t {
     void *emit_arg;
     pthread_t thread;
     bool started;
+    bool joined;                 // its thread is joined (runner_build_join)
     atomic_bool finished;
     atomic_bool reported;
 
@@ -145,6 +160,7 @@ struct _runner_build_t {
     int64_t job_timeout_ms;
     pk_env_t *base_env;          // runner's environment + plan env + WORKDIR
     pk_proc_user_t run_as;       // run_as.name NULL: processes run as the runner
+    runner_spare_t *spare;       // the runner's $WORKDIR made ahead (may be NULL)
 };
 
 typedef struct {

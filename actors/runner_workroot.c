@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +45,9 @@ s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 void
 runner_rm_tree(const char *path)
 {
+    // rmdir never follows a link: a link named path fails with ENOTDIR
+    if (rmdir(path) == 0 || errno == ENOENT)
+        return;
     nftw(path, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
@@ -163,4 +167,78 @@ runner_workroot_release(int fd, const char *work_root)
         rmdir(work_root);   // empty by now: every build removed its workdir
     }
     close(fd);
+}
+
+// --- a $WORKDIR made ahead. On some file systems a directory's creation
+// is the dearest part of a trivial build (ext4 without a journal scans the
+// inode bitmap past every inode freed in the last seconds: 100-500 us a
+// mkdir with a build a millisecond). A finishing build makes the next
+// build's while the scheduler records its end, so the next WORK finds it
+// ready. It is a fresh directory like any other (mkdtemp, 0700, never
+// used): never a finished build's directory handed on.
+
+struct _runner_spare_t {
+    pthread_mutex_t lock;
+    char *root;
+    char *dir;          // made and unused, or NULL
+};
+
+runner_spare_t *
+runner_spare_new(const char *work_root)
+{
+    runner_spare_t *self = calloc(1, sizeof *self);
+    pthread_mutex_init(&self->lock, NULL);
+    self->root = strdup(work_root);
+    return self;
+}
+
+char *
+runner_spare_take(runner_spare_t *self)
+{
+    if (!self)
+        return NULL;
+    pthread_mutex_lock(&self->lock);
+    char *dir = self->dir;
+    self->dir = NULL;
+    pthread_mutex_unlock(&self->lock);
+    return dir;
+}
+
+void
+runner_spare_make(runner_spare_t *self)
+{
+    if (!self)
+        return;
+    pthread_mutex_lock(&self->lock);
+    bool have = self->dir != NULL;
+    pthread_mutex_unlock(&self->lock);
+    if (have)
+        return;
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", self->root);
+    if (!mkdtemp(tmpl))
+        return;                 // the next build makes its own (and says why it cannot)
+    pthread_mutex_lock(&self->lock);
+    if (!self->dir) {
+        self->dir = strdup(tmpl);
+        *tmpl = 0;
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (*tmpl)
+        rmdir(tmpl);            // another build made one meanwhile
+}
+
+void
+runner_spare_destroy(runner_spare_t **self_p)
+{
+    runner_spare_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->dir)
+        rmdir(self->dir);
+    free(self->dir);
+    free(self->root);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
 }

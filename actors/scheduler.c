@@ -168,9 +168,28 @@ s_on_signal(sched_t *self, pk_msg_t *m)
     pk_value_destroy(&r.body);
 }
 
+#define S_REPORTS_MAX 32        // runners' reports committed together at most
+
+static void
+s_flush_reports(sched_t *self, pk_msg_t *reports, size_t *n)
+{
+    if (*n == 1)
+        sched_on_report(self, &reports[0]);
+    else
+    if (*n)
+        sched_on_reports(self, reports, *n);
+    for (size_t i = 0; i < *n; i++)
+        pk_msg_clear(&reports[i]);
+    *n = 0;
+}
+
+// Runners' reports that arrive together are committed together
+// (sched_on_reports); anything else first lets those before it through.
 static void
 s_on_broker(sched_t *self)
 {
+    pk_msg_t reports[S_REPORTS_MAX];
+    size_t count = 0;
     for (int n = 0; n < 256; n++) {
         zmsg_t *z = zmsg_recv(self->dealer);      // rcvtimeo 0: NULL when drained
         if (!z)
@@ -184,15 +203,20 @@ s_on_broker(sched_t *self)
             continue;
         }
         zmsg_destroy(&z);
+        if (m.type == PK_MSG_STARTED || m.type == PK_MSG_STEP || m.type == PK_MSG_DONE) {
+            reports[count++] = m;
+            if (count == S_REPORTS_MAX)
+                s_flush_reports(self, reports, &count);
+            continue;
+        }
+        s_flush_reports(self, reports, &count);
         if (m.type == PK_MSG_SIGNAL)
             s_on_signal(self, &m);
-        else
-        if (m.type == PK_MSG_STARTED || m.type == PK_MSG_STEP || m.type == PK_MSG_DONE)
-            sched_on_report(self, &m);
         else
             self->ignored++;
         pk_msg_clear(&m);
     }
+    s_flush_reports(self, reports, &count);
 }
 
 // --- the loop

@@ -179,6 +179,23 @@ void sched_build_event(sched_t *self, const char *pipeline, const char *job,
 typedef int (sched_mutate_fn)(pk_build_t *b, void *arg);
 int sched_mutate(sched_t *self, const char *pipeline, const char *job, uint64_t number,
                  uint32_t retry, sched_mutate_fn *fn, void *arg, pk_build_t *after);
+// sched_mutate in two halves, for several changes in one transaction
+// (scheduler_reports.c): _in inside the caller's write transaction (0
+// written, 1 left: nothing written, -1 store error), _done once it is
+// committed (the queue and the event bus follow; after as above).
+typedef struct {
+    sched_t *self;
+    const char *pipeline, *job;
+    uint64_t number;
+    uint32_t retry;
+    sched_mutate_fn *fn;
+    void *arg;
+    pk_build_t b;               // out
+    bool event;                 // out: status or votes changed
+    bool left;                  // out: not found, or fn left it
+} sched_mut_t;
+int sched_mutate_in(pk_store_txn_t *txn, sched_mut_t *c);
+void sched_mutate_done(sched_mut_t *c, pk_build_t *after);
 // Ends an unfinished build with status and reason (cancelled, failed,
 // errored); one that was dispatched gets a CANCEL. 0, 1 (already finished).
 int sched_finish(sched_t *self, const char *pipeline, const char *job, uint64_t number,
@@ -194,6 +211,9 @@ bool sched_retain_run(sched_t *self);
 
 // scheduler_reports.c
 void sched_on_report(sched_t *self, pk_msg_t *m);       // STARTED, STEP, DONE
+// Reports that arrived together, in order: committed in one transaction
+// when each is a runner's plain report of a known build, else one by one.
+void sched_on_reports(sched_t *self, pk_msg_t *msgs, size_t n);
 // "build:<pipeline>/<job>/<N or N.M>[@life]" -> its parts (caller frees;
 // *life 1 when the id names none); 0 or -1.
 int sched_parse_build_id(const char *id, char **pipeline, char **job, uint64_t *number,

@@ -96,17 +96,7 @@ sched_build_event(sched_t *self, const char *pipeline, const char *job, const pk
     free(num);
 }
 
-typedef struct {
-    sched_t *self;
-    const char *pipeline, *job;
-    uint64_t number;
-    uint32_t retry;
-    sched_mutate_fn *fn;
-    void *arg;
-    pk_build_t b;               // out
-    bool event;                 // out: status or votes changed
-    bool left;                  // out: not found, or fn left it
-} s_mutate_t;
+typedef sched_mut_t s_mutate_t;
 
 // The build was just cut off: a step still marked started ends with it
 // (status cancelled or errored, the build's end time), so no step's duration keeps
@@ -135,10 +125,9 @@ s_close_steps(s_mutate_t *c, pk_store_txn_t *txn)
     return rc;
 }
 
-static int
-s_mutate_txn(pk_store_txn_t *txn, void *arg)
+int
+sched_mutate_in(pk_store_txn_t *txn, sched_mut_t *c)
 {
-    s_mutate_t *c = arg;
     pk_build_clear(&c->b);
     int rc = pk_builds_get(c->self->builds, txn, c->pipeline, c->job, c->number, c->retry, &c->b);
     c->left = rc == PK_STORE_NOTFOUND;
@@ -161,6 +150,25 @@ s_mutate_txn(pk_store_txn_t *txn, void *arg)
     return pk_builds_put(c->self->builds, txn, c->pipeline, c->job, &c->b) == 0 ? 0 : -1;
 }
 
+static int
+s_mutate_txn(pk_store_txn_t *txn, void *arg)
+{
+    return sched_mutate_in(txn, arg);
+}
+
+void
+sched_mutate_done(sched_mut_t *c, pk_build_t *after)
+{
+    sched_active_set(c->self, c->pipeline, c->job, &c->b);
+    if (c->event)
+        sched_build_event(c->self, c->pipeline, c->job, &c->b);
+    if (after)
+        *after = c->b;
+    else
+        pk_build_clear(&c->b);
+    memset(&c->b, 0, sizeof c->b);
+}
+
 int
 sched_mutate(sched_t *self, const char *pipeline, const char *job, uint64_t number,
              uint32_t retry, sched_mutate_fn *fn, void *arg, pk_build_t *after)
@@ -176,13 +184,7 @@ sched_mutate(sched_t *self, const char *pipeline, const char *job, uint64_t numb
                        pk_store_error());
         return left ? 1 : -1;
     }
-    sched_active_set(self, pipeline, job, &c.b);
-    if (c.event)
-        sched_build_event(self, pipeline, job, &c.b);
-    if (after)
-        *after = c.b;
-    else
-        pk_build_clear(&c.b);
+    sched_mutate_done(&c, after);
     return 0;
 }
 

@@ -316,6 +316,151 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     free(job);
 }
 
+// --- reports that arrived together
+//
+// A runner says STARTED and its first step's STEP at once, and its last
+// STEP and DONE at once: those reach us in one read of the socket, and each
+// used to be a commit of its own. Here they are one: the same per-report
+// changes, in arrival order, in one write transaction (a report that
+// changes nothing writes nothing, and the others still count), and what
+// follows a commit -- events, the queue, downstream builds, puts' versions
+// -- only once it is committed, so nothing is announced or dispatched that
+// a crash could take back. Anything out of the ordinary (a report that may
+// claim a build a restart left waiting, the broker's word for a lost
+// worker, an unknown build or pipeline) goes one by one, as before, and so
+// does the whole batch when its transaction fails.
+
+typedef struct {
+    pk_msg_t *m;
+    char *pipeline, *job;
+    uint64_t number;
+    uint32_t retry;
+    const pk_job_t *jm;
+    s_report_t r;               // STARTED, DONE
+    sched_mut_t mut;            // STARTED, DONE
+    s_step_t step;              // STEP
+    int rc;                     // in the transaction: 0 written, 1 left
+} s_batched_t;
+
+typedef struct {
+    s_batched_t *items;
+    size_t count;
+} s_batch_t;
+
+// A runner's own report of a build of a loaded pipeline (fills it), or false.
+static bool
+s_batchable(sched_t *self, pk_msg_t *m, s_batched_t *it)
+{
+    const char *id = m->type == PK_MSG_STARTED ? m->started.id
+                   : m->type == PK_MSG_DONE ? m->done.id : m->step.id;
+    uint32_t attempt = m->type == PK_MSG_STARTED ? m->started.attempt
+                     : m->type == PK_MSG_DONE ? m->done.attempt : m->step.attempt;
+    uint64_t life = 0;
+    memset(it, 0, sizeof *it);
+    if (self->adopting_count || attempt == 0 || (m->type == PK_MSG_DONE && !m->done.finished_ms)
+        || sched_parse_build_id(id, &it->pipeline, &it->job, &it->number, &it->retry, &life) != 0)
+        return false;
+    sched_pipe_t *sp = zhash_lookup(self->pipelines, it->pipeline);
+    if (!sp || sp->life != life) {
+        free(it->pipeline);
+        free(it->job);
+        it->pipeline = it->job = NULL;
+        return false;
+    }
+    it->m = m;
+    it->jm = pk_pipeline_job(sp->model, it->job);
+    if (m->type == PK_MSG_STEP) {
+        it->step = (s_step_t) { self, it->pipeline, it->job, it->number, it->retry, &m->step };
+        return true;
+    }
+    it->r = (s_report_t) { attempt, m, NULL, NULL, false };
+    if (m->type == PK_MSG_DONE) {
+        const char *st = m->done.status;
+        bool known = st && (!strcmp(st, "succeeded") || !strcmp(st, "failed")
+                         || !strcmp(st, "errored") || !strcmp(st, "cancelled"));
+        it->r.status = known ? st : "errored";
+        if (!strcmp(it->r.status, "failed") && it->jm && it->jm->allow_failure)
+            it->r.status = "warning";
+        it->r.reason = m->done.reason;
+    }
+    it->mut = (sched_mut_t) { .self = self, .pipeline = it->pipeline, .job = it->job,
+                              .number = it->number, .retry = it->retry, .fn = s_report_fn,
+                              .arg = &it->r };
+    return true;
+}
+
+static int
+s_batch_txn(pk_store_txn_t *txn, void *arg)
+{
+    s_batch_t *batch = arg;
+    for (size_t i = 0; i < batch->count; i++) {
+        s_batched_t *it = &batch->items[i];
+        it->r.current = false;          // a retry (the map grew) starts again
+        it->rc = it->m->type == PK_MSG_STEP ? s_step_txn(txn, &it->step)
+                                            : sched_mutate_in(txn, &it->mut);
+        if (it->rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+s_batched_clear(s_batched_t *it)
+{
+    pk_build_clear(&it->mut.b);
+    free(it->pipeline);
+    free(it->job);
+}
+
+void
+sched_on_reports(sched_t *self, pk_msg_t *msgs, size_t n)
+{
+    s_batch_t batch = { calloc(n ? n : 1, sizeof(s_batched_t)), 0 };
+    bool plain = n > 1;
+    for (size_t i = 0; plain && i < n; i++)
+        plain = s_batchable(self, &msgs[i], &batch.items[batch.count++]);
+    if (!plain || pk_store_write(self->store, s_batch_txn, &batch) != 0) {
+        for (size_t i = 0; i < batch.count; i++)
+            s_batched_clear(&batch.items[i]);
+        free(batch.items);
+        for (size_t i = 0; i < n; i++)
+            sched_on_report(self, &msgs[i]);
+        return;
+    }
+    // committed: what sched_on_report does after each of its commits
+    bool queue = false;
+    for (size_t i = 0; i < n; i++) {
+        s_batched_t *it = &batch.items[i];
+        pk_msg_t *m = it->m;
+        if (m->type == PK_MSG_STEP) {
+            if (it->rc != 0)
+                self->ignored++;
+            else
+                sched_put_forward(self, it->pipeline, &m->step);
+        }
+        else
+        if (it->rc == 0) {
+            sched_mutate_done(&it->mut, NULL);
+            if (m->type == PK_MSG_DONE) {
+                sched_pipe_t *sp = zhash_lookup(self->pipelines, it->pipeline);
+                if (sp && pk_build_status_passes(it->r.status))
+                    sched_downstream(self, sp, it->job);
+                queue = true;
+            }
+        }
+        else
+        if (!it->r.current) {
+            self->ignored++;            // stale attempt, finished build or unknown build
+            if (m->type == PK_MSG_STARTED)
+                s_cancel_stale(self, &m->started);
+        }
+        s_batched_clear(it);
+    }
+    free(batch.items);
+    if (queue)
+        sched_queue_run(self);
+}
+
 // --- start-up
 
 typedef struct {

@@ -1264,14 +1264,9 @@ s_names_over(s_broker_t *self, zframe_t *rid, const char *name)
     return true;
 }
 
-static int
-s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
+static void
+s_route(s_broker_t *self, zmsg_t *raw)
 {
-    (void) loop;
-    s_broker_t *self = arg;
-    zmsg_t *raw = zmsg_recv(sock);
-    if (!raw)
-        return 0;
     zframe_t *rid = zmsg_pop(raw);
     zframe_t *cmd = zmsg_first(raw);
     zframe_t *body = zmsg_next(raw);
@@ -1400,6 +1395,21 @@ s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
 done:
     zframe_destroy(&rid);
     zmsg_destroy(&raw);
+}
+
+// What has arrived, up to S_BATCH messages a wake-up (the router's receive
+// timeout is 0): one zloop turn -- a zmq_poll over every socket -- per
+// message cost more than routing a build's report does.
+#define S_BATCH 64
+
+static int
+s_on_router(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    s_broker_t *self = arg;
+    zmsg_t *raw;
+    for (int n = 0; n < S_BATCH && (raw = zmsg_recv(sock)); n++)
+        s_route(self, raw);
     return 0;
 }
 
@@ -1708,6 +1718,7 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_set_sndhwm(self.router, S_PEER_HWM);
     zsock_set_maxmsgsize(self.router, PK_MSG_MAX_FRAME + 4096);
     zsock_set_sndtimeo(self.router, 0);
+    zsock_set_rcvtimeo(self.router, 0);            // s_on_router drains what is there
     // ZMTP heartbeats: a peer cut off by the network is closed within
     // seconds instead of TCP's quarter of an hour, and its next connection
     // takes its place (handover)

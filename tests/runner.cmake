@@ -3,3 +3,5 @@ pk_add_test(test_runner_build SOURCES test_runner_build.c runner_harness.c LIBS 
 pk_add_test(test_runner_actor SOURCES test_runner_actor.c LIBS pk_actors)
 # the git type's pr = true mode: which forge, API and repository params name
 pk_add_test(test_runner_forge SOURCES test_runner_forge.c LIBS pk_actors)
+# the per-build path: stacks reused, $WORKDIR made again and removed (#20)
+pk_add_test(test_runner_spawnpath SOURCES test_runner_spawnpath.c LIBS pk_actors)

@@ -75,7 +75,7 @@ harness_start(const char *kind, const char *plan_json, bool auto_credit)
         abort();
     }
     h->build = runner_build_new("build:test/job/1", 1, kind, plan, test_work_root(),
-                                "test-worker", harness_emit, h);
+                                "test-worker", NULL, harness_emit, h);
     runner_build_start(h->build);
     return h;
 }

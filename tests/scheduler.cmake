@@ -8,3 +8,6 @@ pk_add_test(test_scheduler_queue SOURCES test_scheduler_queue.c test_scheduler_u
             LIBS pk_actors pk_broker pk_store pk_lib)
 pk_add_test(test_scheduler_ops SOURCES test_scheduler_ops.c test_scheduler_util.c
             LIBS pk_actors pk_broker pk_store pk_lib)
+# runners' reports that arrive together committed in one transaction (#20)
+pk_add_test(test_scheduler_batch SOURCES test_scheduler_batch.c test_scheduler_util.c
+            LIBS pk_actors pk_broker pk_store pk_lib)

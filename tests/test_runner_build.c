@@ -201,7 +201,7 @@ test_cancel_before_start(void **state)
     h->steps = zlist_new();
     zlist_autofree(h->steps);
     h->build = runner_build_new("build:test/job/2", 1, "build", plan, test_work_root(),
-                                "test-worker", harness_emit, h);
+                                "test-worker", NULL, harness_emit, h);
     runner_build_cancel(h->build, "cancelled early");
     runner_build_start(h->build);
     s_done(h, "cancelled");
