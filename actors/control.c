@@ -464,15 +464,11 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
         rc = ctl_admin(self->auth, self->audit, q->op, &q->args, who, q->token, &sb, &error);
     }
     else {
-        // "pipelines" lists one team's: the one asked, else the default one
-        // if the caller has a role there; otherwise (the web face's own
-        // client, the anonymous, a user of other teams or of none) every
-        // pipeline they may read
+        // "pipelines" lists the asked team's, else every pipeline the
+        // caller may read: of each team they have a role in (a global
+        // admin: all) and the exposed ones
         const char *asked = pk_kv_get(&q->args, "team");
-        bool one_team = !strcmp(q->op, "pipelines")
-                     && ((asked && *asked)
-                         || (who->user && !who->service
-                             && ctl_auth_role(self->auth, who, team) >= PK_ROLE_READ));
+        bool one_team = !strcmp(q->op, "pipelines") && asked && *asked;
         s_visible_t v = { self, who, one_team ? team : NULL };
         if (self->authenticate) {
             self->queries->visible = s_visible;

@@ -5,7 +5,8 @@
 // the events of pipelines its caller may read (s_may_see). Paths below are
 // as http.c hands them over, without the prefix:
 //
-//   /pipelines                              pipelines
+//   /pipelines[?team=T]                     pipelines (without T: of every team
+//                                           the caller may read, and exposed ones)
 //   /overview[?pipeline=P]                  overview (what pikoci-top starts from)
 //   /workers, /pending                      broker.workers, broker.pending
 //   /pipelines/P/jobs                       jobs
@@ -610,6 +611,16 @@ s_bad_input(struct MHD_Connection *c, char **seg, int n)
     }
     bool build = n >= 6 && !strcmp(seg[0], "pipelines") && !strcmp(seg[2], "jobs")
               && !strcmp(seg[4], "builds");
+    // a team name as control makes them (control_admin.c): letters, digits,
+    // '_', '-' and '.', at most 100
+    const char *team = n == 1 && !strcmp(seg[0], "pipelines") ? s_arg(c, "team") : NULL;
+    size_t tlen = team ? strlen(team) : 0;
+    if (!msg && team && (!tlen || tlen > 100
+                         || strspn(team, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789_-.") != tlen)
+        && asprintf(&msg, "team=%s: a team name is letters, digits, '_', '-' and '.' (at most "
+                    "100)", team) < 0)
+        msg = NULL;
     uint64_t number;
     uint32_t retry;             // a retry's build is N.M (the web page links to it)
     if (!msg && build && pk_build_number_parse(seg[5], &number, &retry) != 0
@@ -647,8 +658,11 @@ http_api_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char 
         pk_value_destroy(&v);
     }
     else
-    if (n == 1 && !strcmp(seg[0], "pipelines"))
+    if (n == 1 && !strcmp(seg[0], "pipelines")) {
+        if (s_arg(c, "team"))       // one team's; without it every team's they may read
+            pk_kv_set(&args, "team", s_arg(c, "team"));
         *a = s_query(h, who, "pipelines", &args);
+    }
     else
     if (n == 1 && !strcmp(seg[0], "overview")) {
         if (s_arg(c, "pipeline"))
