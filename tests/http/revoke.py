@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sse import check, failures, wait_until
 
 host, port = sys.argv[1], int(sys.argv[2])
-EVENTS_S = 2.5          # a change stream re-checks every 30 s by itself
+EVENTS_S = 5            # a change stream re-checks every 30 s by itself
 LOG_S = 1.5             # a log stream reads as its caller every 2 s by itself
 LOG = "/api/v1/pipelines/r/jobs/long/builds/1/log/stream?tail=100"
 
