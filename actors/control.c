@@ -451,6 +451,53 @@ s_deny(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const char *use
     s_reply_as(self, client, q->rid, false, why, NULL, 0, true);
 }
 
+// A caller lost (or changed) access: an event, so that the http face ends
+// or re-checks their streams at once instead of at its next periodic check
+// (http_hub.c). It names a token by its public id (the first 12 hex digits
+// of its SHA-256: the id `pikoci tokens list` shows), a user or a team by
+// name -- never a token -- and only global admins and the server's own
+// clients may subscribe to topics outside a pipeline's log (ctl_authorise).
+static void
+s_access_event(s_control_t *self, const char *topic, const char *key, const char *value)
+{
+    if (!value || !*value)
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    ctl_kstr(&pk, key, value);
+    pk_msg_t m = { .type = PK_MSG_EVENT };
+    m.event.topic = (char *) topic;
+    m.event.body.data = (uint8_t *) sb.data;
+    m.event.body.size = sb.size;
+    zmsg_t *z = pk_msg_to_zmsg(&m);
+    s_send(self, &z);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+// The events of an admin op that succeeded: token.revoked {id} (logout,
+// tokens.revoke), user.changed {user} (removed, or a role granted or
+// revoked), team.removed {team}.
+static void
+s_access_events(s_control_t *self, const pk_msg_request_t *q, const ctl_who_t *who)
+{
+    const char *op = q->op;
+    if (!strcmp(op, "logout"))
+        s_access_event(self, "token.revoked", "id", who->token_id);
+    else
+    if (!strcmp(op, "tokens.revoke"))
+        s_access_event(self, "token.revoked", "id", pk_kv_get(&q->args, "id"));
+    else
+    if (!strcmp(op, "users.remove") || !strcmp(op, "teams.grant")
+        || !strcmp(op, "teams.revoke"))
+        s_access_event(self, "user.changed", "user", pk_kv_get(&q->args, "user"));
+    else
+    if (!strcmp(op, "teams.remove"))
+        s_access_event(self, "team.removed", "team", pk_kv_get(&q->args, "team"));
+}
+
 static void
 s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who_t *who,
          const char *team)
@@ -462,17 +509,15 @@ s_answer(s_control_t *self, pk_msg_request_t *q, zframe_t *client, const ctl_who
     int rc;
     if (ctl_is_admin_op(q->op)) {
         rc = ctl_admin(self->auth, self->audit, q->op, &q->args, who, q->token, &sb, &error);
+        if (rc == 0)
+            s_access_events(self, q, who);
     }
     else {
-        // "pipelines" lists one team's: the one asked, else the default one
-        // if the caller has a role there; otherwise (the web face's own
-        // client, the anonymous, a user of other teams or of none) every
-        // pipeline they may read
+        // "pipelines" lists the asked team's, else every pipeline the
+        // caller may read: of each team they have a role in (a global
+        // admin: all) and the exposed ones
         const char *asked = pk_kv_get(&q->args, "team");
-        bool one_team = !strcmp(q->op, "pipelines")
-                     && ((asked && *asked)
-                         || (who->user && !who->service
-                             && ctl_auth_role(self->auth, who, team) >= PK_ROLE_READ));
+        bool one_team = !strcmp(q->op, "pipelines") && asked && *asked;
         s_visible_t v = { self, who, one_team ? team : NULL };
         if (self->authenticate) {
             self->queries->visible = s_visible;

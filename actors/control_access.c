@@ -181,6 +181,9 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
     else
     if (scope == Z_VISIBLE && pipeline && *pipeline)
         scope = Z_PIPE;
+    else
+    if (!strcmp(q->op, "pipelines") && (!asked || !*asked))
+        scope = Z_VISIBLE;          // every team's the caller may read (control.c, s_answer)
     if (scope == Z_PIPE && (!pipeline || !*pipeline))
         scope = Z_TEAM;             // its argument check will say what is missing
     int rc = 0;
@@ -236,10 +239,8 @@ ctl_authorise(ctl_auth_t *auth, pk_builds_t *builds, pk_msg_request_t *q, const 
     if (scope == Z_PIPE && a->role == PK_ROLE_READ && ctl_access_public_read(q->op)
         && pk_auth_pipeline_exposed(ctl_auth_store(auth), NULL, pipeline))
         return 0;
-    // the lists: an anonymous caller sees the exposed pipelines of every
-    // team, and so does a user asking no team who has no role in the
-    // default one -- with their own teams' (control.c, s_answer)
-    if (scope == Z_TEAM && !strcmp(q->op, "pipelines") && (!who->user || !asked || !*asked))
+    // an anonymous caller may list a team's exposed pipelines
+    if (scope == Z_TEAM && !strcmp(q->op, "pipelines") && !who->user)
         return 0;
     if (!who->user) {
         rc = asprintf(error, "not logged in: run `pikoci login --server ENDPOINT` (or pass "

@@ -5,7 +5,8 @@
 // the events of pipelines its caller may read (s_may_see). Paths below are
 // as http.c hands them over, without the prefix:
 //
-//   /pipelines                              pipelines
+//   /pipelines[?team=T]                     pipelines (without T: of every team
+//                                           the caller may read, and exposed ones)
 //   /overview[?pipeline=P]                  overview (what pikoci-top starts from)
 //   /workers, /pending                      broker.workers, broker.pending
 //   /pipelines/P/jobs                       jobs
@@ -35,7 +36,10 @@
 // build changed, reads the store from its own byte offset, S_LOG_CHUNK at a
 // time, so one that reads slowly falls behind in the store, not in memory.
 // Every S_POLL_MS it reads the store anyway, as its caller: the store is the
-// truth, and a token revoked meanwhile ends the stream. At most streams_max
+// truth, and a token revoked meanwhile ends the stream. A change stream asks
+// what its caller may read every S_RECHECK_MS. Both ask at once when control
+// says their caller's token was revoked or their access changed (the hub's
+// HTTP_NEWS_AUTH): the periodic checks are the backstop. At most streams_max
 // streams are open at once. Log text is sent only up to whole UTF-8
 // characters, so a chunk boundary never garbles one.
 #include "http_internal.h"
@@ -65,6 +69,7 @@ typedef struct {
     bool fetch, copy, done, counted;     // fetch: read the store; copy: the hub's tail
     int64_t poll_at, wrote_at;
     http_who_t who;             // the caller: a stream reads as they may
+    char *user;                 // change stream: whose token it is (whoami)
     zhash_t *readable;          // change stream: the pipelines they may read (NULL: all)
     bool anonymous;             // change stream: none but an exposed pipeline's events
     int64_t recheck_at;         // when readable is asked again
@@ -282,6 +287,9 @@ s_readable(s_stream_t *s)
             return -1;
         }
         admin = pk_value_bool(pk_value_object_get(v, "admin"));
+        const char *user = pk_value_string(pk_value_object_get(v, "user"));
+        if (!s->user && user)
+            s->user = strdup(user);
         pk_value_destroy(&v);
     }
     s->anonymous = !s->who.token;
@@ -358,8 +366,16 @@ s_read(void *cls, uint64_t pos, char *buf, size_t max)
         http_change_t change;
         uint64_t dropped = 0;
         int news = http_hub_wait(s->h->hub, s->sub, wait, &change, &dropped);
-        s->copy = news & HTTP_NEWS_LOG;
-        s->fetch = news & HTTP_NEWS_BUILD;      // its status: the store says if it ended
+        // control said its caller may have lost access: ask again now, as
+        // them -- a log follower by reading its log, before it copies more
+        if ((news & HTTP_NEWS_AUTH) && !s->log && s_readable(s) != 0) {
+            http_change_clear(&change);
+            s->done = true;         // revoked, logged out, removed: the stream ends now
+            continue;
+        }
+        s->copy = (news & HTTP_NEWS_LOG) && !(news & HTTP_NEWS_AUTH);
+        // its status: the store says if it ended
+        s->fetch = s->log && (news & (HTTP_NEWS_BUILD | HTTP_NEWS_AUTH));
         // a change stream writes all it was woken for at once
         while (change.json || dropped) {
             if (change.json && s_may_see(s, &change))
@@ -392,6 +408,7 @@ s_stream_free(void *cls)
     free(s->said);
     free(s->topic);
     free(s->out);
+    free(s->user);
     http_who_clear(&s->who);
     zhash_destroy(&s->readable);
     free(s);
@@ -435,6 +452,7 @@ s_stream(s_stream_t *s)
     s->poll_at = s->wrote_at + S_POLL_MS / 2 + (int64_t) (((uintptr_t) s >> 6) % S_POLL_MS);
     const char *const build[3] = { s->pipeline, s->job, s->said };
     s->sub = http_hub_join(s->h->hub, s->log ? s->topic : NULL, build);
+    http_hub_caller(s->h->hub, s->sub, s->who.token, s->user);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                                                s_read, s, s_stream_free);
     if (!r) {
@@ -610,6 +628,16 @@ s_bad_input(struct MHD_Connection *c, char **seg, int n)
     }
     bool build = n >= 6 && !strcmp(seg[0], "pipelines") && !strcmp(seg[2], "jobs")
               && !strcmp(seg[4], "builds");
+    // a team name as control makes them (control_admin.c): letters, digits,
+    // '_', '-' and '.', at most 100
+    const char *team = n == 1 && !strcmp(seg[0], "pipelines") ? s_arg(c, "team") : NULL;
+    size_t tlen = team ? strlen(team) : 0;
+    if (!msg && team && (!tlen || tlen > 100
+                         || strspn(team, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789_-.") != tlen)
+        && asprintf(&msg, "team=%s: a team name is letters, digits, '_', '-' and '.' (at most "
+                    "100)", team) < 0)
+        msg = NULL;
     uint64_t number;
     uint32_t retry;             // a retry's build is N.M (the web page links to it)
     if (!msg && build && pk_build_number_parse(seg[5], &number, &retry) != 0
@@ -647,8 +675,11 @@ http_api_route(http_t *h, http_who_t *who, struct MHD_Connection *c, const char 
         pk_value_destroy(&v);
     }
     else
-    if (n == 1 && !strcmp(seg[0], "pipelines"))
+    if (n == 1 && !strcmp(seg[0], "pipelines")) {
+        if (s_arg(c, "team"))       // one team's; without it every team's they may read
+            pk_kv_set(&args, "team", s_arg(c, "team"));
         *a = s_query(h, who, "pipelines", &args);
+    }
     else
     if (n == 1 && !strcmp(seg[0], "overview")) {
         if (s_arg(c, "pipeline"))

@@ -28,9 +28,20 @@
 // chunks, then wake each stream once, not once each -- on 2 cores, 100
 // threads woken per event were what slowed the scheduler. A page cannot
 // tell 100 ms.
+//
+// Control tells when a caller loses access (control.c, s_access_events):
+// token.revoked {id} names a token by its public id, user.changed {user} a
+// user, team.removed {team} nobody in particular. The hub wakes the streams
+// concerned -- those of that token; of that user or of a user it does not
+// know (a log follower never asked); with a token at all -- with
+// HTTP_NEWS_AUTH, and each asks control again as its caller at once: a
+// revoked token, a logout, a user removed ends it within S_BATCH_MS, not at
+// its next periodic check. The event only makes a stream ask: whoever could
+// publish one could not end a stream whose caller may still read.
 // One mutex guards every subscription and tail; each subscription has its
 // own condition, so a wake-up reaches only the streams concerned.
 #include "http_internal.h"
+#include "pk_auth.h"
 #include "pk_value_msgpack.h"
 #include <czmq.h>
 
@@ -59,6 +70,9 @@ struct _http_sub_t {
     size_t head, n, bytes;
     uint64_t dropped;           // since the stream last looked
     pthread_cond_t cond;
+    bool token;                 // its caller has one (else anonymous)
+    char id[PK_AUTH_TOKEN_ID_LEN + 1];   // its public id
+    char *user;                 // whose it is, when the stream asked (NULL: not known)
     http_sub_t *next;
 };
 
@@ -211,11 +225,63 @@ s_same(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
+// Is topic one of control's access events?
+static bool
+s_is_access(const char *topic)
+{
+    return !strcmp(topic, "token.revoked") || !strcmp(topic, "user.changed")
+        || !strcmp(topic, "team.removed");
+}
+
+// An access event: the streams of the caller it names ask again.
+static void
+s_publish_access(http_hub_t *self, const pk_msg_t *ev)
+{
+    pk_value_t *body = ev->event.body.size
+                     ? pk_value_unpack(ev->event.body.data, ev->event.body.size) : NULL;
+    const char *id = pk_value_string(pk_value_object_get(body, "id"));
+    const char *user = pk_value_string(pk_value_object_get(body, "user"));
+    bool revoked = !strcmp(ev->event.topic, "token.revoked");
+    bool changed = !strcmp(ev->event.topic, "user.changed");
+    int64_t now = zclock_mono();
+    pthread_mutex_lock(&self->lock);
+    for (http_sub_t *s = self->subs; s; s = s->next) {
+        if (!s->token)
+            continue;
+        bool concerned = revoked ? id && !strcmp(id, s->id)
+                       : changed ? user && (!s->user || !strcmp(user, s->user))
+                       : true;
+        if (concerned)
+            s_due(self, s, HTTP_NEWS_AUTH, now);
+    }
+    pthread_mutex_unlock(&self->lock);
+    pk_value_destroy(&body);
+}
+
+void
+http_hub_caller(http_hub_t *self, http_sub_t *sub, const char *token, const char *user)
+{
+    char id[PK_AUTH_TOKEN_ID_LEN + 1] = "";
+    if (token)
+        pk_auth_token_id(token, id);
+    char *copy = user ? strdup(user) : NULL;
+    pthread_mutex_lock(&self->lock);
+    sub->token = token != NULL;
+    memcpy(sub->id, id, sizeof id);
+    free(sub->user);
+    sub->user = copy;
+    pthread_mutex_unlock(&self->lock);
+}
+
 void
 http_hub_publish(http_hub_t *self, const pk_msg_t *ev)
 {
     if (!strncmp(ev->event.topic, "log.", 4)) {
         s_publish_log(self, ev);
+        return;
+    }
+    if (s_is_access(ev->event.topic)) {
+        s_publish_access(self, ev);
         return;
     }
     if (!s_is_change(ev->event.topic))
@@ -367,6 +433,7 @@ http_hub_leave(http_hub_t *self, http_sub_t **sub_p)
     free(s->queue);
     for (int i = 0; i < 3; i++)
         free(s->build[i]);
+    free(s->user);
     pthread_cond_destroy(&s->cond);
     free(s);
 }

@@ -146,6 +146,7 @@ void http_change_clear(http_change_t *c);
 #define HTTP_NEWS_LOG 1           // a log follower's log grew (its tail has more)
 #define HTTP_NEWS_BUILD 2         // a log follower's build changed
 #define HTTP_NEWS_CHANGE 4        // a change stream's events (or drops)
+#define HTTP_NEWS_AUTH 8          // its caller may have lost access: ask again now
 
 http_hub_t *http_hub_new(void);
 void http_hub_destroy(http_hub_t **self_p);
@@ -167,6 +168,9 @@ uint64_t http_hub_dropped(http_hub_t *self);
 // job, number as the build events say them), or with NULL a change stream.
 http_sub_t *http_hub_join(http_hub_t *self, const char *log_topic, const char *const build[3]);
 void http_hub_leave(http_hub_t *self, http_sub_t **sub_p);
+// Whose sub is: the caller's token (NULL: anonymous; kept as its public id
+// only) and user name (NULL: not known), for control's access events.
+void http_hub_caller(http_hub_t *self, http_sub_t *sub, const char *token, const char *user);
 // Wait up to timeout_ms (0: not at all) for news: HTTP_NEWS_* bits, 0 when
 // none. A change stream takes its next event into *change (json NULL when
 // none) and/or *dropped > 0 events lost after the queued ones.

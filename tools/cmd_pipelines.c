@@ -23,7 +23,10 @@ s_usage(FILE *out)
         "       pikoci pipelines pause NAME | unpause NAME\n"
         "       pikoci pipelines expose NAME | hide NAME\n"
         "\n"
-        "list     the pipelines on the server: version, paused, jobs, resources\n"
+        "list     the pipelines you may read: of every team you are a member of\n"
+        "         (a global admin: all) and the exposed ones -- with a TEAM column\n"
+        "         when they are of several teams; --team T lists team T's only.\n"
+        "         Columns: version, paused, jobs, resources, when it was set\n"
         "set      set (create or replace) pipeline NAME from FILE; without NAME, the\n"
         "         file's base name without its extension (ci/app.hcl -> app).\n"
         "         The server validates it: an invalid file changes nothing and every\n"
@@ -56,16 +59,31 @@ s_list(pk_cli_t *cli)
         pk_value_destroy(&v);
         return rc;
     }
-    pk_cli_table_t *t = pk_cli_table_new(6, "NAME", "VERSION", "PAUSED", "JOBS", "RESOURCES",
-                                         "SET (UTC)");
+    // without --team the list spans every team the caller may read: a TEAM
+    // column then, when its rows are of more than one
+    bool teams = false;
+    const char *first = pk_value_len(v) ? pk_cli_str(pk_value_list_at(v, 0), "team") : NULL;
+    for (size_t i = 1; i < pk_value_len(v) && first && !teams; i++) {
+        const char *team = pk_cli_str(pk_value_list_at(v, i), "team");
+        teams = team && strcmp(team, first);
+    }
+    pk_cli_table_t *t = teams
+        ? pk_cli_table_new(7, "NAME", "TEAM", "VERSION", "PAUSED", "JOBS", "RESOURCES",
+                           "SET (UTC)")
+        : pk_cli_table_new(6, "NAME", "VERSION", "PAUSED", "JOBS", "RESOURCES", "SET (UTC)");
     for (size_t i = 0; i < pk_value_len(v); i++) {
         const pk_value_t *p = pk_value_list_at(v, i);
         char ver[24], jobs[24], res[24], when[32];
         snprintf(ver, sizeof ver, "%lld", (long long) pk_cli_int(p, "version"));
         snprintf(jobs, sizeof jobs, "%lld", (long long) pk_cli_int(p, "jobs"));
         snprintf(res, sizeof res, "%lld", (long long) pk_cli_int(p, "resources"));
-        pk_cli_table_row(t, pk_cli_str(p, "name"), ver, pk_cli_bool(p, "paused") ? "yes" : "no",
-                         jobs, res, pk_cli_time(pk_cli_int(p, "set_ms"), when, sizeof when));
+        const char *paused = pk_cli_bool(p, "paused") ? "yes" : "no";
+        pk_cli_time(pk_cli_int(p, "set_ms"), when, sizeof when);
+        if (teams)
+            pk_cli_table_row(t, pk_cli_str(p, "name"), pk_cli_str(p, "team"), ver, paused, jobs,
+                             res, when);
+        else
+            pk_cli_table_row(t, pk_cli_str(p, "name"), ver, paused, jobs, res, when);
     }
     pk_cli_table_print(t, stdout);
     pk_cli_table_destroy(&t);

@@ -414,6 +414,10 @@ try {
       const n = await rp.locator('main [data-action]').count();
       check('reader sees no action button on ' + hash, shown && n === 0, shown ? n : 'page not shown');
     }
+    await rp.goto(base + '/#/');
+    const both = await rp.waitForSelector('section[data-team="blue"] section[data-pipeline="bluep"]', { timeout: 10000 })
+      .then(() => rp.isVisible('section[data-team="main"] section[data-pipeline="ui"]'), () => false);
+    check('reader, of teams main and blue, sees both teams\' pipelines on the home page', both);
     await shot(rp, 'reader');
     check('reader has no audit link', await rp.isHidden('#nav-audit'));
     const forged = await rp.evaluate(() => fetch('/api/v1/session').then(r => r.json()).then(s =>

@@ -23,6 +23,10 @@ start_http_server "$T/server.log" --run-worker \
 check "alice, a global admin, is created" bash -c "printf 'alice-pw-1\n' | '$BIN' users create alice --admin >/dev/null"
 check "reader is created" bash -c "printf 'reader-pw-1\n' | '$BIN' users create reader >/dev/null"
 check "reader may read team main" bash -c "'$BIN' teams grant main reader read >/dev/null"
+# and team blue: the home page shows both teams' pipelines
+printf 'job "hello" {\n  task "hello" {\n    run "shell" {\n      cmd = "echo hello"\n    }\n  }\n}\n' >"$T/blue.hcl"
+check "reader may read team blue's pipeline bluep" bash -c "'$BIN' teams create blue >/dev/null \
+    && '$BIN' pipelines set bluep '$T/blue.hcl' --team blue >/dev/null && '$BIN' teams grant blue reader read >/dev/null"
 pk check ui/git.app >/dev/null 2>&1
 check "build #1 succeeds" until_ok 60 build_is ui/build 1 succeeded
 check "ship #1 waits for its approval" until_ok 60 build_is ui/ship 1 waiting_for_approval
