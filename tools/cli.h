@@ -34,8 +34,9 @@
     "  --token TOKEN      the API token to use (default $PIKOCI_TOKEN, else the one\n" \
     "                     `pikoci login` stored for this server, else, for a server\n" \
     "                     on this machine run by you, the token it wrote at first start)\n" \
-    "  --team TEAM        the team whose pipelines are meant (default $PIKOCI_TEAM,\n" \
-    "                     else main)\n" \
+    "  --team TEAM        the team whose pipelines are meant (default $PIKOCI_TEAM;\n" \
+    "                     else a pipeline's own team, main for a new one, and\n" \
+    "                     every team you can read for `pipelines`)\n" \
     "  -h, --help         show this help\n"
 
 #define PK_CLI_EXIT_HELP \
