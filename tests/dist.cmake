@@ -6,7 +6,7 @@ pk_add_script_test(dist_adopt ${CMAKE_CURRENT_SOURCE_DIR}/dist/adopt.sh)
 # SIGKILL / SIGSTOP+SIGCONT of a worker mid-build: errored with the reason, late reports fenced
 pk_add_script_test(dist_loss ${CMAKE_CURRENT_SOURCE_DIR}/dist/loss.sh)
 # The runner's side of re-adoption: resync after DISCONNECT, credit window
-pk_add_test(test_readopt SOURCES test_readopt.c LIBS pk_actors)
+pk_add_test(test_readopt SOURCES test_readopt.c fake_broker.c LIBS pk_actors)
 # The scheduler's side: adoption grace after a restart, worker loss at a step
 pk_add_test(test_scheduler_adopt SOURCES test_scheduler_adopt.c test_scheduler_util.c
             LIBS pk_actors pk_broker pk_store pk_lib)

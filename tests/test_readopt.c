@@ -17,52 +17,21 @@
 #include <unistd.h>
 #include "pk_runner.h"
 #include "pk_msg.h"
-#include "pk_value.h"
-#include "pk_value_msgpack.h"
 #include "runner_internal.h"
+#include "fake_broker.h"
 
 #define ID "build:p/j/1"
 // about 1.3 MB at once: far more than the credit window lets out
 #define FLOOD "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\",\"cmd\":{\"runner\":{\"name\":\"shell\"}," \
               "\"params\":{\"cmd\":\"seq 1 1000000\"}}}]}"
 
-typedef struct {
-    zsock_t *router;
-    zactor_t *runner;
-    zframe_t *peer;
-    char endpoint[128];
-} fx_t;
-
-// The next message from the runner that is not a heartbeat, within ms.
-static bool
-s_recv(fx_t *f, pk_msg_t *m, int ms)
-{
-    int64_t end = zclock_mono() + ms;
-    while (zclock_mono() < end) {
-        zsock_set_rcvtimeo(f->router, (int) (end - zclock_mono()));
-        zmsg_t *z = zmsg_recv(f->router);
-        if (!z)
-            return false;
-        zframe_t *id = zmsg_pop(z);
-        if (!f->peer)
-            f->peer = zframe_dup(id);
-        zframe_destroy(&id);
-        assert_int_equal(pk_msg_from_zmsg(z, m, NULL, 0), 0);
-        zmsg_destroy(&z);
-        if (m->type != PK_MSG_HEARTBEAT)
-            return true;
-        pk_msg_clear(m);
-    }
-    return false;
-}
-
 // The next message of a type (others are skipped), within ms.
 static bool
-s_expect(fx_t *f, pk_msg_type_t type, pk_msg_t *m, int ms)
+s_expect(fake_broker_t *f, pk_msg_type_t type, pk_msg_t *m, int ms)
 {
     int64_t end = zclock_mono() + ms;
     while (zclock_mono() < end) {
-        if (!s_recv(f, m, (int) (end - zclock_mono())))
+        if (!fake_broker_recv(f, m, (int) (end - zclock_mono()), false))
             return false;
         if (m->type == type)
             return true;
@@ -72,66 +41,36 @@ s_expect(fx_t *f, pk_msg_type_t type, pk_msg_t *m, int ms)
 }
 
 static void
-s_send(fx_t *f, const pk_msg_t *m)
-{
-    zmsg_t *z = pk_msg_to_zmsg(m);
-    zmsg_pushmem(z, zframe_data(f->peer), zframe_size(f->peer));
-    assert_int_equal(zmsg_send(&z, f->router), 0);
-}
-
-static void
-s_credit(fx_t *f, uint32_t n)
+s_credit(fake_broker_t *f, uint32_t n)
 {
     pk_msg_t c = { .type = PK_MSG_CREDIT };
     c.credit.id = ID;
     c.credit.attempt = 1;
     c.credit.credits = n;
-    s_send(f, &c);
+    fake_broker_send(f, &c);
 }
 
 static void
-s_disconnect(fx_t *f)
+s_disconnect(fake_broker_t *f)
 {
     pk_msg_t d = { .type = PK_MSG_DISCONNECT };
     d.disconnect.name = "w1";
     d.disconnect.reason = "unknown worker: send READY";
-    s_send(f, &d);
+    fake_broker_send(f, &d);
 }
 
 static void
-s_start(fx_t *f, const char *name)
+s_start(fake_broker_t *f, const char *name)
 {
-    memset(f, 0, sizeof *f);
-    snprintf(f->endpoint, sizeof f->endpoint, "inproc://pk-test-readopt-%s", name);
-    f->router = zsock_new(ZMQ_ROUTER);
-    assert_true(zsock_bind(f->router, "%s", f->endpoint) >= 0);
-    pk_runner_config_t cfg = { .name = "w1", .endpoint = f->endpoint, .slots = 1,
+    char ep[128];
+    snprintf(ep, sizeof ep, "inproc://pk-test-readopt-%s", name);
+    pk_runner_config_t cfg = { .name = "w1", .slots = 1,
                                .work_root = "/tmp/pikoci-test-readopt" };
-    f->runner = pk_runner_new(&cfg);
-    assert_non_null(f->runner);
     pk_msg_t m;
-    assert_true(s_expect(f, PK_MSG_READY, &m, 5000));
+    fake_broker_start(f, ep, cfg, &m);
     assert_int_equal(m.ready.holding.count, 0);
     pk_msg_clear(&m);
-    char *err = NULL;
-    pk_value_t *plan = pk_value_from_json(FLOOD, strlen(FLOOD), &err);
-    assert_non_null(plan);
-    pk_msg_t w = { .type = PK_MSG_WORK };
-    w.work.id = ID;
-    w.work.attempt = 1;
-    w.work.kind = "build";
-    pk_value_pack_bytes(plan, &w.work.plan.data, &w.work.plan.size);
-    s_send(f, &w);
-    free(w.work.plan.data);
-    pk_value_destroy(&plan);
-}
-
-static void
-s_stop(fx_t *f)
-{
-    zactor_destroy(&f->runner);
-    zframe_destroy(&f->peer);
-    zsock_destroy(&f->router);
+    fake_broker_work(f, ID, "build", FLOOD);
 }
 
 typedef struct {
@@ -142,7 +81,7 @@ typedef struct {
 
 // Exactly n LOG chunks (no more come within quiet_ms after them).
 static void
-s_logs(fx_t *f, chunk_t *out, size_t n, int quiet_ms)
+s_logs(fake_broker_t *f, chunk_t *out, size_t n, int quiet_ms)
 {
     for (size_t i = 0; i < n; i++) {
         pk_msg_t m;
@@ -171,7 +110,7 @@ static void
 test_resync_resends_what_was_not_confirmed(void **state)
 {
     (void) state;
-    fx_t f;
+    fake_broker_t f;
     s_start(&f, "resend");
     pk_msg_t m;
     assert_true(s_expect(&f, PK_MSG_STARTED, &m, 5000));
@@ -189,12 +128,12 @@ test_resync_resends_what_was_not_confirmed(void **state)
     assert_int_equal(m.ready.holding.count, 1);
     assert_string_equal(m.ready.holding.items[0], ID ":1");
     pk_msg_clear(&m);
-    assert_true(s_recv(&f, &m, 5000));
+    assert_true(fake_broker_recv(&f, &m, 5000, false));
     assert_int_equal(m.type, PK_MSG_STARTED);
     assert_int_equal(m.started.started_ms, started_ms);
     assert_string_equal(m.started.worker, "w1");
     pk_msg_clear(&m);
-    assert_true(s_recv(&f, &m, 5000));
+    assert_true(fake_broker_recv(&f, &m, 5000, false));
     assert_int_equal(m.type, PK_MSG_STEP);
     assert_string_equal(m.step.status, "started");
     assert_string_equal(m.step.name, "t");
@@ -222,7 +161,7 @@ test_resync_resends_what_was_not_confirmed(void **state)
     char status[32] = "";
     uint64_t finished_ms = 0;
     while (!*status) {
-        assert_true(s_recv(&f, &m, 20000));
+        assert_true(fake_broker_recv(&f, &m, 20000, false));
         if (m.type == PK_MSG_LOG) {
             assert_int_equal(m.log.seq, next);
             next++;
@@ -264,7 +203,7 @@ test_resync_resends_what_was_not_confirmed(void **state)
     assert_string_equal(m.done.status, "succeeded");
     assert_int_equal(m.done.finished_ms, finished_ms);
     pk_msg_clear(&m);
-    s_stop(&f);
+    fake_broker_stop(&f);
 }
 
 // A sink crediting more than was sent (a retransmit and its original) does
@@ -273,7 +212,7 @@ static void
 test_credit_counts_against_the_window(void **state)
 {
     (void) state;
-    fx_t f;
+    fake_broker_t f;
     s_start(&f, "clamp");
     chunk_t c[RUNNER_INITIAL_CREDIT];
     s_logs(&f, c, RUNNER_INITIAL_CREDIT, 300);
@@ -287,10 +226,10 @@ test_credit_counts_against_the_window(void **state)
     m.cancel.id = ID;
     m.cancel.attempt = 1;
     m.cancel.reason = "enough";
-    s_send(&f, &m);
+    fake_broker_send(&f, &m);
     s_credit(&f, 2 * RUNNER_INITIAL_CREDIT);
     for (bool done = false; !done; ) {
-        assert_true(s_recv(&f, &m, 10000));
+        assert_true(fake_broker_recv(&f, &m, 10000, false));
         if (m.type == PK_MSG_LOG)
             s_credit(&f, 1);
         done = m.type == PK_MSG_DONE;
@@ -298,7 +237,7 @@ test_credit_counts_against_the_window(void **state)
             assert_string_equal(m.done.status, "cancelled");
         pk_msg_clear(&m);
     }
-    s_stop(&f);
+    fake_broker_stop(&f);
 }
 
 int

@@ -15,68 +15,16 @@
 #include <sys/stat.h>
 #include "pk_runner.h"
 #include "pk_msg.h"
-#include "pk_value.h"
-#include "pk_value_msgpack.h"
 #include "test_work_root.h"
-
-typedef struct {
-    zsock_t *router;
-    zactor_t *runner;
-    zframe_t *peer;          // routing id of the runner
-    char endpoint[256];
-} s_fixture_t;
-
-// Receive the next message from the runner (skipping heartbeats unless wanted).
-static bool
-s_recv(s_fixture_t *f, pk_msg_t *m, int timeout_ms, bool want_heartbeats)
-{
-    int64_t end = zclock_mono() + timeout_ms;
-    while (zclock_mono() < end) {
-        zsock_set_rcvtimeo(f->router, (int) (end - zclock_mono()));
-        zmsg_t *z = zmsg_recv(f->router);
-        if (!z)
-            return false;
-        zframe_t *id = zmsg_pop(z);
-        if (!f->peer)
-            f->peer = zframe_dup(id);
-        zframe_destroy(&id);
-        char err[256];
-        assert_int_equal(pk_msg_from_zmsg(z, m, err, sizeof err), 0);
-        zmsg_destroy(&z);
-        if (m->type == PK_MSG_HEARTBEAT && !want_heartbeats) {
-            pk_msg_clear(m);
-            continue;
-        }
-        return true;
-    }
-    return false;
-}
+#include "fake_broker.h"
 
 static void
-s_send(s_fixture_t *f, const pk_msg_t *m)
+s_start(fake_broker_t *f, const char *bind, uint32_t slots)
 {
-    zmsg_t *z = pk_msg_to_zmsg(m);
-    assert_non_null(z);
-    zmsg_pushmem(z, zframe_data(f->peer), zframe_size(f->peer));
-    zmsg_send(&z, f->router);
-}
-
-static void
-s_start(s_fixture_t *f, const char *bind, uint32_t slots)
-{
-    memset(f, 0, sizeof(*f));
-    f->router = zsock_new(ZMQ_ROUTER);
-    assert_true(zsock_bind(f->router, "%s", bind) >= 0);
-    char *ep = zsock_last_endpoint(f->router);
-    snprintf(f->endpoint, sizeof f->endpoint, "%s", ep);
-    zstr_free(&ep);
-    pk_runner_config_t cfg = { .name = "w1", .endpoint = f->endpoint, .slots = slots,
-                               .tags = "linux,gpu", .work_root = test_work_root() };
-    f->runner = pk_runner_new(&cfg);
-    assert_non_null(f->runner);
+    pk_runner_config_t cfg = { .name = "w1", .slots = slots, .tags = "linux,gpu",
+                               .work_root = test_work_root() };
     pk_msg_t m;
-    assert_true(s_recv(f, &m, 5000, false));
-    assert_int_equal(m.type, PK_MSG_READY);
+    fake_broker_start(f, bind, cfg, &m);
     assert_string_equal(m.ready.name, "w1");
     assert_int_equal(m.ready.slots, slots);
     assert_int_equal(m.ready.tags.count, 2);
@@ -85,76 +33,21 @@ s_start(s_fixture_t *f, const char *bind, uint32_t slots)
 }
 
 static void
-s_stop(s_fixture_t *f)
-{
-    zactor_destroy(&f->runner);
-    zframe_destroy(&f->peer);
-    zsock_destroy(&f->router);
-}
-
-static void
-s_work(s_fixture_t *f, const char *id, const char *kind, const char *plan_json)
-{
-    char *err = NULL;
-    pk_value_t *plan = pk_value_from_json(plan_json, strlen(plan_json), &err);
-    assert_non_null(plan);
-    pk_msg_t m = { .type = PK_MSG_WORK };
-    m.work.id = (char *) id;
-    m.work.attempt = 1;
-    m.work.kind = (char *) kind;
-    pk_value_pack_bytes(plan, &m.work.plan.data, &m.work.plan.size);
-    s_send(f, &m);
-    free(m.work.plan.data);
-    pk_value_destroy(&plan);
-}
-
-// Collect until DONE for id; returns the log text (caller frees); grants a
-// credit per LOG like the log sink.
-static char *
-s_until_done(s_fixture_t *f, const char *id, char *status, size_t status_len)
-{
-    char *log = calloc(1, 1);
-    size_t len = 0;
-    for (;;) {
-        pk_msg_t m;
-        if (!s_recv(f, &m, 20000, false))
-            fail_msg("no DONE for %s; log so far:\n%s", id, log);
-        if (m.type == PK_MSG_LOG && !strcmp(m.log.id, id)) {
-            log = realloc(log, len + m.log.data.size + 1);
-            memcpy(log + len, m.log.data.data, m.log.data.size);
-            len += m.log.data.size;
-            log[len] = 0;
-            pk_msg_t c = { .type = PK_MSG_CREDIT };
-            c.credit.id = m.log.id;
-            c.credit.attempt = m.log.attempt;
-            c.credit.credits = 1;
-            s_send(f, &c);
-        }
-        bool done = m.type == PK_MSG_DONE && !strcmp(m.done.id, id);
-        if (done)
-            snprintf(status, status_len, "%s", m.done.status);
-        pk_msg_clear(&m);
-        if (done)
-            return log;
-    }
-}
-
-static void
 test_work_over_inproc_and_tcp(void **state)
 {
     (void) state;
     const char *binds[] = { "inproc://pk-test-runner", "tcp://127.0.0.1:*" };
     for (size_t i = 0; i < 2; i++) {
-        s_fixture_t f;
+        fake_broker_t f;
         s_start(&f, binds[i], 2);
-        s_work(&f, "build:p/j/1", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
+        fake_broker_work(&f, "build:p/j/1", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
                "\"cmd\":{\"runner\":{\"name\":\"exec\"},\"params\":{\"path\":\"/bin/echo\",\"args\":[\"hello\"]}}}]}");
         char status[32];
-        char *log = s_until_done(&f, "build:p/j/1", status, sizeof status);
+        char *log = fake_broker_until_done(&f, "build:p/j/1", status, sizeof status);
         assert_string_equal(status, "succeeded");
         assert_string_equal(log, "hello\n");
         free(log);
-        s_stop(&f);
+        fake_broker_stop(&f);
     }
 }
 
@@ -162,19 +55,19 @@ static void
 test_heartbeat_and_slots(void **state)
 {
     (void) state;
-    s_fixture_t f;
+    fake_broker_t f;
     s_start(&f, "inproc://pk-test-runner-hb", 1);
     pk_msg_t m;
-    assert_true(s_recv(&f, &m, 3000, true));
+    assert_true(fake_broker_recv(&f, &m, 3000, true));
     assert_int_equal(m.type, PK_MSG_HEARTBEAT);
     assert_int_equal(m.heartbeat.slots_free, 1);
     pk_msg_clear(&m);
     // one slot: the second WORK is refused while the first runs
-    s_work(&f, "build:p/j/1", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
+    fake_broker_work(&f, "build:p/j/1", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
            "\"cmd\":{\"runner\":{\"name\":\"shell\"},\"params\":{\"cmd\":\"sleep 30\"}}}]}");
-    s_work(&f, "build:p/j/2", "build", "{\"steps\":[]}");
+    fake_broker_work(&f, "build:p/j/2", "build", "{\"steps\":[]}");
     char status[32];
-    char *log = s_until_done(&f, "build:p/j/2", status, sizeof status);
+    char *log = fake_broker_until_done(&f, "build:p/j/2", status, sizeof status);
     assert_string_equal(status, "errored");
     free(log);
     // cancel the first
@@ -182,18 +75,18 @@ test_heartbeat_and_slots(void **state)
     c.cancel.id = "build:p/j/1";
     c.cancel.attempt = 1;
     c.cancel.reason = "cancelled by test";
-    s_send(&f, &c);
-    log = s_until_done(&f, "build:p/j/1", status, sizeof status);
+    fake_broker_send(&f, &c);
+    log = fake_broker_until_done(&f, "build:p/j/1", status, sizeof status);
     assert_string_equal(status, "cancelled");
     free(log);
-    s_stop(&f);
+    fake_broker_stop(&f);
 }
 
 static void
 test_malformed_frames_dropped(void **state)
 {
     (void) state;
-    s_fixture_t f;
+    fake_broker_t f;
     s_start(&f, "inproc://pk-test-runner-bad", 1);
     // garbage of every shape, then a real job: the runner must still work
     zmsg_t *z = zmsg_new();
@@ -205,12 +98,12 @@ test_malformed_frames_dropped(void **state)
     zmsg_addmem(z, zframe_data(f.peer), zframe_size(f.peer));
     zmsg_addstr(z, "NONSENSE");
     zmsg_send(&z, f.router);
-    s_work(&f, "build:p/j/9", "build", "{\"steps\":[]}");
+    fake_broker_work(&f, "build:p/j/9", "build", "{\"steps\":[]}");
     char status[32];
-    char *log = s_until_done(&f, "build:p/j/9", status, sizeof status);
+    char *log = fake_broker_until_done(&f, "build:p/j/9", status, sizeof status);
     assert_string_equal(status, "succeeded");
     free(log);
-    s_stop(&f);
+    fake_broker_stop(&f);
 }
 
 // A recording docker: writes its argv, one per line, to $DOCKER_LOG, then
@@ -253,12 +146,12 @@ test_docker_runner_recorded(void **state)
     setenv("DOCKER_LOG", logpath, 1);
     snprintf(path_env, sizeof path_env, "%s:%s", dir, getenv("PATH"));
     setenv("PATH", path_env, 1);
-    s_fixture_t f;
+    fake_broker_t f;
     s_start(&f, "inproc://pk-test-runner-docker", 1);
-    s_work(&f, "build:p/j/3", "build", "{\"env\":{\"BUILD_NUMBER\":\"3\"},\"steps\":[{\"kind\":\"task\",\"name\":\"d\","
+    fake_broker_work(&f, "build:p/j/3", "build", "{\"env\":{\"BUILD_NUMBER\":\"3\"},\"steps\":[{\"kind\":\"task\",\"name\":\"d\","
            "\"cmd\":{\"runner\":{\"name\":\"docker\"},\"params\":{\"image\":\"alpine:3\",\"cmd\":\"echo in-container\",\"args\":[\"--network\",\"none\"]}}}]}");
     char status[32];
-    char *log = s_until_done(&f, "build:p/j/3", status, sizeof status);
+    char *log = fake_broker_until_done(&f, "build:p/j/3", status, sizeof status);
     assert_string_equal(status, "succeeded");
     assert_string_equal(log, "in-container\n");
     free(log);
@@ -275,10 +168,10 @@ test_docker_runner_recorded(void **state)
     // an exec command routed through docker (a type-level runner override):
     // path and args run in the container as they are
     remove(logpath);
-    s_work(&f, "build:p/j/5", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"x\","
+    fake_broker_work(&f, "build:p/j/5", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"x\","
            "\"cmd\":{\"runner\":{\"name\":\"docker\"},\"params\":{\"image\":\"alpine/git\","
            "\"path\":\"/bin/echo\",\"args\":[\"exec-in-docker\"]}}}]}");
-    log = s_until_done(&f, "build:p/j/5", status, sizeof status);
+    log = fake_broker_until_done(&f, "build:p/j/5", status, sizeof status);
     assert_string_equal(status, "succeeded");
     free(log);
     fp = fopen(logpath, "r");
@@ -289,11 +182,11 @@ test_docker_runner_recorded(void **state)
 
     // cancel: `docker kill NAME` is called, not only a signal to the CLI
     remove(logpath);
-    s_work(&f, "build:p/j/4", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"d\","
+    fake_broker_work(&f, "build:p/j/4", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"d\","
            "\"cmd\":{\"runner\":{\"name\":\"docker\"},\"params\":{\"image\":\"alpine:3\",\"cmd\":\"echo up; sleep 30\"}}}]}");
     pk_msg_t m;
     do {
-        assert_true(s_recv(&f, &m, 10000, false));
+        assert_true(fake_broker_recv(&f, &m, 10000, false));
         bool up = m.type == PK_MSG_LOG;
         if (up) {
             // stored, as a sink would say: a log never confirmed errors the build
@@ -301,7 +194,7 @@ test_docker_runner_recorded(void **state)
             cr.credit.id = "build:p/j/4";
             cr.credit.attempt = 1;
             cr.credit.credits = 1;
-            s_send(&f, &cr);
+            fake_broker_send(&f, &cr);
         }
         pk_msg_clear(&m);
         if (up)
@@ -310,8 +203,8 @@ test_docker_runner_recorded(void **state)
     pk_msg_t c = { .type = PK_MSG_CANCEL };
     c.cancel.id = "build:p/j/4";
     c.cancel.attempt = 1;
-    s_send(&f, &c);
-    log = s_until_done(&f, "build:p/j/4", status, sizeof status);
+    fake_broker_send(&f, &c);
+    log = fake_broker_until_done(&f, "build:p/j/4", status, sizeof status);
     assert_string_equal(status, "cancelled");
     free(log);
     fp = fopen(logpath, "r");
@@ -319,7 +212,7 @@ test_docker_runner_recorded(void **state)
     calls[n] = 0;
     fclose(fp);
     assert_non_null(strstr(calls, "kill\npikoci-build-p-j-4-1-0\n"));
-    s_stop(&f);
+    fake_broker_stop(&f);
     snprintf(path_env, sizeof path_env, "rm -rf %s", dir);
     assert_int_equal(system(path_env), 0);
     free(dir);

@@ -19,115 +19,30 @@
 #include <sys/stat.h>
 #include "pk_runner.h"
 #include "pk_msg.h"
-#include "pk_value.h"
-#include "pk_value_msgpack.h"
 #include "test_work_root.h"
-
-typedef struct {
-    zsock_t *router;
-    zactor_t *runner;
-    zframe_t *peer;
-} s_fixture_t;
-
-static bool
-s_recv(s_fixture_t *f, pk_msg_t *m, int timeout_ms)
-{
-    int64_t end = zclock_mono() + timeout_ms;
-    while (zclock_mono() < end) {
-        zsock_set_rcvtimeo(f->router, (int) (end - zclock_mono()));
-        zmsg_t *z = zmsg_recv(f->router);
-        if (!z)
-            return false;
-        zframe_t *id = zmsg_pop(z);
-        if (!f->peer)
-            f->peer = zframe_dup(id);
-        zframe_destroy(&id);
-        assert_int_equal(pk_msg_from_zmsg(z, m, NULL, 0), 0);
-        zmsg_destroy(&z);
-        if (m->type == PK_MSG_HEARTBEAT) {
-            pk_msg_clear(m);
-            continue;
-        }
-        return true;
-    }
-    return false;
-}
+#include "fake_broker.h"
 
 static void
-s_send(s_fixture_t *f, const pk_msg_t *m)
+s_start(fake_broker_t *f, const char *ep)
 {
-    zmsg_t *z = pk_msg_to_zmsg(m);
-    zmsg_pushmem(z, zframe_data(f->peer), zframe_size(f->peer));
-    zmsg_send(&z, f->router);
-}
-
-static void
-s_start(s_fixture_t *f, const char *ep)
-{
-    memset(f, 0, sizeof(*f));
-    f->router = zsock_new(ZMQ_ROUTER);
-    assert_true(zsock_bind(f->router, "%s", ep) >= 0);
-    pk_runner_config_t cfg = { .name = "w1", .endpoint = ep, .slots = 1,
-                               .work_root = test_work_root() };
-    f->runner = pk_runner_new(&cfg);
-    assert_non_null(f->runner);
-    pk_msg_t m;
-    assert_true(s_recv(f, &m, 5000));
-    assert_int_equal(m.type, PK_MSG_READY);
-    pk_msg_clear(&m);
-}
-
-static void
-s_stop(s_fixture_t *f)
-{
-    zactor_destroy(&f->runner);
-    zframe_destroy(&f->peer);
-    zsock_destroy(&f->router);
+    pk_runner_config_t cfg = { .name = "w1", .slots = 1, .work_root = test_work_root() };
+    fake_broker_start(f, ep, cfg, NULL);
 }
 
 // One build of a shell command; its log (caller frees) once DONE says status.
 static char *
-s_build(s_fixture_t *f, const char *id, const char *cmd, const char *want_status)
+s_build(fake_broker_t *f, const char *id, const char *cmd, const char *want_status)
 {
     char json[2048];
     snprintf(json, sizeof json, "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\",\"cmd\":"
              "{\"runner\":{\"name\":\"exec\"},\"params\":{\"path\":\"/bin/sh\","
              "\"args\":[\"-c\",\"%s\"]}}}]}", cmd);
-    pk_value_t *plan = pk_value_from_json(json, strlen(json), NULL);
-    assert_non_null(plan);
-    pk_msg_t w = { .type = PK_MSG_WORK };
-    w.work.id = (char *) id;
-    w.work.attempt = 1;
-    w.work.kind = "build";
-    pk_value_pack_bytes(plan, &w.work.plan.data, &w.work.plan.size);
-    s_send(f, &w);
-    free(w.work.plan.data);
-    pk_value_destroy(&plan);
-    char *log = calloc(1, 1);
-    size_t len = 0;
-    for (;;) {
-        pk_msg_t m;
-        if (!s_recv(f, &m, 20000))
-            fail_msg("no DONE for %s; log so far: %s", id, log);
-        if (m.type == PK_MSG_LOG && !strcmp(m.log.id, id)) {
-            log = realloc(log, len + m.log.data.size + 1);
-            memcpy(log + len, m.log.data.data, m.log.data.size);
-            len += m.log.data.size;
-            log[len] = 0;
-            pk_msg_t c = { .type = PK_MSG_CREDIT };
-            c.credit.id = m.log.id;
-            c.credit.attempt = m.log.attempt;
-            c.credit.credits = 1;
-            s_send(f, &c);
-        }
-        bool done = m.type == PK_MSG_DONE && !strcmp(m.done.id, id);
-        if (done && strcmp(m.done.status, want_status))
-            fail_msg("%s: %s (%s), log: %s", id, m.done.status,
-                     m.done.reason ? m.done.reason : "", log);
-        pk_msg_clear(&m);
-        if (done)
-            return log;
-    }
+    fake_broker_work(f, id, "build", json);
+    char status[32];
+    char *log = fake_broker_until_done(f, id, status, sizeof status);
+    if (strcmp(status, want_status))
+        fail_msg("%s: %s (%s), log: %s", id, status, f->done_reason, log);
+    return log;
 }
 
 static long
@@ -174,7 +89,7 @@ s_gone(const char *path, int timeout_ms)
 // A build that prints its $WORKDIR (its log's first line, in *dir) and
 // whether it starts empty and private.
 static void
-s_build_dir(s_fixture_t *f, const char *id, char *dir, size_t size)
+s_build_dir(fake_broker_t *f, const char *id, char *dir, size_t size)
 {
     char *log = s_build(f, id, "echo $WORKDIR; ls -A | wc -l; stat -c %a .", "succeeded");
     char *nl = strchr(log, '\n');
@@ -194,7 +109,7 @@ static void
 test_stacks_reused(void **state)
 {
     (void) state;
-    s_fixture_t f;
+    fake_broker_t f;
     s_start(&f, "inproc://pk-test-spawnpath-stacks");
     free(s_build(&f, "build:p/j/0", "true", "succeeded"));
     long before = s_vm_kb();
@@ -206,7 +121,7 @@ test_stacks_reused(void **state)
     long grown = s_vm_kb() - before;
     if (grown >= 4 * 8192)
         fail_msg("24 builds grew the address space by %ld kB: their stacks are kept", grown);
-    s_stop(&f);
+    fake_broker_stop(&f);
     assert_int_equal(s_workdirs(), 0);
 }
 
@@ -217,7 +132,7 @@ static void
 test_workdir_made_ahead(void **state)
 {
     (void) state;
-    s_fixture_t f;
+    fake_broker_t f;
     s_start(&f, "inproc://pk-test-spawnpath-ahead");
     char dirs[6][512];
     for (int i = 0; i < 6; i++) {
@@ -244,7 +159,7 @@ test_workdir_made_ahead(void **state)
     char next[512];
     s_build_dir(&f, "build:p/j/next", next, sizeof next);
     assert_string_equal(next, ahead);
-    s_stop(&f);
+    fake_broker_stop(&f);
     assert_int_equal(s_workdirs(), 0);
 }
 
@@ -255,7 +170,7 @@ static void
 test_workdirs(void **state)
 {
     (void) state;
-    s_fixture_t f;
+    fake_broker_t f;
     s_start(&f, "inproc://pk-test-spawnpath-workdirs");
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -f %s/.pikoci-runner && rmdir %s", test_work_root(),
@@ -288,7 +203,7 @@ test_workdirs(void **state)
     assert_int_equal(stat(cmd, &st), 0);
     unlink(cmd);
     rmdir(keep);
-    s_stop(&f);
+    fake_broker_stop(&f);
     assert_int_equal(s_workdirs(), 0);
 }
 
