@@ -40,39 +40,6 @@ s_txn_id(tenv_t *e)
 }
 
 static void
-s_send_report(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, uint32_t step,
-              const char *status)
-{
-    pk_msg_t m = { .type = type };
-    if (type == PK_MSG_STARTED) {
-        m.started.id = strdup(id);
-        m.started.attempt = attempt;
-        m.started.worker = strdup("fake");
-        m.started.started_ms = (uint64_t) zclock_time();
-    }
-    else
-    if (type == PK_MSG_STEP) {
-        m.step.id = strdup(id);
-        m.step.attempt = attempt;
-        m.step.step = step;
-        m.step.kind = strdup("task");
-        m.step.name = strdup("t");
-        m.step.status = strdup(status);
-        m.step.started_ms = (uint64_t) zclock_time();
-        if (strcmp(status, "started"))
-            m.step.finished_ms = (uint64_t) zclock_time();
-    }
-    else {
-        m.done.id = strdup(id);
-        m.done.attempt = attempt;
-        m.done.status = strdup(status);
-        m.done.finished_ms = (uint64_t) zclock_time();
-    }
-    assert_int_equal(pk_msg_send(zsock_resolve(e->runner), &m), 0);
-    pk_msg_clear(&m);
-}
-
-static void
 s_expect_event(tenv_t *e, const char *topic, const char *number)
 {
     pk_value_t *ev = tevent(e, topic, 5000);
@@ -106,10 +73,10 @@ test_reports_together(void **state)
         pk_msg_clear(&w);
         s_expect_event(e, "build.pending", number);
         size_t before = s_txn_id(e);
-        s_send_report(e, PK_MSG_STARTED, id, attempt, 0, NULL);
-        s_send_report(e, PK_MSG_STEP, id, attempt, 1, "started");
-        s_send_report(e, PK_MSG_STEP, id, attempt, 1, "succeeded");
-        s_send_report(e, PK_MSG_DONE, id, attempt, 0, "succeeded");
+        tsend_report(e, PK_MSG_STARTED, id, attempt, 0, NULL);
+        tsend_report(e, PK_MSG_STEP, id, attempt, 1, "started");
+        tsend_report(e, PK_MSG_STEP, id, attempt, 1, "succeeded");
+        tsend_report(e, PK_MSG_DONE, id, attempt, 0, "succeeded");
         WAIT_FOR(!strcmp(tstatus(e, "one", number), "succeeded"), 5000);
         tsync(e);
         size_t commits = s_txn_id(e) - before;
@@ -158,13 +125,13 @@ test_interleaved_in_batch(void **state)
         pk_msg_clear(&w);
     }
     assert_true(att[0] && att[1]);
-    s_send_report(e, PK_MSG_STARTED, "build:p/one/1", att[0], 0, NULL);
-    s_send_report(e, PK_MSG_STARTED, "build:p/a/1", att[1], 0, NULL);
-    s_send_report(e, PK_MSG_STARTED, "build:p/one/1", att[0], 0, NULL);
-    s_send_report(e, PK_MSG_STEP, "build:p/a/1", att[1], 1, "failed");
-    s_send_report(e, PK_MSG_STEP, "build:p/one/1", att[0], 1, "succeeded");
-    s_send_report(e, PK_MSG_DONE, "build:p/a/1", att[1], 0, "failed");
-    s_send_report(e, PK_MSG_DONE, "build:p/one/1", att[0], 0, "succeeded");
+    tsend_report(e, PK_MSG_STARTED, "build:p/one/1", att[0], 0, NULL);
+    tsend_report(e, PK_MSG_STARTED, "build:p/a/1", att[1], 0, NULL);
+    tsend_report(e, PK_MSG_STARTED, "build:p/one/1", att[0], 0, NULL);
+    tsend_report(e, PK_MSG_STEP, "build:p/a/1", att[1], 1, "failed");
+    tsend_report(e, PK_MSG_STEP, "build:p/one/1", att[0], 1, "succeeded");
+    tsend_report(e, PK_MSG_DONE, "build:p/a/1", att[1], 0, "failed");
+    tsend_report(e, PK_MSG_DONE, "build:p/one/1", att[0], 0, "succeeded");
     WAIT_FOR(!strcmp(tstatus(e, "one", "1"), "succeeded"), 5000);
     WAIT_FOR(!strcmp(tstatus(e, "a", "1"), "failed"), 5000);
     const char *jobs[] = { "one", "a" }, *want[] = { "succeeded", "failed" };

@@ -331,7 +331,8 @@ tstart(tenv_t *e, const char *id, pk_value_t **plan_out)
 }
 
 void
-treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, const char *status)
+tsend_report(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, uint32_t step,
+             const char *status)
 {
     pk_msg_t m = { .type = type };
     if (type == PK_MSG_STARTED) {
@@ -344,11 +345,14 @@ treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, const c
     if (type == PK_MSG_STEP) {
         m.step.id = strdup(id);
         m.step.attempt = attempt;
-        m.step.step = 1;
+        m.step.step = step;
         m.step.kind = strdup("task");
         m.step.name = strdup("t");
         m.step.status = strdup(status);
         m.step.exit_code = !strcmp(status, "failed");
+        m.step.started_ms = (uint64_t) zclock_time();
+        if (strcmp(status, "started"))
+            m.step.finished_ms = (uint64_t) zclock_time();
     }
     else {
         m.done.id = strdup(id);
@@ -358,6 +362,12 @@ treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, const c
     }
     assert_int_equal(pk_msg_send(zsock_resolve(e->runner), &m), 0);
     pk_msg_clear(&m);
+}
+
+void
+treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt, const char *status)
+{
+    tsend_report(e, type, id, attempt, 1, status);
     // two round trips: the broker reads its peers in turn, so by the second
     // the report (sent first, by another peer) has reached the scheduler
     tsync(e);

@@ -65,6 +65,12 @@ uint64_t tversion(tenv_t *e, const char *resource, const char *ref, bool announc
 
 // The next WORK / CANCEL to the fake runner within ms (false: none).
 bool twork(tenv_t *e, pk_msg_t *m, pk_msg_type_t type, int ms);
+// A report from the fake runner (step: the STEP's index; a failed step
+// exits 1), sent without waiting -- reports back to back, as a runner's
+// can reach the scheduler together.
+void tsend_report(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt,
+                  uint32_t step, const char *status);
+// The same for step 1, then waits until the scheduler has it.
 void treport(tenv_t *e, pk_msg_type_t type, const char *id, uint32_t attempt,
              const char *status);
 // The next WORK, which must be id (its plan in *plan_out when not NULL); the
