@@ -338,54 +338,67 @@ s_cached(pk_store_t *self, const char *name)
     return dbi;
 }
 
-// Create or open the named database in its own write txn (writer held).
+static void
+s_open_failed(int rc, const char *const *names, size_t n)
+{
+    if (n == 1)
+        pk_store_fail(rc, "cannot open keyspace '%s'", names[0]);
+    else
+        pk_store_fail(rc, "cannot open the store's keyspaces");
+}
+
+// Create or open the n named databases in one write txn of their own (the
+// writer lock is held), adopting a map another process grew and growing a
+// full one.
 static int
-s_open_keyspace_txn(pk_store_t *self, const char *name, MDB_dbi *dbi)
+s_open_txn(pk_store_t *self, const char *const *names, size_t n, MDB_dbi *dbis)
 {
     for (int attempt = 0; attempt < 64; attempt++) {
-        MDB_txn *txn;
+        MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
         if (rc == MDB_MAP_RESIZED) {
             if (pk_store_resize(self, 0) != 0)
                 return -1;
             continue;
         }
-        if (rc == 0) {
-            rc = mdb_dbi_open(txn, name, MDB_CREATE, dbi);
-            if (rc == 0)
-                rc = mdb_txn_commit(txn);
-            else
-                mdb_txn_abort(txn);
-        }
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = mdb_dbi_open(txn, names[i], MDB_CREATE, &dbis[i]);
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+        if (txn)
+            mdb_txn_abort(txn);
         if (rc == MDB_MAP_FULL) {
             if (pk_store_grow(self) != 0)
                 return -1;
             continue;
         }
         if (rc != 0) {
-            pk_store_fail(rc, "cannot open keyspace '%s'", name);
+            s_open_failed(rc, names, n);
             return -1;
         }
         return 0;
     }
-    pk_store_fail(MDB_MAP_FULL, "cannot open keyspace '%s'", name);
+    s_open_failed(MDB_MAP_FULL, names, n);
     return -1;
 }
 
-// A fresh store's start creates a score of keyspaces, a commit each: their
-// meta pages are written without a sync of their own (MDB_NOMETASYNC; the
-// pages are still synced first, so a crash can only forget an empty
-// keyspace, which the next open creates again), half of those syncs. Every
-// write transaction holds the writer lock, so no other commit of this
-// process sees the flag.
+// A fresh store's start creates a score of keyspaces: their commits' meta
+// pages are written without a sync of their own (MDB_NOMETASYNC; the pages
+// are still synced first, so a crash can only forget an empty keyspace,
+// which the next open creates again, and the next commit's sync carries the
+// meta), half of those syncs. Every write transaction holds the writer
+// lock, so no other commit of this process sees the flag. On a store that
+// has them all, the transaction writes nothing (LMDB's commit of a clean
+// transaction does no I/O).
 static int
-s_open_keyspace(pk_store_t *self, const char *name, MDB_dbi *dbi)
+s_open_keyspaces(pk_store_t *self, const char *const *names, size_t n, MDB_dbi *dbis)
 {
     unsigned flags = 0;
     bool relax = mdb_env_get_flags(self->env, &flags) == 0
               && !(flags & (MDB_NOSYNC | MDB_NOMETASYNC))
               && mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1) == 0;
-    int rc = s_open_keyspace_txn(self, name, dbi);
+    int rc = s_open_txn(self, names, n, dbis);
     if (relax)
         mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
     return rc;
@@ -401,45 +414,6 @@ static const char *const s_all[] = {
     "webhooks", "webhook_index", "audit", "logs", "log_meta", PK_SECRETS_KEYSPACE
 };
 
-// All of s_all in one write transaction; the writer lock is held. Like
-// s_open_keyspace, its meta page is not synced on its own: the pages are
-// synced first, so a crash can only forget these empty keyspaces (the next
-// open creates them again), and the next commit's sync carries the meta.
-// On a store that has them all, the transaction writes nothing (LMDB's
-// commit of a clean transaction does no I/O).
-static int
-s_open_all_txn(pk_store_t *self, MDB_dbi *dbis, size_t n)
-{
-    for (int attempt = 0; attempt < 64; attempt++) {
-        MDB_txn *txn = NULL;
-        int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
-        if (rc == MDB_MAP_RESIZED) {
-            if (pk_store_resize(self, 0) != 0)
-                return -1;
-            continue;
-        }
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            rc = mdb_dbi_open(txn, s_all[i], MDB_CREATE, &dbis[i]);
-        if (rc == 0)
-            rc = mdb_txn_commit(txn);
-        else
-        if (txn)
-            mdb_txn_abort(txn);
-        if (rc == MDB_MAP_FULL) {
-            if (pk_store_grow(self) != 0)
-                return -1;
-            continue;
-        }
-        if (rc != 0) {
-            pk_store_fail(rc, "cannot open the store's keyspaces");
-            return -1;
-        }
-        return 0;
-    }
-    pk_store_fail(MDB_MAP_FULL, "cannot open the store's keyspaces");
-    return -1;
-}
-
 int
 pk_store_open_all(pk_store_t *self)
 {
@@ -454,13 +428,7 @@ pk_store_open_all(pk_store_t *self)
         return -1;
     }
     MDB_dbi dbis[N];
-    unsigned flags = 0;
-    bool relax = mdb_env_get_flags(self->env, &flags) == 0
-              && !(flags & (MDB_NOSYNC | MDB_NOMETASYNC))
-              && mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1) == 0;
-    rc = s_open_all_txn(self, dbis, N);
-    if (relax)
-        mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
+    rc = s_open_keyspaces(self, s_all, N, dbis);
     for (size_t i = 0; rc == 0 && i < N; i++) {
         if (s_cached(self, s_all[i]) != PK_STORE_NO_DBI)
             continue;
@@ -525,7 +493,7 @@ pk_store_dbi(pk_store_t *self, const char *name)
             if (!copy)
                 pk_store_fail(ENOMEM, "keyspace '%s'", name);
             else
-            if (s_open_keyspace(self, name, &opened) == 0) {
+            if (s_open_keyspaces(self, &name, 1, &opened) == 0) {
                 pthread_mutex_lock(&self->lock);
                 self->keyspaces[self->nkeyspaces++] = (pk_store_ks_t) { copy, opened };
                 pthread_mutex_unlock(&self->lock);
