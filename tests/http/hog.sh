@@ -8,8 +8,7 @@ T=$(mktemp -d)
 trap 'stop_server; rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
 start_http_server "$T/server.log" || { finish; }
-hp=${HTTP#http://}
-"$PY" "$SRC/tests/http/hog.py" "${hp%:*}" "${hp##*:}" 10
+http_py hog.py 10
 check "hog.py's checks pass" test $? -eq 0
 check "the CLI still answers" bash -c "'$BIN' pipelines >/dev/null"
 finish

@@ -16,6 +16,9 @@ start_http_server() {
     [ -n "$ADMIN_TOKEN" ] || { echo "no admin token in the log:"; cat "$log"; return 1; }
     export ADMIN_TOKEN PIKOCI_HTTP_TOKEN=$ADMIN_TOKEN
 }
+# http_py SCRIPT.py ARGS...: a Python client of tests/http against the server,
+# given its host and port first
+http_py() { local hp=${HTTP#http://} py=$1; shift; "$PY" "$SRC/tests/http/$py" "${hp%:*}" "${hp##*:}" "$@"; }
 # code METHOD URL [curl args...]: the status code, the body in $T/body (as admin)
 code() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $ADMIN_TOKEN" "$@" "$u"; }
 # acode METHOD URL [curl args...]: the same, anonymous

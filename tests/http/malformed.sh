@@ -10,11 +10,10 @@ git_repo "$T/app"
 start_http_server "$T/server.log" --run-worker \
     --pipeline-config "$SRC/tests/http/hooks.hcl" --pipeline-name ci --var repo="file://$T/app.git" \
     || { finish; }
-hp=${HTTP#http://}
 pk trigger ci/ticker >/dev/null       # 10 s of output
 check "ticker #1 runs" until_ok 30 build_is ci/ticker 1 started
 t0=$(date +%s%N)
-"$PY" "$SRC/tests/http/malformed.py" "${hp%:*}" "${hp##*:}" 6 &
+http_py malformed.py 6 &
 py=$!
 # the CLI meanwhile: each answer within a second
 slow=0

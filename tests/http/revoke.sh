@@ -16,8 +16,7 @@ for u in viewer stayer goner rita; do
 done
 pk trigger r/long >/dev/null
 check "r/long starts" until_ok 30 build_is r/long 1 started
-hp=${HTTP#http://}
-"$PY" "$SRC/tests/http/revoke.py" "${hp%:*}" "${hp##*:}"
+http_py revoke.py
 check "revoke.py's checks pass" test $? -eq 0
 pk audit --json --action tokens.revoke >"$T/audit" 2>&1
 check "the revocation is audited" grep -q '"ok"' "$T/audit"

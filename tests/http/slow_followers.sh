@@ -11,8 +11,7 @@ trap 'stop_server; rm -rf "$T"' EXIT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4"
 start_http_server "$T/server.log" --run-worker \
     --pipeline-config "$SRC/tests/http/soak.hcl" --pipeline-name s --var mb=${MB:-40} || { finish; }
-hp=${HTTP#http://}
-"$PY" "$SRC/tests/http/followers.py" "${hp%:*}" "${hp##*:}" "$SERVER_PID" s/spew 10 96
+http_py followers.py "$SERVER_PID" s/spew 10 96
 check "followers.py's checks pass" test $? -eq 0
 check "healthz answers after" test "$(code GET "$HTTP/healthz")" = 200
 finish

@@ -11,8 +11,7 @@ trap 'stop_server; rm -rf "$T"' EXIT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4"
 start_http_server "$T/server.log" --run-worker --concurrency 4 --db-system lmdb --db-path "$T/db" \
     --pipeline-config "$SRC/tests/http/soak.hcl" --pipeline-name s || { finish; }
-hp=${HTTP#http://}
-"$PY" "$SRC/tests/http/soak.py" "${hp%:*}" "${hp##*:}" "$SERVER_PID" s "${SOAK_SECONDS:-60}" 128
+http_py soak.py "$SERVER_PID" s "${SOAK_SECONDS:-60}" 128
 check "soak.py's checks pass" test $? -eq 0
 check "healthz answers after" test "$(code GET "$HTTP/healthz")" = 200
 finish

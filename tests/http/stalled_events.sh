@@ -7,8 +7,7 @@ trap 'stop_server; rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
 start_http_server "$T/server.log" --run-worker \
     --pipeline-config "$SRC/tests/http/soak.hcl" --pipeline-name s || { finish; }
-hp=${HTTP#http://}
-"$PY" "$SRC/tests/http/events.py" "${hp%:*}" "${hp##*:}" "$SERVER_PID" s/blip 150 4
+http_py events.py "$SERVER_PID" s/blip 150 4
 check "events.py's checks pass" test $? -eq 0
 check "healthz answers after" test "$(code GET "$HTTP/healthz")" = 200
 finish

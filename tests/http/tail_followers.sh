@@ -9,8 +9,7 @@ trap 'stop_server; rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
 start_http_server "$T/server.log" --run-worker \
     --pipeline-config "$SRC/tests/http/tail.hcl" --pipeline-name t --var n=250 || { finish; }
-hp=${HTTP#http://}
-"$PY" "$SRC/tests/http/tail_followers.py" "${hp%:*}" "${hp##*:}" t/chat 10 250
+http_py tail_followers.py t/chat 10 250
 check "tail_followers.py's checks pass" test $? -eq 0
 
 # a follower copies from the tail without asking anyone, but reads the store
