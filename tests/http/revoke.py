@@ -118,14 +118,18 @@ def still_open(names):
     return not closed, closed
 
 
+def both_end(prefix, whose, t0):
+    """The streams prefix-events and prefix-log end, each within its deadline."""
+    for kind, name, deadline in (("event", "events", EVENTS_S), ("log", "log", LOG_S)):
+        ok, late = ends_within([S[prefix + "-" + name]], deadline, t0)
+        check("%s %s stream ended within %.1f s" % (whose, kind, deadline), ok, late)
+
+
 # 1. a token revoked: its streams end, the same user's session's stay
 t0 = time.time()
 st, d, _ = call("DELETE", "tokens/" + api_id, token=viewer)
 check("the viewer revokes the API token: 200", st == 200, (st, d))
-ok, late = ends_within([S["viewer-api-events"]], EVENTS_S, t0)
-check("its event stream ended within %.1f s" % EVENTS_S, ok, late)
-ok, late = ends_within([S["viewer-api-log"]], LOG_S, t0)
-check("its log stream ended within %.1f s" % LOG_S, ok, late)
+both_end("viewer-api", "its", t0)
 check("the viewer's session streams and the others stay open",
       *still_open([n for n in S if not n.startswith("viewer-api")]))
 
@@ -133,10 +137,7 @@ check("the viewer's session streams and the others stay open",
 t0 = time.time()
 st, d, _ = call("POST", "logout", cookie=viewer, csrf=viewer_csrf)
 check("the viewer logs out: 200", st == 200, (st, d))
-ok, late = ends_within([S["viewer-events"]], EVENTS_S, t0)
-check("the session's event stream ended within %.1f s" % EVENTS_S, ok, late)
-ok, late = ends_within([S["viewer-log"]], LOG_S, t0)
-check("the session's log stream ended within %.1f s" % LOG_S, ok, late)
+both_end("viewer", "the session's", t0)
 check("the other users' streams stay open",
       *still_open([n for n in S if not n.startswith("viewer")]))
 
