@@ -49,6 +49,19 @@ s_expect_event(tenv_t *e, const char *topic, const char *number)
     pk_value_destroy(&ev);
 }
 
+// Build number of job in "p" has one step, finished with status.
+static void
+s_expect_step(tenv_t *e, const char *job, uint64_t number, const char *status)
+{
+    pk_build_step_t *steps = NULL;
+    size_t n = 0;
+    assert_int_equal(pk_builds_steps_list(e->builds, NULL, "p", job, number, 0, &steps, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(steps[0].status, status);
+    assert_true(steps[0].finished_ms > 0);
+    pk_build_steps_free(&steps, n);
+}
+
 // Eight builds, each reported STARTED, STEP started, STEP succeeded, DONE
 // at once: each ends succeeded with its step, its events come in order,
 // and together they take fewer commits than one per report.
@@ -83,14 +96,7 @@ test_reports_together(void **state)
         assert_true(commits >= 1 && commits <= 4);
         if (commits < fewest)
             fewest = commits;
-        pk_build_step_t *steps = NULL;
-        size_t n = 0;
-        assert_int_equal(pk_builds_steps_list(e->builds, NULL, "p", "one", (uint64_t) i, 0,
-                                              &steps, &n), 0);
-        assert_int_equal(n, 1);
-        assert_string_equal(steps[0].status, "succeeded");
-        assert_true(steps[0].finished_ms > 0);
-        pk_build_steps_free(&steps, n);
+        s_expect_step(e, "one", (uint64_t) i, "succeeded");
         pk_build_t b = tbuild(e, "one", number);
         assert_string_equal(b.worker, "fake");
         assert_true(b.started_ms > 0 && b.finished_ms >= b.started_ms);
@@ -135,14 +141,8 @@ test_interleaved_in_batch(void **state)
     WAIT_FOR(!strcmp(tstatus(e, "one", "1"), "succeeded"), 5000);
     WAIT_FOR(!strcmp(tstatus(e, "a", "1"), "failed"), 5000);
     const char *jobs[] = { "one", "a" }, *want[] = { "succeeded", "failed" };
-    for (int i = 0; i < 2; i++) {
-        pk_build_step_t *steps = NULL;
-        size_t n = 0;
-        assert_int_equal(pk_builds_steps_list(e->builds, NULL, "p", jobs[i], 1, 0, &steps, &n), 0);
-        assert_int_equal(n, 1);
-        assert_string_equal(steps[0].status, want[i]);
-        pk_build_steps_free(&steps, n);
-    }
+    for (int i = 0; i < 2; i++)
+        s_expect_step(e, jobs[i], 1, want[i]);
     pk_msg_t c;
     assert_false(twork(e, &c, PK_MSG_CANCEL, 200));
     s_teardown_fn();
