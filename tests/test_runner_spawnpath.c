@@ -59,14 +59,18 @@ s_vm_kb(void)
     return kb;
 }
 
-// build-* entries in the work root
+// build-* entries in the work root; the path of one in *one when asked
 static int
-s_workdirs(void)
+s_workdirs(char *one, size_t size)
 {
     DIR *d = opendir(test_work_root());
     int n = 0;
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        n += !strncmp(e->d_name, "build-", 6);
+        if (!strncmp(e->d_name, "build-", 6)) {
+            n++;
+            if (one)
+                snprintf(one, size, "%s/%s", test_work_root(), e->d_name);
+        }
     if (d)
         closedir(d);
     return n;
@@ -122,7 +126,7 @@ test_stacks_reused(void **state)
     if (grown >= 4 * 8192)
         fail_msg("24 builds grew the address space by %ld kB: their stacks are kept", grown);
     fake_broker_stop(&f);
-    assert_int_equal(s_workdirs(), 0);
+    assert_int_equal(s_workdirs(NULL, 0), 0);
 }
 
 // Each build gets a $WORKDIR of its own -- fresh, empty, 0700, never an
@@ -146,21 +150,15 @@ test_workdir_made_ahead(void **state)
     }
     // the one made ahead is the next build's
     int64_t end = zclock_mono() + 5000;
-    while (s_workdirs() != 1 && zclock_mono() < end)
+    while (s_workdirs(NULL, 0) != 1 && zclock_mono() < end)
         zclock_sleep(10);
-    assert_int_equal(s_workdirs(), 1);
-    DIR *d = opendir(test_work_root());
     char ahead[512] = "";
-    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (!strncmp(e->d_name, "build-", 6))
-            snprintf(ahead, sizeof ahead, "%s/%s", test_work_root(), e->d_name);
-    if (d)
-        closedir(d);
+    assert_int_equal(s_workdirs(ahead, sizeof ahead), 1);
     char next[512];
     s_build_dir(&f, "build:p/j/next", next, sizeof next);
     assert_string_equal(next, ahead);
     fake_broker_stop(&f);
-    assert_int_equal(s_workdirs(), 0);
+    assert_int_equal(s_workdirs(NULL, 0), 0);
 }
 
 // The work root went away under a running runner: the next build makes it
@@ -204,7 +202,7 @@ test_workdirs(void **state)
     unlink(cmd);
     rmdir(keep);
     fake_broker_stop(&f);
-    assert_int_equal(s_workdirs(), 0);
+    assert_int_equal(s_workdirs(NULL, 0), 0);
 }
 
 int
