@@ -31,7 +31,8 @@ int pk_git_local_clone(git_repository *mirror, const char *mirror_path, const ch
 // packs but the largest become one (git's gc.autoPackLimit is 50; what is
 // packed is every object of those packs, reachable or not, so no checkout
 // made from them loses anything). The caller holds the mirror's lock.
-// Best effort: 0, or -1 with the mirror as it was (*err_out says why).
+// Best effort: 1 when packs were merged (and removed), 0 when there was
+// nothing to do, or -1 with the mirror as it was (*err_out says why).
 #define PK_GIT_PACKS_MAX 16
 int pk_git_local_repack(git_repository *mirror, const char *mirror_path, char **err_out);
 
