@@ -1,7 +1,8 @@
 // bench_git: the git resource's check and get in-process, without a server:
 // a commit to a local bare repository (file://), pk_git_check with the last
 // version (ls + fetch into the mirror), then pk_git_pull of the new tip into
-// a new directory from the mirror, as the runner does for a triggered build.
+// a new directory from the mirror, as the runner does for a triggered build;
+// before each commit an idle check, untimed, as the periodic checks are.
 // Each operation timed on its own, p50 over N commits (argv[1], default 50).
 // The floor, measured after each get: the tree's files (a directory and
 // S_FILES small files) written with plain open/write/close, the least any
@@ -97,6 +98,11 @@ main(int argc, char **argv)
     double *floor = calloc((size_t) n, sizeof(double));
     int done = 0;
     for (; done < n; done++) {
+        // an idle check first, untimed (the periodic checks between commits)
+        versions = NULL;
+        if (pk_git_check(&p, last, cache, &versions, &err) != 0)
+            break;
+        free(versions);
         snprintf(cmd, sizeof cmd, "cd %s/wc && echo %d > V && git -c user.name=b -c "
                  "user.email=b@b commit -qam %d && git push -q origin HEAD 2>/dev/null",
                  dir, done + 1, done + 1);

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -823,6 +824,20 @@ pk_git_version_key(const pk_git_params_t *p)
     return p && p->tag ? "tag" : "ref";
 }
 
+// Where the next checkout's skeleton waits (pk_git_local.h): beside the
+// mirror, named after the URL (whose config it holds).
+static char *
+s_skeleton_path(const char *cache_dir, const char *url)
+{
+    uint64_t h = 1469598103934665603ULL;     // FNV-1a
+    for (const char *u = url; *u; u++)
+        h = (h ^ (unsigned char) *u) * 1099511628211ULL;
+    char *path = NULL;
+    if (asprintf(&path, "%s/" S_MIRROR ".skel-%016llx", cache_dir, (unsigned long long) h) < 0)
+        path = NULL;
+    return path;
+}
+
 int
 pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
              char **versions_json_out, char **err_out)
@@ -850,6 +865,13 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
                     : s_check_commits(&ctx, remote, last, cache_dir, &local, versions_json_out,
                                       err_out);
     git_remote_free(remote);
+    if (rc == 0 && local.repo && !local.tmp_dir && !strcmp(*versions_json_out, "[]")) {
+        // Nothing new: a build waits for nobody, so ready the next get.
+        char *skeleton = s_skeleton_path(cache_dir, p->url);
+        if (skeleton)
+            pk_git_local_skeleton(skeleton, p->url);
+        free(skeleton);
+    }
     s_local_close_ok(&local, rc == 0);
     s_ctx_fini(&ctx);
     return rc;
@@ -960,12 +982,13 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
             rc = s_err(&ctx, err_out, "git: commit %s not found in %s (fetched every branch "
                        "and tag%s%s)", ref, ctx.url_shown, p->fetch_ref ? " and " : "",
                        p->fetch_ref ? p->fetch_ref : "");
-        char *why = NULL;
-        if (rc == 0 && pk_git_local_clone(local.repo, local.path, dest_dir, p->url, &oid,
-                                          p->checkout_branch, &cloned, &why) != 0)
+        char *why = NULL, *skeleton = s_skeleton_path(cache_dir, p->url);
+        if (rc == 0 && pk_git_local_clone(local.repo, local.path, skeleton, dest_dir, p->url,
+                                          &oid, p->checkout_branch, &cloned, &why) != 0)
             rc = s_err(&ctx, err_out, "git: cannot clone into %s: %s", dest_dir,
                        why ? why : "out of memory");
         free(why);
+        free(skeleton);
         s_local_close_ok(&local, rc == 0);
         if (rc != 0 && cloned)
             s_rmtree(dest_dir, existed);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,23 +341,17 @@ s_checkout(git_repository *mirror, const char *dest, const char *gitdir, const g
     return rc;
 }
 
-int
-pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *dest,
-                   const char *origin_url, const git_oid *oid, const char *branch,
-                   bool *created, char **err_out)
+// What git needs to see a repository, before the objects and refs: HEAD
+// (unborn), the config, objects/pack and refs/ (refs/heads, refs/tags and
+// objects/info git makes when it writes there; every directory made here
+// is a new inode, the get's dearest operation on a busy disk).
+static int
+s_make_skeleton(const char *dest, const char *origin_url, char **err_out)
 {
-    bool exists = false;
-    *created = false;
-    if (s_usable(dest, &exists, err_out) != 0)
-        return -1;
     char gitdir[4096];
     if (snprintf(gitdir, sizeof gitdir, "%s/.git", dest) >= (int) sizeof gitdir)
         return s_fail(err_out, "path too long: %s", dest);
-    *created = true;
-    // What git needs to see a repository (objects/pack comes with the
-    // links): refs/heads, refs/tags and objects/info git makes when it
-    // writes there, and every directory made here is a journal entry.
-    static const char *const dirs[] = { "objects", "refs" };
+    static const char *const dirs[] = { "objects", "objects/pack", "refs" };
     int rc = mkdir(gitdir, 0777) == 0 || errno == EEXIST ? 0 : s_mkdirs(gitdir, err_out);
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof *dirs; i++) {
         char path[4200];
@@ -367,6 +362,53 @@ pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *
         rc = s_write_head(gitdir, S_UNBORN, err_out);
     if (rc == 0)
         rc = s_write_config(gitdir, origin_url, err_out);
+    return rc;
+}
+
+int
+pk_git_local_skeleton(const char *skeleton, const char *origin_url)
+{
+    struct stat st;
+    if (stat(skeleton, &st) == 0)
+        return 0;
+    static atomic_uint serial;
+    char tmp[4200], *err = NULL;
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d-%u", skeleton, (int) getpid(),
+             atomic_fetch_add(&serial, 1));
+    int rc = mkdir(tmp, 0777) == 0 ? s_make_skeleton(tmp, origin_url, &err) : -1;
+    if (rc == 0 && rename(tmp, skeleton) != 0)
+        rc = -1;                // another one got there first
+    if (rc != 0) {
+        static const char *const made[] = { ".git/config", ".git/HEAD", ".git/objects/pack",
+                                            ".git/objects", ".git/refs", ".git", "" };
+        for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+            char path[4300];
+            snprintf(path, sizeof path, "%s/%s", tmp, made[i]);
+            if (unlink(path) != 0)
+                rmdir(path);
+        }
+    }
+    free(err);
+    return rc;
+}
+
+int
+pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *skeleton,
+                   const char *dest, const char *origin_url, const git_oid *oid,
+                   const char *branch, bool *created, char **err_out)
+{
+    bool exists = false;
+    *created = false;
+    if (s_usable(dest, &exists, err_out) != 0)
+        return -1;
+    char gitdir[4096];
+    if (snprintf(gitdir, sizeof gitdir, "%s/.git", dest) >= (int) sizeof gitdir)
+        return s_fail(err_out, "path too long: %s", dest);
+    *created = true;
+    // A skeleton made ahead of time becomes dest (absent or empty) in one
+    // rename; none there, or on another file system: made here.
+    int rc = skeleton && rename(skeleton, dest) == 0 ? 0
+           : s_make_skeleton(dest, origin_url, err_out);
     if (rc == 0)
         rc = s_link_objects(mirror_path, gitdir, err_out);
     if (rc == 0)

@@ -373,6 +373,38 @@ test_kept_mirror_follows_disk(void **state)
     s_fx_fini(&fx);
 }
 
+// An idle check readies the next get's skeleton beside the mirror; the
+// get renames it into place (gone after), and the checkout is whole.
+static void
+test_skeleton(void **state)
+{
+    (void) state;
+    fx_t fx;
+    s_fx_init(&fx, NULL);
+    char *c1 = s_commit(&fx, "one");
+    char dest[192];
+    snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
+    s_pull(&fx, c1, dest);
+    assert_int_not_equal(s_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
+    s_check(&fx, c1);               // nothing new: makes one
+    char *skels = s_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
+    assert_string_equal(skels, "1");
+    s_check(&fx, c1);               // one is enough
+    char *again = s_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
+    assert_string_equal(again, "1");
+    char *c2 = s_commit(&fx, "two");
+    s_check(&fx, c1);
+    snprintf(dest, sizeof dest, "%s/b2/app", fx.root);
+    assert_int_equal(mkdir(dest, 0755) == 0 ? 0 : s_sh("mkdir -p %s", dest), 0);  // empty: fine
+    s_pull(&fx, c2, dest);
+    assert_int_not_equal(s_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
+    s_assert_repo(dest, c2, "two,one,");
+    char *url = s_out("git -C %s remote get-url origin", dest);
+    assert_string_equal(url, fx.url);
+    free(c1), free(c2), free(skels), free(again), free(url);
+    s_fx_fini(&fx);
+}
+
 // The runner user's own git config does not rewrite the files checked out
 // (core.autocrlf here): the working tree is the commit's tree, byte for byte.
 static void
@@ -436,6 +468,7 @@ main(void)
         cmocka_unit_test(test_packs_kept_few),
         cmocka_unit_test(test_kept_mirror_follows_disk),
         cmocka_unit_test(test_user_config_ignored),
+        cmocka_unit_test(test_skeleton),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pk_git_shutdown();
