@@ -4,6 +4,8 @@
 #define PK_DL_GIT_H
 #include "pk_dl.h"
 #include <git2.h>
+#include <git2/sys/config.h>       // git_config_add_file_ondisk
+#include <git2/sys/repository.h>   // git_repository_set_odb, _set_config
 
 // The functions of libgit2 that pikoci-core calls (lib/pk_git*.c, actors/builtin_github.c).
 // A new call needs its name here: pikoci-core does not link libgit2.
@@ -15,6 +17,9 @@
     X(git_commit_free) \
     X(git_commit_lookup) \
     X(git_commit_time) \
+    X(git_config_add_file_ondisk) \
+    X(git_config_free) \
+    X(git_config_new) \
     X(git_credential_ssh_key_from_agent) \
     X(git_credential_username_new) \
     X(git_credential_userpass_plaintext_new) \
@@ -62,9 +67,12 @@
     X(git_repository_free) \
     X(git_repository_init) \
     X(git_repository_open_bare) \
+    X(git_repository_odb) \
     X(git_repository_open_ext) \
     X(git_repository_set_head) \
     X(git_repository_set_head_detached) \
+    X(git_repository_set_config) \
+    X(git_repository_set_odb) \
     X(git_revwalk_free) \
     X(git_revwalk_hide) \
     X(git_revwalk_new) \

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "pk_json.h"
 #include "pk_git.h"
 #include "pk_git_local.h"
+#include "pk_git_mirrors.h"
 
 #define S_MIRROR "repo"
 #define S_BRANCH_LIST_MAX 20
@@ -248,12 +250,19 @@ typedef struct {
     char *path;
     char *tmp_dir;          // set for a temporary repository: removed on close
     int lock_fd;
+    pk_git_mirror_t *kept;  // the mirror's entry, repo kept there on close
+    bool drop;              // repo no longer matches the mirror (packs removed)
 } s_local_t;
 
+// ok: the operation succeeded (a failed one does not keep its repository).
 static void
-s_local_close(s_local_t *local)
+s_local_close_ok(s_local_t *local, bool ok)
 {
-    git_repository_free(local->repo);
+    if (local->kept)
+        pk_git_mirror_give(local->kept, local->repo, ok && !local->drop);
+    else
+        git_repository_free(local->repo);
+    local->kept = NULL;
     local->repo = NULL;
     if (local->tmp_dir)
         s_rmtree(local->tmp_dir, false);
@@ -264,6 +273,12 @@ s_local_close(s_local_t *local)
     if (local->lock_fd >= 0)
         close(local->lock_fd);      // releases the flock
     local->lock_fd = -1;
+}
+
+static void
+s_local_close(s_local_t *local)
+{
+    s_local_close_ok(local, false);
 }
 
 static int
@@ -292,15 +307,23 @@ s_local_open(s_ctx_t *ctx, const char *cache_dir, s_local_t *local, char **err_o
         return 0;
     }
     char *lock_path = NULL;
-    if (s_mkdirs(ctx, cache_dir, err_out) != 0)
-        return -1;
     if (asprintf(&lock_path, "%s/" S_MIRROR ".lock", cache_dir) < 0
         || asprintf(&local->path, "%s/" S_MIRROR, cache_dir) < 0) {
         free(lock_path);
         local->path = NULL;
         return s_err(ctx, err_out, "git: out of memory");
     }
+    local->kept = pk_git_mirror_take(local->path);     // lock order: entry, then flock
     local->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (local->lock_fd < 0 && errno == ENOENT) {
+        // The cache's directories only when they are missing (the first use).
+        if (s_mkdirs(ctx, cache_dir, err_out) != 0) {
+            free(lock_path);
+            s_local_close(local);
+            return -1;
+        }
+        local->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
     int rc = local->lock_fd < 0 ? -1 : 0;
     while (rc == 0 && flock(local->lock_fd, LOCK_EX) != 0)
         if (errno != EINTR)
@@ -312,6 +335,8 @@ s_local_open(s_ctx_t *ctx, const char *cache_dir, s_local_t *local, char **err_o
         return -1;
     }
     free(lock_path);
+    if (local->kept && (local->repo = pk_git_mirror_repo(local->kept)))
+        return 0;
     rc = git_repository_open_bare(&local->repo, local->path);
     if (rc != 0) {
         // Missing or damaged: the cache is ours and disposable, so rebuild it.
@@ -503,8 +528,12 @@ static void
 s_repack(s_local_t *local, int rc)
 {
     char *err = NULL;
-    if (rc == 0 && !local->tmp_dir && pk_git_local_repack(local->repo, local->path, &err) != 0)
+    int merged = rc == 0 && !local->tmp_dir
+               ? pk_git_local_repack(local->repo, local->path, &err) : 0;
+    if (merged < 0)
         git_error_clear();
+    if (merged > 0)
+        local->drop = true;     // its object database still lists the packs removed
     free(err);
 }
 
@@ -783,14 +812,30 @@ pk_git_init(void)
 void
 pk_git_shutdown(void)
 {
-    if (atomic_exchange(&s_started, false))
+    if (atomic_exchange(&s_started, false)) {
+        pk_git_mirrors_free();
         git_libgit2_shutdown();
+    }
 }
 
 const char *
 pk_git_version_key(const pk_git_params_t *p)
 {
     return p && p->tag ? "tag" : "ref";
+}
+
+// Where the next checkout's skeleton waits (pk_git_local.h): beside the
+// mirror, named after the URL (whose config it holds).
+static char *
+s_skeleton_path(const char *cache_dir, const char *url)
+{
+    uint64_t h = 1469598103934665603ULL;     // FNV-1a
+    for (const char *u = url; *u; u++)
+        h = (h ^ (unsigned char) *u) * 1099511628211ULL;
+    char *path = NULL;
+    if (asprintf(&path, "%s/" S_MIRROR ".skel-%016llx", cache_dir, (unsigned long long) h) < 0)
+        path = NULL;
+    return path;
 }
 
 int
@@ -820,7 +865,14 @@ pk_git_check(const pk_git_params_t *p, const char *last, const char *cache_dir,
                     : s_check_commits(&ctx, remote, last, cache_dir, &local, versions_json_out,
                                       err_out);
     git_remote_free(remote);
-    s_local_close(&local);
+    if (rc == 0 && local.repo && !local.tmp_dir && !strcmp(*versions_json_out, "[]")) {
+        // Nothing new: a build waits for nobody, so ready the next get.
+        char *skeleton = s_skeleton_path(cache_dir, p->url);
+        if (skeleton)
+            pk_git_local_skeleton(skeleton, p->url);
+        free(skeleton);
+    }
+    s_local_close_ok(&local, rc == 0);
     s_ctx_fini(&ctx);
     return rc;
 }
@@ -930,13 +982,14 @@ pk_git_pull(const pk_git_params_t *p, const char *ref, const char *dest_dir,
             rc = s_err(&ctx, err_out, "git: commit %s not found in %s (fetched every branch "
                        "and tag%s%s)", ref, ctx.url_shown, p->fetch_ref ? " and " : "",
                        p->fetch_ref ? p->fetch_ref : "");
-        char *why = NULL;
-        if (rc == 0 && pk_git_local_clone(local.repo, local.path, dest_dir, p->url, &oid,
-                                          p->checkout_branch, &cloned, &why) != 0)
+        char *why = NULL, *skeleton = s_skeleton_path(cache_dir, p->url);
+        if (rc == 0 && pk_git_local_clone(local.repo, local.path, skeleton, dest_dir, p->url,
+                                          &oid, p->checkout_branch, &cloned, &why) != 0)
             rc = s_err(&ctx, err_out, "git: cannot clone into %s: %s", dest_dir,
                        why ? why : "out of memory");
         free(why);
-        s_local_close(&local);
+        free(skeleton);
+        s_local_close_ok(&local, rc == 0);
         if (rc != 0 && cloned)
             s_rmtree(dest_dir, existed);
         s_ctx_fini(&ctx);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,38 +306,53 @@ s_write_head(const char *gitdir, const char *text, char **err_out)
     return s_write_file(path, text, strlen(text), 0644, err_out);
 }
 
+// The tree is read through the mirror's object database, already open with
+// its packs' indexes loaded (the same packs the new repository links), and
+// the checkout reads the new repository's own config alone: libgit2 takes a
+// snapshot of the whole config (~/.gitconfig, /etc/gitconfig too) several
+// times per checkout, most of its instructions. So the runner user's
+// core.autocrlf and the like do not rewrite the files: the working tree is
+// the commit's tree (its .gitattributes still apply, as they do for git).
 static int
-s_checkout(const char *dest, const git_oid *oid, char **err_out)
+s_checkout(git_repository *mirror, const char *dest, const char *gitdir, const git_oid *oid,
+           char **err_out)
 {
     git_repository *repo = NULL;
     git_commit *commit = NULL;
+    git_odb *odb = NULL;
+    git_config *config = NULL;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config", gitdir);
     git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
     co.checkout_strategy = GIT_CHECKOUT_FORCE;      // into an empty tree
     int rc = git_repository_open_ext(&repo, dest, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0
+          || git_config_new(&config) != 0
+          || git_config_add_file_ondisk(config, path, GIT_CONFIG_LEVEL_LOCAL, repo, 0) != 0
+          || git_repository_set_config(repo, config) != 0
+          || git_repository_odb(&odb, mirror) != 0
+          || git_repository_set_odb(repo, odb) != 0
           || git_commit_lookup(&commit, repo, oid) != 0
           || git_checkout_tree(repo, (git_object *) commit, &co) != 0
            ? s_fail(err_out, "%s", s_git_msg()) : 0;
     git_commit_free(commit);
     git_repository_free(repo);
+    git_odb_free(odb);
+    git_config_free(config);
     return rc;
 }
 
-int
-pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *dest,
-                   const char *origin_url, const git_oid *oid, const char *branch,
-                   bool *created, char **err_out)
+// What git needs to see a repository, before the objects and refs: HEAD
+// (unborn), the config, objects/pack and refs/ (refs/heads, refs/tags and
+// objects/info git makes when it writes there; every directory made here
+// is a new inode, the get's dearest operation on a busy disk).
+static int
+s_make_skeleton(const char *dest, const char *origin_url, char **err_out)
 {
-    bool exists = false;
-    *created = false;
-    if (s_usable(dest, &exists, err_out) != 0)
-        return -1;
     char gitdir[4096];
     if (snprintf(gitdir, sizeof gitdir, "%s/.git", dest) >= (int) sizeof gitdir)
         return s_fail(err_out, "path too long: %s", dest);
-    *created = true;
-    static const char *const dirs[] = { "objects", "objects/info", "refs", "refs/heads",
-                                        "refs/tags" };
-    int rc = s_mkdirs(gitdir, err_out);
+    static const char *const dirs[] = { "objects", "objects/pack", "refs" };
+    int rc = mkdir(gitdir, 0777) == 0 || errno == EEXIST ? 0 : s_mkdirs(gitdir, err_out);
     for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof *dirs; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", gitdir, dirs[i]);
@@ -346,12 +362,59 @@ pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *
         rc = s_write_head(gitdir, S_UNBORN, err_out);
     if (rc == 0)
         rc = s_write_config(gitdir, origin_url, err_out);
+    return rc;
+}
+
+int
+pk_git_local_skeleton(const char *skeleton, const char *origin_url)
+{
+    struct stat st;
+    if (stat(skeleton, &st) == 0)
+        return 0;
+    static atomic_uint serial;
+    char tmp[4200], *err = NULL;
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d-%u", skeleton, (int) getpid(),
+             atomic_fetch_add(&serial, 1));
+    int rc = mkdir(tmp, 0777) == 0 ? s_make_skeleton(tmp, origin_url, &err) : -1;
+    if (rc == 0 && rename(tmp, skeleton) != 0)
+        rc = -1;                // another one got there first
+    if (rc != 0) {
+        static const char *const made[] = { ".git/config", ".git/HEAD", ".git/objects/pack",
+                                            ".git/objects", ".git/refs", ".git", "" };
+        for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+            char path[4300];
+            snprintf(path, sizeof path, "%s/%s", tmp, made[i]);
+            if (unlink(path) != 0)
+                rmdir(path);
+        }
+    }
+    free(err);
+    return rc;
+}
+
+int
+pk_git_local_clone(git_repository *mirror, const char *mirror_path, const char *skeleton,
+                   const char *dest, const char *origin_url, const git_oid *oid,
+                   const char *branch, bool *created, char **err_out)
+{
+    bool exists = false;
+    *created = false;
+    if (s_usable(dest, &exists, err_out) != 0)
+        return -1;
+    char gitdir[4096];
+    if (snprintf(gitdir, sizeof gitdir, "%s/.git", dest) >= (int) sizeof gitdir)
+        return s_fail(err_out, "path too long: %s", dest);
+    *created = true;
+    // A skeleton made ahead of time becomes dest (absent or empty) in one
+    // rename; none there, or on another file system: made here.
+    int rc = skeleton && rename(skeleton, dest) == 0 ? 0
+           : s_make_skeleton(dest, origin_url, err_out);
     if (rc == 0)
         rc = s_link_objects(mirror_path, gitdir, err_out);
     if (rc == 0)
         rc = s_write_refs(mirror, gitdir, oid, branch, err_out);
     if (rc == 0)
-        rc = s_checkout(dest, oid, err_out);
+        rc = s_checkout(mirror, dest, gitdir, oid, err_out);
     if (rc == 0) {
         char head[GIT_OID_HEXSZ + 300];
         if (branch && *branch)
@@ -467,9 +530,11 @@ pk_git_local_repack(git_repository *mirror, const char *mirror_path, char **err_
         if (rc != 0)
             s_fail(err_out, "cannot repack %s: %s", dir, s_git_msg());
         git_packbuilder_free(pb);
+        if (rc == 0)
+            rc = 1;
     }
     for (size_t i = 0; i < n; i++)
         free(packs[i].name);
     free(packs);
-    return rc == 0 ? 0 : -1;
+    return rc < 0 ? -1 : rc;
 }

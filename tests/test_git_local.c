@@ -341,6 +341,94 @@ test_packs_kept_few(void **state)
     s_fx_fini(&fx);
 }
 
+// The mirror stays open in the process between calls (pk_git_mirrors.h):
+// another process repacking it (every pack replaced by one) or rebuilding
+// it in its place is seen by the next call, which opens it afresh.
+static void
+test_kept_mirror_follows_disk(void **state)
+{
+    (void) state;
+    fx_t fx;
+    s_fx_init(&fx, NULL);
+    char *c1 = s_commit(&fx, "one");
+    char dest[192];
+    snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
+    s_pull(&fx, c1, dest);          // makes the mirror, kept open
+    char *c2 = s_commit(&fx, "two");
+    s_check(&fx, c1);               // a second pack, through the kept mirror
+    assert_int_equal(s_sh("git --git-dir=%s/repo repack -a -d -q >&2", fx.cache), 0);
+    char *packs = s_out("ls %s/repo/objects/pack/*.pack | wc -l", fx.cache);
+    assert_string_equal(packs, "1");
+    snprintf(dest, sizeof dest, "%s/b2/app", fx.root);
+    s_pull(&fx, c2, dest);
+    s_assert_repo(dest, c2, "two,one,");
+    // rebuilt by someone else from another origin with other history
+    char *c3 = s_commit(&fx, "three");
+    assert_int_equal(s_sh("rm -rf %s/repo && git clone -q --bare %s %s/repo", fx.cache,
+                          fx.origin, fx.cache), 0);
+    snprintf(dest, sizeof dest, "%s/b3/app", fx.root);
+    s_pull(&fx, c3, dest);
+    s_assert_repo(dest, c3, "three,two,one,");
+    free(c1), free(c2), free(c3), free(packs);
+    s_fx_fini(&fx);
+}
+
+// An idle check readies the next get's skeleton beside the mirror; the
+// get renames it into place (gone after), and the checkout is whole.
+static void
+test_skeleton(void **state)
+{
+    (void) state;
+    fx_t fx;
+    s_fx_init(&fx, NULL);
+    char *c1 = s_commit(&fx, "one");
+    char dest[192];
+    snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
+    s_pull(&fx, c1, dest);
+    assert_int_not_equal(s_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
+    s_check(&fx, c1);               // nothing new: makes one
+    char *skels = s_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
+    assert_string_equal(skels, "1");
+    s_check(&fx, c1);               // one is enough
+    char *again = s_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
+    assert_string_equal(again, "1");
+    char *c2 = s_commit(&fx, "two");
+    s_check(&fx, c1);
+    snprintf(dest, sizeof dest, "%s/b2/app", fx.root);
+    assert_int_equal(mkdir(dest, 0755) == 0 ? 0 : s_sh("mkdir -p %s", dest), 0);  // empty: fine
+    s_pull(&fx, c2, dest);
+    assert_int_not_equal(s_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
+    s_assert_repo(dest, c2, "two,one,");
+    char *url = s_out("git -C %s remote get-url origin", dest);
+    assert_string_equal(url, fx.url);
+    free(c1), free(c2), free(skels), free(again), free(url);
+    s_fx_fini(&fx);
+}
+
+// The runner user's own git config does not rewrite the files checked out
+// (core.autocrlf here): the working tree is the commit's tree, byte for byte.
+static void
+test_user_config_ignored(void **state)
+{
+    (void) state;
+    fx_t fx;
+    s_fx_init(&fx, NULL);
+    char *c1 = s_commit(&fx, "one\ntwo\n");
+    char gitconfig[256], dest[192];
+    snprintf(gitconfig, sizeof gitconfig, "%s/.gitconfig", getenv("HOME"));
+    FILE *f = fopen(gitconfig, "w");
+    assert_non_null(f);
+    fputs("[core]\n\tautocrlf = true\n\teol = crlf\n", f);
+    fclose(f);
+    snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
+    s_pull(&fx, c1, dest);
+    unlink(gitconfig);
+    char *bytes = s_out("od -An -c %s/a | tr -d ' \\n'", dest);
+    assert_string_equal(bytes, "one\\ntwo\\n");
+    free(c1), free(bytes);
+    s_fx_fini(&fx);
+}
+
 // A work dir that is not empty: refused, the user's file untouched.
 static void
 test_not_empty(void **state)
@@ -378,6 +466,9 @@ main(void)
         cmocka_unit_test(test_other_file_system),
         cmocka_unit_test(test_not_empty),
         cmocka_unit_test(test_packs_kept_few),
+        cmocka_unit_test(test_kept_mirror_follows_disk),
+        cmocka_unit_test(test_user_config_ignored),
+        cmocka_unit_test(test_skeleton),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pk_git_shutdown();
