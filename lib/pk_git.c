@@ -196,7 +196,10 @@ s_fetch(s_ctx_t *ctx, git_remote *remote, char **specs, size_t count, char **err
 {
     git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
     fo.callbacks = s_callbacks(ctx);
-    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    // the tags on what is fetched come along (git's auto-follow): a get
+    // whose commit a check already fetched fetches nothing, and `git
+    // describe` in its checkout needs them
+    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_AUTO;
     fo.update_fetchhead = 0;
     git_strarray refspecs = { specs, count };
     int rc = git_remote_fetch(remote, &refspecs, &fo, "pikoci fetch");

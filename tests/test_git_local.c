@@ -170,6 +170,34 @@ test_checkout_is_a_clone(void **state)
     s_fx_fini(&fx);
 }
 
+// A checkout has the tags of its history that the repository had when the
+// commit was checked (what a clone has): tags come with the check's fetches
+// too, not only with a get's own fetch -- `git describe` in a task needs
+// them, and a get whose commit the check already fetched fetches nothing.
+static void
+test_checkout_has_new_tags(void **state)
+{
+    (void) state;
+    fx_t fx;
+    s_fx_init(&fx, NULL);
+    char *c1 = s_commit(&fx, "one");
+    s_check(&fx, NULL);
+    char *c2 = s_commit(&fx, "two");
+    s_check(&fx, c1);                       // the mirror is made: it fetches c2
+    assert_int_equal(s_sh("git -C %s tag -a v2 -m v2 && git -C %s push -q origin v2",
+                          fx.work, fx.work), 0);
+    char *c3 = s_commit(&fx, "three");
+    s_check(&fx, c2);                       // fetches c3 (and v2, on c2)
+    char dest[192];
+    snprintf(dest, sizeof dest, "%s/build/app", fx.root);
+    s_pull(&fx, c3, dest);                  // the mirror has c3: no fetch here
+    s_assert_repo(dest, c3, "three,two,one,");
+    char *describe = s_out("git -C %s describe --tags 2>&1", dest);
+    assert_non_null(strstr(describe, "v2-1-g"));
+    free(c1), free(c2), free(c3), free(describe);
+    s_fx_fini(&fx);
+}
+
 // The checkout outlives the mirror: fetched into again, then deleted.
 static void
 test_checkout_outlives_mirror(void **state)
@@ -460,6 +488,7 @@ main(void)
     assert_int_equal(pk_git_init(), 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkout_is_a_clone),
+        cmocka_unit_test(test_checkout_has_new_tags),
         cmocka_unit_test(test_checkout_outlives_mirror),
         cmocka_unit_test(test_concurrent_builds),
         cmocka_unit_test(test_loose_objects),
