@@ -508,7 +508,7 @@ s_actor(zsock_t *pipe, void *arg)
     }
     // shutting down: cancel and join every executor, flush what they said
     for (runner_build_t *b = zlist_first(self.builds); b; b = zlist_next(self.builds))
-        runner_build_cancel(b, "runner shutting down");
+        runner_build_stop(b);
     runner_build_t *b;
     while ((b = zlist_pop(self.builds)))
         runner_build_destroy(&b);

@@ -250,6 +250,13 @@ runner_build_cancel(runner_build_t *b, const char *reason)
     pthread_mutex_unlock(&b->lock);
 }
 
+void
+runner_build_stop(runner_build_t *b)
+{
+    atomic_store(&b->stopping, true);
+    runner_build_cancel(b, "runner shutting down");
+}
+
 // --- checks
 
 char *
@@ -411,7 +418,9 @@ s_settle_log(runner_build_t *b)
     bool settled = false;
     for (;;) {
         pthread_mutex_lock(&b->lock);
-        settled = b->credits >= RUNNER_INITIAL_CREDIT;
+        // a stopping runner takes no credit: what it sent leaves with its
+        // outbox, and the build's result ("runner shutting down") stands
+        settled = b->credits >= RUNNER_INITIAL_CREDIT || atomic_load(&b->stopping);
         bool lost = b->cancel_reason && !strncmp(b->cancel_reason, S_LOG_LOST,
                                                  strlen(S_LOG_LOST));
         pthread_mutex_unlock(&b->lock);
@@ -716,7 +725,7 @@ runner_build_destroy(runner_build_t **self_p)
         return;
     if (b->started && !b->joined) {
         if (!atomic_load(&b->finished))
-            runner_build_cancel(b, "runner shutting down");
+            runner_build_stop(b);
         pthread_join(b->thread, NULL);
     }
     pk_value_destroy(&b->plan);

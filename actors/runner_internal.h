@@ -62,6 +62,9 @@ void runner_build_start(runner_build_t *self);
 // are that user's. 0, or -1 with *err_out when the workdir cannot be given.
 int runner_build_run_as(runner_build_t *self, const pk_proc_user_t *user, char **err_out);
 void runner_build_cancel(runner_build_t *self, const char *reason);
+// The runner stops: cancels the build, which then reports without waiting
+// for the log's credit (the runner's loop, which would receive it, is gone).
+void runner_build_stop(runner_build_t *self);
 void runner_build_credit(runner_build_t *self, uint32_t credits);
 bool runner_build_finished(runner_build_t *self);
 // Once finished: waits for the thread's last instructions and frees its
@@ -153,6 +156,7 @@ struct _runner_build_t {
     size_t waiter_count;
     char *cancel_reason;
     atomic_int cancel_gen;       // bumped by each cancel
+    atomic_bool stopping;        // the runner is stopping: no credit can come any more
     atomic_bool log_lost;        // the sink cannot store our log: output is dropped
                                  // (so hooks read to the end instead of waiting for credit)
     atomic_uint step_counter;    // next step index

@@ -136,6 +136,34 @@ s_fake_docker(void)
     return dir;
 }
 
+// A runner stopped in the middle of a build that has logged stops at once:
+// its build cannot wait for the sink's credit (the runner's own loop is what
+// would receive it, and it is gone), so it must not sit out the log's settle
+// time (RUNNER_LOG_SETTLE_MS, a minute) -- a server or worker asked to stop
+// during a build hung that long.
+static void
+test_stop_during_build(void **state)
+{
+    (void) state;
+    fake_broker_t f;
+    s_start(&f, "inproc://pk-test-runner-stop", 1);
+    fake_broker_work(&f, "build:p/j/9", "build", "{\"steps\":[{\"kind\":\"task\",\"name\":\"t\","
+           "\"cmd\":{\"runner\":{\"name\":\"exec\"},\"params\":{\"path\":\"/bin/sh\","
+           "\"args\":[\"-c\",\"echo started; exec sleep 600\"]}}}]}");
+    pk_msg_t m;
+    bool logged = false;
+    while (!logged && fake_broker_recv(&f, &m, 10000, false)) {
+        logged = m.type == PK_MSG_LOG;           // no credit: as if the sink were slow
+        pk_msg_clear(&m);
+    }
+    assert_true(logged);
+    int64_t t0 = zclock_mono();
+    fake_broker_stop(&f);
+    int64_t took = zclock_mono() - t0;
+    if (took > 20000)
+        fail_msg("the runner took %lld ms to stop", (long long) took);
+}
+
 static void
 test_docker_runner_recorded(void **state)
 {
@@ -226,6 +254,7 @@ main(void)
         cmocka_unit_test(test_work_over_inproc_and_tcp),
         cmocka_unit_test(test_heartbeat_and_slots),
         cmocka_unit_test(test_malformed_frames_dropped),
+        cmocka_unit_test(test_stop_during_build),
         cmocka_unit_test(test_docker_runner_recorded),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

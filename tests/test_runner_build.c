@@ -251,9 +251,11 @@ test_parallel(void **state)
     s_done(h, "succeeded");
     harness_destroy(&h);
 
-    // fail_fast: the failure of one cancels its sibling
+    // fail_fast: the failure of one cancels its running sibling (bad fails
+    // only once slow runs: a sibling not yet started is not run at all)
     h = s_build("{\"steps\":[{\"kind\":\"parallel\",\"name\":\"par\",\"fail_fast\":true,\"steps\":["
-        SH("bad", "exit 1") "}," SH("slow", "sleep 30") "}]}]}");
+        SH("bad", "until test -e slow; do sleep 0.01; done; exit 1") "},"
+        SH("slow", "touch slow; sleep 30") "}]}]}");
     s_done(h, "failed");
     assert_true(harness_has_step(h, "cancelled slow"));
     harness_destroy(&h);
