@@ -23,6 +23,7 @@
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
 #include "pk_versions.h"
+#include "test_sh.h"
 
 static char EP[256];        // each test its own broker endpoint
 static char T[256];         // each test its own scratch directory
@@ -278,28 +279,16 @@ s_version_field(s_env_t *e, const char *resource, uint64_t id, const char *field
 // --- git
 
 static void
-s_sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
-static void
 s_repo(const char *name)
 {
-    s_sh("git init -q --bare '%s/%s.git' && git clone -q '%s/%s.git' '%s/%s-wc' 2>/dev/null",
+    test_sh_ok("git init -q --bare '%s/%s.git' && git clone -q '%s/%s.git' '%s/%s-wc' 2>/dev/null",
          T, name, T, name, T, name);
 }
 
 static void
 s_commit(const char *name, const char *text)
 {
-    s_sh("cd '%s/%s-wc' && echo '%s' >>f && git add f && "
+    test_sh_ok("cd '%s/%s-wc' && echo '%s' >>f && git add f && "
          "git -c user.name=t -c user.email=t@t commit -qm '%s' && git push -q origin HEAD 2>/dev/null",
          T, name, text, text);
 }

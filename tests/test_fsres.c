@@ -17,44 +17,9 @@
 #include "pk_cronres.h"
 #include "pk_fsres.h"
 #include "pk_sha256.h"
+#include "test_sh.h"
 
 static char s_root[64];
-
-static int
-s_sh(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list args;
-    va_start(args, fmt);
-    assert_true(vasprintf(&cmd, fmt, args) >= 0);
-    va_end(args);
-    int rc = system(cmd);
-    free(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *
-s_out(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list args;
-    va_start(args, fmt);
-    assert_true(vasprintf(&cmd, fmt, args) >= 0);
-    va_end(args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, p);
-    pclose(p);
-    free(cmd);
-    if (n < 0) {
-        free(line);
-        return strdup("");
-    }
-    line[strcspn(line, "\n")] = '\0';
-    return line;
-}
 
 static char *
 s_path(const char *rel)
@@ -126,7 +91,7 @@ test_sha256_against_sha256sum(void **state)
         assert_non_null(f);
         assert_int_equal(fwrite(buf, 1, sizes[s], f), sizes[s]);
         fclose(f);
-        char *want = s_out("sha256sum %s | cut -d' ' -f1", file);
+        char *want = test_line("sha256sum %s | cut -d' ' -f1", file);
         // In one piece, and fed in uneven chunks.
         pk_sha256_t ctx;
         uint8_t digest[PK_SHA256_LEN];
@@ -160,10 +125,10 @@ test_file_changes(void **state)
     char *file = s_path("config.yml");
     // Missing: no version, no error.
     s_unchanged(file, NULL);
-    assert_int_equal(s_sh("printf 'a: 1\\n' > %s", file), 0);
+    assert_int_equal(test_sh("printf 'a: 1\\n' > %s", file), 0);
     char *v = s_check(file, NULL);
-    char *want_hash = s_out("sha256sum %s | cut -d' ' -f1", file);
-    char *mtime = s_out("stat -c %%Y %s", file);
+    char *want_hash = test_line("sha256sum %s | cut -d' ' -f1", file);
+    char *mtime = test_line("stat -c %%Y %s", file);
     char *want = NULL;
     // PikoCI's fs.hcl shape: a file adds its mtime and size, as strings
     assert_true(asprintf(&want, "[{\"path\":\"%s\",\"hash\":\"%s\",\"modified\":\"%s\","
@@ -174,9 +139,9 @@ test_file_changes(void **state)
     free(v), free(want), free(want_hash);
     s_unchanged(file, h1);
     // Touching without changing content is not a version.
-    assert_int_equal(s_sh("touch -d '2001-01-01' %s", file), 0);
+    assert_int_equal(test_sh("touch -d '2001-01-01' %s", file), 0);
     s_unchanged(file, h1);
-    assert_int_equal(s_sh("printf 'a: 2\\n' > %s", file), 0);
+    assert_int_equal(test_sh("printf 'a: 2\\n' > %s", file), 0);
     char *h2 = s_new_hash(file, h1);
     s_unchanged(file, h2);
     // Deleted: no new version (the last one stays the last).
@@ -188,7 +153,7 @@ test_file_changes(void **state)
 static void
 s_make_tree(const char *dir)
 {
-    assert_int_equal(s_sh("mkdir -p %s/src/lib %s/empty && printf main > %s/src/main.c && "
+    assert_int_equal(test_sh("mkdir -p %s/src/lib %s/empty && printf main > %s/src/main.c && "
                           "printf lib > %s/src/lib/lib.c && printf '#!/bin/sh\\n' > %s/run.sh && "
                           "chmod +x %s/run.sh && ln -s src/main.c %s/link && "
                           "ln -s ../outside.txt %s/escape && printf 'a \"q\" \\\\ b' > '%s/we\"ird'",
@@ -201,15 +166,15 @@ test_tree_changes(void **state)
     (void) state;
     char *dir = s_path("tree");
     char *outside = s_path("outside.txt");
-    assert_int_equal(s_sh("printf out > %s", outside), 0);
+    assert_int_equal(test_sh("printf out > %s", outside), 0);
     s_make_tree(dir);
     char *h = s_new_hash(dir, NULL);
     s_unchanged(dir, h);
     // Only content counts, not times.
-    assert_int_equal(s_sh("touch -d '2001-01-01' %s/src/main.c", dir), 0);
+    assert_int_equal(test_sh("touch -d '2001-01-01' %s/src/main.c", dir), 0);
     s_unchanged(dir, h);
     // What a link points at outside the tree is not followed.
-    assert_int_equal(s_sh("printf changed > %s", outside), 0);
+    assert_int_equal(test_sh("printf changed > %s", outside), 0);
     s_unchanged(dir, h);
 
     struct { const char *change, *undo; } cases[] = {
@@ -222,9 +187,9 @@ test_tree_changes(void **state)
         { "touch %s/src/new.c", "rm %s/src/new.c" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        assert_int_equal(s_sh(cases[i].change, dir, dir), 0);
+        assert_int_equal(test_sh(cases[i].change, dir, dir), 0);
         char *changed = s_new_hash(dir, h);
-        assert_int_equal(s_sh(cases[i].undo, dir, dir), 0);
+        assert_int_equal(test_sh(cases[i].undo, dir, dir), 0);
         // Undoing the change restores the original hash.
         char *back = s_new_hash(dir, changed);
         assert_string_equal(back, h);
@@ -245,7 +210,7 @@ test_tree_errors(void **state)
 {
     (void) state;
     char *dir = s_path("fifo-tree");
-    assert_int_equal(s_sh("mkdir -p %s/sub && mkfifo %s/sub/pipe", dir, dir), 0);
+    assert_int_equal(test_sh("mkdir -p %s/sub && mkfifo %s/sub/pipe", dir, dir), 0);
     char *versions = NULL, *err = NULL;
     assert_int_equal(pk_fsres_check(dir, NULL, &versions, &err), -1);
     assert_null(versions);
@@ -256,7 +221,7 @@ test_tree_errors(void **state)
     free(err), free(want), err = NULL;
     // Unreadable file (skipped when running as root, who can read anything).
     if (geteuid() != 0) {
-        assert_int_equal(s_sh("rm -f %s/sub/pipe && printf x > %s/sub/secret && "
+        assert_int_equal(test_sh("rm -f %s/sub/pipe && printf x > %s/sub/secret && "
                               "chmod 000 %s/sub/secret", dir, dir, dir), 0);
         assert_int_equal(pk_fsres_check(dir, NULL, &versions, &err), -1);
         assert_non_null(strstr(err, "sub/secret"));
@@ -266,7 +231,7 @@ test_tree_errors(void **state)
     assert_int_equal(pk_fsres_check("", NULL, &versions, &err), -1);
     assert_string_equal(err, "fs: param \"path\" is required");
     free(err);
-    assert_int_equal(s_sh("chmod -R u+rwx %s", dir), 0);
+    assert_int_equal(test_sh("chmod -R u+rwx %s", dir), 0);
     free(dir);
 }
 
@@ -283,10 +248,10 @@ test_pull_tree(void **state)
     assert_int_equal(pk_fsres_pull(dir, h, dest, &err), 0);
     assert_null(err);
     // Identical tree: contents, links as links, exec bits, empty dirs.
-    assert_int_equal(s_sh("diff -r --no-dereference %s %s", dir, dest), 0);
-    assert_int_equal(s_sh("test -L %s/escape && test -x %s/run.sh && test -d %s/empty",
+    assert_int_equal(test_sh("diff -r --no-dereference %s %s", dir, dest), 0);
+    assert_int_equal(test_sh("test -L %s/escape && test -x %s/run.sh && test -d %s/empty",
                           dest, dest, dest), 0);
-    char *want = s_out("readlink %s/escape", dir), *got = s_out("readlink %s/escape", dest);
+    char *want = test_line("readlink %s/escape", dir), *got = test_line("readlink %s/escape", dest);
     assert_string_equal(got, want);
     free(want), free(got);
     char hex[65];
@@ -294,14 +259,14 @@ test_pull_tree(void **state)
     assert_string_equal(hex, h);
     // Again into the same place: merged over the first copy (PikoCI's
     // cp -r), what else is there stays.
-    assert_int_equal(s_sh("echo mine > %s/other.txt", dest), 0);
+    assert_int_equal(test_sh("echo mine > %s/other.txt", dest), 0);
     assert_int_equal(pk_fsres_pull(dir, h, dest, &err), 0);
     assert_null(err);
-    assert_int_equal(s_sh("grep -q mine %s/other.txt && test -L %s/escape", dest, dest), 0);
+    assert_int_equal(test_sh("grep -q mine %s/other.txt && test -L %s/escape", dest, dest), 0);
     // Content changed since the version was found: an error, not a silent
     // substitution.
     char *dest2 = s_path("work2/ptree");
-    assert_int_equal(s_sh("printf other > %s/src/main.c", dir), 0);
+    assert_int_equal(test_sh("printf other > %s/src/main.c", dir), 0);
     assert_int_equal(pk_fsres_pull(dir, h, dest2, &err), -1);
     assert_non_null(strstr(err, "changed since version"));
     free(err);
@@ -313,13 +278,13 @@ test_pull_file(void **state)
 {
     (void) state;
     char *file = s_path("tool.sh"), *dest = s_path("work3/tool");
-    assert_int_equal(s_sh("printf '#!/bin/sh\\necho hi\\n' > %s && chmod 750 %s", file, file), 0);
+    assert_int_equal(test_sh("printf '#!/bin/sh\\necho hi\\n' > %s && chmod 750 %s", file, file), 0);
     char *h = s_new_hash(file, NULL);
     char *err = NULL;
     assert_int_equal(pk_fsres_pull(file, h, dest, &err), 0);
     assert_null(err);
-    assert_int_equal(s_sh("cmp %s %s/tool.sh", file, dest), 0);
-    char *want = s_out("stat -c %%a %s", file), *got = s_out("stat -c %%a %s/tool.sh", dest);
+    assert_int_equal(test_sh("cmp %s %s/tool.sh", file, dest), 0);
+    char *want = test_line("stat -c %%a %s", file), *got = test_line("stat -c %%a %s/tool.sh", dest);
     assert_string_equal(got, want);
     free(want), free(got);
     // Missing source: a clear error naming it.
@@ -343,7 +308,7 @@ test_cron_versions(void **state)
     const int64_t secs[] = { 0, 951827696, 1709210096, 4102444799 };
     for (size_t i = 0; i < sizeof secs / sizeof *secs; i++) {
         assert_int_equal(pk_cronres_check_at(secs[i] * 1000 + 789, &v, &err), 0);
-        char *date = s_out("LC_ALL=C TZ=UTC date -d @%lld", (long long) secs[i]);
+        char *date = test_line("LC_ALL=C TZ=UTC date -d @%lld", (long long) secs[i]);
         char *want = NULL;
         assert_true(asprintf(&want, "[{\"date\":\"%s\"}]", date) >= 0);
         assert_string_equal(v, want);
@@ -383,7 +348,7 @@ static int
 s_teardown(void **state)
 {
     (void) state;
-    return s_sh("chmod -R u+rwx %s; rm -rf %s", s_root, s_root);
+    return test_sh("chmod -R u+rwx %s; rm -rf %s", s_root, s_root);
 }
 
 int

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "pk_git.h"
+#include "test_sh.h"
 
 typedef struct {
     char root[64];
@@ -33,44 +34,6 @@ typedef struct {
 } fx_t;
 
 static char s_home[64];
-
-// Runs a shell command built from fmt; returns its exit status.
-static int
-s_sh(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list args;
-    va_start(args, fmt);
-    assert_true(vasprintf(&cmd, fmt, args) >= 0);
-    va_end(args);
-    int rc = system(cmd);
-    free(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-// First line of a command's output (trailing newline removed); caller frees.
-static char *
-s_out(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list args;
-    va_start(args, fmt);
-    assert_true(vasprintf(&cmd, fmt, args) >= 0);
-    va_end(args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, p);
-    pclose(p);
-    free(cmd);
-    if (n < 0) {
-        free(line);
-        return strdup("");
-    }
-    line[strcspn(line, "\n")] = '\0';
-    return line;
-}
 
 static void
 s_next_date(fx_t *fx)
@@ -86,11 +49,11 @@ static char *
 s_commit_on(fx_t *fx, const char *branch, const char *file, const char *content)
 {
     s_next_date(fx);
-    assert_int_equal(s_sh("printf '%%s' '%s' > %s/%s && git -C %s add -A && "
+    assert_int_equal(test_sh("printf '%%s' '%s' > %s/%s && git -C %s add -A && "
                           "git -C %s commit -q -m 'set %s' && git -C %s push -q origin HEAD:%s",
                           content, fx->work, file, fx->work, fx->work, file, fx->work,
                           branch), 0);
-    return s_out("git -C %s rev-parse HEAD", fx->work);
+    return test_line("git -C %s rev-parse HEAD", fx->work);
 }
 
 static char *
@@ -126,7 +89,7 @@ s_fx_init(fx_t *fx, bool cached)
     snprintf(fx->work, sizeof fx->work, "%s/work", fx->root);
     snprintf(fx->cache, sizeof fx->cache, "%s/cache", fx->root);
     fx->cache_dir = cached ? fx->cache : NULL;
-    assert_int_equal(s_sh("git init -q --bare -b main %s && git init -q -b main %s && "
+    assert_int_equal(test_sh("git init -q --bare -b main %s && git init -q -b main %s && "
                           "git -C %s remote add origin %s", fx->origin, fx->work, fx->work,
                           fx->origin), 0);
 }
@@ -134,7 +97,7 @@ s_fx_init(fx_t *fx, bool cached)
 static void
 s_fx_fini(fx_t *fx)
 {
-    assert_int_equal(s_sh("rm -rf %s", fx->root), 0);
+    assert_int_equal(test_sh("rm -rf %s", fx->root), 0);
 }
 
 static char *
@@ -220,14 +183,14 @@ s_scenario_force_push(bool cached)
     // Let the mirror (when there is one) learn b.
     s_expect(s_check(&fx, &p, a), s_json1(b));
     // Rewrite history: drop b, commit c and d on a, force-push.
-    assert_int_equal(s_sh("git -C %s reset -q --hard %s", fx.work, a), 0);
+    assert_int_equal(test_sh("git -C %s reset -q --hard %s", fx.work, a), 0);
     s_next_date(&fx);
-    assert_int_equal(s_sh("printf c > %s/f && git -C %s commit -qam c", fx.work, fx.work), 0);
+    assert_int_equal(test_sh("printf c > %s/f && git -C %s commit -qam c", fx.work, fx.work), 0);
     s_next_date(&fx);
-    assert_int_equal(s_sh("printf d > %s/f && git -C %s commit -qam d && "
+    assert_int_equal(test_sh("printf d > %s/f && git -C %s commit -qam d && "
                           "git -C %s push -q -f origin HEAD:main", fx.work, fx.work,
                           fx.work), 0);
-    char *c = s_out("git -C %s rev-parse HEAD", fx.work);
+    char *c = test_line("git -C %s rev-parse HEAD", fx.work);
     // b is not an ancestor of d: just the new tip, not c and d (with the
     // mirror, b is a known object; without, it is unknown: both give the tip).
     s_expect(s_check(&fx, &p, b), s_json1(c));
@@ -258,7 +221,7 @@ test_check_branches(void **state)
     fx_t fx;
     s_fx_init(&fx, true);
     char *m = s_commit(&fx, "m", "main");
-    assert_int_equal(s_sh("git -C %s checkout -q -b dev", fx.work), 0);
+    assert_int_equal(test_sh("git -C %s checkout -q -b dev", fx.work), 0);
     char *d1 = s_commit_on(&fx, "dev", "d", "1");
     char *d2 = s_commit_on(&fx, "dev", "d", "2");
     // Default: the remote HEAD's branch (main), not the newest commit.
@@ -292,7 +255,7 @@ test_plain_path(void **state)
     snprintf(dest, sizeof dest, "%s/build/app", fx.root);
     assert_int_equal(pk_git_pull(&p, c1, dest, NULL, &err), 0);
     assert_null(err);
-    char *head = s_out("git -C %s rev-parse HEAD", dest);
+    char *head = test_line("git -C %s rev-parse HEAD", dest);
     assert_string_equal(head, c1);
     free(head), free(c1), free(c2);
     s_fx_fini(&fx);
@@ -374,7 +337,7 @@ static void
 s_tag(fx_t *fx, const char *name, bool annotated)
 {
     s_next_date(fx);
-    assert_int_equal(s_sh("git -C %s tag %s %s && git -C %s push -q origin %s", fx->work,
+    assert_int_equal(test_sh("git -C %s tag %s %s && git -C %s push -q origin %s", fx->work,
                           annotated ? "-a -m release" : "", name, fx->work, name), 0);
 }
 
@@ -386,7 +349,7 @@ s_tag_json(fx_t *fx, const char *const *names)
     FILE *f = open_memstream(&out, &size);
     fputc('[', f);
     for (int i = 0; names[i]; i++) {
-        char *sha = s_out("git -C %s rev-parse %s^{commit}", fx->origin, names[i]);
+        char *sha = test_line("git -C %s rev-parse %s^{commit}", fx->origin, names[i]);
         fprintf(f, "%s{\"ref\":\"%s\",\"tag\":\"%s\"}", i ? "," : "", sha, names[i]);
         free(sha);
     }
@@ -412,13 +375,13 @@ s_scenario_tags(bool cached)
     // Two new tags (one on an older commit, annotated now): oldest first.
     free(s_commit(&fx, "a", "3"));
     s_tag(&fx, "v1.2", false);
-    assert_int_equal(s_sh("git -C %s checkout -q HEAD~2", fx.work), 0);
+    assert_int_equal(test_sh("git -C %s checkout -q HEAD~2", fx.work), 0);
     s_tag(&fx, "v1.0.1", true);
     s_expect(s_check(&fx, &p, "v1.1"),
              s_tag_json(&fx, (const char *[]) { "v1.2", "v1.0.1", NULL }));
     s_expect(s_check(&fx, &p, "v1.0.1"), strdup("[]"));
     // The last tag was deleted: the newest, not the whole list.
-    assert_int_equal(s_sh("git -C %s push -q origin :refs/tags/v1.0.1", fx.work), 0);
+    assert_int_equal(test_sh("git -C %s push -q origin :refs/tags/v1.0.1", fx.work), 0);
     s_expect(s_check(&fx, &p, "v1.0.1"), s_tag_json(&fx, (const char *[]) { "v1.2", NULL }));
     s_fx_fini(&fx);
 }
@@ -442,7 +405,7 @@ test_check_tags_cached(void **state)
 static int
 s_count_packs(const char *repo)
 {
-    char *n = s_out("ls %s/objects/pack/*.pack 2>/dev/null | wc -l", repo);
+    char *n = test_line("ls %s/objects/pack/*.pack 2>/dev/null | wc -l", repo);
     int count = atoi(n);
     free(n);
     return count;
@@ -451,7 +414,7 @@ s_count_packs(const char *repo)
 static long
 s_in_pack(const char *repo)
 {
-    char *n = s_out("git -C %s count-objects -v | sed -n 's/^in-pack: //p'", repo);
+    char *n = test_line("git -C %s count-objects -v | sed -n 's/^in-pack: //p'", repo);
     long count = atol(n);
     free(n);
     return count;
@@ -472,7 +435,7 @@ test_cache_reused(void **state)
     s_expect(s_check(&fx, &p, c1), s_json1(c2));
     // The mirror now holds the branch; note its pack files.
     assert_int_equal(s_count_packs(mirror), 1);
-    char *packs1 = s_out("ls -i %s/objects/pack/*.pack", mirror);
+    char *packs1 = test_line("ls -i %s/objects/pack/*.pack", mirror);
     long objects1 = s_in_pack(mirror);
     char *c3 = s_commit(&fx, "a", "3");
     char *c4 = s_commit(&fx, "c", "4");
@@ -480,9 +443,9 @@ test_cache_reused(void **state)
     // Incremental: the first pack is untouched (same inode), one pack more,
     // holding exactly the objects the two new commits brought.
     assert_int_equal(s_count_packs(mirror), 2);
-    char *still = s_out("ls -i %s/objects/pack/*.pack | grep -F '%s'", mirror, packs1);
+    char *still = test_line("ls -i %s/objects/pack/*.pack | grep -F '%s'", mirror, packs1);
     assert_string_equal(still, packs1);
-    char *added = s_out("git -C %s rev-list --objects %s..%s | wc -l", fx.origin, c2, c4);
+    char *added = test_line("git -C %s rev-list --objects %s..%s | wc -l", fx.origin, c2, c4);
     assert_int_equal(s_in_pack(mirror) - objects1, atol(added));
     // Unchanged: no fetch at all.
     s_expect(s_check(&fx, &p, c4), strdup("[]"));
@@ -504,12 +467,12 @@ test_cache_damaged(void **state)
     char *c2 = s_commit(&fx, "a", "2");
     s_expect(s_check(&fx, &p, c1), s_json1(c2));
     // Damage the mirror: it is rebuilt, the check still answers right.
-    assert_int_equal(s_sh("rm -rf %s/repo/objects %s/repo/refs && echo junk > %s/repo/HEAD",
+    assert_int_equal(test_sh("rm -rf %s/repo/objects %s/repo/refs && echo junk > %s/repo/HEAD",
                           fx.cache, fx.cache, fx.cache), 0);
     char *c3 = s_commit(&fx, "a", "3");
     s_expect(s_check(&fx, &p, c2), s_json1(c3));
     // The cache path taken by a plain file: rebuilt too.
-    assert_int_equal(s_sh("rm -rf %s/repo && echo junk > %s/repo", fx.cache, fx.cache), 0);
+    assert_int_equal(test_sh("rm -rf %s/repo && echo junk > %s/repo", fx.cache, fx.cache), 0);
     char *c4 = s_commit(&fx, "a", "4");
     s_expect(s_check(&fx, &p, c3), s_json1(c4));
     free(c1), free(c2), free(c3), free(c4);
@@ -556,7 +519,7 @@ test_cache_concurrent(void **state)
     char *first = s_commit(&fx, "a", "1");
     for (int i = 2; i < 6; i++)
         free(s_commit(&fx, "a", i % 2 ? "odd" : "even"));
-    char *tip = s_out("git -C %s rev-parse HEAD", fx.work);
+    char *tip = test_line("git -C %s rev-parse HEAD", fx.work);
     enum { T = 3 };
     s_worker_t workers[T];
     pthread_t threads[T];
@@ -592,18 +555,18 @@ s_pull(fx_t *fx, const pk_git_params_t *p, const char *sha, const char *dest)
 static void
 s_assert_checkout(fx_t *fx, const char *dest, const char *sha)
 {
-    char *head = s_out("git -C %s rev-parse HEAD", dest);
+    char *head = test_line("git -C %s rev-parse HEAD", dest);
     assert_string_equal(head, sha);
-    assert_int_not_equal(s_sh("git -C %s symbolic-ref -q HEAD", dest), 0);
-    char *status = s_out("git -C %s status --porcelain --untracked-files=all", dest);
+    assert_int_not_equal(test_sh("git -C %s symbolic-ref -q HEAD", dest), 0);
+    char *status = test_line("git -C %s status --porcelain --untracked-files=all", dest);
     assert_string_equal(status, "");
     // Same file list and contents as the commit in origin.
-    assert_int_equal(s_sh("cd %s && git ls-files | sort > ../files.got && "
+    assert_int_equal(test_sh("cd %s && git ls-files | sort > ../files.got && "
                           "git -C %s ls-tree -r --name-only %s | sort > ../files.want && "
                           "cmp -s ../files.got ../files.want", dest, fx->origin, sha), 0);
-    assert_int_equal(s_sh("cd %s && for f in $(git ls-files); do git -C %s cat-file blob "
+    assert_int_equal(test_sh("cd %s && for f in $(git ls-files); do git -C %s cat-file blob "
                           "%s:$f | cmp -s - $f || exit 1; done", dest, fx->origin, sha), 0);
-    char *origin = s_out("git -C %s remote get-url origin", dest);
+    char *origin = test_line("git -C %s remote get-url origin", dest);
     assert_string_equal(origin, fx->url);
     free(head), free(status), free(origin);
 }
@@ -622,7 +585,7 @@ s_scenario_pull(bool cached)
     snprintf(dest, sizeof dest, "%s/build1/app", fx.root);
     s_pull(&fx, &p, c2, dest);
     s_assert_checkout(&fx, dest, c2);
-    char *a = s_out("cat %s/a", dest);
+    char *a = test_line("cat %s/a", dest);
     assert_string_equal(a, "one");
     free(a);
     // The oldest: b does not exist there.
@@ -667,7 +630,7 @@ test_pull_from_mirror_links(void **state)
     snprintf(dest, sizeof dest, "%s/build/app", fx.root);
     s_pull(&fx, &p, c1, dest);
     // Cloned from the mirror: its packs are hard links of the mirror's.
-    char *links = s_out("stat -c %%h %s/.git/objects/pack/*.pack | sort -n | head -1", dest);
+    char *links = test_line("stat -c %%h %s/.git/objects/pack/*.pack | sort -n | head -1", dest);
     assert_true(atoi(links) >= 2);
     free(links);
     // A commit pushed after the mirror was filled: the mirror fetches it.
@@ -689,17 +652,17 @@ s_scenario_pull_request(bool cached)
     s_fx_init(&fx, cached);
     char *base = s_commit(&fx, "a", "main");
     // The contributor's commits, pushed only to the forge's PR ref.
-    assert_int_equal(s_sh("git -C %s checkout -q -b feature", fx.work), 0);
+    assert_int_equal(test_sh("git -C %s checkout -q -b feature", fx.work), 0);
     char *h1 = s_commit_on(&fx, "refs/pull/7/head", "b", "pr one");
     pk_git_params_t p = { .url = fx.url, .fetch_ref = "refs/pull/7/head",
                           .checkout_branch = "pr-7" };
     char dest[192];
     snprintf(dest, sizeof dest, "%s/build1/app", fx.root);
     s_pull(&fx, &p, h1, dest);
-    char *head = s_out("git -C %s rev-parse HEAD", dest);
-    char *branch = s_out("git -C %s symbolic-ref -q HEAD", dest);
-    char *status = s_out("git -C %s status --porcelain --untracked-files=all", dest);
-    char *b = s_out("cat %s/b", dest);
+    char *head = test_line("git -C %s rev-parse HEAD", dest);
+    char *branch = test_line("git -C %s symbolic-ref -q HEAD", dest);
+    char *status = test_line("git -C %s status --porcelain --untracked-files=all", dest);
+    char *b = test_line("cat %s/b", dest);
     assert_string_equal(head, h1);
     assert_string_equal(branch, "refs/heads/pr-7");
     assert_string_equal(status, "");
@@ -710,7 +673,7 @@ s_scenario_pull_request(bool cached)
     char *h2 = s_commit_on(&fx, "refs/pull/7/head", "b", "pr two");
     snprintf(dest, sizeof dest, "%s/build2/app", fx.root);
     s_pull(&fx, &p, h2, dest);
-    b = s_out("cat %s/b", dest);
+    b = test_line("cat %s/b", dest);
     assert_string_equal(b, "pr two");
     free(b);
     // Without the ref the mirror never gets the commit, and the message
@@ -793,12 +756,12 @@ s_scenario_pull_tag_only(bool cached)
     fx_t fx;
     s_fx_init(&fx, cached);
     free(s_commit(&fx, "a", "main"));
-    assert_int_equal(s_sh("git -C %s checkout -q --detach", fx.work), 0);
+    assert_int_equal(test_sh("git -C %s checkout -q --detach", fx.work), 0);
     s_next_date(&fx);
-    assert_int_equal(s_sh("printf hotfix > %s/a && git -C %s commit -qam hotfix && "
+    assert_int_equal(test_sh("printf hotfix > %s/a && git -C %s commit -qam hotfix && "
                           "git -C %s tag v9-hotfix && git -C %s push -q origin v9-hotfix",
                           fx.work, fx.work, fx.work, fx.work), 0);
-    char *sha = s_out("git -C %s rev-parse v9-hotfix^{commit}", fx.origin);
+    char *sha = test_line("git -C %s rev-parse v9-hotfix^{commit}", fx.origin);
     pk_git_params_t p = { .url = fx.url, .tag = true };
     char *want = NULL;
     assert_true(asprintf(&want, "[{\"ref\":\"%s\",\"tag\":\"v9-hotfix\"}]", sha) >= 0);
@@ -829,12 +792,12 @@ test_pull_into_non_empty(void **state)
     char *c1 = s_commit(&fx, "a", "1");
     char dest[192], *err = NULL;
     snprintf(dest, sizeof dest, "%s/build", fx.root);
-    assert_int_equal(s_sh("mkdir -p %s && echo keep > %s/keep", dest, dest), 0);
+    assert_int_equal(test_sh("mkdir -p %s && echo keep > %s/keep", dest, dest), 0);
     assert_int_equal(pk_git_pull(&p, c1, dest, NULL, &err), -1);
     assert_non_null(strstr(err, "cannot clone"));
     assert_non_null(strstr(err, "not an empty directory"));
     // The user's file is untouched.
-    char *keep = s_out("cat %s/keep", dest);
+    char *keep = test_line("cat %s/keep", dest);
     assert_string_equal(keep, "keep");
     free(keep), free(err), free(c1);
     s_fx_fini(&fx);
@@ -945,7 +908,7 @@ test_token_auth(void **state)
     free(want), free(err), err = NULL;
     // The token was offered once, as oauth2:<token>, and not in a loop.
     assert_int_equal(h.auth_count, 1);
-    char *b64 = s_out("printf oauth2:%s | base64", token);
+    char *b64 = test_line("printf oauth2:%s | base64", token);
     char *hdr = NULL;
     assert_true(asprintf(&hdr, "Authorization: Basic %s", b64) >= 0);
     assert_string_equal(h.auth[0], hdr);
@@ -992,10 +955,10 @@ test_timing(void **state)
     s_fx_init(&fx, true);
     pk_git_params_t p = { .url = fx.url };
     s_next_date(&fx);
-    assert_int_equal(s_sh("cd %s && for i in $(seq 100); do echo $i > f$((i %% 10)) && "
+    assert_int_equal(test_sh("cd %s && for i in $(seq 100); do echo $i > f$((i %% 10)) && "
                           "git add -A && git commit -qm $i || exit 1; done && "
                           "git push -q origin HEAD:main", fx.work), 0);
-    char *tip = s_out("git -C %s rev-parse HEAD", fx.work);
+    char *tip = test_line("git -C %s rev-parse HEAD", fx.work);
     enum { N = 50, M = 5 };
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1055,7 +1018,7 @@ s_group_teardown(void **state)
 {
     (void) state;
     pk_git_shutdown();
-    return s_sh("rm -rf %s", s_home);
+    return test_sh("rm -rf %s", s_home);
 }
 
 int

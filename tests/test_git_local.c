@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "pk_git.h"
+#include "test_sh.h"
 
 typedef struct {
     char root[64];
@@ -26,40 +27,6 @@ typedef struct {
     int stamp;
 } fx_t;
 
-static int
-s_sh(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list args;
-    va_start(args, fmt);
-    assert_true(vasprintf(&cmd, fmt, args) >= 0);
-    va_end(args);
-    int rc = system(cmd);
-    free(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-// The whole output of a command, trailing newline removed; caller frees.
-static char *
-s_out(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list args;
-    va_start(args, fmt);
-    assert_true(vasprintf(&cmd, fmt, args) >= 0);
-    va_end(args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, p);
-    pclose(p);
-    free(cmd);
-    buf[n] = '\0';
-    while (n && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    return strdup(buf);
-}
-
 static char *
 s_commit(fx_t *fx, const char *content)
 {
@@ -67,10 +34,10 @@ s_commit(fx_t *fx, const char *content)
     snprintf(date, sizeof date, "@%d +0000", 1700000000 + fx->stamp++);
     setenv("GIT_AUTHOR_DATE", date, 1);
     setenv("GIT_COMMITTER_DATE", date, 1);
-    assert_int_equal(s_sh("printf '%%s' '%s' > %s/a && git -C %s add -A && "
+    assert_int_equal(test_sh("printf '%%s' '%s' > %s/a && git -C %s add -A && "
                           "git -C %s commit -q -m '%s' && git -C %s push -q origin HEAD:main",
                           content, fx->work, fx->work, fx->work, content, fx->work), 0);
-    return s_out("git -C %s rev-parse HEAD", fx->work);
+    return test_out("git -C %s rev-parse HEAD", fx->work);
 }
 
 static void
@@ -88,7 +55,7 @@ s_fx_init(fx_t *fx, const char *cache_base)
     }
     else
         snprintf(fx->cache, sizeof fx->cache, "%s/cache", fx->root);
-    assert_int_equal(s_sh("git init -q --bare -b main %s && git init -q -b main %s && "
+    assert_int_equal(test_sh("git init -q --bare -b main %s && git init -q -b main %s && "
                           "git -C %s config user.name t && git -C %s config user.email t@t && "
                           "git -C %s remote add origin %s", fx->origin, fx->work, fx->work,
                           fx->work, fx->work, fx->origin), 0);
@@ -97,7 +64,7 @@ s_fx_init(fx_t *fx, const char *cache_base)
 static void
 s_fx_fini(fx_t *fx)
 {
-    assert_int_equal(s_sh("rm -rf %s %s", fx->root, fx->cache), 0);
+    assert_int_equal(test_sh("rm -rf %s %s", fx->root, fx->cache), 0);
 }
 
 static void
@@ -123,14 +90,14 @@ s_check(fx_t *fx, const char *last)
 static void
 s_assert_repo(const char *dest, const char *sha, const char *history)
 {
-    char *head = s_out("git -C %s rev-parse HEAD", dest);
+    char *head = test_out("git -C %s rev-parse HEAD", dest);
     assert_string_equal(head, sha);
-    assert_int_not_equal(s_sh("git -C %s symbolic-ref -q HEAD", dest), 0);
-    char *status = s_out("git -C %s status --porcelain --untracked-files=all", dest);
+    assert_int_not_equal(test_sh("git -C %s symbolic-ref -q HEAD", dest), 0);
+    char *status = test_out("git -C %s status --porcelain --untracked-files=all", dest);
     assert_string_equal(status, "");
-    char *log = s_out("git -C %s log --format=%%s | tr '\\n' ,", dest);
+    char *log = test_out("git -C %s log --format=%%s | tr '\\n' ,", dest);
     assert_string_equal(log, history);
-    assert_int_equal(s_sh("git -C %s fsck --full --no-dangling --no-progress >&2", dest), 0);
+    assert_int_equal(test_sh("git -C %s fsck --full --no-dangling --no-progress >&2", dest), 0);
     free(head), free(status), free(log);
 }
 
@@ -141,7 +108,7 @@ test_checkout_is_a_clone(void **state)
     fx_t fx;
     s_fx_init(&fx, NULL);
     char *c1 = s_commit(&fx, "one");
-    assert_int_equal(s_sh("git -C %s tag -a v1 -m v1 && git -C %s push -q origin v1",
+    assert_int_equal(test_sh("git -C %s tag -a v1 -m v1 && git -C %s push -q origin v1",
                           fx.work, fx.work), 0);
     char *c2 = s_commit(&fx, "two");
     // (the mirror fetches every branch and tag for the pull: it lacks c2)
@@ -150,20 +117,20 @@ test_checkout_is_a_clone(void **state)
     s_pull(&fx, c2, dest);
     s_assert_repo(dest, c2, "two,one,");
     // what a clone has: origin's branch, the tags, origin's URL
-    char *branches = s_out("git -C %s branch -r", dest);
+    char *branches = test_out("git -C %s branch -r", dest);
     assert_string_equal(branches, "  origin/main");
-    char *describe = s_out("git -C %s describe --tags", dest);
+    char *describe = test_out("git -C %s describe --tags", dest);
     assert_non_null(strstr(describe, "v1-1-g"));
-    char *url = s_out("git -C %s remote get-url origin", dest);
+    char *url = test_out("git -C %s remote get-url origin", dest);
     assert_string_equal(url, fx.url);
-    char *a = s_out("cat %s/a", dest);
+    char *a = test_out("cat %s/a", dest);
     assert_string_equal(a, "two");
     // git can fetch from origin in it (the refspec is a clone's)
     char *c3 = s_commit(&fx, "three");
-    assert_int_equal(s_sh("git -C %s fetch -q && git -C %s merge-base --is-ancestor %s "
+    assert_int_equal(test_sh("git -C %s fetch -q && git -C %s merge-base --is-ancestor %s "
                           "origin/main", dest, dest, c3), 0);
     // the objects are links of the mirror's, not copies
-    char *links = s_out("stat -c %%h %s/.git/objects/pack/*.pack | sort -n | head -1", dest);
+    char *links = test_out("stat -c %%h %s/.git/objects/pack/*.pack | sort -n | head -1", dest);
     assert_true(atoi(links) >= 2);
     free(c1), free(c2), free(c3), free(branches), free(describe), free(url), free(a);
     free(links);
@@ -184,7 +151,7 @@ test_checkout_has_new_tags(void **state)
     s_check(&fx, NULL);
     char *c2 = s_commit(&fx, "two");
     s_check(&fx, c1);                       // the mirror is made: it fetches c2
-    assert_int_equal(s_sh("git -C %s tag -a v2 -m v2 && git -C %s push -q origin v2",
+    assert_int_equal(test_sh("git -C %s tag -a v2 -m v2 && git -C %s push -q origin v2",
                           fx.work, fx.work), 0);
     char *c3 = s_commit(&fx, "three");
     s_check(&fx, c2);                       // fetches c3 (and v2, on c2)
@@ -192,7 +159,7 @@ test_checkout_has_new_tags(void **state)
     snprintf(dest, sizeof dest, "%s/build/app", fx.root);
     s_pull(&fx, c3, dest);                  // the mirror has c3: no fetch here
     s_assert_repo(dest, c3, "three,two,one,");
-    char *describe = s_out("git -C %s describe --tags 2>&1", dest);
+    char *describe = test_out("git -C %s describe --tags 2>&1", dest);
     assert_non_null(strstr(describe, "v2-1-g"));
     free(c1), free(c2), free(c3), free(describe);
     s_fx_fini(&fx);
@@ -214,7 +181,7 @@ test_checkout_outlives_mirror(void **state)
     s_check(&fx, c1);               // fetches into the mirror
     s_pull(&fx, c2, d2);
     s_assert_repo(d1, c1, "one,");
-    assert_int_equal(s_sh("rm -rf %s", fx.cache), 0);
+    assert_int_equal(test_sh("rm -rf %s", fx.cache), 0);
     s_assert_repo(d1, c1, "one,");
     s_assert_repo(d2, c2, "two,one,");
     // a rebuilt mirror serves new builds
@@ -291,9 +258,9 @@ test_loose_objects(void **state)
     snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
     s_pull(&fx, c1, dest);          // makes the mirror
     char *c2 = s_commit(&fx, "two");
-    assert_int_equal(s_sh("git --git-dir=%s/repo -c fetch.unpackLimit=1000 fetch -q %s >&2 "
+    assert_int_equal(test_sh("git --git-dir=%s/repo -c fetch.unpackLimit=1000 fetch -q %s >&2 "
                           "+refs/heads/main:refs/heads/main", fx.cache, fx.origin), 0);
-    char *loose = s_out("git --git-dir=%s/repo count-objects | cut -d' ' -f1", fx.cache);
+    char *loose = test_out("git --git-dir=%s/repo count-objects | cut -d' ' -f1", fx.cache);
     assert_true(atoi(loose) > 0);
     snprintf(dest, sizeof dest, "%s/b/app", fx.root);
     s_pull(&fx, c2, dest);
@@ -320,7 +287,7 @@ test_other_file_system(void **state)
     snprintf(dest, sizeof dest, "%s/b/app", fx.root);
     s_pull(&fx, c2, dest);
     s_assert_repo(dest, c2, "two,one,");
-    char *links = s_out("stat -c %%h %s/.git/objects/pack/*.pack | sort -n | tail -1", dest);
+    char *links = test_out("stat -c %%h %s/.git/objects/pack/*.pack | sort -n | tail -1", dest);
     assert_int_equal(atoi(links), 1);
     free(c1), free(c2), free(links);
     s_fx_fini(&fx);
@@ -351,12 +318,12 @@ test_packs_kept_few(void **state)
         snprintf(h, sizeof h, "%s,%s", msg, history);
         strcpy(history, h);
     }
-    char *packs = s_out("ls %s/repo/objects/pack/*.pack | wc -l", fx.cache);
+    char *packs = test_out("ls %s/repo/objects/pack/*.pack | wc -l", fx.cache);
     assert_true(atoi(packs) <= 17);
     assert_true(atoi(packs) >= 2);
-    char *idx = s_out("ls %s/repo/objects/pack/*.idx | wc -l", fx.cache);
+    char *idx = test_out("ls %s/repo/objects/pack/*.idx | wc -l", fx.cache);
     assert_string_equal(idx, packs);
-    assert_int_equal(s_sh("git --git-dir=%s/repo fsck --full --no-progress >&2", fx.cache), 0);
+    assert_int_equal(test_sh("git --git-dir=%s/repo fsck --full --no-progress >&2", fx.cache), 0);
     char dest[192];
     snprintf(dest, sizeof dest, "%s/late/app", fx.root);
     s_pull(&fx, last, dest);
@@ -384,15 +351,15 @@ test_kept_mirror_follows_disk(void **state)
     s_pull(&fx, c1, dest);          // makes the mirror, kept open
     char *c2 = s_commit(&fx, "two");
     s_check(&fx, c1);               // a second pack, through the kept mirror
-    assert_int_equal(s_sh("git --git-dir=%s/repo repack -a -d -q >&2", fx.cache), 0);
-    char *packs = s_out("ls %s/repo/objects/pack/*.pack | wc -l", fx.cache);
+    assert_int_equal(test_sh("git --git-dir=%s/repo repack -a -d -q >&2", fx.cache), 0);
+    char *packs = test_out("ls %s/repo/objects/pack/*.pack | wc -l", fx.cache);
     assert_string_equal(packs, "1");
     snprintf(dest, sizeof dest, "%s/b2/app", fx.root);
     s_pull(&fx, c2, dest);
     s_assert_repo(dest, c2, "two,one,");
     // rebuilt by someone else from another origin with other history
     char *c3 = s_commit(&fx, "three");
-    assert_int_equal(s_sh("rm -rf %s/repo && git clone -q --bare %s %s/repo", fx.cache,
+    assert_int_equal(test_sh("rm -rf %s/repo && git clone -q --bare %s %s/repo", fx.cache,
                           fx.origin, fx.cache), 0);
     snprintf(dest, sizeof dest, "%s/b3/app", fx.root);
     s_pull(&fx, c3, dest);
@@ -413,21 +380,21 @@ test_skeleton(void **state)
     char dest[192];
     snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
     s_pull(&fx, c1, dest);
-    assert_int_not_equal(s_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
+    assert_int_not_equal(test_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
     s_check(&fx, c1);               // nothing new: makes one
-    char *skels = s_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
+    char *skels = test_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
     assert_string_equal(skels, "1");
     s_check(&fx, c1);               // one is enough
-    char *again = s_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
+    char *again = test_out("ls -d %s/repo.skel-* | wc -l", fx.cache);
     assert_string_equal(again, "1");
     char *c2 = s_commit(&fx, "two");
     s_check(&fx, c1);
     snprintf(dest, sizeof dest, "%s/b2/app", fx.root);
-    assert_int_equal(mkdir(dest, 0755) == 0 ? 0 : s_sh("mkdir -p %s", dest), 0);  // empty: fine
+    assert_int_equal(mkdir(dest, 0755) == 0 ? 0 : test_sh("mkdir -p %s", dest), 0);  // empty: fine
     s_pull(&fx, c2, dest);
-    assert_int_not_equal(s_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
+    assert_int_not_equal(test_sh("ls -d %s/repo.skel-* 2>/dev/null", fx.cache), 0);
     s_assert_repo(dest, c2, "two,one,");
-    char *url = s_out("git -C %s remote get-url origin", dest);
+    char *url = test_out("git -C %s remote get-url origin", dest);
     assert_string_equal(url, fx.url);
     free(c1), free(c2), free(skels), free(again), free(url);
     s_fx_fini(&fx);
@@ -451,7 +418,7 @@ test_user_config_ignored(void **state)
     snprintf(dest, sizeof dest, "%s/b1/app", fx.root);
     s_pull(&fx, c1, dest);
     unlink(gitconfig);
-    char *bytes = s_out("od -An -c %s/a | tr -d ' \\n'", dest);
+    char *bytes = test_out("od -An -c %s/a | tr -d ' \\n'", dest);
     assert_string_equal(bytes, "one\\ntwo\\n");
     free(c1), free(bytes);
     s_fx_fini(&fx);
@@ -468,10 +435,10 @@ test_not_empty(void **state)
     pk_git_params_t p = { .url = fx.url };
     char dest[192], *err = NULL;
     snprintf(dest, sizeof dest, "%s/build", fx.root);
-    assert_int_equal(s_sh("mkdir -p %s && echo keep > %s/keep", dest, dest), 0);
+    assert_int_equal(test_sh("mkdir -p %s && echo keep > %s/keep", dest, dest), 0);
     assert_int_equal(pk_git_pull(&p, c1, dest, fx.cache, &err), -1);
     assert_non_null(strstr(err, "not an empty directory"));
-    char *keep = s_out("ls -A %s", dest);
+    char *keep = test_out("ls -A %s", dest);
     assert_string_equal(keep, "keep");
     free(keep), free(err), free(c1);
     s_fx_fini(&fx);
@@ -501,6 +468,6 @@ main(void)
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pk_git_shutdown();
-    s_sh("rm -rf %s", home);
+    test_sh("rm -rf %s", home);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include "pk_value.h"
 #include "pk_value_msgpack.h"
 #include "pk_versions.h"
+#include "test_sh.h"
 
 static char EP[256];        // each test its own broker endpoint
 static char T[256];         // each test its own scratch directory
@@ -54,38 +55,9 @@ static s_env_t *s_live;     // stopped by the teardown when a test failed midway
 // --- shell and git
 
 static void
-s_sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
-static char *
-s_out(const char *fmt, ...)
-{
-    char cmd[2048], out[512] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    pclose(p);
-    out[strcspn(out, "\n")] = 0;
-    return strdup(out);
-}
-
-static void
 s_repo(void)
 {
-    s_sh("git init -q --bare '%s/app.git' && git clone -q '%s/app.git' '%s/app-wc' 2>/dev/null",
+    test_sh_ok("git init -q --bare '%s/app.git' && git clone -q '%s/app.git' '%s/app-wc' 2>/dev/null",
          T, T, T);
 }
 
@@ -93,10 +65,10 @@ s_repo(void)
 static char *
 s_commit(const char *text)
 {
-    s_sh("cd '%s/app-wc' && echo '%s' >VERSION && git add VERSION && "
+    test_sh_ok("cd '%s/app-wc' && echo '%s' >VERSION && git add VERSION && "
          "git -c user.name=t -c user.email=t@t commit -qm '%s' && git push -q origin HEAD 2>/dev/null",
          T, text, text);
-    return s_out("git -C '%s/app-wc' rev-parse HEAD", T);
+    return test_line("git -C '%s/app-wc' rev-parse HEAD", T);
 }
 
 // --- messages
@@ -408,7 +380,7 @@ test_version_then_passed(void **state)
     pk_build_clear(&d1);
 
     // deploy's own log shows the commit's file, read back through git
-    char *content = s_out("git -C '%s/app-wc' show %s:VERSION", T, c1);
+    char *content = test_line("git -C '%s/app-wc' show %s:VERSION", T, c1);
     WAIT_FOR(s_log_has(e, "deploy", 1, content), 5000);
     assert_true(s_log_has(e, "deploy", 1, "deploying"));
     free(content);
@@ -428,7 +400,7 @@ test_version_then_passed(void **state)
     assert_int_equal(pk_idmap_get(&d2.versions, "git.app"), v2);
     pk_build_clear(&t2);
     pk_build_clear(&d2);
-    content = s_out("git -C '%s/app-wc' show %s:VERSION", T, c2);
+    content = test_line("git -C '%s/app-wc' show %s:VERSION", T, c2);
     WAIT_FOR(s_log_has(e, "deploy", 2, content), 5000);
     free(content);
 
