@@ -233,13 +233,39 @@ s_cancel_stale(sched_t *self, const pk_msg_started_t *st)
     sched_send(self, &c);
 }
 
+// A runner's report (STARTED, STEP, DONE): the build id and attempt it names.
+static const char *
+s_report_id(const pk_msg_t *m)
+{
+    return m->type == PK_MSG_STARTED ? m->started.id : m->type == PK_MSG_DONE ? m->done.id
+                                                                              : m->step.id;
+}
+
+static uint32_t
+s_report_attempt(const pk_msg_t *m)
+{
+    return m->type == PK_MSG_STARTED ? m->started.attempt
+         : m->type == PK_MSG_DONE ? m->done.attempt : m->step.attempt;
+}
+
+// The status a DONE records: an unknown word is errored, and a failure of a
+// job that allows failure is a warning.
+static const char *
+s_done_status(const pk_msg_t *m, const pk_job_t *jm)
+{
+    const char *st = m->done.status;
+    bool known = st && (!strcmp(st, "succeeded") || !strcmp(st, "failed")
+                     || !strcmp(st, "errored") || !strcmp(st, "cancelled"));
+    if (!known)
+        return "errored";
+    return !strcmp(st, "failed") && jm && jm->allow_failure ? "warning" : st;
+}
+
 void
 sched_on_report(sched_t *self, pk_msg_t *m)
 {
-    const char *id = m->type == PK_MSG_STARTED ? m->started.id
-                   : m->type == PK_MSG_DONE ? m->done.id : m->step.id;
-    uint32_t attempt = m->type == PK_MSG_STARTED ? m->started.attempt
-                     : m->type == PK_MSG_DONE ? m->done.attempt : m->step.attempt;
+    const char *id = s_report_id(m);
+    uint32_t attempt = s_report_attempt(m);
     char *pipeline = NULL, *job = NULL;
     uint64_t number = 0, life = 0;
     uint32_t retry = 0;
@@ -278,12 +304,7 @@ sched_on_report(sched_t *self, pk_msg_t *m)
     uint32_t step = 0;
     bool broker_said = false;
     if (m->type == PK_MSG_DONE) {
-        const char *st = m->done.status;
-        bool known = st && (!strcmp(st, "succeeded") || !strcmp(st, "failed")
-                         || !strcmp(st, "errored") || !strcmp(st, "cancelled"));
-        r.status = known ? st : "errored";
-        if (!strcmp(r.status, "failed") && jm && jm->allow_failure)
-            r.status = "warning";
+        r.status = s_done_status(m, jm);
         r.reason = m->done.reason;
         const char *why = m->done.reason;
         broker_said = !m->done.finished_ms && !strcmp(r.status, "errored") && why && *why;
@@ -351,10 +372,8 @@ typedef struct {
 static bool
 s_batchable(sched_t *self, pk_msg_t *m, s_batched_t *it)
 {
-    const char *id = m->type == PK_MSG_STARTED ? m->started.id
-                   : m->type == PK_MSG_DONE ? m->done.id : m->step.id;
-    uint32_t attempt = m->type == PK_MSG_STARTED ? m->started.attempt
-                     : m->type == PK_MSG_DONE ? m->done.attempt : m->step.attempt;
+    const char *id = s_report_id(m);
+    uint32_t attempt = s_report_attempt(m);
     uint64_t life = 0;
     memset(it, 0, sizeof *it);
     if (self->adopting_count || attempt == 0 || (m->type == PK_MSG_DONE && !m->done.finished_ms)
@@ -375,12 +394,7 @@ s_batchable(sched_t *self, pk_msg_t *m, s_batched_t *it)
     }
     it->r = (s_report_t) { attempt, m, NULL, NULL, false };
     if (m->type == PK_MSG_DONE) {
-        const char *st = m->done.status;
-        bool known = st && (!strcmp(st, "succeeded") || !strcmp(st, "failed")
-                         || !strcmp(st, "errored") || !strcmp(st, "cancelled"));
-        it->r.status = known ? st : "errored";
-        if (!strcmp(it->r.status, "failed") && it->jm && it->jm->allow_failure)
-            it->r.status = "warning";
+        it->r.status = s_done_status(m, it->jm);
         it->r.reason = m->done.reason;
     }
     it->mut = (sched_mut_t) { .self = self, .pipeline = it->pipeline, .job = it->job,
