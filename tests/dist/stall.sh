@@ -47,6 +47,9 @@ start_broker "$T/broker.log" --heartbeat-timeout 2s --worker-grace 0s || finish
 start_dist_server "$T/server.log" --pipeline-config "$T/p.hcl" --pipeline-name p || finish
 start_worker w1 "$T/w1.log" --concurrency 2 --work-dir "$T/work"
 check "w1 connects" until_ok 30 worker_is w1 healthy
+# the worker saw its link come up (a handshake it missed left the link
+# "never made", and the cut during the stall then resynced nothing)
+check "w1 knows it is connected" until_ok 10 has "$T/w1.log" "connected to the broker"
 pk trigger p/count >/dev/null 2>&1
 stop_through p/count/1 "$BROKER_PID"
 check "build 1 ends succeeded" until_ok 30 build_is p/count 1 succeeded
@@ -66,6 +69,7 @@ PIDS+=("$SERVER_PID")
 BROKER=$PIKOCI_SERVER
 start_worker w2 "$T/w2.log" --concurrency 2 --work-dir "$T/work2"
 check "w2 connects" until_ok 30 worker_is w2 healthy
+check "w2 knows it is connected" until_ok 10 has "$T/w2.log" "connected to the broker"
 pk trigger p/count >/dev/null 2>&1
 stop_through p/count/1 "$SERVER_PID"
 check "the server's build 1 ends succeeded" until_ok 30 build_is p/count 1 succeeded
