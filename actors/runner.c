@@ -470,14 +470,12 @@ s_actor(zsock_t *pipe, void *arg)
         zsys_error("runner: %s", err);
     free(err);
     err = NULL;
-    ok = ok && pk_curve_apply_client(self.broker, &cfg->curve, &err) == 0
-            && zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
-    if (!ok && self.work_lock >= 0)
-        zsys_error("runner: cannot connect to %s: %s", cfg->endpoint,
-                   err ? err : zmq_strerror(zmq_errno()));
-    free(err);
-    self.connected = ok && !strncmp(cfg->endpoint, "inproc://", 9);     // no handshake there
-    if (ok && !self.connected) {
+    ok = ok && pk_curve_apply_client(self.broker, &cfg->curve, &err) == 0;
+    // the monitor is attached before the connect: a handshake that ended
+    // before it was would never be reported, the link would count as never
+    // made, and its first cut would resync nothing (a DONE sent on it lost)
+    bool watch = ok && strncmp(cfg->endpoint, "inproc://", 9);   // inproc: no handshake
+    if (watch) {
         char ep[64];
         snprintf(ep, sizeof ep, "inproc://pk-runner-monitor-%p", (void *) &self);
         if (zmq_socket_monitor(zsock_resolve(self.broker), ep,
@@ -490,6 +488,12 @@ s_actor(zsock_t *pipe, void *arg)
                 zsock_destroy(&self.monitor);
         }
     }
+    ok = ok && zsock_connect(self.broker, "%s", cfg->endpoint) == 0;
+    if (!ok && self.work_lock >= 0)
+        zsys_error("runner: cannot connect to %s: %s", cfg->endpoint,
+                   err ? err : zmq_strerror(zmq_errno()));
+    free(err);
+    self.connected = ok && !watch;
     self.endpoint = strdup(cfg->endpoint);
     zsock_signal(pipe, ok ? 0 : 1);
     if (ok) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A stalled broker does not blame its workers. The broker is SIGSTOPped
-# while a build runs, for longer than the heartbeat timeout (1 s here) and
+# while a build runs, for longer than the heartbeat timeout (2 s here) and
 # with no grace at all (--worker-grace 0s), so only the stall detection
 # stands between it and declaring every worker lost when it resumes: the
 # heartbeats queued meanwhile are read, its own silence counts against no
@@ -8,6 +8,10 @@
 # ends succeeded with its whole log, and the worker stays healthy.
 # 1. a standalone `pikoci broker`, the server's actors and a worker on it;
 # 2. the broker inside `pikoci server` (the whole server stopped).
+# The timeout is two of the worker's beats (one a second), not one: with
+# 1 s, a single beat late by a few ms on a loaded machine (seen: "silent
+# for 1059 ms", seconds after the stall) was unreachable, and with no grace
+# lost at once -- a failure that had nothing to do with the stall.
 set -uo pipefail
 T=$(mktemp -d)
 trap 'for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; done; stop_all; rm -rf "$T"' EXIT
@@ -39,10 +43,13 @@ stop_through() {
 }
 
 # 1. standalone broker
-start_broker "$T/broker.log" --heartbeat-timeout 1s --worker-grace 0s || finish
+start_broker "$T/broker.log" --heartbeat-timeout 2s --worker-grace 0s || finish
 start_dist_server "$T/server.log" --pipeline-config "$T/p.hcl" --pipeline-name p || finish
 start_worker w1 "$T/w1.log" --concurrency 2 --work-dir "$T/work"
 check "w1 connects" until_ok 30 worker_is w1 healthy
+# the worker saw its link come up (a handshake it missed left the link
+# "never made", and the cut during the stall then resynced nothing)
+check "w1 knows it is connected" until_ok 10 has "$T/w1.log" "connected to the broker"
 pk trigger p/count >/dev/null 2>&1
 stop_through p/count/1 "$BROKER_PID"
 check "build 1 ends succeeded" until_ok 30 build_is p/count 1 succeeded
@@ -57,11 +64,12 @@ PIDS=()
 
 # 2. the broker inside the server
 start_server "$T/server2.log" --pipeline-config "$T/p.hcl" --pipeline-name p \
-    --heartbeat-timeout 1s --worker-grace 0s || finish
+    --heartbeat-timeout 2s --worker-grace 0s || finish
 PIDS+=("$SERVER_PID")
 BROKER=$PIKOCI_SERVER
 start_worker w2 "$T/w2.log" --concurrency 2 --work-dir "$T/work2"
 check "w2 connects" until_ok 30 worker_is w2 healthy
+check "w2 knows it is connected" until_ok 10 has "$T/w2.log" "connected to the broker"
 pk trigger p/count >/dev/null 2>&1
 stop_through p/count/1 "$SERVER_PID"
 check "the server's build 1 ends succeeded" until_ok 30 build_is p/count 1 succeeded

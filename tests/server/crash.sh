@@ -18,8 +18,23 @@ serve() {
     start_server "$T/server$1.log" --db-system lmdb --db-path "$T/db" --run-worker --concurrency 2 --adopt-grace 1s \
         --pipeline-config "$SRC/tests/server/crash.hcl" --var repo="file://$T/app.git"
 }
+cat >"$T/missing.py" <<'PY'
+import json, sys
+order = open(sys.argv[1]).read().split()     # newest first
+refs = {v['version']['ref'] for v in json.load(open(sys.argv[2]))}
+missing = ["%s (%d from the newest)" % (c, i) for i, c in enumerate(order) if c not in refs]
+if missing: print("missing versions:", missing)
+sys.exit(1 if missing else 0)
+PY
+all_seen() {   # every commit pushed is a version (else $T/missing.out says which not)
+    git -C "$T/app.wc" log --format=%H >"$T/commits"
+    pk versions crash/app --json >"$T/after.json" 2>/dev/null && "$PY" "$T/missing.py" "$T/commits" "$T/after.json" >"$T/missing.out"
+}
 serve 1 || finish
 pk check crash/app >/dev/null 2>&1
+# the first check takes only the newest commit (as a resource's first check
+# does): v2 pushed before it ran would leave v1 no version at all
+check "the first commit is a version before the next is pushed" until_ok 60 all_seen
 for i in $(seq 2 "$COMMITS"); do
     commit "$T/app" "v$i"
     pk check crash/app >/dev/null 2>&1
@@ -34,23 +49,30 @@ for i in $(seq 2 "$COMMITS"); do
         serve 2 || finish
     fi
 done
-# one more check after the restart: nothing pushed may stay unseen
+# one more check after the restart: nothing pushed may stay unseen. `pk
+# check` returns once the check has started, not once its versions are
+# stored and built: wait for every commit to be a version, then for a
+# terminal build of each (a snapshot taken at once could miss the last ones)
 pk check crash/app >/dev/null 2>&1
+t_check=$(date +%s%N)
+if ! all_seen; then
+    echo "# right after the last check: $(cat "$T/missing.out")"
+fi
+check "every commit is a version" until_ok 60 all_seen
+all_seen || cat "$T/missing.out"
+echo "# every commit was a version $(( ($(date +%s%N) - t_check) / 1000000 )) ms after the last check"
 all_terminal() {
     pk builds crash/build --json >"$T/builds.json" 2>/dev/null || return 1
-    json "all(b['status'] in ('succeeded','failed','errored','cancelled') for b in d) and len(d) > 0" <"$T/builds.json" | grep -q True
-}
-check "every build reaches a terminal state" until_ok 180 all_terminal
-git -C "$T/app.wc" log --format=%H >"$T/commits"
-pk versions crash/app --json >"$T/after.json"
-check "every commit is a version" "$PY" - "$T/commits" "$T/after.json" <<'PY'
+    "$PY" - "$T/after.json" "$T/builds.json" <<'PY'
 import json, sys
-commits = set(open(sys.argv[1]).read().split())
-refs = {v['version']['ref'] for v in json.load(open(sys.argv[2]))}
-missing = commits - refs
-if missing: print("missing versions:", missing)
-sys.exit(1 if missing else 0)
+refs = {v['version']['ref'] for v in json.load(open(sys.argv[1]))}
+bs = json.load(open(sys.argv[2]))
+built = {b['versions']['git.app']['ref'] for b in bs}
+terminal = all(b['status'] in ('succeeded', 'failed', 'errored', 'cancelled') for b in bs)
+sys.exit(0 if bs and terminal and refs <= built else 1)
 PY
+}
+check "every version has a build and every build reaches a terminal state" until_ok 180 all_terminal
 check "versions seen before the kill kept their ids" "$PY" - "$T/before.json" "$T/after.json" <<'PY'
 import json, sys
 before = {v['id']: v['version'] for v in json.load(open(sys.argv[1]))}
