@@ -7,6 +7,12 @@
 // CREDIT messages reach the executor they name by (id, attempt).
 #ifndef PK_RUNNER_H
 #define PK_RUNNER_H
+
+// A runner's heartbeat interval, and the least silence a broker may take for
+// a lost worker: a timeout at one beat turns every late beat into
+// "unreachable" (with --worker-grace 0s: a lost worker and its builds).
+#define PK_RUNNER_HEARTBEAT_MS 1000
+#define PK_HEARTBEAT_TIMEOUT_MIN_MS (2 * PK_RUNNER_HEARTBEAT_MS)
 #include <czmq.h>
 #include "pk_curve.h"
 #include "pk_proc.h"

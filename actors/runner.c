@@ -506,7 +506,7 @@ s_actor(zsock_t *pipe, void *arg)
             zloop_reader(loop, self.monitor, s_on_monitor, &self);
         zmq_pollitem_t wake = { NULL, self.wake_fd, ZMQ_POLLIN, 0 };
         zloop_poller(loop, &wake, s_on_wake, &self);
-        zloop_timer(loop, 1000, 0, s_on_heartbeat, &self);
+        zloop_timer(loop, PK_RUNNER_HEARTBEAT_MS, 0, s_on_heartbeat, &self);
         zloop_start(loop);
         zloop_destroy(&loop);
     }

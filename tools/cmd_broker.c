@@ -10,6 +10,7 @@
 #include "pk_curve.h"
 #include "pk_duration.h"
 #include "pk_tokens.h"
+#include "pk_runner.h"
 #include <czmq.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -29,7 +30,7 @@ s_usage(FILE *out)
         "  --listen ENDPOINT            where to listen (default tcp://127.0.0.1:7650;\n"
         "                               port * picks a free one)\n"
         "  --heartbeat-timeout DURATION a worker silent this long is shown unreachable and\n"
-        "                               gets no new work (default 3s)\n"
+        "                               gets no new work (default 3s, at least 2s)\n"
         "  --worker-grace DURATION      how long an unreachable worker's work waits for it:\n"
         "                               one back within it carries on; after it, work it\n"
         "                               started is errored and work it never started goes\n"
@@ -106,9 +107,9 @@ pk_cmd_broker(int argc, char **argv)
             server_token = v;
         else {
             char *err = NULL;
-            if (pk_duration_parse(v, &hb_ms, &err) != 0 || hb_ms < 100) {
+            if (pk_duration_parse(v, &hb_ms, &err) != 0 || hb_ms < PK_HEARTBEAT_TIMEOUT_MIN_MS) {
                 fprintf(stderr, "pikoci broker: --heartbeat-timeout %s: %s\n", v,
-                        err ? err : "at least 100ms");
+                        err ? err : "at least 2s (workers beat every second)");
                 free(err);
                 return 2;
             }

@@ -187,7 +187,7 @@ static const s_flag_t s_flags[] = {
       "(default 10s; 0s: error them at once)" },
     { "heartbeat-timeout", NULL, S_DURATION, S_AT(heartbeat_ms), "DURATION", false,
       "a worker silent this long is shown unreachable and\n"
-      "gets no new work (default 3s)" },
+      "gets no new work (default 3s, at least 2s)" },
     { "worker-grace", NULL, S_DURATION, S_AT(worker_grace_ms), "DURATION", false,
       "how long an unreachable worker's builds wait for it: one\n"
       "back within it carries on with them; after it they are\n"
@@ -394,9 +394,11 @@ s_set(s_opts_t *o, const s_flag_t *f, const char *v, s_source_t source, const ch
         int64_t ms = 0;
         char *err = NULL;
         bool heartbeat = field == &o->heartbeat_ms;
-        if (pk_duration_parse(v, &ms, &err) != 0 || ms > INT32_MAX || (heartbeat && ms < 100)) {
+        int bad = pk_duration_parse(v, &ms, &err);
+        bool short_beat = !bad && heartbeat && ms < PK_HEARTBEAT_TIMEOUT_MIN_MS;
+        if (bad || ms > INT32_MAX || short_beat) {
             fprintf(stderr, "pikoci server: %s: %s\n", what,
-                    err ? err : heartbeat && ms < 100 ? "at least 100ms" : "too long");
+                    err ? err : short_beat ? "at least 2s (workers beat every second)" : "too long");
             free(err);
             return 2;
         }

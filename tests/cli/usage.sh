@@ -108,6 +108,12 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 # six attempts of 400 ms each, plus process start-up under the sanitizers
 [ "$elapsed_ms" -lt 15000 ] || fail "exit 3 took ${elapsed_ms} ms for 6 commands"
 
+# a heartbeat timeout at one worker beat would call every late beat a lost worker
+for c in broker server; do
+    expect 2 $c --heartbeat-timeout 1s
+    grep -q "at least 2s" "$TMP/err" || fail "pikoci $c --heartbeat-timeout 1s does not say the least"
+done
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)" >&2
     exit 1

@@ -2,7 +2,7 @@
 # Network partitions between a worker and its broker, for real: two network
 # namespaces made here (never a real interface), joined by a veth pair with
 # addresses that exist only inside them. Namespace A holds a CURVE `pikoci
-# broker` (--heartbeat-timeout 1s --worker-grace 12s), the server's actors
+# broker` (--heartbeat-timeout 2s --worker-grace 12s), the server's actors
 # and the CLI; namespace B the worker w1. The link is cut with `ip link set
 # down` on B's end.
 # 1. A cut shorter than the grace: w1 is shown unreachable within seconds
@@ -54,7 +54,7 @@ chmod +x "$T/pikoci-a"
 BIN=$T/pikoci-a
 export PIKOCI_CURVE_CERT="$T/keys/cli.cert_secret" PIKOCI_CURVE_SERVER_KEY="$T/keys/broker.cert"
 GRACE_S=12
-ip netns exec "$NA" "$REAL" broker --listen tcp://10.231.0.1:7650 --heartbeat-timeout 1s \
+ip netns exec "$NA" "$REAL" broker --listen tcp://10.231.0.1:7650 --heartbeat-timeout 2s \
     --worker-grace ${GRACE_S}s --curve-cert "$T/keys/broker.cert_secret" --curve-allow "$T/allow" \
     2>"$T/broker.log" &
 PIDS+=($!)
