@@ -26,6 +26,7 @@
 #include "pk_git.h"
 #include "pk_git_local.h"
 #include "pk_git_mirrors.h"
+#include "pk_hash.h"
 
 #define S_MIRROR "repo"
 #define S_BRANCH_LIST_MAX 20
@@ -832,9 +833,7 @@ pk_git_version_key(const pk_git_params_t *p)
 static char *
 s_skeleton_path(const char *cache_dir, const char *url)
 {
-    uint64_t h = 1469598103934665603ULL;     // FNV-1a
-    for (const char *u = url; *u; u++)
-        h = (h ^ (unsigned char) *u) * 1099511628211ULL;
+    uint64_t h = pk_fnv1a_str(url);
     char *path = NULL;
     if (asprintf(&path, "%s/" S_MIRROR ".skel-%016llx", cache_dir, (unsigned long long) h) < 0)
         path = NULL;

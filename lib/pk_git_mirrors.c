@@ -1,5 +1,6 @@
 // pk_git_mirrors: opened mirrors kept between calls (see pk_git_mirrors.h).
 #include "pk_git_mirrors.h"
+#include "pk_hash.h"
 #include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -29,15 +30,6 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;   // the table
 static pk_git_mirror_t *s_table[PK_GIT_MIRRORS_MAX];
 static unsigned long s_clock;
 
-static uint64_t
-s_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;     // FNV-1a
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-    return h;
-}
-
 static bool
 s_print(const char *path, s_print_t *out)
 {
@@ -55,7 +47,7 @@ s_print(const char *path, s_print_t *out)
     struct dirent *e;
     while ((e = readdir(d)))
         if (e->d_name[0] != '.') {
-            out->packs += s_hash(e->d_name);     // the order of names does not count
+            out->packs += pk_fnv1a_str(e->d_name);     // the order of names does not count
             out->count++;
         }
     closedir(d);

@@ -6,6 +6,7 @@
 // every index up to date before returning, after which lookups never write
 // and a decoded pipeline can be read from several threads.
 #include "pipeline_internal.h"
+#include "pk_hash.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +33,6 @@ static const s_kind_t s_kinds[PK_INDEX_COUNT] = {
     S_KIND(jobs, job_count, pk_job_t, group),
 };
 
-static uint64_t
-s_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;        // FNV-1a
-    for (; *s; s++)
-        h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-    return h;
-}
-
 // 0 added, 1 already present (first one kept), -1 out of memory.
 int
 pk_name_index_put(pk_name_index_t *ix, const char *key, size_t value)
@@ -60,7 +52,7 @@ pk_name_index_put(pk_name_index_t *ix, const char *key, size_t value)
         pk_name_index_clear(ix);
         *ix = grown;
     }
-    size_t i = (size_t) s_hash(key) & (ix->cap - 1);
+    size_t i = (size_t) pk_fnv1a_str(key) & (ix->cap - 1);
     while (ix->keys[i]) {
         if (!strcmp(ix->keys[i], key))
             return 1;
@@ -77,7 +69,7 @@ pk_name_index_get(const pk_name_index_t *ix, const char *key, size_t *value)
 {
     if (!ix->cap || !key)
         return false;
-    size_t i = (size_t) s_hash(key) & (ix->cap - 1);
+    size_t i = (size_t) pk_fnv1a_str(key) & (ix->cap - 1);
     while (ix->keys[i]) {
         if (!strcmp(ix->keys[i], key)) {
             *value = ix->values[i];

@@ -6,6 +6,7 @@
 // allocated, so a short frame cannot ask for gigabytes.
 #include "pk_versions_internal.h"
 #include "pk_store_internal.h"
+#include "pk_hash.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -304,22 +305,10 @@ pk_versions_canonical(const void *data, size_t size, uint8_t **out, size_t *out_
     return 0;
 }
 
-static uint64_t
-s_hash(const void *data, size_t size)
-{
-    const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ull;     // FNV-1a
-    for (size_t i = 0; i < size; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 uint64_t
 versions_hash(const void *data, size_t size)
 {
-    return s_hash(data, size);
+    return pk_fnv1a(data, size);
 }
 
 // --- keys
@@ -629,7 +618,7 @@ static int
 s_store_version(pk_versions_t *self, pk_store_txn_t *txn, const pk_key_t *res,
                 pk_resource_state_t *st, const msgpack_sbuffer *c, uint64_t *id_out)
 {
-    uint64_t hash = s_hash(c->data, c->size);
+    uint64_t hash = pk_fnv1a(c->data, c->size);
     if (s_find(self, txn, res, hash, (const uint8_t *) c->data, c->size, id_out) != 0)
         return -1;
     if (*id_out)

@@ -5,6 +5,7 @@
 // version moved since they were last asked for, so a frame costs nothing
 // when nothing changed and one pass over the builds when something did.
 #include "top_model_internal.h"
+#include "pk_hash.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +77,10 @@ s_build_free(top_build_t **b_p)
 uint64_t
 top_model_key(const char *pipeline, const char *job, const char *number)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = PK_FNV1A_START;
     const char *parts[3] = { pipeline, job, number };
-    for (int i = 0; i < 3; i++) {
-        for (const char *c = parts[i]; *c; c++)
-            h = (h ^ (unsigned char) *c) * 1099511628211ULL;
-        h = (h ^ '/') * 1099511628211ULL;
-    }
+    for (int i = 0; i < 3; i++)
+        h = pk_fnv1a_more(pk_fnv1a_more(h, parts[i], strlen(parts[i])), "/", 1);
     return h;
 }
 
