@@ -51,6 +51,7 @@ struct _ctl_login_t {
     pk_throttle_t *throttle;
     s_slot_t slots[CTL_LOGIN_VERIFIERS_MAX];
     int nslots;
+    bool started_verifiers;         // at the first login (s_verifiers_start)
     int queue;
     zlist_t *waiting;               // s_job_t, oldest first
     zlist_t *done;                  // ctl_login_result_t, to answer
@@ -67,7 +68,6 @@ s_verifier(zsock_t *pipe, void *arg)
     (void) arg;
     pthread_setname_np(pthread_self(), "pk-ctl-login");
     zsock_signal(pipe, 0);
-    pk_auth_password_warm();        // the unknown users' hash, before the first login
     for (;;) {
         zmsg_t *m = zmsg_recv(pipe);
         if (!m)
@@ -128,12 +128,21 @@ ctl_login_new(ctl_auth_t *auth, pk_audit_t *audit, int verifiers, int queue,
     self->waiting = zlist_new();
     self->done = zlist_new();
     self->verify_ms = 100;
-    for (int i = 0; i < self->nslots; i++)
-        if (!(self->slots[i].actor = zactor_new(s_verifier, NULL))) {
-            ctl_login_destroy(&self);
-            return NULL;
-        }
     return self;
+}
+
+// The verifiers start with the first login: a server nobody logs in to by
+// password (tokens only) keeps neither their threads nor the unknown
+// users' hash, whose making (an Argon2id hash, ~25 ms of CPU and 64 MB)
+// held up the first answer of every start when it ran there.
+static int
+s_verifiers_start(ctl_login_t *self)
+{
+    for (int i = 0; i < self->nslots; i++)
+        if (!self->slots[i].actor && !(self->slots[i].actor = zactor_new(s_verifier, NULL)))
+            return -1;
+    self->started_verifiers = true;
+    return 0;
 }
 
 void
@@ -267,6 +276,10 @@ ctl_login_start(ctl_login_t *self, const pk_msg_request_t *q, zframe_t **client,
         }
         return 1;
     }
+    if (!self->started_verifiers && s_verifiers_start(self) != 0) {
+        *error = strdup("the server cannot start a password check: try again");
+        return 1;
+    }
     char *hash = NULL;
     int rc = pk_auth_user_hash(ctl_auth_store(self->auth), user, &hash);
     if (rc < 0) {
@@ -292,6 +305,8 @@ ctl_login_start(ctl_login_t *self, const pk_msg_request_t *q, zframe_t **client,
 int
 ctl_login_items(ctl_login_t *self, zmq_pollitem_t *items)
 {
+    if (!self->started_verifiers)
+        return 0;
     for (int i = 0; i < self->nslots; i++)
         items[i] = (zmq_pollitem_t) { zsock_resolve(self->slots[i].actor), 0, ZMQ_POLLIN, 0 };
     return self->nslots;

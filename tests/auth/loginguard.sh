@@ -34,6 +34,12 @@ retry_after() { tr -d '\r' <"$T/hdr" | sed -n 's/^[Rr]etry-[Aa]fter: *//p'; }
 # verification; the flood comes from one address)
 start_http_server "$T/f.log" --login-failures 0 --login-address-failures 0 || finish
 check "admin's CLI works" pk whoami
+# the verifier threads (and the unknown users' hash, an Argon2id of 64 MB)
+# come with the first password login, not with every start
+verifiers() { cat /proc/"$SERVER_PID"/task/*/comm 2>/dev/null | grep -c '^pk-ctl-login' || true; }
+check "no verifier thread before the first login" test "$(verifiers)" -eq 0
+wrong nobody
+check "... two after it" until_ok 10 test "$(verifiers)" -eq 2
 echo alicepass1 | pk users create alice >/dev/null 2>&1
 check "alice exists" bash -c "'$BIN' users list | grep -q '^alice'"
 
