@@ -311,6 +311,28 @@ test_worker_loss(void **state)
     zactor_destroy(&broker);
 }
 
+// Control's side of a forwarded request: in is [REQUEST][body][client id];
+// control answers ok with rid, and the answer must reach the client.
+static void
+s_answer_forwarded(zmsg_t **in, zsock_t *control, zsock_t *client, uint64_t rid)
+{
+    assert_non_null(*in);
+    assert_int_equal(zmsg_size(*in), 3);
+    zframe_t *client_id = zframe_dup(zmsg_last(*in));
+    zmsg_destroy(in);
+    pk_msg_t rep = { .type = PK_MSG_REPLY };
+    rep.reply.rid = rid;
+    rep.reply.ok = true;
+    zmsg_t *out = pk_msg_to_zmsg(&rep);
+    zmsg_append(out, &client_id);
+    zmsg_send(&out, control);
+    pk_msg_t r;
+    assert_true(s_expect(client, PK_MSG_REPLY, &r, 5000));
+    assert_int_equal(r.reply.rid, rid);
+    assert_true(r.reply.ok);
+    pk_msg_clear(&r);
+}
+
 static void
 test_events_requests_and_garbage(void **state)
 {
@@ -373,20 +395,7 @@ test_events_requests_and_garbage(void **state)
         if (!in && s_expect(client, PK_MSG_REPLY, &r, 1000))
             pk_msg_clear(&r);
     }
-    assert_non_null(in);
-    assert_int_equal(zmsg_size(in), 3);            // [REQUEST][body][client id]
-    zframe_t *client_id = zframe_dup(zmsg_last(in));
-    zmsg_destroy(&in);
-    pk_msg_t rep = { .type = PK_MSG_REPLY };
-    rep.reply.rid = 3;
-    rep.reply.ok = true;
-    zmsg_t *out = pk_msg_to_zmsg(&rep);
-    zmsg_append(out, &client_id);
-    zmsg_send(&out, control);
-    assert_true(s_expect(client, PK_MSG_REPLY, &r, 5000));
-    assert_int_equal(r.reply.rid, 3);
-    assert_true(r.reply.ok);
-    pk_msg_clear(&r);
+    s_answer_forwarded(&in, control, client, 3);
     // the garbage was counted, not fatal
     unsigned workers = 0, pending = 0;
     unsigned long long dropped = 0, events = 0;
@@ -468,20 +477,7 @@ test_request_held_until_control(void **state)
     zsock_t *control = s_peer(EP, "control");
     zsock_set_rcvtimeo(control, 5000);
     zmsg_t *in = zmsg_recv(control);
-    assert_non_null(in);
-    assert_int_equal(zmsg_size(in), 3);            // [REQUEST][body][client id]
-    zframe_t *client_id = zframe_dup(zmsg_last(in));
-    zmsg_destroy(&in);
-    pk_msg_t rep = { .type = PK_MSG_REPLY };
-    rep.reply.rid = 1;
-    rep.reply.ok = true;
-    zmsg_t *out = pk_msg_to_zmsg(&rep);
-    zmsg_append(out, &client_id);
-    zmsg_send(&out, control);
-    assert_true(s_expect(client, PK_MSG_REPLY, &r, 5000));
-    assert_int_equal(r.reply.rid, 1);
-    assert_true(r.reply.ok);
-    pk_msg_clear(&r);
+    s_answer_forwarded(&in, control, client, 1);
     zsock_destroy(&control);
     zsock_destroy(&client);
     zactor_destroy(&broker);
