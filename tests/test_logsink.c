@@ -729,6 +729,25 @@ s_raw_log(zsock_t *s, const char *body, size_t size)
     assert_int_equal(zmsg_send(&z, s), 0);
 }
 
+// A worker of the test's own that said READY and took id's WORK: it writes
+// whatever LOG frames the test wants.
+static zsock_t *
+s_fake_took(fx_t *f, const char *id)
+{
+    zsock_t *fake = s_peer(f, NULL);
+    pk_msg_t ready = { .type = PK_MSG_READY };
+    ready.ready.name = "fake";
+    ready.ready.slots = 1;
+    assert_int_equal(pk_msg_send(fake, &ready), 0);
+    s_wait_workers(f, 1);
+    s_work(f, id, 1, "true");
+    pk_msg_t m;
+    assert_true(s_recv(fake, &m, 5000));
+    assert_int_equal(m.type, PK_MSG_WORK);
+    pk_msg_clear(&m);
+    return fake;
+}
+
 static void
 test_bad_runner(void **state)
 {
@@ -736,17 +755,8 @@ test_bad_runner(void **state)
     fx_t f;
     s_up(&f, "mem", NULL, 0, 60000);
     // a worker that takes the work and then writes its own LOG frames
-    zsock_t *fake = s_peer(&f, NULL);
-    pk_msg_t ready = { .type = PK_MSG_READY };
-    ready.ready.name = "fake";
-    ready.ready.slots = 1;
-    assert_int_equal(pk_msg_send(fake, &ready), 0);
-    s_wait_workers(&f, 1);
-    s_work(&f, "build:p/bad/1", 1, "true");
+    zsock_t *fake = s_fake_took(&f, "build:p/bad/1");
     pk_msg_t m;
-    assert_true(s_recv(fake, &m, 5000));
-    assert_int_equal(m.type, PK_MSG_WORK);
-    pk_msg_clear(&m);
     const char *id = "build:p/bad/1";
     s_log_frame(fake, id, 0, "aaa");
     s_log_frame(fake, id, 1, "bbb");
@@ -815,17 +825,8 @@ test_idle_commits_at_once(void **state)
     pk_logsink_config_t slow = { .flush_ms = 3000, .flush_bytes = (size_t) 1 << 40,
                                  .flush_chunks = UINT32_MAX };
     s_up(&f, "mem", &slow, 0, 60000);
-    zsock_t *fake = s_peer(&f, NULL);
-    pk_msg_t ready = { .type = PK_MSG_READY };
-    ready.ready.name = "fake";
-    ready.ready.slots = 1;
-    assert_int_equal(pk_msg_send(fake, &ready), 0);
-    s_wait_workers(&f, 1);
-    s_work(&f, "build:p/idle/1", 1, "true");
+    zsock_t *fake = s_fake_took(&f, "build:p/idle/1");
     pk_msg_t m;
-    assert_true(s_recv(fake, &m, 5000));
-    assert_int_equal(m.type, PK_MSG_WORK);
-    pk_msg_clear(&m);
     // idle means no commit for flush_ms: the start counts as one
     zclock_sleep(slow.flush_ms + 100);
     int64_t t0 = zclock_mono();
