@@ -28,6 +28,16 @@ s_fail(char **err_out, const char *fmt, ...)
     return -1;
 }
 
+#define S_PATH 4096
+
+// dir/rest into out, or an error: a path cut short would name another file.
+static int
+s_join(char out[S_PATH], const char *dir, const char *rest, char **err_out)
+{
+    int n = snprintf(out, S_PATH, "%s/%s", dir, rest);
+    return n >= 0 && n < S_PATH ? 0 : s_fail(err_out, "path too long: %s/%s", dir, rest);
+}
+
 static const char *
 s_git_msg(void)
 {
@@ -186,12 +196,12 @@ s_loose_file(const char *name)
 static int
 s_link_objects(const char *mirror_path, const char *gitdir, char **err_out)
 {
-    char src[4096], dst[4096];
-    snprintf(src, sizeof src, "%s/objects/pack", mirror_path);
-    snprintf(dst, sizeof dst, "%s/objects/pack", gitdir);
-    if (s_link_dir(src, dst, s_pack_file, err_out) != 0)
+    char src[S_PATH], dst[S_PATH];
+    if (s_join(src, mirror_path, "objects/pack", err_out) != 0
+        || s_join(dst, gitdir, "objects/pack", err_out) != 0
+        || s_link_dir(src, dst, s_pack_file, err_out) != 0
+        || s_join(src, mirror_path, "objects", err_out) != 0)
         return -1;
-    snprintf(src, sizeof src, "%s/objects", mirror_path);
     DIR *d = opendir(src);
     if (!d)
         return s_fail(err_out, "cannot read %s: %s", src, strerror(errno));
@@ -199,9 +209,10 @@ s_link_objects(const char *mirror_path, const char *gitdir, char **err_out)
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)))
         if (s_is_hex(e->d_name, 2)) {
-            snprintf(src, sizeof src, "%s/objects/%s", mirror_path, e->d_name);
-            snprintf(dst, sizeof dst, "%s/objects/%s", gitdir, e->d_name);
-            rc = s_link_dir(src, dst, s_loose_file, err_out);
+            char sub[16];
+            snprintf(sub, sizeof sub, "objects/%.2s", e->d_name);
+            rc = s_join(src, mirror_path, sub, err_out) != 0 || s_join(dst, gitdir, sub, err_out) != 0
+               ? -1 : s_link_dir(src, dst, s_loose_file, err_out);
         }
     closedir(d);
     return rc;
@@ -249,9 +260,9 @@ s_write_refs(git_repository *mirror, const char *gitdir, const git_oid *oid, con
         free(text);
         return s_fail(err_out, "out of memory");
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/packed-refs", gitdir);
-    rc = s_write_file(path, text, size, 0644, err_out);
+    char path[S_PATH];
+    rc = s_join(path, gitdir, "packed-refs", err_out) != 0 ? -1
+       : s_write_file(path, text, size, 0644, err_out);
     free(text);
     return rc;
 }
@@ -291,9 +302,9 @@ s_write_config(const char *gitdir, const char *origin_url, char **err_out)
         free(text);
         return s_fail(err_out, "out of memory");
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/config", gitdir);
-    int rc = s_write_file(path, text, size, 0644, err_out);
+    char path[S_PATH];
+    int rc = s_join(path, gitdir, "config", err_out) != 0 ? -1
+           : s_write_file(path, text, size, 0644, err_out);
     free(text);
     return rc;
 }
@@ -301,9 +312,9 @@ s_write_config(const char *gitdir, const char *origin_url, char **err_out)
 static int
 s_write_head(const char *gitdir, const char *text, char **err_out)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/HEAD", gitdir);
-    return s_write_file(path, text, strlen(text), 0644, err_out);
+    char path[S_PATH];
+    return s_join(path, gitdir, "HEAD", err_out) != 0 ? -1
+         : s_write_file(path, text, strlen(text), 0644, err_out);
 }
 
 // The tree is read through the mirror's object database, already open with
